@@ -1,0 +1,394 @@
+/// A strict pull reader of JSON text (RFC 8259) over bytes, used to decode record states and
+/// protocol bodies without building an intermediate tree.
+///
+/// It accepts any valid JSON spelling (whitespace, escapes, key order) and rejects what is
+/// not JSON: invalid UTF-8, lone surrogates, control characters in strings, leading zeros,
+/// trailing garbage. Numbers are whole only (CaseSync has no fractional values) of at most 18
+/// digits; callers check their own ranges (counters, for one, stop at 2^53 - 1).
+/// A reader lives only inside `JSONReader.read(_:_:)`, which owns the byte buffer.
+public struct JSONReader {
+    /// What the next value is.
+    public enum ValueKind: Sendable {
+        case object, array, string, number, boolean, null
+    }
+
+    let buffer: UnsafeBufferPointer<UInt8>
+    /// Byte offset of the next unread byte.
+    public private(set) var position: Int
+    /// Nesting depth, bounded so that hostile input cannot exhaust the stack.
+    private var depth = 0
+    private var lastDevice: DeviceID?
+    private var lastDeviceBytes: [UInt8] = []
+    static let maxDepth = 64
+
+    init(_ buffer: UnsafeBufferPointer<UInt8>) {
+        self.buffer = buffer
+        position = 0
+    }
+
+    /// Runs `body` over a reader of `bytes`, then checks that only whitespace follows.
+    public static func read<T>(_ bytes: [UInt8], _ body: (inout JSONReader) throws(ModelError) -> T) throws(ModelError) -> T {
+        let result: Result<T, ModelError> = bytes.withUnsafeBufferPointer { buffer in
+            var reader = JSONReader(buffer)
+            do throws(ModelError) {
+                let value = try body(&reader)
+                try reader.finish()
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Throws unless only whitespace remains.
+    public mutating func finish() throws(ModelError) {
+        skipWhitespace()
+        if position < buffer.count { throw error("unexpected data after the JSON value") }
+    }
+
+    public func error(_ message: String) -> ModelError {
+        ModelError(.malformedJSON, "invalid JSON at byte \(position): \(message)")
+    }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while position < buffer.count {
+            switch buffer[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+            default: return
+            }
+        }
+    }
+
+    /// The kind of the next value, without consuming it.
+    public mutating func peekKind() throws(ModelError) -> ValueKind {
+        skipWhitespace()
+        guard position < buffer.count else { throw error("unexpected end of input") }
+        switch buffer[position] {
+        case UInt8(ascii: "{"): return .object
+        case UInt8(ascii: "["): return .array
+        case UInt8(ascii: "\""): return .string
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return .boolean
+        case UInt8(ascii: "n"): return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number
+        default: throw error("unexpected character '\(Unicode.Scalar(buffer[position]))'")
+        }
+    }
+
+    @inline(__always)
+    mutating func consume(_ byte: UInt8, _ what: @autoclosure () -> String) throws(ModelError) {
+        skipWhitespace()
+        guard position < buffer.count, buffer[position] == byte else {
+            throw error("expected \(what())")
+        }
+        position += 1
+    }
+
+    /// Reads an object, calling `body` with each key; `body` must read the value.
+    /// Duplicate keys are rejected by the callers that care (record decoding does).
+    public mutating func readObject(_ body: (inout JSONReader, String) throws(ModelError) -> Void) throws(ModelError) {
+        try consume(UInt8(ascii: "{"), "an object")
+        depth += 1
+        guard depth <= JSONReader.maxDepth else { throw error("nesting deeper than \(JSONReader.maxDepth)") }
+        skipWhitespace()
+        if position < buffer.count, buffer[position] == UInt8(ascii: "}") {
+            position += 1
+            depth -= 1
+            return
+        }
+        while true {
+            let key = try readString()
+            try consume(UInt8(ascii: ":"), "':' after a key")
+            try body(&self, key)
+            skipWhitespace()
+            guard position < buffer.count else { throw error("unterminated object") }
+            if buffer[position] == UInt8(ascii: ",") { position += 1; continue }
+            if buffer[position] == UInt8(ascii: "}") { position += 1; break }
+            throw error("expected ',' or '}' in an object")
+        }
+        depth -= 1
+    }
+
+    /// A key of a fixed-key object, compared without building a `String` when unescaped.
+    public struct Key {
+        let raw: UnsafeBufferPointer<UInt8>?
+        let decoded: String?
+
+        /// Whether the key is exactly `literal`.
+        @inline(__always)
+        public func `is`(_ literal: StaticString) -> Bool {
+            if let raw {
+                guard raw.count == literal.utf8CodeUnitCount else { return false }
+                let base = literal.utf8Start
+                for index in 0..<raw.count where raw[index] != base[index] { return false }
+                return true
+            }
+            return decoded.map { $0 == literal.description } ?? false
+        }
+
+        /// The key as text, for error messages.
+        public var text: String {
+            if let raw { return String(decoding: raw, as: UTF8.self) }
+            return decoded ?? ""
+        }
+    }
+
+    /// Like `readObject`, for objects whose keys are a fixed set: keys come as `Key`.
+    public mutating func readFixedObject(_ body: (inout JSONReader, Key) throws(ModelError) -> Void) throws(ModelError) {
+        try consume(UInt8(ascii: "{"), "an object")
+        depth += 1
+        guard depth <= JSONReader.maxDepth else { throw error("nesting deeper than \(JSONReader.maxDepth)") }
+        skipWhitespace()
+        if position < buffer.count, buffer[position] == UInt8(ascii: "}") {
+            position += 1
+            depth -= 1
+            return
+        }
+        while true {
+            try consume(UInt8(ascii: "\""), "a key")
+            let start = position
+            while position < buffer.count, buffer[position] != UInt8(ascii: "\""), buffer[position] != UInt8(ascii: "\\"), buffer[position] >= 0x20 {
+                position += 1
+            }
+            let key: Key
+            if position < buffer.count, buffer[position] == UInt8(ascii: "\"") {
+                key = Key(raw: UnsafeBufferPointer(rebasing: buffer[start..<position]), decoded: nil)
+                position += 1
+            } else {
+                position = start - 1
+                key = Key(raw: nil, decoded: try readString())
+            }
+            try consume(UInt8(ascii: ":"), "':' after a key")
+            try body(&self, key)
+            skipWhitespace()
+            guard position < buffer.count else { throw error("unterminated object") }
+            if buffer[position] == UInt8(ascii: ",") { position += 1; continue }
+            if buffer[position] == UInt8(ascii: "}") { position += 1; break }
+            throw error("expected ',' or '}' in an object")
+        }
+        depth -= 1
+    }
+
+    /// Reads a device id; a run of dots from one device decodes its id once.
+    mutating func readDeviceID() throws(ModelError) -> DeviceID {
+        skipWhitespace()
+        if let last = lastDevice, position < buffer.count, buffer[position] == UInt8(ascii: "\"") {
+            let end = position + 1 + lastDeviceBytes.count
+            if end < buffer.count, buffer[end] == UInt8(ascii: "\""),
+               matches(lastDeviceBytes, at: position + 1) {
+                position = end + 1
+                return last
+            }
+        }
+        let device = try DeviceID(readString())
+        lastDevice = device
+        lastDeviceBytes = Array(device.rawValue.utf8)
+        return device
+    }
+
+    /// Whether `bytes` occur at `offset` (the caller checked that they fit).
+    @inline(__always)
+    private func matches(_ bytes: [UInt8], at offset: Int) -> Bool {
+        bytes.withUnsafeBufferPointer { known in
+            for index in 0..<known.count where known[index] != buffer[offset + index] { return false }
+            return true
+        }
+    }
+
+    /// Reads an array, calling `body` once per element; `body` must read the element.
+    public mutating func readArray(_ body: (inout JSONReader) throws(ModelError) -> Void) throws(ModelError) {
+        try consume(UInt8(ascii: "["), "an array")
+        depth += 1
+        guard depth <= JSONReader.maxDepth else { throw error("nesting deeper than \(JSONReader.maxDepth)") }
+        skipWhitespace()
+        if position < buffer.count, buffer[position] == UInt8(ascii: "]") {
+            position += 1
+            depth -= 1
+            return
+        }
+        while true {
+            try body(&self)
+            skipWhitespace()
+            guard position < buffer.count else { throw error("unterminated array") }
+            if buffer[position] == UInt8(ascii: ",") { position += 1; continue }
+            if buffer[position] == UInt8(ascii: "]") { position += 1; break }
+            throw error("expected ',' or ']' in an array")
+        }
+        depth -= 1
+    }
+
+    public mutating func readBoolean() throws(ModelError) -> Bool {
+        skipWhitespace()
+        if matchLiteral("true") { return true }
+        if matchLiteral("false") { return false }
+        throw error("expected true or false")
+    }
+
+    /// Reads `null`.
+    public mutating func readNull() throws(ModelError) {
+        skipWhitespace()
+        if !matchLiteral("null") { throw error("expected null") }
+    }
+
+    private mutating func matchLiteral(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard position + count <= buffer.count else { return false }
+        let base = literal.utf8Start
+        for offset in 0..<count where buffer[position + offset] != base[offset] { return false }
+        position += count
+        return true
+    }
+
+    /// Reads a whole number of at most 18 digits.
+    public mutating func readInteger() throws(ModelError) -> Int {
+        skipWhitespace()
+        let start = position
+        var negative = false
+        if position < buffer.count, buffer[position] == UInt8(ascii: "-") {
+            negative = true
+            position += 1
+        }
+        let digitsStart = position
+        var value = 0
+        while position < buffer.count, buffer[position].isDigit {
+            if position - digitsStart >= 18 { throw error("number too large") }
+            value = value * 10 + Int(buffer[position] - UInt8(ascii: "0"))
+            position += 1
+        }
+        let digits = position - digitsStart
+        if digits == 0 { position = start; throw error("expected a number") }
+        if digits > 1, buffer[digitsStart] == UInt8(ascii: "0") { throw error("number with a leading zero") }
+        if position < buffer.count, buffer[position] == UInt8(ascii: ".") || buffer[position] == UInt8(ascii: "e") || buffer[position] == UInt8(ascii: "E") {
+            throw error("expected a whole number")
+        }
+        return negative ? -value : value
+    }
+
+    /// Reads a record id string without allocating its text (escaped spellings fall back).
+    public mutating func readRecordID() throws(ModelError) -> RecordID {
+        skipWhitespace()
+        let start = position
+        if position + 38 <= buffer.count, buffer[position] == UInt8(ascii: "\""), buffer[position + 37] == UInt8(ascii: "\""),
+           let id = RecordID.parse(bytes: UnsafeBufferPointer(rebasing: buffer[(position + 1)..<(position + 37)])) {
+            position += 38
+            return id
+        }
+        position = start
+        return try RecordID(readString())
+    }
+
+    /// Reads a string, unescaping it; rejects invalid UTF-8 and raw control characters.
+    public mutating func readString() throws(ModelError) -> String {
+        try consume(UInt8(ascii: "\""), "a string")
+        let start = position
+        var asciiOnly = true
+        while position < buffer.count {
+            let byte = buffer[position]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
+                position += 1
+                if asciiOnly { return String(decoding: slice, as: UTF8.self) }
+                guard let text = String(validating: slice, as: UTF8.self) else {
+                    throw error("string is not valid UTF-8")
+                }
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { return try readEscapedString(from: start) }
+            if byte < 0x20 { throw error("control character in a string must be escaped") }
+            if byte >= 0x80 { asciiOnly = false }
+            position += 1
+        }
+        throw error("unterminated string")
+    }
+
+    private mutating func readEscapedString(from start: Int) throws(ModelError) -> String {
+        var bytes = Array(buffer[start..<position])
+        while position < buffer.count {
+            let byte = buffer[position]
+            position += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                guard let text = String(validating: bytes, as: UTF8.self) else {
+                    throw error("string is not valid UTF-8")
+                }
+                return text
+            case UInt8(ascii: "\\"):
+                guard position < buffer.count else { throw error("unterminated escape") }
+                let escape = buffer[position]
+                position += 1
+                switch escape {
+                case UInt8(ascii: "\""): bytes.append(0x22)
+                case UInt8(ascii: "\\"): bytes.append(0x5C)
+                case UInt8(ascii: "/"): bytes.append(0x2F)
+                case UInt8(ascii: "b"): bytes.append(0x08)
+                case UInt8(ascii: "f"): bytes.append(0x0C)
+                case UInt8(ascii: "n"): bytes.append(0x0A)
+                case UInt8(ascii: "r"): bytes.append(0x0D)
+                case UInt8(ascii: "t"): bytes.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try readHex4()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard position + 1 < buffer.count, buffer[position] == UInt8(ascii: "\\"), buffer[position + 1] == UInt8(ascii: "u") else {
+                            throw error("lone surrogate in \\u escape")
+                        }
+                        position += 2
+                        let low = try readHex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw error("lone surrogate in \\u escape") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(scalar) {
+                        throw error("lone surrogate in \\u escape")
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
+                    bytes.append(contentsOf: String(Character(unicode)).utf8)
+                default:
+                    throw error("unknown escape \\\(Unicode.Scalar(escape))")
+                }
+            default:
+                if byte < 0x20 { throw error("control character in a string must be escaped") }
+                bytes.append(byte)
+            }
+        }
+        throw error("unterminated string")
+    }
+
+    private mutating func readHex4() throws(ModelError) -> UInt32 {
+        guard position + 4 <= buffer.count else { throw error("short \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = buffer[position]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw error("bad hex digit in \\u escape")
+            }
+            value = value << 4 | UInt32(digit)
+            position += 1
+        }
+        return value
+    }
+
+    /// Skips any one value (bounded depth); numbers are skipped by their characters, so any
+    /// JSON number passes here and is judged by whoever reads it for real.
+    public mutating func skipValue() throws(ModelError) {
+        switch try peekKind() {
+        case .object: try readObject { reader, _ throws(ModelError) in try reader.skipValue() }
+        case .array: try readArray { reader throws(ModelError) in try reader.skipValue() }
+        case .string: _ = try readString()
+        case .number:
+            while position < buffer.count, "0123456789+-.eE".utf8.contains(buffer[position]) { position += 1 }
+        case .boolean: _ = try readBoolean()
+        case .null: try readNull()
+        }
+    }
+
+    /// The bytes of the next value, unparsed (checked only as far as `skipValue` checks).
+    public mutating func readRawValue() throws(ModelError) -> [UInt8] {
+        skipWhitespace()
+        let start = position
+        try skipValue()
+        return Array(buffer[start..<position])
+    }
+}

@@ -1,0 +1,75 @@
+/// An add-wins observed-remove set of text elements (mediators, attendees).
+///
+/// Each element carries the stamps of the adds that put it there. Removing an element drops
+/// the stamps the remover has seen; an add concurrent with a remove has a stamp the remover
+/// had not seen, so it survives: concurrent add and remove never conflict, add wins.
+/// Invariant: elements sorted by UTF-8 bytes and unique; each holds ≥ 1 stamp, sorted by dot.
+public struct AddWinsSet: Hashable, Sendable {
+    /// One element and the adds that keep it in the set.
+    public struct Element: Hashable, Sendable {
+        public let value: String
+        public internal(set) var stamps: SmallArray<Stamp>
+
+        public init(value: String, stamps: [Stamp]) {
+            self.value = value
+            self.stamps = SmallArray(stamps.sorted())
+        }
+
+        public static func == (lhs: Element, rhs: Element) -> Bool {
+            utf8Equal(lhs.value, rhs.value) && lhs.stamps == rhs.stamps
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            for byte in value.utf8 { hasher.combine(byte) }
+            hasher.combine(stamps)
+        }
+    }
+
+    public internal(set) var elements: [Element]
+
+    public init(elements: [Element]) {
+        self.elements = elements.sorted { utf8Precedes($0.value, $1.value) }
+    }
+
+    init(sortedElements: [Element]) { elements = sortedElements }
+
+    /// The members, in canonical order.
+    public var members: [String] { elements.map(\.value) }
+
+    public func contains(_ member: String) -> Bool {
+        elements.contains { utf8Equal($0.value, member) }
+    }
+
+    func merged(with other: AddWinsSet, seenBySelf: VersionVector, seenByOther: VersionVector) -> [Element] {
+        if self == other { return elements }
+        var result: [Element] = []
+        var left = 0
+        var right = 0
+        while left < elements.count || right < other.elements.count {
+            if right == other.elements.count || (left < elements.count && utf8Precedes(elements[left].value, other.elements[right].value)) {
+                let stamps = unseenDotted(elements[left].stamps, by: seenByOther)
+                if !stamps.isEmpty { result.append(Element(value: elements[left].value, sortedStamps: stamps)) }
+                left += 1
+            } else if left == elements.count || utf8Precedes(other.elements[right].value, elements[left].value) {
+                let stamps = unseenDotted(other.elements[right].stamps, by: seenBySelf)
+                if !stamps.isEmpty { result.append(Element(value: other.elements[right].value, sortedStamps: stamps)) }
+                right += 1
+            } else {
+                let stamps = mergeDotted(elements[left].stamps, seenByLeft: seenBySelf, other.elements[right].stamps, seenByRight: seenByOther) { $0.time < $1.time }
+                if !stamps.isEmpty { result.append(Element(value: elements[left].value, sortedStamps: stamps)) }
+                left += 1
+                right += 1
+            }
+        }
+        return result
+    }
+}
+
+extension AddWinsSet.Element {
+    init(value: String, sortedStamps: SmallArray<Stamp>) {
+        self.value = value
+        stamps = sortedStamps
+    }
+}
+
+extension Stamp: Dotted {}

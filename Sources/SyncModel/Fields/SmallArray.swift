@@ -1,0 +1,74 @@
+/// An array that keeps a single element inline, without a heap allocation.
+///
+/// Nearly every register holds one value and nearly every set element one add stamp; keeping
+/// that one inline removes most allocations from decoding and merging record states.
+/// Invariant: `.many` never holds exactly one element, so equal contents have equal cases.
+public enum SmallArray<Element: Hashable & Sendable>: RandomAccessCollection, Hashable, Sendable {
+    case one(Element)
+    case many([Element])
+
+    public init() { self = .many([]) }
+
+    public init<S: Sequence>(_ elements: S) where S.Element == Element {
+        var result = SmallArray()
+        for element in elements { result.append(element) }
+        self = result
+    }
+
+    public var startIndex: Int { 0 }
+
+    public var endIndex: Int {
+        switch self {
+        case .one: return 1
+        case let .many(elements): return elements.count
+        }
+    }
+
+    public subscript(position: Int) -> Element {
+        switch self {
+        case let .one(element):
+            precondition(position == 0, "index out of range")
+            return element
+        case let .many(elements):
+            return elements[position]
+        }
+    }
+
+    public mutating func append(_ element: Element) {
+        switch self {
+        case let .one(first):
+            self = .many([first, element])
+        case var .many(elements):
+            if elements.isEmpty {
+                self = .one(element)
+            } else {
+                self = .many([])  // drop the reference so the append below does not copy
+                elements.append(element)
+                self = .many(elements)
+            }
+        }
+    }
+
+    public func filter(_ isIncluded: (Element) throws -> Bool) rethrows -> SmallArray {
+        if case let .one(element) = self { return try isIncluded(element) ? self : SmallArray() }
+        var result = SmallArray()
+        for element in self where try isIncluded(element) { result.append(element) }
+        return result
+    }
+
+    public static func == (lhs: SmallArray, rhs: SmallArray) -> Bool {
+        switch (lhs, rhs) {
+        case let (.one(left), .one(right)): return left == right
+        default: return lhs.elementsEqual(rhs)
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(count)
+        for element in self { hasher.combine(element) }
+    }
+}
+
+extension SmallArray: ExpressibleByArrayLiteral {
+    public init(arrayLiteral elements: Element...) { self.init(elements) }
+}

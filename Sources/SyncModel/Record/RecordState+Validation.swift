@@ -1,0 +1,142 @@
+extension RecordState {
+    /// Checks everything a replica must check before it stores or merges a state it did not
+    /// make itself: every field known to the schema with the right kind and value type,
+    /// counters in range, every dot covered by the version vector, no dot twice in a field,
+    /// tombstones consistent, and (when `requireComplete`) every required field present.
+    ///
+    /// Merge vectors and partial test states use `requireComplete: false`; pushes use the default.
+    public func validate(requireComplete: Bool = true) throws(ModelError) {
+        let schema = RecordSchema.for(type)
+        for dot in version.dots where dot.counter < 1 || dot.counter > Dot.maxCounter {
+            throw ModelError(.invalidCounter, "version of \(type.rawValue) \(id) has counter \(dot.counter) for \(dot.device); counters run from 1 to 2^53-1")
+        }
+        var previousName: String?
+        var specIndex = 0
+        for field in fields {
+            if let previousName, !utf8Precedes(previousName, field.name) {
+                throw ModelError(.malformedJSON, "field \(field.name) appears twice", field: field.name)
+            }
+            previousName = field.name
+            // Fields and specs are both sorted by name: walk them in step.
+            while specIndex < schema.fields.count, utf8Precedes(schema.fields[specIndex].name, field.name) { specIndex += 1 }
+            guard specIndex < schema.fields.count, schema.fields[specIndex].name == field.name else {
+                _ = try schema.spec(field.name)
+                continue
+            }
+            let spec = schema.fields[specIndex]
+            guard spec.kind == field.state.kind else {
+                throw ModelError(.wrongFieldKind, "\(type.rawValue).\(field.name) is a \(spec.kind.rawValue), not a \(field.state.kind.rawValue)", field: field.name)
+            }
+            switch field.state {
+            case let .register(register):
+                guard !register.entries.isEmpty else {
+                    throw ModelError(.invalidValue, "\(field.name) has an empty list of values", field: field.name)
+                }
+                try checkDots(register.entries, field: field.name)
+                for entry in register.entries { try spec.check(entry.value) }
+            case let .set(set):
+                var previous: String?
+                for element in set.elements {
+                    if let previous, !utf8Precedes(previous, element.value) {
+                        throw ModelError(.malformedJSON, "\(field.name) lists element \"\(element.value.prefix(40))\" twice", field: field.name)
+                    }
+                    previous = element.value
+                    guard !element.stamps.isEmpty else {
+                        throw ModelError(.invalidValue, "\(field.name) element \"\(element.value.prefix(40))\" has no add stamps", field: field.name)
+                    }
+                    try checkDots(element.stamps, field: field.name)
+                    try spec.check(.text(element.value))
+                }
+            }
+        }
+        try checkDots(deletion, field: RecordSchema.deletedField)
+        for mark in deletion {
+            guard mark.seen.contains(mark.dot), version.dominates(mark.seen) else {
+                throw ModelError(.dotAboveVersion, "tombstone \(mark.dot) of \(type.rawValue) \(id) must have seen its own write and nothing beyond the record's version", field: RecordSchema.deletedField)
+            }
+        }
+        if requireComplete {
+            for spec in schema.fields where spec.required && field(spec.name) == nil {
+                throw ModelError(.missingField, "\(type.rawValue) \(id) lacks required field \(spec.name)", field: spec.name)
+            }
+        }
+    }
+
+    private func checkDots<Items: Collection>(_ items: Items, field: String) throws(ModelError) where Items.Element: Dotted {
+        var previous: Dot?
+        for item in items {
+            let dot = item.dot
+            guard dot.counter >= 1, dot.counter <= Dot.maxCounter else {
+                throw ModelError(.invalidCounter, "\(field) has a write with counter \(dot.counter); counters run from 1 to 2^53-1", field: field)
+            }
+            guard version.contains(dot) else {
+                throw ModelError(.dotAboveVersion, "\(field) holds write \(dot) but the record's version has only seen \(dot.device) up to \(version[dot.device])", field: field)
+            }
+            if let previous, !(previous < dot) {
+                throw ModelError(.duplicateDot, "\(field) holds write \(dot) twice", field: field)
+            }
+            previous = dot
+        }
+    }
+
+    /// What a sync node checks before merging a state pushed by `device` over its `stored`
+    /// state of the same record (nil when new): the pusher may introduce only writes of its
+    /// own (no other device's counter above what the node has seen), may not go back on its
+    /// own counter, and may not hold different content under a dot the node already has.
+    public func checkIntroduction(by device: DeviceID, over stored: RecordState?) throws(ModelError) {
+        let known = stored?.version ?? VersionVector()
+        for dot in version.dots where dot.device != device && dot.counter > known[dot.device] {
+            throw ModelError(.foreignDot, "\(type.rawValue) \(id) claims writes of device \(dot.device) up to \(dot.counter) that this node has not seen (it has \(known[dot.device])); a device may only introduce its own writes")
+        }
+        if version[device] < known[device] {
+            throw ModelError(.counterRegression, "\(type.rawValue) \(id) from \(device) has counter \(version[device]) but this node already holds its write \(known[device]); a device's counter never goes backwards")
+        }
+        guard let stored else { return }
+        guard stored.type == type, stored.id == id else {
+            throw ModelError(.identityMismatch, "record \(id) is a \(stored.type.rawValue), not a \(type.rawValue)")
+        }
+        var storedStamps: [StampContent.Place: StampContent] = [:]
+        for content in stored.stampContents { storedStamps[content.place] = content }
+        for content in stampContents {
+            if let existing = storedStamps[content.place], existing != content {
+                throw ModelError(.equivocation, "\(type.rawValue) \(id) holds write \(content.dot) with content different from the one this node has for that write", field: content.field)
+            }
+        }
+    }
+
+    /// One write's content in one place, to compare what two states hold under a dot.
+    struct StampContent: Hashable {
+        struct Place: Hashable {
+            let dot: Dot
+            let field: String
+        }
+
+        var place: Place { Place(dot: dot, field: field) }
+        let dot: Dot
+        let field: String
+        let time: Int64
+        let value: FieldValue
+    }
+
+    var stampContents: [StampContent] {
+        var result: [StampContent] = []
+        for field in fields {
+            switch field.state {
+            case let .register(register):
+                for entry in register.entries {
+                    result.append(StampContent(dot: entry.dot, field: field.name, time: entry.stamp.time, value: entry.value))
+                }
+            case let .set(set):
+                for element in set.elements {
+                    for stamp in element.stamps {
+                        result.append(StampContent(dot: stamp.dot, field: field.name + "/" + element.value, time: stamp.time, value: .text(element.value)))
+                    }
+                }
+            }
+        }
+        for mark in deletion {
+            result.append(StampContent(dot: mark.dot, field: RecordSchema.deletedField, time: mark.stamp.time, value: .boolean(mark.deleted)))
+        }
+        return result
+    }
+}

@@ -1,0 +1,98 @@
+/// The full state of one record as replicas store and exchange it.
+///
+/// A state is a join-semilattice element: `merged(with:)` is commutative, associative and
+/// idempotent, so replicas that have received the same writes hold byte-identical states
+/// whatever the order, duplication or delay of delivery. Invariants (checked by `validate`):
+/// fields sorted by name and non-empty; every stamp's dot is covered by `version`; no dot
+/// appears twice within one field.
+public struct RecordState: Hashable, Sendable {
+    public let type: RecordType
+    public let id: RecordID
+    /// Every write to this record this state has seen.
+    public internal(set) var version: VersionVector
+    /// Fields holding at least one value, sorted by name.
+    public internal(set) var fields: [RecordField]
+    /// The tombstone register; empty for a record never deleted.
+    public internal(set) var deletion: [DeletionMark]
+
+    /// An empty state: the record as known to a replica that has seen none of its writes.
+    public init(type: RecordType, id: RecordID) {
+        self.type = type
+        self.id = id
+        version = VersionVector()
+        fields = []
+        deletion = []
+    }
+
+    /// A state from its parts; fields are sorted here. Call `validate()` on anything untrusted.
+    public init(type: RecordType, id: RecordID, version: VersionVector, fields: [RecordField], deletion: [DeletionMark] = []) {
+        self.type = type
+        self.id = id
+        self.version = version
+        self.fields = fields.sorted { utf8Precedes($0.name, $1.name) }
+        self.deletion = deletion.sorted { $0.dot < $1.dot }
+    }
+
+    /// The state of field `name`, if it holds anything.
+    public func field(_ name: String) -> FieldState? {
+        for field in fields where field.name == name { return field.state }
+        return nil
+    }
+
+    /// The register of field `name`, if it is a register holding a value.
+    public func register(_ name: String) -> Register? {
+        if case let .register(register)? = field(name) { return register }
+        return nil
+    }
+
+    /// The set of field `name`; empty when nothing was ever added.
+    public func set(_ name: String) -> AddWinsSet {
+        if case let .set(set)? = field(name) { return set }
+        return AddWinsSet(sortedElements: [])
+    }
+
+    /// The value to show for register `name` (see `Register.displayValue`).
+    public func value(_ name: String) -> FieldValue? {
+        register(name)?.displayValue
+    }
+
+    /// The text to show for register `name`.
+    public func text(_ name: String) -> String? {
+        value(name)?.description
+    }
+
+    /// The case this record belongs to: its own id for a case, its `case` field otherwise.
+    public var caseID: RecordID? {
+        if type == .case { return id }
+        guard case let .text(raw)? = value("case") else { return nil }
+        return RecordID.parse(raw)
+    }
+
+    /// Whether a surviving tombstone says deleted. A delete in conflict still counts as
+    /// deleted (hidden from lists) but is reported by `conflicts`.
+    public var isDeleted: Bool {
+        deletion.contains { $0.deleted }
+    }
+
+    /// Whether any write to this record has been seen.
+    public var isEmpty: Bool { version.isEmpty }
+
+    /// The latest wall-clock time of any write this state holds (for "last changed" displays).
+    public var lastChanged: Int64 {
+        var latest: Int64 = 0
+        for field in fields { for stamp in field.state.stamps { latest = max(latest, stamp.time) } }
+        for mark in deletion { latest = max(latest, mark.stamp.time) }
+        return latest
+    }
+
+    /// Field index for `name`, or where it would be inserted.
+    func fieldIndex(_ name: String) -> (index: Int, found: Bool) {
+        var low = 0
+        var high = fields.count
+        while low < high {
+            let middle = (low + high) / 2
+            if utf8Precedes(fields[middle].name, name) { low = middle + 1 } else { high = middle }
+        }
+        return (low, low < fields.count && fields[low].name == name)
+    }
+}

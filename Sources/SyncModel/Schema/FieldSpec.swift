@@ -1,0 +1,107 @@
+/// One field of the schema: its name, merge kind, value type, and whether it is required
+/// or confidential (never leaves the server through export or summary).
+public struct FieldSpec: Hashable, Sendable {
+    public let name: String
+    public let kind: FieldKind
+    public let valueType: ValueType
+    public let required: Bool
+    public let confidential: Bool
+
+    init(_ name: String, _ valueType: ValueType, required: Bool = false, confidential: Bool = false) {
+        self.init(name, .register, valueType, required: required, confidential: confidential)
+    }
+
+    init(_ name: String, _ kind: FieldKind, _ valueType: ValueType, required: Bool = false, confidential: Bool = false) {
+        self.name = name
+        self.kind = kind
+        self.valueType = valueType
+        self.required = required
+        self.confidential = confidential
+    }
+
+    /// Checks one value (for a set: one element) against the value type.
+    public func check(_ value: FieldValue) throws(ModelError) {
+        // Fast paths for the common cases, without copying the value type's payload.
+        if case let .text(text) = value {
+            switch valueType {
+            case let .text(maxBytes, multiline):
+                if text.utf8.count <= maxBytes, Self.isPlain(text, multiline: multiline) { return }
+            case .date:
+                if CalendarText.isDate(text) { return }
+            case let .choice(words):
+                if words.contains(text) { return }
+            default:
+                break
+            }
+        }
+        try checkSlowly(value)
+    }
+
+    /// Non-empty and free of control characters (tab and newlines allowed when multiline).
+    @inline(__always)
+    static func isPlain(_ text: String, multiline: Bool) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard !bytes.isEmpty else { return false }
+            for byte in bytes where byte < 0x20 || byte == 0x7F {
+                if multiline && (byte == 0x0A || byte == 0x0D || byte == 0x09) { continue }
+                return false
+            }
+            return true
+        }
+    }
+
+    private func checkSlowly(_ value: FieldValue) throws(ModelError) {
+        switch (valueType, value) {
+        case let (.text(maxBytes, multiline), .text(text)):
+            guard text.utf8.count <= maxBytes else {
+                throw ModelError(.invalidValue, "\(name) is \(text.utf8.count) bytes long; at most \(maxBytes) are allowed", field: name)
+            }
+            guard !text.isEmpty else {
+                throw ModelError(.invalidValue, "\(name) must not be empty", field: name)
+            }
+            for byte in text.utf8 where byte < 0x20 || byte == 0x7F {
+                if multiline && (byte == 0x0A || byte == 0x0D || byte == 0x09) { continue }
+                throw ModelError(.invalidValue, "\(name) contains a control character\(multiline ? "" : " or line break")", field: name)
+            }
+        case let (.choice(words), .text(word)):
+            guard words.contains(word) else {
+                throw ModelError(.invalidValue, "\(name) \"\(word.prefix(40))\" is not \(valueType.summary)", field: name)
+            }
+        case let (.date, .text(text)):
+            guard CalendarText.isDate(text) else {
+                throw ModelError(.invalidValue, "\(name) \"\(text.prefix(40))\" is not a valid date YYYY-MM-DD", field: name)
+            }
+        case let (.timestamp, .text(text)):
+            guard CalendarText.isTimestamp(text) else {
+                throw ModelError(.invalidValue, "\(name) \"\(text.prefix(40))\" is not \(valueType.summary)", field: name)
+            }
+        case (.boolean, .boolean):
+            return
+        case let (.integer(range), .integer(number)):
+            guard range.contains(number) else {
+                throw ModelError(.invalidValue, "\(name) \(number) is not \(valueType.summary)", field: name)
+            }
+        case let (.reference(type), .text(text)):
+            guard RecordID.isValid(text) else {
+                throw ModelError(.invalidValue, "\(name) \"\(text.prefix(40))\" is not \(type == .case ? "a case" : "a record") id", field: name)
+            }
+        case let (.userName, .text(text)):
+            guard DeviceID.isValid(text) else {
+                throw ModelError(.invalidValue, "\(name) \"\(text.prefix(40))\" is not \(valueType.summary)", field: name)
+            }
+        default:
+            throw ModelError(.wrongValueType, "\(name) must be \(valueType.summary), not \(value.typeName)", field: name)
+        }
+    }
+}
+
+extension FieldValue {
+    var typeName: String {
+        switch self {
+        case .text: return "text"
+        case .integer: return "a number"
+        case .boolean: return "true/false"
+        }
+    }
+}

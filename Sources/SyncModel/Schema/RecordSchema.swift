@@ -1,0 +1,110 @@
+/// The fields of one record type, as DESIGN.md defines them.
+///
+/// The schema is data, not code paths: validation, the CLI's `FIELD=VALUE` parsing, and the
+/// server's redaction all read it, so a field is declared once. Fields sorted by name.
+public struct RecordSchema: Hashable, Sendable {
+    public let type: RecordType
+    public let fields: [FieldSpec]
+
+    /// The pseudo-field that names a record's tombstone in conflicts and `resolve`.
+    public static let deletedField = "deleted"
+
+    init(_ type: RecordType, _ fields: [FieldSpec]) {
+        self.type = type
+        self.fields = fields.sorted { utf8Precedes($0.name, $1.name) }
+    }
+
+    /// The schema of `type`.
+    public static func `for`(_ type: RecordType) -> RecordSchema {
+        switch type {
+        case .case: return caseSchema
+        case .party: return partySchema
+        case .session: return sessionSchema
+        case .note: return noteSchema
+        case .action: return actionSchema
+        case .feedback: return feedbackSchema
+        }
+    }
+
+    /// The spec of field `name`, or nil when the type has no such field.
+    public func field(_ name: String) -> FieldSpec? {
+        fields.first { $0.name == name }
+    }
+
+    /// The spec of field `name`; throws `unknown_field` listing the valid names.
+    public func spec(_ name: String) throws(ModelError) -> FieldSpec {
+        guard let spec = field(name) else {
+            throw ModelError(.unknownField, "\(type.rawValue) has no field \"\(name.prefix(40))\"; its fields are \(fields.map(\.name).joined(separator: ", "))", field: name)
+        }
+        return spec
+    }
+
+    /// Names of the confidential fields, which never leave the server through export or summary.
+    public var confidentialFields: [String] { fields.filter(\.confidential).map(\.name) }
+
+    static let shortText = ValueType.text(maxBytes: 1_000, multiline: false)
+    static let longText = ValueType.text(maxBytes: 100_000, multiline: true)
+    static let caseLink = FieldSpec("case", .reference(.case), required: true)
+
+    static let caseSchema = RecordSchema(.case, [
+        FieldSpec("reference", shortText, required: true),
+        FieldSpec("title", shortText, required: true),
+        FieldSpec("kind", .choice(["clinical-dispute", "malpractice", "workplace-conduct", "family-clinician", "other"])),
+        FieldSpec("site", shortText),
+        FieldSpec("status", .choice(WorkflowStage.allCases.map(\.rawValue)), required: true),
+        FieldSpec("confidentiality", .choice(["standard", "restricted"])),
+        FieldSpec("mediators", .set, .userName),
+        FieldSpec("opened", .date),
+        FieldSpec("agreed", .date),
+        FieldSpec("closed", .date),
+        FieldSpec("objectives", longText),
+        FieldSpec("successCriteria", longText),
+        FieldSpec("outcome", longText),
+        FieldSpec("conflictOfInterest", longText, confidential: true),
+    ])
+
+    static let partySchema = RecordSchema(.party, [
+        caseLink,
+        FieldSpec("role", .choice(["patient", "family", "clinician", "practitioner", "institution", "representative", "other"]), required: true),
+        FieldSpec("name", shortText, required: true, confidential: true),
+        FieldSpec("organization", shortText),
+        FieldSpec("contact", longText, confidential: true),
+        FieldSpec("consentToMediate", .boolean),
+        FieldSpec("consentToShare", .boolean),
+    ])
+
+    static let sessionSchema = RecordSchema(.session, [
+        caseLink,
+        FieldSpec("at", .timestamp, required: true),
+        FieldSpec("kind", .choice(["joint", "caucus", "private"])),
+        FieldSpec("location", shortText),
+        FieldSpec("attendees", .set, shortText),
+        FieldSpec("summary", longText),
+    ])
+
+    static let noteSchema = RecordSchema(.note, [
+        caseLink,
+        FieldSpec("session", .reference(.session)),
+        FieldSpec("author", shortText),
+        FieldSpec("visibility", .choice(["shared", "mediator", "caucus"])),
+        FieldSpec("text", longText, required: true, confidential: true),
+    ])
+
+    static let actionSchema = RecordSchema(.action, [
+        caseLink,
+        FieldSpec("text", longText, required: true),
+        FieldSpec("owner", shortText),
+        FieldSpec("due", .date),
+        FieldSpec("measure", longText),
+        FieldSpec("status", .choice(["open", "in-progress", "met", "missed", "waived"])),
+        FieldSpec("reviewed", .date),
+    ])
+
+    static let feedbackSchema = RecordSchema(.feedback, [
+        caseLink,
+        FieldSpec("party", .reference(.party)),
+        FieldSpec("rating", .integer(1...5)),
+        FieldSpec("comments", longText, confidential: true),
+        FieldSpec("submitted", .date),
+    ])
+}

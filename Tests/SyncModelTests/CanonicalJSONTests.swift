@@ -1,0 +1,74 @@
+import Testing
+@testable import SyncModel
+
+struct CanonicalJSONTests {
+    @Test func aStateEncodesToTheDocumentedCanonicalBytes() throws {
+        var state = try Fixtures.newCase(title: "Quote \" back\\slash, Müller 🙂")
+        try state.apply([.add("mediators", "bob"), .add("mediators", "ann"), .set("outcome", .text("line one\nline\ttwo"))], stamp: Fixtures.stamp("ann-laptop", 2, at: 0))
+        let expected = #"{"fields":{"mediators":{"ann":[{"at":2000,"dot":["ann-laptop",2]}],"bob":[{"at":2000,"dot":["ann-laptop",2]}]},"#
+            + #""outcome":[{"at":2000,"dot":["ann-laptop",2],"value":"line one\nline\ttwo"}],"#
+            + #""reference":[{"at":1763800001000,"dot":["ann-laptop",1],"value":"MED-2026-0000-0001"}],"#
+            + #""status":[{"at":1763800001000,"dot":["ann-laptop",1],"value":"intake"}],"#
+            + #""title":[{"at":1763800001000,"dot":["ann-laptop",1],"value":"Quote \" back\\slash, Müller 🙂"}]},"#
+            + #""id":"0192f0c4-7d3e-7a41-9b2c-000000000001","type":"case","vv":{"ann-laptop":2}}"#
+        #expect(state.canonicalText == expected)
+    }
+
+    @Test func decodingAnySpellingAndReEncodingGivesTheCanonicalBytes() throws {
+        let state = try Fixtures.newCase(title: "Müller 🙂")
+        let loose = """
+        {
+          "vv": {"ann-laptop": 1},
+          "type": "case",
+          "id": "0192f0c4-7d3e-7a41-9b2c-000000000001",
+          "fields": {
+            "title": [{"value": "M\\u00fcller \\ud83d\\ude42", "dot": ["ann-laptop", 1], "at": 1763800001000}],
+            "status": [{"at": 1763800001000, "dot": ["ann-laptop", 1], "value": "intake"}],
+            "reference": [{"at": 1763800001000, "dot": ["ann-laptop", 1], "value": "MED-2026-0000-0001"}]
+          }
+        }
+        """
+        let decoded = try RecordState(json: Array(loose.utf8))
+        #expect(decoded == state)
+        #expect(decoded.canonicalJSON() == state.canonicalJSON())
+        #expect(try RecordState(json: state.canonicalJSON()) == state)
+    }
+
+    @Test("malformed JSON is refused with malformed_json", arguments: [
+        "", "{", "[]", "{\"id\":\"0192f0c4-7d3e-7a41-9b2c-000000000001\",\"type\":\"case\",\"vv\":{}} x",
+        "{\"id\":\"0192f0c4-7d3e-7a41-9b2c-000000000001\",\"type\":\"case\",\"vv\":{},\"extra\":1}",
+        "{\"id\":\"0192f0c4-7d3e-7a41-9b2c-000000000001\",\"id\":\"0192f0c4-7d3e-7a41-9b2c-000000000001\",\"type\":\"case\",\"vv\":{}}",
+        "{\"type\":\"case\",\"vv\":{}}",
+        "{\"id\":\"0192f0c4-7d3e-7a41-9b2c-000000000001\",\"type\":\"case\",\"vv\":{\"a\":01}}",
+        "{\"id\":\"0192f0c4-7d3e-7a41-9b2c-000000000001\",\"type\":\"case\",\"vv\":{\"a\":1.5}}",
+        "{\"id\":\"0192f0c4-7d3e-7a41-9b2c-000000000001\",\"type\":\"case\",\"vv\":{\"a\":9999999999999999999}}",
+        "{\"id\":\"0192f0c4-7d3e-7a41-9b2c-000000000001\",\"type\":\"case\",\"vv\":{\"a\":1,\"a\":2}}",
+        "{\"id\":\"0192f0c4-7d3e-7a41-9b2c-000000000001\",\"type\":\"case\",\"vv\":{\"a\":1},\"fields\":{\"title\":[{\"at\":1,\"dot\":[\"a\",1],\"value\":\"\\ud800\"}]}}",
+        "{\"id\":\"0192f0c4-7d3e-7a41-9b2c-000000000001\",\"type\":\"case\",\"vv\":{\"a\":1},\"fields\":{\"title\":[{\"at\":1,\"dot\":[\"a\",1],\"value\":\"tab\there\"}]}}",
+        String(repeating: "[", count: 200),
+    ])
+    func malformed(text: String) {
+        #expect { try RecordState(json: Array(text.utf8)) } throws: { ($0 as? ModelError)?.code == .malformedJSON }
+    }
+
+    @Test func invalidUTF8IsRefused() {
+        var bytes = Array(#"{"id":"0192f0c4-7d3e-7a41-9b2c-000000000001","type":"case","vv":{"a":1},"fields":{"title":[{"at":1,"dot":["a",1],"value":"x"#.utf8)
+        bytes += [0xC3, 0x28] + Array(#""}]}}"#.utf8)
+        #expect { try RecordState(json: bytes) } throws: { ($0 as? ModelError)?.code == .malformedJSON }
+    }
+
+    @Test func controlCharactersUseTheShortestEscape() {
+        var writer = CanonicalJSONWriter()
+        writer.string("a\u{1}b\u{8}\u{1F}/é")
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == #""a\u0001b\b\u001f/é""#)
+    }
+
+    @Test func integersRoundTripAtTheEdgesOfTheirRange() throws {
+        for value in [0, 7, 10, 99, 1_000_000, Dot.maxCounter, -42] {
+            var writer = CanonicalJSONWriter()
+            writer.integer(value)
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == String(value))
+            #expect(try JSONReader.read(writer.bytes) { reader throws(ModelError) in try reader.readInteger() } == value)
+        }
+    }
+}
