@@ -7,6 +7,9 @@ public struct FieldSpec: Hashable, Sendable {
     public let required: Bool
     public let confidential: Bool
 
+    /// The pseudo-field `deleted` as `resolve` takes it: true keeps a delete, false restores.
+    public static let deletedFlag = FieldSpec(RecordSchema.deletedField, .boolean)
+
     init(_ name: String, _ valueType: ValueType, required: Bool = false, confidential: Bool = false) {
         self.init(name, .register, valueType, required: required, confidential: confidential)
     }

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+
+/// `casesync`: offline case work for mediators, and (later) sync and reports.
+public struct CaseSyncCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "casesync",
+        abstract: "Record mediation cases offline and keep them in step with the sync node.",
+        discussion: "Exit codes: 0 ok, 1 usage or validation error, 2 not found, 3 server unreachable, 4 not authorised, 5 refused by the server, 10 internal error.",
+        subcommands: [
+            InitCommand.self, CaseCommand.self, PartyCommand.self, SessionCommand.self, NoteCommand.self,
+            ActionCommand.self, StatusCommand.self, ConflictsCommand.self, ResolveCommand.self,
+        ]
+    )
+
+    public init() {}
+
+    /// Parses `arguments`, runs the command, and returns the exit status. Help goes to stdout
+    /// with status 0; every error is one line on stderr, mapped to DESIGN.md's exit codes.
+    public static func main(arguments: [String]) -> Int32 {
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot(movingGlobalOptions(arguments))
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                return ExitStatus.success.rawValue
+            }
+            if let cliError = error as? CLIError { return report(cliError) }
+            return report(CLIError(.usage, message(for: error) + " (see `casesync --help`)"))
+        }
+        do {
+            try command.run()
+            return ExitStatus.success.rawValue
+        } catch {
+            if let exit = error as? ExitCode { return exit.rawValue }
+            return report(CLIError.from(error))
+        }
+    }
+
+    /// `--data DIR` and `--json` are global: written before the subcommand they are moved
+    /// after it, where every command declares them.
+    static func movingGlobalOptions(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--json" || argument.hasPrefix("--data=") {
+                leading.append(argument)
+                index += 1
+            } else if argument == "--data", index + 1 < arguments.count {
+                leading += [argument, arguments[index + 1]]
+                index += 2
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty, index < arguments.count else { return arguments }
+        return Array(arguments[index...]) + leading
+    }
+
+    private static func report(_ error: CLIError) -> Int32 {
+        let line = error.message.replacingOccurrences(of: "\n", with: " ")
+        FileHandle.standardError.write(Data("casesync: \(line)\n".utf8))
+        return error.status.rawValue
+    }
+}

@@ -1,0 +1,222 @@
+import ArgumentParser
+import SyncModel
+import SyncStore
+
+/// `casesync case …`: open, list, show, edit, move and delete cases.
+struct CaseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "case",
+        abstract: "Open, list, show and change cases.",
+        subcommands: [New.self, List.self, Show.self, Set.self, Status.self, Delete.self]
+    )
+
+    struct New: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Open a case at intake.")
+
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "What the dispute is about, in a few words.") var title: String
+        @Option(help: "clinical-dispute, malpractice, workplace-conduct, family-clinician or other.") var kind: String?
+        @Option(help: "The hospital, clinic or ward.") var site: String?
+        @Option(help: "standard or restricted.") var confidentiality: String?
+        @Option(help: "The case reference (default: a new MED-YEAR-XXXX-XXXX).") var reference: String?
+        @Option(help: "The day the case was opened, YYYY-MM-DD (default: today).") var opened: String?
+        @Option(name: .customLong("mediator"), help: "A mediator's user name; repeat for several.") var mediators: [String] = []
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            var generator = SystemRandomNumberGenerator()
+            let clock = invocation.clock
+            var changes: [FieldChange] = [
+                .set("title", .text(title)),
+                .set("status", .text(WorkflowStage.intake.rawValue)),
+                .set("opened", .text(opened ?? clock.today)),
+                .set("reference", .text(reference ?? CaseWorkflow.newReference(year: clock.year, using: &generator))),
+            ]
+            if let kind { changes.append(.set("kind", .text(kind))) }
+            if let site { changes.append(.set("site", .text(site))) }
+            if let confidentiality { changes.append(.set("confidentiality", .text(confidentiality))) }
+            changes += mediators.map { .add("mediators", $0) }
+            let id = RecordID.make(milliseconds: clock.milliseconds, using: &generator)
+            let state = try invocation.store.write(id, type: .case, creating: true, at: clock.milliseconds) { state, stamp in
+                try state.apply(changes, stamp: stamp)
+            }
+            let view = RecordView(state: state)
+            invocation.emit(json: view.json, human: "Opened case \(state.text("reference") ?? "") (\(view.shortID)): \(title)")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List live cases.")
+
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Only cases at this workflow stage.") var status: String?
+        @Option(help: "Only cases at this site.") var site: String?
+
+        func validate() throws {
+            if let status, WorkflowStage(rawValue: status) == nil {
+                throw ValidationError("--status \(status) is not a stage; stages: \(WorkflowStage.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+
+        func run() throws {
+            let store = try options.openStore()
+            _ = try store.replica()
+            let cases = try store.cases(status: status, site: site)
+            if options.json {
+                var writer = CanonicalJSONWriter(capacity: cases.count * 200 + 2)
+                writer.byte(UInt8(ascii: "["))
+                for (index, summary) in cases.enumerated() {
+                    if index > 0 { writer.byte(UInt8(ascii: ",")) }
+                    JSONOutput.sortedObject([
+                        ("id", .string(summary.id.rawValue)),
+                        ("short", .string(RecordView.shortID(summary.id))),
+                        ("reference", .string(summary.reference)),
+                        ("title", .string(summary.title)),
+                        ("status", .string(summary.status)),
+                        ("site", summary.site.map { .string($0) } ?? .null),
+                        ("conflicted", .boolean(summary.conflicted)),
+                        ("changed", .string(WallClock.iso(summary.changed))),
+                    ]).write(to: &writer)
+                }
+                writer.byte(UInt8(ascii: "]"))
+                print(String(decoding: writer.bytes, as: UTF8.self))
+                return
+            }
+            guard !cases.isEmpty else {
+                print(status == nil && site == nil ? "No cases yet. Open one with `casesync case new --title \"…\"`." : "No cases match.")
+                return
+            }
+            var table = TextTable("ID", "REFERENCE", "STATUS", "SITE", "TITLE")
+            for summary in cases {
+                table.add(RecordView.shortID(summary.id), summary.reference, summary.status, (summary.site ?? "").cell(24),
+                          summary.title.cell() + (summary.conflicted ? "  ⚠ conflict" : ""))
+            }
+            print(table.text)
+            print("\n  \(cases.count) case\(cases.count == 1 ? "" : "s")")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a case with its parties, sessions, notes, actions and conflicts.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The case: its id, reference or short id.") var id: String
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            let caseID = try invocation.store.resolve(id, type: .case)
+            guard let state = try invocation.store.record(caseID) else { throw CLIError(.notFound, "no case \(id)") }
+            if state.isDeleted && !state.hasConflicts { throw CLIError(.notFound, "case \(id) is deleted") }
+            let related = try invocation.store.records(inCase: caseID)
+            let groups: [(RecordType, String)] = [(.party, "parties"), (.session, "sessions"), (.note, "notes"), (.action, "actions"), (.feedback, "feedback")]
+            if options.json {
+                var pairs: [(String, JSONOutput)] = [("case", RecordView(state: state).json)]
+                for (type, key) in groups {
+                    pairs.append((key, .array(related.filter { $0.type == type }.map { RecordView(state: $0).json })))
+                }
+                print(JSONOutput.sortedObject(pairs).text)
+                return
+            }
+            print(Self.human(state, related: related))
+        }
+
+        static func human(_ state: RecordState, related: [RecordState]) -> String {
+            let view = RecordView(state: state)
+            var out = ["Case \(state.text("reference") ?? "")  \(state.text("title") ?? "")" + (state.isDeleted ? "  [DELETED]" : ""),
+                       "  id \(state.id)  (short \(view.shortID))", "", view.fieldLines]
+            let conflicted = [state] + related.filter(\.hasConflicts)
+            let conflictText = conflicted.filter(\.hasConflicts).map { record in
+                (record.type == .case ? "" : "  in \(record.type.rawValue) \(RecordView.shortID(record.id)):\n") + RecordView(state: record).conflictLines
+            }
+            if !conflictText.isEmpty {
+                out += ["", "⚠ Conflicts — concurrent changes kept side by side until you choose:"] + conflictText
+            }
+            func section(_ title: String, _ type: RecordType, _ headers: [String], _ row: (RecordState) -> [String]) {
+                let records = related.filter { $0.type == type }
+                guard !records.isEmpty else { return }
+                var table = TextTable(headers: ["ID"] + headers)
+                for record in records { table.rows.append([RecordView.shortID(record.id)] + row(record).map { $0.cell() } + (record.hasConflicts ? ["⚠"] : [])) }
+                out += ["", "\(title) (\(records.count))", table.text]
+            }
+            let plain = { (record: RecordState, field: String) in RecordView(state: record).plain(field) }
+            section("Parties", .party, ["ROLE", "NAME", "ORGANIZATION", "CONSENT"]) { record in
+                [plain(record, "role"), plain(record, "name"), plain(record, "organization"),
+                 record.value("consentToMediate") == .boolean(true) ? "mediate" + (record.value("consentToShare") == .boolean(true) ? ", share" : "") : ""]
+            }
+            section("Sessions", .session, ["AT", "KIND", "LOCATION", "SUMMARY"]) { record in
+                [plain(record, "at"), plain(record, "kind"), plain(record, "location"), plain(record, "summary")]
+            }
+            section("Notes", .note, ["VISIBILITY", "AUTHOR", "TEXT"]) { record in
+                [plain(record, "visibility"), plain(record, "author"), plain(record, "text")]
+            }
+            section("Actions", .action, ["STATUS", "DUE", "OWNER", "TEXT", "MEASURE"]) { record in
+                [plain(record, "status"), plain(record, "due"), plain(record, "owner"), plain(record, "text"), plain(record, "measure")]
+            }
+            section("Feedback", .feedback, ["RATING", "SUBMITTED"]) { record in
+                [plain(record, "rating"), plain(record, "submitted")]
+            }
+            return out.joined(separator: "\n")
+        }
+    }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change fields of a case: FIELD=VALUE, or mediators+=NAME / mediators-=NAME.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The case: its id, reference or short id.") var id: String
+        @Argument(help: "FIELD=VALUE pairs.") var assignments: [String] = []
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            let changes = CaseWorkflow.withStageDates(try FieldAssignment.parse(assignments, type: .case), today: invocation.clock.today)
+            let state = try invocation.update(id, type: .case, changes)
+            let view = RecordView(state: state)
+            invocation.emit(json: view.json, human: "Updated case \(state.text("reference") ?? view.shortID).")
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move a case to a workflow stage (agreement and closed also record the day).")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The case: its id, reference or short id.") var id: String
+        @Argument(help: "intake, preparation, opening, exploration, negotiation, agreement, follow-up, closed or withdrawn.") var stage: String
+        @Option(help: "For agreement or closed: the day it happened, YYYY-MM-DD (default: today).") var date: String?
+
+        func validate() throws {
+            guard let stage = WorkflowStage(rawValue: stage) else {
+                throw ValidationError("\(stage) is not a stage; stages: \(WorkflowStage.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if date != nil && stage.dateField == nil { throw ValidationError("--date applies only to agreement and closed") }
+        }
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            var changes: [FieldChange] = [.set("status", .text(stage))]
+            if let date, let field = WorkflowStage(rawValue: stage)?.dateField { changes.append(.set(field, .text(date))) }
+            let state = try invocation.update(id, type: .case, CaseWorkflow.withStageDates(changes, today: invocation.clock.today))
+            let view = RecordView(state: state)
+            let dateNote = WorkflowStage(rawValue: stage)?.dateField.flatMap { field in state.text(field).map { " (\(field) \($0))" } } ?? ""
+            invocation.emit(json: view.json, human: "Case \(state.text("reference") ?? view.shortID) is now at \(stage)\(dateNote).")
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a case (a change that syncs; a concurrent edit elsewhere becomes a conflict).")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The case: its id, reference or short id.") var id: String
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            let caseID = try invocation.store.resolve(id, type: .case)
+            let state = try invocation.store.write(caseID, type: .case, at: invocation.clock.milliseconds) { state, stamp in
+                guard !state.isDeleted else { throw CLIError(.notFound, "case \(id) is already deleted") }
+                try state.delete(stamp: stamp)
+            }
+            let view = RecordView(state: state)
+            invocation.emit(json: view.json, human: "Deleted case \(state.text("reference") ?? view.shortID).")
+        }
+    }
+}

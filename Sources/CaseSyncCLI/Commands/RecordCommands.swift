@@ -1,0 +1,131 @@
+import ArgumentParser
+import SyncModel
+import SyncStore
+
+/// `casesync party add`.
+struct PartyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "party", abstract: "Record the parties of a case.", subcommands: [Add.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a party to a case.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The case: its id, reference or short id.") var `case`: String
+        @Option(help: "patient, family, clinician, practitioner, institution, representative or other.") var role: String
+        @Option(help: "The party's name (confidential: never exported).") var name: String
+        @Option(help: "How to reach them (confidential).") var contact: String?
+        @Option(help: "Their organisation.") var organization: String?
+        @Option(help: "Consent to mediate: yes or no.") var consentToMediate: String?
+        @Option(help: "Consent to share information: yes or no.") var consentToShare: String?
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            var changes: [FieldChange] = [.set("role", .text(role)), .set("name", .text(name))]
+            if let contact { changes.append(.set("contact", .text(contact))) }
+            if let organization { changes.append(.set("organization", .text(organization))) }
+            let schema = RecordSchema.for(.party)
+            if let consentToMediate {
+                changes.append(.set("consentToMediate", try FieldAssignment.typedValue(consentToMediate, spec: try schema.spec("consentToMediate"))))
+            }
+            if let consentToShare {
+                changes.append(.set("consentToShare", try FieldAssignment.typedValue(consentToShare, spec: try schema.spec("consentToShare"))))
+            }
+            try invocation.add(.party, toCase: `case`, changes, noun: "party")
+        }
+    }
+}
+
+/// `casesync session add`.
+struct SessionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "session", abstract: "Record mediation sessions.", subcommands: [Add.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a session to a case.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The case: its id, reference or short id.") var `case`: String
+        @Option(help: "When: 2026-11-22T14:00, 2026-11-22 14:00 (local) or RFC 3339.") var at: String
+        @Option(help: "joint, caucus or private.") var kind: String?
+        @Option(help: "Where it takes place.") var location: String?
+        @Option(help: "What happened.") var summary: String?
+        @Option(name: .customLong("attendee"), help: "Someone present; repeat for several.") var attendees: [String] = []
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            let spec = try RecordSchema.for(.session).spec("at")
+            var changes: [FieldChange] = [.set("at", try FieldAssignment.typedValue(at, spec: spec))]
+            if let kind { changes.append(.set("kind", .text(kind))) }
+            if let location { changes.append(.set("location", .text(location))) }
+            if let summary { changes.append(.set("summary", .text(summary))) }
+            changes += attendees.map { .add("attendees", $0) }
+            try invocation.add(.session, toCase: `case`, changes, noun: "session")
+        }
+    }
+}
+
+/// `casesync note add`.
+struct NoteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "note", abstract: "Keep notes on a case.", subcommands: [Add.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a note to a case.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The case: its id, reference or short id.") var `case`: String
+        @Option(help: "The note (confidential: never exported).") var text: String
+        @Option(help: "shared, mediator or caucus.") var visibility: String?
+        @Option(help: "The session it belongs to (its id or short id).") var session: String?
+        @Option(help: "Who wrote it (default: this device's name).") var author: String?
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            var changes: [FieldChange] = [.set("text", .text(text)), .set("author", .text(author ?? invocation.replica.name))]
+            if let visibility { changes.append(.set("visibility", .text(visibility))) }
+            if let session {
+                let sessionID = try invocation.store.resolve(session, type: .session)
+                changes.append(.set("session", .text(sessionID.rawValue)))
+            }
+            try invocation.add(.note, toCase: `case`, changes, noun: "note")
+        }
+    }
+}
+
+/// `casesync action add|set`: agreed remediation steps, SMART (owner, due, measure, status).
+struct ActionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "action", abstract: "Record agreed remediation actions and follow them up.", subcommands: [Add.self, Set.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an agreed action to a case (status open).")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The case: its id, reference or short id.") var `case`: String
+        @Option(help: "What will be done.") var text: String
+        @Option(help: "Who is responsible.") var owner: String?
+        @Option(help: "By when, YYYY-MM-DD.") var due: String?
+        @Option(help: "How success will be measured.") var measure: String?
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            var changes: [FieldChange] = [.set("text", .text(text)), .set("status", .text("open"))]
+            if let owner { changes.append(.set("owner", .text(owner))) }
+            if let due { changes.append(.set("due", .text(due))) }
+            if let measure { changes.append(.set("measure", .text(measure))) }
+            try invocation.add(.action, toCase: `case`, changes, noun: "action")
+        }
+    }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change an action: status=met, reviewed=2026-12-01, due=…")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The action: its id or short id.") var id: String
+        @Argument(help: "FIELD=VALUE pairs.") var assignments: [String] = []
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            let state = try invocation.update(id, type: .action, try FieldAssignment.parse(assignments, type: .action))
+            let view = RecordView(state: state)
+            invocation.emit(json: view.json, human: "Updated action \(view.shortID): \(view.plain("status")).")
+        }
+    }
+}

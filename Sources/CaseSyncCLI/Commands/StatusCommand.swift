@@ -1,0 +1,64 @@
+import ArgumentParser
+import SyncStore
+
+/// `casesync status`: who this device is, what it holds, what waits to be pushed.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show this device, its pending changes and conflicts.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let invocation = try Invocation(options)
+        let counts = try invocation.store.counts()
+        let server = try invocation.store.setting("server")
+        let lastSync = try invocation.store.setting("lastSync")
+        invocation.emit(
+            json: .sortedObject([
+                ("device", .string(invocation.replica.device.rawValue)),
+                ("name", .string(invocation.replica.name)),
+                ("data", .string(options.directory.path)),
+                ("cases", .integer(counts.cases)),
+                ("records", .integer(counts.records)),
+                ("pending", .integer(counts.pending)),
+                ("conflicts", .integer(counts.conflicted)),
+                ("server", server.map { .string($0) } ?? .null),
+                ("lastSync", lastSync.map { .string($0) } ?? .null),
+            ]),
+            human: """
+            Device      \(invocation.replica.device) (\(invocation.replica.name))
+            Data        \(options.directory.path)
+            Cases       \(counts.cases) (\(counts.records) records in all)
+            Pending     \(counts.pending) change\(counts.pending == 1 ? "" : "s") not yet pushed
+            Conflicts   \(counts.conflicted == 0 ? "none" : "\(counts.conflicted) — see `casesync conflicts`")
+            Server      \(server ?? "not enrolled")
+            Last sync   \(lastSync ?? "never")
+            """
+        )
+    }
+}
+
+/// `casesync conflicts`: every record holding concurrent changes, with each side.
+struct ConflictsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "conflicts", abstract: "List records with concurrent changes to resolve.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let invocation = try Invocation(options)
+        let records = try invocation.store.conflictedRecords()
+        if options.json {
+            print(JSONOutput.array(records.map { RecordView(state: $0).json }).text)
+            return
+        }
+        guard !records.isEmpty else {
+            print("No conflicts.")
+            return
+        }
+        for record in records {
+            let view = RecordView(state: record)
+            let label = record.type == .case ? "case \(record.text("reference") ?? "")" : "\(record.type.rawValue) in case \(record.caseID.map(RecordView.shortID) ?? "?")"
+            print("\(view.shortID)  \(label)")
+            print(view.conflictLines)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import SyncModel
+import SyncStore
+
+/// What a command works with: the open store, this replica, the clock, and output.
+struct Invocation {
+    let options: GlobalOptions
+    let store: ReplicaStore
+    let replica: ReplicaInfo
+    let clock = WallClock()
+
+    init(_ options: GlobalOptions) throws {
+        self.options = options
+        store = try options.openStore()
+        replica = try store.replica()
+    }
+
+    /// Prints the JSON value with `--json`, the human text otherwise.
+    func emit(json: @autoclosure () -> JSONOutput, human: @autoclosure () -> String) {
+        print(options.json ? json().text : human())
+    }
+
+    /// A live case named by `text` (id, reference or short id).
+    func liveCase(_ text: String) throws -> RecordState {
+        let id = try store.resolve(text, type: .case)
+        guard let state = try store.record(id), !state.isDeleted else {
+            throw CLIError(.notFound, "case \(text) is deleted; `casesync conflicts` shows it if someone edited it meanwhile")
+        }
+        return state
+    }
+
+    /// Creates a record of `type` in case `caseText` with `changes`, and prints it.
+    func add(_ type: RecordType, toCase caseText: String, _ changes: [FieldChange], noun: String) throws {
+        let parent = try liveCase(caseText)
+        var generator = SystemRandomNumberGenerator()
+        let id = RecordID.make(milliseconds: clock.milliseconds, using: &generator)
+        let state = try store.write(id, type: type, creating: true, at: clock.milliseconds) { state, stamp in
+            try state.apply([.set("case", .text(parent.id.rawValue))] + changes, stamp: stamp)
+        }
+        let view = RecordView(state: state)
+        emit(json: view.json, human: "Added \(noun) \(view.shortID) to case \(parent.text("reference") ?? parent.id.rawValue).")
+    }
+
+    /// Applies `changes` to an existing record of `type` and prints it.
+    func update(_ text: String, type: RecordType, _ changes: [FieldChange]) throws -> RecordState {
+        let id = try store.resolve(text, type: type)
+        return try store.write(id, type: type, at: clock.milliseconds) { state, stamp in
+            try state.apply(changes, stamp: stamp)
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+import SyncModel
+
+extension ReplicaStore {
+    /// The stored state of `id`, if any.
+    public func record(_ id: RecordID) throws -> RecordState? {
+        try writer.read { db in try Self.load(id, in: db) }
+    }
+
+    /// Finds the record a person means by `text`: a full id, a case reference
+    /// (`MED-2026-…`, any letter case), or the last 4+ hex digits of an id, as lists show.
+    ///
+    /// - Throws: `not_found` when nothing matches, `ambiguous` when several records do.
+    public func resolve(_ text: String, type: RecordType? = nil) throws -> RecordID {
+        let what = type?.rawValue ?? "record"
+        if let id = try? RecordID(text.lowercased()) {
+            guard let stored = try record(id), type == nil || stored.type == type else {
+                throw StoreError(.notFound, "no \(what) \(text) here")
+            }
+            return id
+        }
+        return try writer.read { db in
+            let byReference = try String.fetchAll(db, sql: "SELECT id FROM record WHERE type = 'case' AND reference = ? LIMIT 2", arguments: [text.uppercased()])
+            var matches = byReference
+            if matches.isEmpty, text.count >= 4, text.allSatisfy(\.isHexDigit) {
+                var sql = "SELECT id FROM record WHERE id LIKE ?"
+                var arguments: StatementArguments = ["%" + text.lowercased()]
+                if let type {
+                    sql += " AND type = ?"
+                    arguments += [type.rawValue]
+                }
+                matches = try String.fetchAll(db, sql: sql + " LIMIT 2", arguments: arguments)
+            }
+            guard let first = matches.first, let id = try? RecordID(first) else {
+                throw StoreError(.notFound, "no \(what) matches \"\(text.prefix(40))\"; `casesync case list` shows ids and references")
+            }
+            guard matches.count == 1 else {
+                throw StoreError(.ambiguous, "\"\(text)\" matches several records; give more of the id")
+            }
+            return id
+        }
+    }
+
+    /// Live cases, optionally filtered by status and site, ordered by reference.
+    public func cases(status: String? = nil, site: String? = nil) throws -> [CaseSummary] {
+        try writer.read { db in
+            var sql = "SELECT id, reference, title, status, site, conflicted, changed FROM record WHERE type = 'case' AND deleted = 0"
+            var arguments = StatementArguments()
+            if let status {
+                sql += " AND status = ?"
+                arguments += [status]
+            }
+            if let site {
+                sql += " AND site = ?"
+                arguments += [site]
+            }
+            sql += " ORDER BY reference, id"
+            var result: [CaseSummary] = []
+            let rows = try GRDB.Row.fetchCursor(db, sql: sql, arguments: arguments)
+            while let row = try rows.next() {
+                guard let id = try? RecordID(row[0] as String) else { continue }
+                result.append(CaseSummary(id: id, reference: row[1] ?? "", title: row[2] ?? "", status: row[3] ?? "",
+                                          site: row[4], conflicted: row[5], changed: row[6]))
+            }
+            return result
+        }
+    }
+
+    /// The records of a case other than the case itself, live or in conflict, oldest first.
+    public func records(inCase caseID: RecordID) throws -> [RecordState] {
+        try writer.read { db in
+            let blobs = try Data.fetchAll(db, sql: "SELECT state FROM record WHERE caseID = ? AND type != 'case' AND (deleted = 0 OR conflicted = 1) ORDER BY id", arguments: [caseID.rawValue])
+            return try blobs.map { try RecordState(json: [UInt8]($0)) }
+        }
+    }
+
+    /// Every record holding a conflict.
+    public func conflictedRecords() throws -> [RecordState] {
+        try writer.read { db in
+            try Data.fetchAll(db, sql: "SELECT state FROM record WHERE conflicted = 1 ORDER BY caseID, id").map { try RecordState(json: [UInt8]($0)) }
+        }
+    }
+
+    /// Counts for `casesync status`.
+    public func counts() throws -> StoreCounts {
+        try writer.read { db in
+            StoreCounts(
+                cases: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record WHERE type = 'case' AND deleted = 0") ?? 0,
+                records: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") ?? 0,
+                pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0,
+                conflicted: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record WHERE conflicted = 1") ?? 0
+            )
+        }
+    }
+
+    /// A named setting (pull cursor, server address, last sync time).
+    public func setting(_ key: String) throws -> String? {
+        try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key]) }
+    }
+
+    public func setSetting(_ key: String, _ value: String) throws {
+        try writer.write { db in
+            try db.execute(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
+        }
+    }
+}
+
+/// How much a replica holds.
+public struct StoreCounts: Hashable, Sendable {
+    public let cases: Int
+    public let records: Int
+    /// Records changed locally and not yet pushed.
+    public let pending: Int
+    public let conflicted: Int
+}

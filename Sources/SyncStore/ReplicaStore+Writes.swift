@@ -1,0 +1,163 @@
+import Foundation
+import GRDB
+import SyncModel
+
+extension ReplicaStore {
+    /// Creates the replica identity. Throws `already_initialized` if there is one.
+    @discardableResult
+    public func initialize(device: DeviceID, name: String, at time: Int64) throws -> ReplicaInfo {
+        try writer.write { db in
+            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM replica") ?? 0 > 0 {
+                throw StoreError(.alreadyInitialized, "this data folder already holds a replica; use another --data folder to start afresh")
+            }
+            try db.execute(sql: "INSERT INTO replica (id, device, name, counter, created) VALUES (1, ?, ?, 0, ?)",
+                           arguments: [device.rawValue, name, time])
+            return ReplicaInfo(device: device, name: name, counter: 0, created: time)
+        }
+    }
+
+    /// The replica identity; throws `not_initialized` before `initialize`.
+    public func replica() throws -> ReplicaInfo {
+        try writer.read { db in try Self.replica(in: db) }
+    }
+
+    static func replica(in db: Database) throws -> ReplicaInfo {
+        guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT device, name, counter, created FROM replica WHERE id = 1") else {
+            throw StoreError(.notInitialized, "no replica here yet; run `casesync init` first")
+        }
+        guard let device = try? DeviceID(row["device"] as String) else {
+            throw StoreError(.corrupt, "the stored device id is not valid")
+        }
+        return ReplicaInfo(device: device, name: row["name"], counter: row["counter"], created: row["created"])
+    }
+
+    /// One local write to record `id`, in one transaction: takes the device's next counter,
+    /// lets `body` change the state (an empty state when `creating`), checks the result is a
+    /// complete valid record, stores it and queues it for the next push.
+    ///
+    /// - Throws: `not_found` for a missing record (or `wrong_type`), whatever `body` throws,
+    ///   and `ModelError`s from validation. Nothing is stored when anything throws.
+    @discardableResult
+    public func write(
+        _ id: RecordID, type: RecordType, creating: Bool = false, at time: Int64,
+        _ body: (inout RecordState, Stamp) throws -> Void
+    ) throws -> RecordState {
+        try writer.write { db in
+            let replica = try Self.replica(in: db)
+            var state: RecordState
+            if let existing = try Self.load(id, in: db) {
+                guard existing.type == type else {
+                    throw StoreError(.wrongType, "\(id) is a \(existing.type.rawValue), not a \(type.rawValue)")
+                }
+                guard !creating else { throw StoreError(.corrupt, "record \(id) already exists") }
+                state = existing
+            } else {
+                guard creating else { throw StoreError(.notFound, "no \(type.rawValue) \(id) here; `casesync \(type == .case ? "case list" : "case show CASE")` lists what exists") }
+                state = RecordState(type: type, id: id)
+            }
+            let stamp = Stamp(device: replica.device, counter: replica.counter + 1, time: time)
+            try body(&state, stamp)
+            try state.validate()
+            try Self.save(state, in: db)
+            try Self.enqueue(id, in: db)
+            try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [stamp.dot.counter])
+            return state
+        }
+    }
+
+    /// Creates many records in one transaction, one write (one dot) each: for imports and the
+    /// store benchmark. Each record is validated as complete.
+    public func create(_ records: [(type: RecordType, id: RecordID, changes: [FieldChange])], at time: Int64) throws {
+        try writer.write { db in
+            let replica = try Self.replica(in: db)
+            var counter = replica.counter
+            for record in records {
+                counter += 1
+                var state = RecordState(type: record.type, id: record.id)
+                try state.apply(record.changes, stamp: Stamp(device: replica.device, counter: counter, time: time))
+                try state.validate()
+                try Self.save(state, in: db)
+                try Self.enqueue(record.id, in: db)
+            }
+            try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [counter])
+        }
+    }
+
+    /// Merges states received from another replica (as a pull does), in one transaction.
+    /// Records whose merged state differs from the stored one are saved; the outbox is left
+    /// as it is (local changes not yet pushed stay queued). The device's counter is raised
+    /// above any of its own writes found in the received states, so it never reuses a dot.
+    @discardableResult
+    public func merge(_ states: [RecordState]) throws -> MergeOutcome {
+        try writer.write { db in
+            let replica = try Self.replica(in: db)
+            var outcome = MergeOutcome()
+            var counter = replica.counter
+            for received in states {
+                try received.validate(requireComplete: false)
+                let existing = try Self.load(received.id, in: db)
+                let merged = try existing.map { try $0.merged(with: received) } ?? received
+                counter = max(counter, merged.version[replica.device])
+                outcome.received += 1
+                if merged != existing {
+                    try Self.save(merged, in: db)
+                    outcome.changed += 1
+                }
+                if merged.hasConflicts { outcome.conflicted += 1 }
+            }
+            if counter != replica.counter {
+                try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [counter])
+            }
+            return outcome
+        }
+    }
+
+    static func load(_ id: RecordID, in db: Database) throws -> RecordState? {
+        guard let data = try Data.fetchOne(db.cachedStatement(sql: "SELECT state FROM record WHERE id = ?"), arguments: [id.rawValue]) else {
+            return nil
+        }
+        do {
+            return try RecordState(json: [UInt8](data))
+        } catch {
+            throw StoreError(.corrupt, "stored record \(id) does not decode: \(error)")
+        }
+    }
+
+    static func save(_ state: RecordState, in db: Database) throws {
+        let caseID = state.caseID ?? state.id
+        var version = CanonicalJSONWriter(capacity: 64)
+        state.version.write(to: &version)
+        let isCase = state.type == .case
+        try db.cachedStatement(sql: """
+            INSERT INTO record (id, type, caseID, version, state, deleted, conflicted, reference, title, status, site, changed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET
+                version = excluded.version, state = excluded.state, deleted = excluded.deleted,
+                conflicted = excluded.conflicted, reference = excluded.reference, title = excluded.title,
+                status = excluded.status, site = excluded.site, changed = excluded.changed
+            """).execute(arguments: [
+                state.id.rawValue, state.type.rawValue, caseID.rawValue,
+                String(decoding: version.bytes, as: UTF8.self), Data(state.canonicalJSON()),
+                state.isDeleted, state.hasConflicts,
+                isCase ? state.text("reference") : nil, isCase ? state.text("title") : nil,
+                isCase ? state.text("status") : nil, isCase ? state.text("site") : nil,
+                state.lastChanged,
+            ])
+    }
+
+    static func enqueue(_ id: RecordID, in db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (recordID) VALUES (?)").execute(arguments: [id.rawValue])
+    }
+}
+
+/// What merging received states did.
+public struct MergeOutcome: Hashable, Sendable {
+    /// States received.
+    public var received = 0
+    /// Records whose stored state changed.
+    public var changed = 0
+    /// Received records that are in conflict after the merge.
+    public var conflicted = 0
+
+    public init() {}
+}

@@ -1,0 +1,29 @@
+import SyncModel
+
+/// Errors of the replica store: a stable code, a one-line message naming the fix.
+public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        /// The data folder has no replica yet (`casesync init`).
+        case notInitialized = "not_initialized"
+        /// `init` on a folder that already holds a replica.
+        case alreadyInitialized = "already_initialized"
+        /// No record with that id (or reference).
+        case notFound = "not_found"
+        /// An id prefix or suffix that matches more than one record.
+        case ambiguous
+        /// The record exists but is of another type than the command expects.
+        case wrongType = "wrong_type"
+        /// The stored data is not what this version can read.
+        case corrupt
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+/// Runs the built `casesync` binary against a temporary data folder, as a user would.
+struct CLIRunner {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+
+        /// stdout parsed as JSON.
+        func json() throws -> Any {
+            try JSONSerialization.jsonObject(with: Data(stdout.utf8), options: [.fragmentsAllowed])
+        }
+
+        func object() throws -> [String: Any] {
+            try #require(try json() as? [String: Any], "expected a JSON object, got \(stdout)")
+        }
+    }
+
+    let data: URL
+    /// Pins "today" so stage dates are known.
+    var environment = ["CASESYNC_NOW": "2026-11-22T12:00:00Z", "TZ": "UTC"]
+
+    init() throws {
+        data = FileManager.default.temporaryDirectory.appendingPathComponent("casesync-cli-\(UUID().uuidString)")
+    }
+
+    /// The `casesync` executable built beside this test bundle.
+    static let binary: URL = {
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("casesync")
+        if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/casesync")
+    }()
+
+    func launch(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["--data", data.path] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    @discardableResult
+    func run(_ arguments: String...) throws -> Result {
+        try run(arguments)
+    }
+
+    @discardableResult
+    func run(_ arguments: [String]) throws -> Result {
+        let (process, out, err) = try launch(arguments)
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// Runs and expects success, returning stdout's JSON object (the command is run with --json).
+    func ok(_ arguments: String...) throws -> [String: Any] {
+        let result = try run(["--json"] + arguments)
+        #expect(result.status == 0, "casesync \(arguments.joined(separator: " ")) failed: \(result.stderr)")
+        return try result.object()
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: data)
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import SyncModel
+import SyncStore
+import Testing
+
+/// A mediator's offline case work, driven through the real `casesync` binary.
+@Suite(.serialized)
+struct CaseLifecycleTests {
+    @Test func aCaseGoesFromIntakeToAgreementToFollowUp() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        _ = try cli.ok("init", "--device-name", "ann-laptop")
+
+        let opened = try cli.ok("case", "new", "--title", "Discharge planning dispute", "--kind", "clinical-dispute", "--site", "North Hospital", "--mediator", "ann")
+        let caseID = try #require(opened["id"] as? String)
+        let fields = try #require(opened["fields"] as? [String: Any])
+        #expect(fields["status"] as? String == "intake")
+        #expect(fields["opened"] as? String == "2026-11-22")
+        #expect((fields["reference"] as? String)?.hasPrefix("MED-2026-") == true)
+        #expect(fields["mediators"] as? [String] == ["ann"])
+
+        _ = try cli.ok("party", "add", caseID, "--role", "family", "--name", "Mrs Müller", "--contact", "07700 900123", "--consent-to-mediate", "yes")
+        _ = try cli.ok("party", "add", caseID, "--role", "clinician", "--name", "Dr Osei", "--organization", "Ward 7")
+        let session = try cli.ok("session", "add", caseID, "--at", "2026-11-23 10:00", "--kind", "joint", "--location", "Family room", "--attendee", "Mrs Müller")
+        let sessionShort = try #require(session["short"] as? String)
+        _ = try cli.ok("note", "add", caseID, "--text", "Family asks for a written apology.", "--visibility", "mediator", "--session", sessionShort)
+        _ = try cli.ok("case", "status", caseID, "preparation")
+        _ = try cli.ok("case", "status", caseID, "negotiation")
+        let agreed = try cli.ok("case", "status", caseID, "agreement")
+        #expect((agreed["fields"] as? [String: Any])?["agreed"] as? String == "2026-11-22", "agreement records the day")
+
+        let checklist = try cli.ok("action", "add", caseID, "--text", "Review the discharge checklist", "--owner", "Ward 7 manager", "--due", "2026-12-15", "--measure", "Checklist revised and signed off")
+        _ = try cli.ok("action", "add", caseID, "--text", "Written apology to the family", "--owner", "Dr Osei", "--due", "2026-12-01", "--measure", "Letter received")
+        _ = try cli.ok("case", "status", caseID, "follow-up")
+        let met = try cli.ok("action", "set", try #require(checklist["short"] as? String), "status=met", "reviewed=2026-12-10")
+        #expect((met["fields"] as? [String: Any])?["status"] as? String == "met")
+
+        let shown = try cli.ok("case", "show", caseID)
+        let shownCase = try #require(shown["case"] as? [String: Any])
+        #expect((shownCase["fields"] as? [String: Any])?["status"] as? String == "follow-up")
+        #expect((shown["parties"] as? [Any])?.count == 2)
+        #expect((shown["sessions"] as? [Any])?.count == 1)
+        #expect((shown["notes"] as? [[String: Any]])?.first.flatMap { $0["fields"] as? [String: Any] }?["session"] as? String == session["id"] as? String)
+        let actions = try #require(shown["actions"] as? [[String: Any]])
+        #expect(actions.count == 2)
+        for action in actions {
+            let fields = try #require(action["fields"] as? [String: Any])
+            for smart in ["owner", "due", "measure", "status"] { #expect(fields[smart] != nil, "action lacks \(smart)") }
+        }
+        #expect(Set(actions.compactMap { ($0["fields"] as? [String: Any])?["status"] as? String }) == ["met", "open"])
+
+        let human = try cli.run("case", "show", caseID)
+        #expect(human.status == 0)
+        for text in ["Discharge planning dispute", "Parties (2)", "Mrs Müller", "Sessions (1)", "Notes (1)", "Actions (2)", "Ward 7 manager", "follow-up"] {
+            #expect(human.stdout.contains(text), "case show lacks \(text)")
+        }
+
+        let list = try #require(try cli.run("--json", "case", "list", "--status", "follow-up").json() as? [[String: Any]])
+        #expect(list.map { $0["id"] as? String } == [caseID])
+        #expect(try #require(try cli.run("--json", "case", "list", "--status", "intake").json() as? [Any]).isEmpty)
+
+        let status = try cli.ok("status")
+        #expect(status["pending"] as? Int == 7, "the case and its six records wait to be pushed")
+        #expect(status["conflicts"] as? Int == 0)
+    }
+
+    @Test func badInputGetsAClearErrorAndTheRightExitCodeAndChangesNothing() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        #expect(try cli.run("case", "list").status == 1, "no replica yet")
+        _ = try cli.ok("init", "--device-name", "ann-laptop")
+        let caseID = try #require(try cli.ok("case", "new", "--title", "A case")["id"] as? String)
+        let before = try cli.ok("status")
+
+        let cases: [([String], Int32, String)] = [
+            (["case", "show", "0192f0c4-7d3e-7a41-9b2c-5e8f00a1b2c3"], 2, "no case"),
+            (["party", "add", "ffffffff", "--role", "family", "--name", "X"], 2, "no case"),
+            (["case", "status", caseID, "paused"], 1, "not a stage"),
+            (["case", "set", caseID, "opened=2026-02-30"], 1, "not a valid date"),
+            (["case", "set", caseID, "kind=nonsense"], 1, "kind"),
+            (["case", "set", caseID, "colour=blue"], 1, "no field"),
+            (["case", "set", caseID, "title"], 1, "FIELD=VALUE"),
+            (["case", "new"], 1, "title"),
+            (["action", "add", caseID, "--text", "x", "--due", "tomorrow"], 1, "date"),
+            (["session", "add", caseID, "--at", "sometime"], 1, "not a time"),
+            (["resolve", caseID, "title", "--value", "x"], 1, "no conflict"),
+        ]
+        for (arguments, status, fragment) in cases {
+            let result = try cli.run(arguments)
+            #expect(result.status == status, "\(arguments) exited \(result.status): \(result.stderr)")
+            #expect(result.stderr.contains(fragment), "\(arguments): stderr was \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "one line on stderr")
+        }
+        let after = try cli.ok("status")
+        #expect(after["pending"] as? Int == before["pending"] as? Int)
+        #expect(after["records"] as? Int == 1)
+    }
+
+    @Test func aConflictMergedFromAnotherReplicaIsShownAndResolved() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        _ = try cli.ok("init", "--device-name", "ann-laptop")
+        let caseID = try RecordID(try #require(try cli.ok("case", "new", "--title", "Original title")["id"] as? String))
+
+        // Another device edits the title concurrently; its state arrives as a pull would deliver it.
+        let store = try ReplicaStore.open(directory: cli.data)
+        var remote = try #require(try store.record(caseID))
+        try remote.set("title", .text("Bob's title"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 4, time: 1_763_900_000_000))
+        _ = try cli.ok("case", "set", caseID.rawValue, "title=Ann's title")
+        try store.merge([remote])
+
+        let shown = try cli.run("case", "show", caseID.rawValue)
+        #expect(shown.stdout.contains("CONFLICT"))
+        #expect(shown.stdout.contains("Ann's title") && shown.stdout.contains("Bob's title"))
+        #expect(shown.stdout.contains("bob-laptop"))
+
+        let conflicts = try #require(try cli.run("--json", "conflicts").json() as? [[String: Any]])
+        #expect(conflicts.count == 1)
+        let sides = try #require((conflicts.first?["conflicts"] as? [[String: Any]])?.first?["sides"] as? [[String: Any]])
+        #expect(Set(sides.compactMap { $0["value"] as? String }) == ["Ann's title", "Bob's title"])
+        #expect(sides.allSatisfy { $0["device"] is String && $0["at"] is String })
+
+        let resolved = try cli.ok("resolve", caseID.rawValue, "title", "--keep", "bob-laptop")
+        #expect((resolved["fields"] as? [String: Any])?["title"] as? String == "Bob's title")
+        #expect(try #require(try cli.run("--json", "conflicts").json() as? [Any]).isEmpty)
+        #expect(try cli.ok("status")["conflicts"] as? Int == 0)
+    }
+
+    @Test func aDeleteConcurrentWithAnEditIsAConflictResolvedByKeepingTheRecord() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        _ = try cli.ok("init", "--device-name", "ann-laptop")
+        let caseID = try RecordID(try #require(try cli.ok("case", "new", "--title", "To be deleted")["id"] as? String))
+        let store = try ReplicaStore.open(directory: cli.data)
+        var remote = try #require(try store.record(caseID))
+        try remote.set("outcome", .text("Settled after all"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 1, time: 1_763_900_000_000))
+        _ = try cli.ok("case", "delete", caseID.rawValue)
+        try store.merge([remote])
+        #expect(try cli.run("case", "show", caseID.rawValue).stdout.contains("deleted on one device"))
+        let kept = try cli.ok("resolve", caseID.rawValue, "deleted", "--value", "false")
+        #expect(kept["deleted"] as? Bool == false)
+        #expect((kept["fields"] as? [String: Any])?["outcome"] as? String == "Settled after all")
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import GRDB
+import SyncModel
+import Testing
+@testable import SyncStore
+
+struct ReplicaStoreTests {
+    let device = try! DeviceID("ann-laptop")  // safe: a literal valid id
+    let now: Int64 = 1_763_800_000_000
+
+    func makeStore() throws -> ReplicaStore {
+        let store = try ReplicaStore.inMemory()
+        try store.initialize(device: device, name: "Ann's laptop", at: now)
+        return store
+    }
+
+    func newCase(_ store: ReplicaStore, title: String = "Billing dispute", site: String = "North") throws -> RecordState {
+        var generator = SystemRandomNumberGenerator()
+        let id = RecordID.make(milliseconds: now, using: &generator)
+        return try store.write(id, type: .case, creating: true, at: now) { state, stamp in
+            try state.apply([.set("reference", .text("MED-2026-\(id.rawValue.suffix(4).uppercased())")), .set("title", .text(title)),
+                             .set("status", .text("intake")), .set("site", .text(site))], stamp: stamp)
+        }
+    }
+
+    @Test func eachWriteTakesTheNextCounterAndIsQueuedForPush() throws {
+        let store = try makeStore()
+        let first = try newCase(store)
+        let second = try newCase(store)
+        #expect(first.version[device] == 1)
+        #expect(second.version[device] == 2)
+        #expect(try store.replica().counter == 2)
+        #expect(try store.counts().pending == 2)
+        #expect(try store.record(first.id) == first)
+    }
+
+    @Test func aRejectedWriteChangesNothing() throws {
+        let store = try makeStore()
+        let state = try newCase(store)
+        #expect(throws: ModelError.self) {
+            try store.write(state.id, type: .case, at: now) { state, stamp in
+                try state.apply([.set("title", .text("fine")), .set("status", .text("no-such-stage"))], stamp: stamp)
+            }
+        }
+        #expect(try store.record(state.id) == state)
+        #expect(try store.replica().counter == 1)
+        // An incomplete new record is refused too.
+        var generator = SystemRandomNumberGenerator()
+        #expect(throws: ModelError.self) {
+            try store.write(RecordID.make(milliseconds: now, using: &generator), type: .case, creating: true, at: now) { state, stamp in
+                try state.apply([.set("title", .text("no reference, no status"))], stamp: stamp)
+            }
+        }
+        #expect(try store.counts().records == 1)
+    }
+
+    @Test func writingAMissingRecordIsNotFound() throws {
+        let store = try makeStore()
+        var generator = SystemRandomNumberGenerator()
+        #expect { try store.write(RecordID.make(milliseconds: now, using: &generator), type: .case, at: now) { _, _ in } } throws: {
+            ($0 as? StoreError)?.code == .notFound
+        }
+    }
+
+    @Test func listsFilterByStatusAndSiteFromIndexedColumns() throws {
+        let store = try makeStore()
+        let north = try newCase(store, title: "A", site: "North")
+        _ = try newCase(store, title: "B", site: "South")
+        try store.write(north.id, type: .case, at: now) { state, stamp in try state.set("status", .text("negotiation"), stamp: stamp) }
+        #expect(try store.cases().count == 2)
+        #expect(try store.cases(status: "negotiation").map(\.id) == [north.id])
+        #expect(try store.cases(site: "South").map(\.title) == ["B"])
+        try store.write(north.id, type: .case, at: now) { state, stamp in try state.delete(stamp: stamp) }
+        #expect(try store.cases().map(\.title) == ["B"])
+    }
+
+    @Test func idsResolveByFullIDReferenceOrShortSuffix() throws {
+        let store = try makeStore()
+        let state = try newCase(store)
+        #expect(try store.resolve(state.id.rawValue) == state.id)
+        #expect(try store.resolve(state.text("reference")!.lowercased()) == state.id)
+        #expect(try store.resolve(String(state.id.rawValue.suffix(8))) == state.id)
+        #expect { try store.resolve("ffffffffffff") } throws: { ($0 as? StoreError)?.code == .notFound }
+    }
+
+    @Test func mergingAnotherReplicasStateShowsTheConflictAndKeepsTheOutbox() throws {
+        let store = try makeStore()
+        let base = try newCase(store)
+        var remote = base
+        try remote.set("title", .text("Bob's title"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 1, time: now + 5))
+        try store.write(base.id, type: .case, at: now + 1) { state, stamp in try state.set("title", .text("Ann's title"), stamp: stamp) }
+        let outcome = try store.merge([remote])
+        #expect(outcome.changed == 1)
+        #expect(outcome.conflicted == 1)
+        #expect(try store.conflictedRecords().map(\.id) == [base.id])
+        #expect(try store.cases().first?.conflicted == true)
+        #expect(try store.counts().pending == 1)
+        // Merging the same state again changes nothing.
+        #expect(try store.merge([remote]).changed == 0)
+    }
+
+    @Test func aMergedStateHoldingOwnWritesRaisesTheCounter() throws {
+        let store = try makeStore()
+        let base = try newCase(store)
+        var fromBackup = base
+        try fromBackup.set("site", .text("East"), stamp: Stamp(device: device, counter: 9, time: now))
+        try store.merge([fromBackup])
+        let next = try store.write(base.id, type: .case, at: now) { state, stamp in try state.set("site", .text("West"), stamp: stamp) }
+        #expect(next.version[device] == 10)
+    }
+
+    @Test func aStoreOnDiskIsInWALModeAndSound() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("casesync-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try ReplicaStore.open(directory: directory)
+        try store.initialize(device: device, name: "test", at: now)
+        _ = try newCase(store)
+        #expect(try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
+        #expect(try store.integrityCheck() == ["ok"])
+        let reopened = try ReplicaStore.open(directory: directory)
+        #expect(try reopened.counts().cases == 1)
+        #expect { try reopened.initialize(device: device, name: "again", at: now) } throws: { ($0 as? StoreError)?.code == .alreadyInitialized }
+    }
+}
