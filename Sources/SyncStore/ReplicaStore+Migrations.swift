@@ -30,8 +30,8 @@ extension ReplicaStore {
                     seq INTEGER
                 );
                 CREATE INDEX record_by_case ON record(caseID, type);
-                CREATE INDEX record_by_status ON record(type, status);
-                CREATE INDEX record_by_site ON record(type, site);
+                -- Covers `case list` (and its status/site filters) without touching the state blobs.
+                CREATE INDEX record_case_list ON record(type, deleted, reference, id, title, status, site, conflicted, changed);
                 CREATE INDEX record_conflicted ON record(conflicted) WHERE conflicted = 1;
                 CREATE UNIQUE INDEX record_by_seq ON record(seq) WHERE seq IS NOT NULL;
                 -- Records changed locally since they were last pushed.

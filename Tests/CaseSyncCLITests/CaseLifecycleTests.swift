@@ -142,3 +142,14 @@ struct CaseLifecycleTests {
         #expect((kept["fields"] as? [String: Any])?["outcome"] as? String == "Settled after all")
     }
 }
+
+@testable import CaseSyncCLI
+
+struct WallClockTests {
+    @Test("ISO timestamps match Foundation's formatter", arguments: [Int64(0), 951_782_400_000, 1_763_800_000_123, 4_102_444_799_000, -86_400_000])
+    func isoMatchesFoundation(milliseconds: Int64) {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        #expect(WallClock.iso(milliseconds) == formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000)))
+    }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SyncModel
 import SyncStore
 
@@ -65,21 +66,29 @@ struct CaseCommand: ParsableCommand {
             if options.json {
                 var writer = CanonicalJSONWriter(capacity: cases.count * 200 + 2)
                 writer.byte(UInt8(ascii: "["))
+                // Written field by field (keys in canonical order): lists can hold 100,000 cases.
                 for (index, summary) in cases.enumerated() {
                     if index > 0 { writer.byte(UInt8(ascii: ",")) }
-                    JSONOutput.sortedObject([
-                        ("id", .string(summary.id.rawValue)),
-                        ("short", .string(RecordView.shortID(summary.id))),
-                        ("reference", .string(summary.reference)),
-                        ("title", .string(summary.title)),
-                        ("status", .string(summary.status)),
-                        ("site", summary.site.map { .string($0) } ?? .null),
-                        ("conflicted", .boolean(summary.conflicted)),
-                        ("changed", .string(WallClock.iso(summary.changed))),
-                    ]).write(to: &writer)
+                    writer.raw("{\"changed\":")
+                    writer.string(WallClock.iso(summary.changed))
+                    writer.raw(",\"conflicted\":")
+                    writer.boolean(summary.conflicted)
+                    writer.raw(",\"id\":")
+                    writer.recordID(summary.id)
+                    writer.raw(",\"reference\":")
+                    writer.string(summary.reference)
+                    writer.raw(",\"short\":")
+                    writer.string(RecordView.shortID(summary.id))
+                    writer.raw(",\"site\":")
+                    if let site = summary.site { writer.string(site) } else { writer.raw("null") }
+                    writer.raw(",\"status\":")
+                    writer.string(summary.status)
+                    writer.raw(",\"title\":")
+                    writer.string(summary.title)
+                    writer.byte(UInt8(ascii: "}"))
                 }
-                writer.byte(UInt8(ascii: "]"))
-                print(String(decoding: writer.bytes, as: UTF8.self))
+                writer.raw("]\n")
+                FileHandle.standardOutput.write(Data(writer.bytes))
                 return
             }
             guard !cases.isEmpty else {
