@@ -31,7 +31,7 @@ extension ReplicaStore {
                 );
                 CREATE INDEX record_by_case ON record(caseID, type);
                 -- Covers `case list` (and its status/site filters) without touching the state blobs.
-                CREATE INDEX record_case_list ON record(type, deleted, reference, id, title, status, site, conflicted, changed);
+                CREATE INDEX record_case_list ON record(type, deleted, id, reference, title, status, site, conflicted, changed);
                 CREATE INDEX record_conflicted ON record(conflicted) WHERE conflicted = 1;
                 CREATE UNIQUE INDEX record_by_seq ON record(seq) WHERE seq IS NOT NULL;
                 -- Records changed locally since they were last pushed.

@@ -42,7 +42,7 @@ extension ReplicaStore {
         }
     }
 
-    /// Live cases, optionally filtered by status and site, ordered by reference.
+    /// Live cases, optionally filtered by status and site, oldest first (ids are time-ordered).
     public func cases(status: String? = nil, site: String? = nil) throws -> [CaseSummary] {
         try writer.read { db in
             var sql = "SELECT id, reference, title, status, site, conflicted, changed FROM record WHERE type = 'case' AND deleted = 0"
@@ -55,7 +55,7 @@ extension ReplicaStore {
                 sql += " AND site = ?"
                 arguments += [site]
             }
-            sql += " ORDER BY reference, id"
+            sql += " ORDER BY id"
             var result: [CaseSummary] = []
             let rows = try GRDB.Row.fetchCursor(db, sql: sql, arguments: arguments)
             while let row = try rows.next() {
