@@ -10,17 +10,45 @@ let package = Package(
         .library(name: "SyncModel", targets: ["SyncModel"]),
         .library(name: "SyncStore", targets: ["SyncStore"]),
         .executable(name: "casesync", targets: ["casesync"]),
+        .library(name: "SyncServer", targets: ["SyncServer"]),
+        .executable(name: "casesyncd", targets: ["casesyncd"]),
         .executable(name: "casesync-bench", targets: ["casesync-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(name: "SyncModel"),
         .target(
             name: "SyncStore",
             dependencies: ["SyncModel", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "SyncServer",
+            dependencies: [
+                "SyncModel", "SyncStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "casesyncd",
+            dependencies: [
+                "SyncServer", "SyncStore", "SyncModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         // The mediator CLI's commands and output, as a library so tests can run them in-process;
         // `casesync` is the thin executable over it.
@@ -46,6 +74,14 @@ let package = Package(
         .testTarget(
             name: "SyncStoreTests",
             dependencies: ["SyncStore", "SyncModel", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "SyncServerTests",
+            dependencies: [
+                "SyncServer", "SyncStore", "SyncModel", "casesyncd",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         // Drives the built `casesync` binary (it depends on the executable so it is built first).
         .testTarget(

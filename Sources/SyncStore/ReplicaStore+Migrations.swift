@@ -40,6 +40,51 @@ extension ReplicaStore {
                 CREATE TABLE setting (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("v2: sync node accounts, access, audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE user (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    role TEXT NOT NULL,
+                    disabled INTEGER NOT NULL DEFAULT 0,
+                    created INTEGER NOT NULL
+                );
+                -- Enrolled devices; the secret is kept only as its SHA-256.
+                CREATE TABLE device (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    user TEXT NOT NULL REFERENCES user(name),
+                    name TEXT NOT NULL,
+                    secretHash BLOB NOT NULL,
+                    created INTEGER NOT NULL,
+                    revoked INTEGER NOT NULL DEFAULT 0
+                );
+                -- One-time enrollment tokens, kept as their SHA-256.
+                CREATE TABLE enrollment (
+                    tokenHash BLOB PRIMARY KEY NOT NULL,
+                    user TEXT NOT NULL REFERENCES user(name),
+                    expires INTEGER NOT NULL,
+                    used INTEGER NOT NULL DEFAULT 0
+                );
+                -- Which mediator may see which case, and from which change sequence on.
+                CREATE TABLE caseAccess (
+                    caseID TEXT NOT NULL,
+                    user TEXT NOT NULL,
+                    grantedSeq INTEGER NOT NULL,
+                    PRIMARY KEY (user, caseID)
+                );
+                CREATE INDEX caseAccess_by_case ON caseAccess(caseID);
+                CREATE INDEX record_by_case_seq ON record(caseID, seq);
+                -- Who pushed, pulled or enrolled what and when; never record contents.
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at INTEGER NOT NULL,
+                    user TEXT,
+                    device TEXT,
+                    action TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    records TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -21,7 +21,8 @@ extension ReplicaStore {
         try writer.read { db in try Self.replica(in: db) }
     }
 
-    static func replica(in db: Database) throws -> ReplicaInfo {
+    /// The replica identity inside a transaction the caller holds.
+    public static func replica(in db: Database) throws -> ReplicaInfo {
         guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT device, name, counter, created FROM replica WHERE id = 1") else {
             throw StoreError(.notInitialized, "no replica here yet; run `casesync init` first")
         }
@@ -112,7 +113,8 @@ extension ReplicaStore {
         }
     }
 
-    static func load(_ id: RecordID, in db: Database) throws -> RecordState? {
+    /// The stored state of `id` inside a transaction the caller holds.
+    public static func load(_ id: RecordID, in db: Database) throws -> RecordState? {
         guard let data = try Data.fetchOne(db.cachedStatement(sql: "SELECT state FROM record WHERE id = ?"), arguments: [id.rawValue]) else {
             return nil
         }
@@ -123,7 +125,9 @@ extension ReplicaStore {
         }
     }
 
-    static func save(_ state: RecordState, in db: Database) throws {
+    /// Stores `state` inside a transaction the caller holds; `seq`, on the sync node, is the
+    /// change sequence number pulls page by (nil keeps the stored one).
+    public static func save(_ state: RecordState, seq: Int? = nil, in db: Database) throws {
         let caseID = state.caseID ?? state.id
         var version = CanonicalJSONWriter(capacity: 64)
         state.version.write(to: &version)
@@ -143,9 +147,12 @@ extension ReplicaStore {
                 isCase ? state.text("status") : nil, isCase ? state.text("site") : nil,
                 state.lastChanged,
             ])
+        if let seq {
+            try db.cachedStatement(sql: "UPDATE record SET seq = ? WHERE id = ?").execute(arguments: [seq, state.id.rawValue])
+        }
     }
 
-    static func enqueue(_ id: RecordID, in db: Database) throws {
+    public static func enqueue(_ id: RecordID, in db: Database) throws {
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (recordID) VALUES (?)").execute(arguments: [id.rawValue])
     }
 }

@@ -15,6 +15,10 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case wrongType = "wrong_type"
         /// The stored data is not what this version can read.
         case corrupt
+        /// A user or device that already exists.
+        case exists
+        /// An enrollment token that is unknown, used or expired; a disabled user.
+        case refused
     }
 
     public let code: Code

@@ -27,6 +27,12 @@ public struct DeviceID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public var description: String { rawValue }
 
+    /// Whether `name` is a valid user name (the same alphabet as device ids).
+    public static func isUserName(_ name: String) -> Bool { isValid(name) }
+
+    /// A placeholder for stored ids that no longer parse; never matches a real device.
+    public static let unknown = DeviceID(unchecked: "unknown")
+
     public static func < (lhs: DeviceID, rhs: DeviceID) -> Bool {
         // ASCII-only, so byte order is the canonical order (and much cheaper than String's `<`).
         utf8Precedes(lhs.rawValue, rhs.rawValue)

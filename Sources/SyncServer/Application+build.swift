@@ -1,0 +1,157 @@
+import Hummingbird
+import Logging
+import SyncModel
+import SyncStore
+
+/// The one composition root: the `/v1` routes over a `SyncNode`. Tests call it with
+/// HummingbirdTesting; `casesyncd serve` runs it.
+/// `onListening` receives the bound port (useful with port 0).
+public func buildApplication(node: SyncNode, configuration: NodeConfiguration,
+                             onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(node: node, configuration: configuration),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "casesyncd"),
+        onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+        logger: node.logger
+    )
+}
+
+/// The routes, apart from the server, so route tests can use them in-process.
+public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Router<BasicRequestContext> {
+    let router = Router()
+    router.add(middleware: ErrorMiddleware(node: node))
+
+    router.get("/healthz") { _, _ in
+        Response.json(Array(#"{"status":"ok"}"#.utf8))
+    }
+
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: node.metrics.registry.emitToBuffer())))
+    }
+
+    router.post("/v1/enroll") { request, _ in
+        let body = try await readBody(request, limit: 64 << 10, node: node)
+        var token: String?
+        var device: String?
+        var name: String?
+        try JSONReader.read(body) { reader throws(ModelError) in
+            try reader.readObject { reader, key throws(ModelError) in
+                switch key {
+                case "token": token = try reader.readString()
+                case "device": device = try reader.readString()
+                case "name": name = try reader.readString()
+                default: throw reader.error("unknown key \"\(key.prefix(40))\"; an enrollment has device, name and token")
+                }
+            }
+        }
+        guard let token, let device, let name, !name.isEmpty, name.count <= 100 else {
+            throw APIError(.badRequest, "malformed_json", "an enrollment needs \"token\", \"device\" and \"name\" (1-100 characters)")
+        }
+        let enrollment = try await node.enroll(token: token, device: try DeviceID(device), name: name)
+        var writer = CanonicalJSONWriter()
+        writer.raw("{\"device\":")
+        writer.string(enrollment.device.rawValue)
+        writer.raw(",\"role\":")
+        writer.string(enrollment.user.role.rawValue)
+        writer.raw(",\"secret\":")
+        writer.string(enrollment.secret)
+        writer.raw(",\"user\":")
+        writer.string(enrollment.user.name)
+        writer.byte(UInt8(ascii: "}"))
+        return Response.json(writer.bytes)
+    }
+
+    router.post("/v1/sync/push") { request, _ in
+        let account = try node.authenticate(request.headers[.authorization])
+        let body = try await readBody(request, limit: configuration.maxBodyBytes, node: node)
+        let states = try decodePush(body)
+        let outcome = try await node.push(states, from: account)
+        var writer = CanonicalJSONWriter(capacity: 64 + outcome.results.count * 96)
+        writer.raw("{\"results\":[")
+        for (index, result) in outcome.results.enumerated() {
+            if index > 0 { writer.byte(UInt8(ascii: ",")) }
+            writer.raw("{\"conflict\":")
+            writer.boolean(result.conflict)
+            writer.raw(",\"id\":")
+            writer.recordID(result.id)
+            writer.raw(",\"vv\":")
+            result.version.write(to: &writer)
+            writer.byte(UInt8(ascii: "}"))
+        }
+        writer.raw("],\"seq\":")
+        writer.integer(outcome.seq)
+        writer.byte(UInt8(ascii: "}"))
+        return Response.json(writer.bytes)
+    }
+
+    router.get("/v1/sync/pull") { request, _ in
+        let account = try node.authenticate(request.headers[.authorization])
+        let since = try queryInteger(request, "since", default: 0, range: 0...Int(Dot.maxCounter))
+        let limit = try queryInteger(request, "limit", default: 500, range: 1...configuration.maxPageSize)
+        let page = try await node.pull(since: since, limit: limit, for: account)
+        var writer = CanonicalJSONWriter(capacity: 64 + page.states.reduce(0) { $0 + $1.count + 1 })
+        writer.raw("{\"more\":")
+        writer.boolean(page.more)
+        writer.raw(",\"next\":")
+        writer.integer(page.next)
+        writer.raw(",\"records\":[")
+        for (index, state) in page.states.enumerated() {
+            if index > 0 { writer.byte(UInt8(ascii: ",")) }
+            writer.json(state)
+        }
+        writer.raw("]}")
+        node.metrics.bytesOut.increment(by: Int64(writer.bytes.count))
+        return Response.json(writer.bytes)
+    }
+    return router
+}
+
+/// Collects the body up to `limit` bytes (413 beyond).
+func readBody(_ request: Request, limit: Int, node: SyncNode) async throws -> [UInt8] {
+    if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+        throw APIError(.contentTooLarge, "too_large", "request body of \(length) bytes exceeds the limit of \(limit); push smaller batches")
+    }
+    let buffer: ByteBuffer
+    do {
+        buffer = try await request.body.collect(upTo: limit)
+    } catch {
+        throw APIError(.contentTooLarge, "too_large", "request body exceeds the limit of \(limit) bytes; push smaller batches")
+    }
+    node.metrics.bytesIn.increment(by: Int64(buffer.readableBytes))
+    return Array(buffer.readableBytesView)
+}
+
+/// `{"records":[STATE,…]}`; a bad record names its index.
+func decodePush(_ body: [UInt8]) throws -> [RecordState] {
+    var states: [RecordState] = []
+    var sawRecords = false
+    do throws(ModelError) {
+        try JSONReader.read(body) { reader throws(ModelError) in
+            try reader.readObject { reader, key throws(ModelError) in
+                guard key == "records" else { throw reader.error("unknown key \"\(key.prefix(40))\"; a push is {\"records\":[…]}") }
+                sawRecords = true
+                try reader.readArray { reader throws(ModelError) in
+                    do throws(ModelError) {
+                        states.append(try RecordState.read(from: &reader))
+                    } catch {
+                        throw ModelError(error.code, "record \(states.count): \(error.message)", field: "\(states.count)")
+                    }
+                }
+            }
+        }
+    } catch {
+        let index = error.field.flatMap(Int.init)
+        throw APIError(error.code == .malformedJSON ? .badRequest : .unprocessableContent, error.code.rawValue, error.message, index: index)
+    }
+    guard sawRecords else { throw APIError(.badRequest, "malformed_json", "a push is {\"records\":[…]}") }
+    return states
+}
+
+func queryInteger(_ request: Request, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+    guard let text = request.uri.queryParameters.get(name) else { return value }
+    guard let number = Int(text), range.contains(number) else {
+        throw APIError(.badRequest, "bad_parameter", "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+    }
+    return number
+}

@@ -1,0 +1,105 @@
+import GRDB
+import SyncModel
+import SyncStore
+
+/// One pushed record's answer: its merged version vector and whether it holds a conflict.
+public struct PushResult: Sendable, Hashable {
+    public let id: RecordID
+    public let version: VersionVector
+    public let conflict: Bool
+}
+
+extension SyncNode {
+    /// Merges a batch pushed by `account` in one transaction. Every record is validated
+    /// (complete, schema, only the pusher's own new writes, no regressing counter, no
+    /// rewritten dot) and scope-checked; any failure rejects the whole batch and stores
+    /// nothing. Each record whose stored state changes gets the next change sequence number.
+    /// Re-sending a batch changes nothing.
+    public func push(_ states: [RecordState], from account: DeviceAccount) async throws -> (results: [PushResult], seq: Int) {
+        try Self.requireSyncRole(account)
+        let time = now()
+        let outcome = try await store.writer.write { db -> ([PushResult], Int, Int, Int) in
+            var seq = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM record") ?? 0
+            let node = try ReplicaStore.replica(in: db)
+            var nodeCounter = node.counter
+            var stored: [RecordID: RecordState] = [:]
+            for state in states where stored[state.id] == nil {
+                stored[state.id] = try ReplicaStore.load(state.id, in: db)
+            }
+            let newCases = Set(states.filter { $0.type == .case && stored[$0.id] == nil }.map(\.id))
+
+            var results: [PushResult] = []
+            var changed = 0
+            var conflicts = 0
+            for (index, state) in states.enumerated() {
+                let before = stored[state.id]
+                do {
+                    try state.validate()
+                    try state.checkIntroduction(by: account.id, over: before)
+                } catch let error as ModelError {
+                    throw APIError.rejected(error, index: index)
+                }
+                try Self.checkScope(state, before: before, account: account, newCases: newCases, index: index, in: db)
+                var merged = try before.map { try $0.merged(with: state) } ?? state
+                if account.user.role == .mediator, merged.type == .case, before == nil,
+                   !merged.set("mediators").contains(account.user.name) {
+                    // A mediator's new case is theirs: the node adds them (a write of its own).
+                    nodeCounter += 1
+                    try merged.apply([.add("mediators", account.user.name)], stamp: Stamp(device: node.device, counter: nodeCounter, time: time))
+                }
+                if merged != before {
+                    seq += 1
+                    try ReplicaStore.save(merged, seq: seq, in: db)
+                    if merged.type == .case { try Self.updateAccess(merged, seq: seq, in: db) }
+                    changed += 1
+                }
+                stored[state.id] = merged
+                if merged.hasConflicts { conflicts += 1 }
+                results.append(PushResult(id: merged.id, version: merged.version, conflict: merged.hasConflicts))
+            }
+            if nodeCounter != node.counter {
+                try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [nodeCounter])
+            }
+            try ReplicaStore.audit("push", user: account.user.name, device: account.id, records: states.map(\.id), at: time, in: db)
+            return (results, seq, changed, conflicts)
+        }
+        metrics.recordsMerged.increment(by: Int64(states.count))
+        metrics.recordsChanged.increment(by: Int64(outcome.2))
+        metrics.conflicts.increment(by: Int64(outcome.3))
+        logger.info("push merged", metadata: ["sync.device": "\(account.id)", "sync.records": "\(states.count)", "sync.changed": "\(outcome.2)"])
+        return (outcome.0, outcome.1)
+    }
+
+    /// A mediator writes only cases they are a mediator of (or create in this batch), and
+    /// records of those cases; supervisors write everything.
+    static func checkScope(_ state: RecordState, before: RecordState?, account: DeviceAccount, newCases: Set<RecordID>, index: Int, in db: Database) throws {
+        guard account.user.role == .mediator else { return }
+        var cases: [RecordID] = []
+        if let caseID = state.caseID { cases.append(caseID) }
+        if let previous = before?.caseID, !cases.contains(previous) { cases.append(previous) }
+        for caseID in cases {
+            if newCases.contains(caseID) { continue }
+            let granted = try Bool.fetchOne(db, sql: "SELECT 1 FROM caseAccess WHERE user = ? AND caseID = ?", arguments: [account.user.name, caseID.rawValue]) == true
+            guard granted else {
+                let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM record WHERE id = ? AND type = 'case'", arguments: [caseID.rawValue]) == true
+                if !exists && state.type != .case {
+                    throw APIError(.unprocessableContent, "unknown_case", "record \(index): its case \(caseID) is neither on the node nor in this batch", index: index)
+                }
+                throw APIError(.forbidden, "forbidden", "record \(index): you are not a mediator of its case", index: index)
+            }
+        }
+    }
+
+    /// Keeps `caseAccess` equal to the case's mediators: a new mediator gets the case's whole
+    /// history from sequence `seq` on; a removed one stops receiving it.
+    static func updateAccess(_ state: RecordState, seq: Int, in db: Database) throws {
+        let members = Set(state.set("mediators").members)
+        let current = Set(try String.fetchAll(db, sql: "SELECT user FROM caseAccess WHERE caseID = ?", arguments: [state.id.rawValue]))
+        for user in members.subtracting(current) {
+            try db.execute(sql: "INSERT INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)", arguments: [state.id.rawValue, user, seq])
+        }
+        for user in current.subtracting(members) {
+            try db.execute(sql: "DELETE FROM caseAccess WHERE caseID = ? AND user = ?", arguments: [state.id.rawValue, user])
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+import Logging
+import SyncModel
+import SyncStore
+
+/// The sync node's behaviour, independent of HTTP: enrollment, authentication, push
+/// (validate, scope, merge in one transaction, sequence), pull (scoped pages) and audit.
+/// Routes in `Application+build.swift` only translate to and from the wire.
+public struct SyncNode: Sendable {
+    public let store: ReplicaStore
+    public let metrics: NodeMetrics
+    public let logger: Logger
+    /// Milliseconds since the Unix epoch; injected so tests control token expiry.
+    let now: @Sendable () -> Int64
+
+    public init(store: ReplicaStore, metrics: NodeMetrics = NodeMetrics(), logger: Logger = Logger(label: "casesyncd"),
+                now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) throws {
+        self.store = store
+        self.metrics = metrics
+        self.logger = logger
+        self.now = now
+        // The node writes for itself too (adding a mediator to the case they create), so it
+        // is a replica with a device id of its own.
+        if (try? store.replica()) == nil {
+            var generator = SystemRandomNumberGenerator()
+            try store.initialize(device: try DeviceID("node-" + DeviceID.random(using: &generator).rawValue), name: "sync node", at: now())
+        }
+    }
+
+    /// Creates a one-time enrollment token for `user`, valid for `ttl` seconds.
+    public func makeEnrollmentToken(for user: String, ttl: Int64) throws -> String {
+        let token = Secrets.make()
+        try store.addEnrollment(user: user, tokenHash: Secrets.hash(token), expires: now() + ttl * 1000)
+        return token
+    }
+
+    /// What a device gets back from enrollment.
+    public struct Enrollment: Sendable {
+        public let device: DeviceID
+        public let secret: String
+        public let user: UserAccount
+    }
+
+    public func enroll(token: String, device: DeviceID, name: String) async throws -> Enrollment {
+        let secret = Secrets.make()
+        let time = now()
+        let user = try store.enroll(tokenHash: Secrets.hash(token), device: device, name: name, secretHash: Secrets.hash(secret), at: time)
+        try await store.writer.write { db in try ReplicaStore.audit("enroll", user: user.name, device: device, records: [], at: time, in: db) }
+        logger.info("device enrolled", metadata: ["sync.device": "\(device)", "sync.user": "\(user.name)"])
+        return Enrollment(device: device, secret: secret, user: user)
+    }
+
+    /// Checks `Authorization: Bearer DEVICE:SECRET`; revocation and disabled users take
+    /// effect on the next request.
+    public func authenticate(_ header: String?) throws -> DeviceAccount {
+        guard let header, header.hasPrefix("Bearer ") else { throw APIError.unauthorised }
+        let credential = header.dropFirst("Bearer ".count)
+        guard let colon = credential.firstIndex(of: ":"), let id = try? DeviceID(String(credential[..<colon])),
+              let account = try store.device(id) else { throw APIError.unauthorised }
+        let presented = Secrets.hash(String(credential[credential.index(after: colon)...]))
+        guard Secrets.constantTimeEqual(presented, account.secretHash) else { throw APIError.unauthorised }
+        guard !account.revoked else { throw APIError(.unauthorized, "revoked", "this device was revoked; enroll it again with a new token") }
+        guard !account.user.disabled else { throw APIError(.unauthorized, "disabled", "user \(account.user.name) is disabled") }
+        return account
+    }
+
+    static func requireSyncRole(_ account: DeviceAccount) throws {
+        guard account.user.role.syncsCases else {
+            throw APIError(.forbidden, "forbidden", "a \(account.user.role.rawValue) device may not push or pull case records")
+        }
+    }
+}

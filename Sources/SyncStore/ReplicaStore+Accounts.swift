@@ -1,0 +1,143 @@
+import Foundation
+import GRDB
+import SyncModel
+
+/// The sync node's users, devices, enrollment tokens and audit log.
+extension ReplicaStore {
+    public func addUser(_ name: String, role: Role, at time: Int64) throws -> UserAccount {
+        guard DeviceID.isUserName(name) else {
+            throw StoreError(.refused, "user name \"\(name.prefix(40))\" must be 1-64 characters of a-z, 0-9, '.', '_' or '-'")
+        }
+        return try writer.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM user WHERE name = ?", arguments: [name]) == true {
+                throw StoreError(.exists, "user \(name) already exists")
+            }
+            try db.execute(sql: "INSERT INTO user (name, role, created) VALUES (?, ?, ?)", arguments: [name, role.rawValue, time])
+            return UserAccount(name: name, role: role, disabled: false)
+        }
+    }
+
+    public func users() throws -> [UserAccount] {
+        try writer.read { db in
+            try GRDB.Row.fetchAll(db, sql: "SELECT name, role, disabled FROM user ORDER BY name").map(Self.user)
+        }
+    }
+
+    /// Disables a user: their devices are refused from the next request on.
+    public func disableUser(_ name: String) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE user SET disabled = 1 WHERE name = ?", arguments: [name])
+            guard db.changesCount == 1 else { throw StoreError(.notFound, "no user \(name); `casesyncd user list` shows them") }
+        }
+    }
+
+    /// Stores a one-time enrollment token (its hash) for `user`, valid until `expires`.
+    public func addEnrollment(user: String, tokenHash: [UInt8], expires: Int64) throws {
+        try writer.write { db in
+            guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT name, role, disabled FROM user WHERE name = ?", arguments: [user]) else {
+                throw StoreError(.notFound, "no user \(user); add one with `casesyncd user add \(user) --role mediator`")
+            }
+            guard !Self.user(row).disabled else { throw StoreError(.refused, "user \(user) is disabled") }
+            try db.execute(sql: "INSERT INTO enrollment (tokenHash, user, expires) VALUES (?, ?, ?)", arguments: [Data(tokenHash), user, expires])
+        }
+    }
+
+    /// Redeems a token and binds `device` to its user, in one transaction: the token must be
+    /// known, unused and unexpired, the user enabled, and the device id new.
+    public func enroll(tokenHash: [UInt8], device: DeviceID, name: String, secretHash: [UInt8], at time: Int64) throws -> UserAccount {
+        try writer.write { db in
+            guard let row = try GRDB.Row.fetchOne(db, sql: """
+                SELECT user.name, user.role, user.disabled, enrollment.expires, enrollment.used
+                FROM enrollment JOIN user ON user.name = enrollment.user WHERE enrollment.tokenHash = ?
+                """, arguments: [Data(tokenHash)]) else {
+                throw StoreError(.refused, "unknown enrollment token; ask an administrator for a new one (`casesyncd enroll NAME`)")
+            }
+            let user = Self.user(row)
+            guard !(row["used"] as Bool) else { throw StoreError(.refused, "this enrollment token was already used; ask for a new one") }
+            guard (row["expires"] as Int64) > time else { throw StoreError(.refused, "this enrollment token has expired; ask for a new one") }
+            guard !user.disabled else { throw StoreError(.refused, "user \(user.name) is disabled") }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM device WHERE id = ?", arguments: [device.rawValue]) == true {
+                throw StoreError(.exists, "device \(device) is already enrolled; a device enrolls once")
+            }
+            try db.execute(sql: "UPDATE enrollment SET used = 1 WHERE tokenHash = ?", arguments: [Data(tokenHash)])
+            try db.execute(sql: "INSERT INTO device (id, user, name, secretHash, created) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [device.rawValue, user.name, name, Data(secretHash), time])
+            return user
+        }
+    }
+
+    /// The device `id` with its user, or nil.
+    public func device(_ id: DeviceID) throws -> DeviceAccount? {
+        try writer.read { db in
+            try GRDB.Row.fetchOne(db, sql: Self.deviceQuery + " WHERE device.id = ?", arguments: [id.rawValue]).map(Self.deviceAccount)
+        }
+    }
+
+    public func devices() throws -> [DeviceAccount] {
+        try writer.read { db in
+            try GRDB.Row.fetchAll(db, sql: Self.deviceQuery + " ORDER BY device.user, device.created").map(Self.deviceAccount)
+        }
+    }
+
+    /// Revokes a device: refused from its next request on.
+    public func revokeDevice(_ id: String) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE device SET revoked = 1 WHERE id = ?", arguments: [id])
+            guard db.changesCount == 1 else { throw StoreError(.notFound, "no device \(id); `casesyncd device list` shows them") }
+        }
+    }
+
+    /// Appends to the audit log inside the caller's transaction: who, which device, what,
+    /// and which record ids — never record contents.
+    public static func audit(_ action: String, user: String?, device: DeviceID?, records: [RecordID], at time: Int64, in db: Database) throws {
+        var ids = CanonicalJSONWriter(capacity: records.count * 40 + 2)
+        ids.byte(UInt8(ascii: "["))
+        for (index, id) in records.enumerated() {
+            if index > 0 { ids.byte(UInt8(ascii: ",")) }
+            ids.recordID(id)
+        }
+        ids.byte(UInt8(ascii: "]"))
+        try db.cachedStatement(sql: "INSERT INTO audit (at, user, device, action, count, records) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [time, user, device?.rawValue, action, records.count, String(decoding: ids.bytes, as: UTF8.self)])
+    }
+
+    /// Audit entries, newest first.
+    public func auditLog(limit: Int = 100) throws -> [AuditEntry] {
+        try writer.read { db in
+            try GRDB.Row.fetchAll(db, sql: "SELECT at, user, device, action, count, records FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
+                AuditEntry(at: $0["at"], user: $0["user"], device: $0["device"], action: $0["action"], count: $0["count"], records: $0["records"])
+            }
+        }
+    }
+
+    static let deviceQuery = """
+        SELECT device.id, device.name, device.secretHash, device.revoked, device.created, user.name AS userName, user.role, user.disabled
+        FROM device JOIN user ON user.name = device.user
+        """
+
+    static func user(_ row: GRDB.Row) -> UserAccount {
+        UserAccount(name: row[0], role: Role(rawValue: row[1]) ?? .reporter, disabled: row[2])
+    }
+
+    static func deviceAccount(_ row: GRDB.Row) -> DeviceAccount {
+        DeviceAccount(
+            id: (try? DeviceID(row["id"] as String)) ?? DeviceID.unknown,
+            name: row["name"],
+            user: UserAccount(name: row["userName"], role: Role(rawValue: row["role"]) ?? .reporter, disabled: row["disabled"]),
+            secretHash: [UInt8](row["secretHash"] as Data),
+            revoked: row["revoked"],
+            created: row["created"]
+        )
+    }
+}
+
+/// One line of the audit log.
+public struct AuditEntry: Hashable, Sendable {
+    public let at: Int64
+    public let user: String?
+    public let device: String?
+    public let action: String
+    public let count: Int
+    /// JSON array of record ids.
+    public let records: String
+}

@@ -1,0 +1,230 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SyncModel
+import SyncServer
+import SyncStore
+
+/// `casesyncd`: the central sync node and its administration.
+@main
+struct CaseSyncDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "casesyncd",
+        abstract: "The CaseSync sync node: merges what devices push, serves what they may pull.",
+        discussion: "Exit codes: 0 ok, 1 usage or validation error, 2 not found, 4 not authorised, 10 internal error.",
+        subcommands: [Serve.self, UserCommand.self, Enroll.self, DeviceCommand.self, Backup.self, Check.self]
+    )
+
+    /// Parses, runs, and maps errors to DESIGN.md's exit codes with one line on stderr.
+    static func main() async {
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            fail(1, message(for: error) + " (see `casesyncd --help`)")
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as StoreError {
+            switch error.code {
+            case .notFound: fail(2, error.message)
+            case .refused: fail(4, error.message)
+            case .corrupt: fail(10, error.message)
+            default: fail(1, error.message)
+            }
+        } catch let error as ModelError {
+            fail(1, error.message)
+        } catch let error as DaemonError {
+            fail(error.status, error.message)
+        } catch let error as ValidationError {
+            fail(1, error.message)
+        } catch {
+            fail(10, "internal error: \(error)")
+        }
+    }
+
+    static func fail(_ status: Int32, _ message: String) -> Never {
+        FileHandle.standardError.write(Data("casesyncd: \(message)\n".utf8))
+        Foundation.exit(status)
+    }
+}
+
+struct DaemonError: Error {
+    let status: Int32
+    let message: String
+}
+
+/// `--data DIR`: the node's data folder.
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The node's data folder (default: $CASESYNCD_DATA or ./data).", valueName: "dir"))
+    var data: String?
+
+    var directory: URL {
+        if let data { return URL(fileURLWithPath: data) }
+        if let env = ProcessInfo.processInfo.environment["CASESYNCD_DATA"], !env.isEmpty { return URL(fileURLWithPath: env) }
+        return URL(fileURLWithPath: "data")
+    }
+
+    func openNode() throws -> SyncNode {
+        try SyncNode(store: ReplicaStore.open(directory: directory))
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the sync node until SIGTERM or SIGINT.")
+
+    @OptionGroup var options: DataOptions
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8443
+    @Option(help: "Largest request body in bytes.") var maxBody = 16 << 20
+    @Option(help: "TLS certificate (PEM); terminate TLS in a reverse proxy instead, see Deploy/.") var tlsCert: String?
+    @Option(help: "TLS private key (PEM).") var tlsKey: String?
+
+    func run() async throws {
+        guard tlsCert == nil && tlsKey == nil else {
+            throw DaemonError(status: 1, message: "built-in TLS is not available yet; put the node behind the nginx example in Deploy/ and serve on 127.0.0.1")
+        }
+        var logger = Logger(label: "casesyncd")
+        logger.logLevel = .info
+        let node = try SyncNode(store: ReplicaStore.open(directory: options.directory), logger: logger)
+        let configuration = NodeConfiguration(host: host, port: port, maxBodyBytes: maxBody)
+        let dataPath = options.directory.path
+        let app = buildApplication(node: node, configuration: configuration) { boundPort in
+            // Written unbuffered: scripts and tests wait for the first line to learn the port.
+            FileHandle.standardOutput.write(Data("""
+                casesyncd listening on http://\(configuration.host):\(boundPort) with data in \(dataPath)
+                To enroll a device: casesyncd user add NAME --role mediator --data \(dataPath)
+                  then: casesyncd enroll NAME --data \(dataPath)   (prints a one-time token)
+                  then on the device: casesync enroll --server http://\(configuration.host):\(boundPort) --token TOKEN
+
+                """.utf8))
+        }
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}
+
+struct UserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Disable.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a user with a role: mediator, supervisor, reporter or admin.")
+        @OptionGroup var options: DataOptions
+        @Argument(help: "The user name (a-z, 0-9, '.', '_', '-').") var name: String
+        @Option(help: "mediator, supervisor, reporter or admin.") var role: String
+
+        func run() throws {
+            guard let role = Role(rawValue: role) else { throw ValidationError("--role must be mediator, supervisor, reporter or admin") }
+            let node = try options.openNode()
+            _ = try node.store.addUser(name, role: role, at: Int64(Date().timeIntervalSince1970 * 1000))
+            print("Added \(role.rawValue) \(name). Next: casesyncd enroll \(name)")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users.")
+        @OptionGroup var options: DataOptions
+
+        func run() throws {
+            for user in try options.openNode().store.users() {
+                print("\(user.name)\t\(user.role.rawValue)\(user.disabled ? "\tdisabled" : "")")
+            }
+        }
+    }
+
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a user: their devices are refused from the next request on.")
+        @OptionGroup var options: DataOptions
+        @Argument var name: String
+
+        func run() throws {
+            try options.openNode().store.disableUser(name)
+            print("Disabled \(name).")
+        }
+    }
+}
+
+struct Enroll: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Make a one-time enrollment token for a user's device; the token is printed alone on the last line.")
+    @OptionGroup var options: DataOptions
+    @Argument(help: "The user the device will act for.") var name: String
+    @Option(help: "How long the token stays valid: 30m, 24h, 7d.") var ttl = "24h"
+
+    func run() throws {
+        guard let seconds = Self.seconds(ttl) else { throw ValidationError("--ttl must look like 30m, 24h or 7d") }
+        let token = try options.openNode().makeEnrollmentToken(for: name, ttl: seconds)
+        print("One-time enrollment token for \(name), valid \(ttl). On the device: casesync enroll --server URL --token TOKEN")
+        print(token)
+    }
+
+    static func seconds(_ text: String) -> Int64? {
+        guard let unit = text.last, let number = Int64(text.dropLast()), number > 0 else { return nil }
+        switch unit {
+        case "s": return number
+        case "m": return number * 60
+        case "h": return number * 3600
+        case "d": return number * 86_400
+        default: return nil
+        }
+    }
+}
+
+struct DeviceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "device", abstract: "List and revoke devices.", subcommands: [List.self, Revoke.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List enrolled devices.")
+        @OptionGroup var options: DataOptions
+
+        func run() throws {
+            for device in try options.openNode().store.devices() {
+                print("\(device.id)\t\(device.user.name)\t\(device.name)\(device.revoked ? "\trevoked" : "")")
+            }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a device; it is refused from its next request on.")
+        @OptionGroup var options: DataOptions
+        @Argument var id: String
+
+        func run() throws {
+            try options.openNode().store.revokeDevice(id)
+            print("Revoked \(id).")
+        }
+    }
+}
+
+struct Backup: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Copy the node's database to FILE, consistently, while it serves (SQLite online backup).")
+    @OptionGroup var options: DataOptions
+    @Option(help: "The backup file to write (must not exist).") var to: String
+
+    func run() throws {
+        guard !FileManager.default.fileExists(atPath: to) else { throw ValidationError("\(to) exists; choose a new file") }
+        let store = try ReplicaStore.open(directory: options.directory)
+        try store.backup(to: to)
+        print("Backed up \(options.directory.path) to \(to).")
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check the database's integrity; exits 10 if it is damaged.")
+    @OptionGroup var options: DataOptions
+
+    func run() throws {
+        let findings = try ReplicaStore.open(directory: options.directory).integrityCheck()
+        guard findings == ["ok"] else { throw DaemonError(status: 10, message: "integrity check failed: " + findings.prefix(5).joined(separator: "; ")) }
+        print("ok")
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import SyncModel
+import SyncServer
+import SyncStore
+import Testing
+
+/// A sync node in memory with users of every role, each with one enrolled device, and
+/// helpers to build record states and call the routes.
+struct NodeFixture {
+    let node: SyncNode
+    let configuration: NodeConfiguration
+    /// `Authorization` header values by device id.
+    var credentials: [String: String] = [:]
+    let time: Int64 = 1_795_000_000_000
+
+    static let users: [(user: String, role: Role, device: String)] = [
+        ("ann", .mediator, "ann-laptop"), ("bob", .mediator, "bob-laptop"), ("sue", .supervisor, "sue-desk"),
+        ("rita", .reporter, "rita-desk"), ("adam", .admin, "adam-desk"),
+    ]
+
+    init(maxBodyBytes: Int = 1 << 20, maxPageSize: Int = 2_000) async throws {
+        node = try SyncNode(store: ReplicaStore.inMemory())
+        configuration = NodeConfiguration(maxBodyBytes: maxBodyBytes, maxPageSize: maxPageSize)
+        for entry in Self.users {
+            _ = try node.store.addUser(entry.user, role: entry.role, at: time)
+            let token = try node.makeEnrollmentToken(for: entry.user, ttl: 3600)
+            let enrollment = try await node.enroll(token: token, device: try DeviceID(entry.device), name: entry.device)
+            credentials[entry.device] = "Bearer \(entry.device):\(enrollment.secret)"
+        }
+    }
+
+    var router: Router<BasicRequestContext> { buildRouter(node: node, configuration: configuration) }
+
+    func test<Value>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        let app = Application(router: router)
+        return try await app.test(.router, body)
+    }
+
+    // MARK: Records
+
+    static func caseState(_ number: UInt64, by device: String, counter: Int, title: String = "A case", mediators: [String] = []) throws -> RecordState {
+        var state = RecordState(type: .case, id: RecordID(high: 0x0192_f0c4_7d3e_7a41, low: 0x9b2c_0000_0000_0000 | number))
+        try state.apply([.set("reference", .text("MED-2026-\(number)")), .set("title", .text(title)), .set("status", .text("intake"))]
+                        + mediators.map { .add("mediators", $0) },
+                        stamp: Stamp(device: try DeviceID(device), counter: counter, time: 1_795_000_000_000 + Int64(counter)))
+        return state
+    }
+
+    static func note(_ number: UInt64, in caseID: RecordID, by device: String, counter: Int, text: String = "a confidential note") throws -> RecordState {
+        var state = RecordState(type: .note, id: RecordID(high: 0x0192_f0c4_7d3e_7a41, low: 0x9b2c_1000_0000_0000 | number))
+        try state.apply([.set("case", .text(caseID.rawValue)), .set("text", .text(text))],
+                        stamp: Stamp(device: try DeviceID(device), counter: counter, time: 1_795_000_000_000 + Int64(counter)))
+        return state
+    }
+
+    static func pushBody(_ states: [RecordState]) -> ByteBuffer {
+        var writer = CanonicalJSONWriter()
+        writer.raw("{\"records\":[")
+        for (index, state) in states.enumerated() {
+            if index > 0 { writer.byte(UInt8(ascii: ",")) }
+            state.write(to: &writer)
+        }
+        writer.raw("]}")
+        return ByteBuffer(bytes: writer.bytes)
+    }
+
+    // MARK: Calls
+
+    func push(_ client: any TestClientProtocol, _ states: [RecordState], as device: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+        try await client.execute(uri: "/v1/sync/push", method: .post, headers: [.authorization: credentials[device] ?? ""], body: Self.pushBody(states)) { response in
+            (response.status, try Self.object(response.body))
+        }
+    }
+
+    func pull(_ client: any TestClientProtocol, as device: String, since: Int = 0, limit: Int = 500) async throws -> (HTTPResponse.Status, [String: Any]) {
+        try await client.execute(uri: "/v1/sync/pull?since=\(since)&limit=\(limit)", method: .get, headers: [.authorization: credentials[device] ?? ""]) { response in
+            (response.status, try Self.object(response.body))
+        }
+    }
+
+    /// Every record id a device receives by pulling until `more` is false, and the final cursor.
+    func pullAll(_ client: any TestClientProtocol, as device: String, since: Int = 0, limit: Int = 500) async throws -> (ids: [String], next: Int, raw: String) {
+        var cursor = since
+        var ids: [String] = []
+        var raw = ""
+        while true {
+            let (status, page) = try await pull(client, as: device, since: cursor, limit: limit)
+            #expect(status == .ok)
+            let records = page["records"] as? [[String: Any]] ?? []
+            ids += records.compactMap { $0["id"] as? String }
+            raw += (try? String(data: JSONSerialization.data(withJSONObject: records), encoding: .utf8)) ?? ""
+            cursor = page["next"] as? Int ?? cursor
+            if page["more"] as? Bool != true { break }
+        }
+        return (ids, cursor, raw)
+    }
+
+    static func object(_ buffer: ByteBuffer) throws -> [String: Any] {
+        (try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any]) ?? [:]
+    }
+
+    static func errorCode(_ object: [String: Any]) -> String? {
+        (object["error"] as? [String: Any])?["code"] as? String
+    }
+}

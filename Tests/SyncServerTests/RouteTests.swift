@@ -1,0 +1,183 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import SyncModel
+import SyncServer
+import SyncStore
+import Testing
+
+/// Every endpoint, error status and role, in process.
+struct RouteTests {
+    @Test func healthAndMetricsAnswer() async throws {
+        let fixture = try await NodeFixture()
+        try await fixture.test { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("casesync_requests_total"))
+            }
+        }
+    }
+
+    @Test func enrollmentBindsADeviceOnceAndRefusesBadTokens() async throws {
+        let fixture = try await NodeFixture()
+        let token = try fixture.node.makeEnrollmentToken(for: "ann", ttl: 3600)
+        let expired = try fixture.node.makeEnrollmentToken(for: "ann", ttl: 0)
+        try await fixture.test { client in
+            func enroll(_ body: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+                try await client.execute(uri: "/v1/enroll", method: .post, body: ByteBuffer(string: body)) { ($0.status, try NodeFixture.object($0.body)) }
+            }
+            let (status, answer) = try await enroll(#"{"device":"ann-phone","name":"Ann's phone","token":"\#(token)"}"#)
+            #expect(status == .ok)
+            #expect(answer["user"] as? String == "ann" && answer["role"] as? String == "mediator" && answer["device"] as? String == "ann-phone")
+            #expect((answer["secret"] as? String)?.count == 64)
+            #expect(try await enroll(#"{"device":"ann-tablet","name":"x","token":"\#(token)"}"#).0 == .unauthorized, "a token works once")
+            #expect(try await enroll(#"{"device":"ann-tablet","name":"x","token":"\#(expired)"}"#).0 == .unauthorized, "expired")
+            #expect(try await enroll(#"{"device":"ann-tablet","name":"x","token":"nope"}"#).0 == .unauthorized)
+            #expect(try await enroll(#"{"device":"ann-tablet","name":"x""#).0 == .badRequest)
+            #expect(try await enroll(#"{"device":"ann-tablet","name":"x","token":"t","extra":1}"#).0 == .badRequest)
+        }
+        // The secret is stored only as a hash.
+        let stored = try #require(try fixture.node.store.device(DeviceID("ann-phone")))
+        #expect(stored.secretHash.count == 32)
+    }
+
+    @Test func pushMergesInOneTransactionAndResendingIsHarmless() async throws {
+        let fixture = try await NodeFixture()
+        let mine = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1)
+        let note = try NodeFixture.note(1, in: mine.id, by: "ann-laptop", counter: 2)
+        try await fixture.test { client in
+            let (status, answer) = try await fixture.push(client, [mine, note], as: "ann-laptop")
+            #expect(status == .ok)
+            let results = try #require(answer["results"] as? [[String: Any]])
+            #expect(results.count == 2)
+            #expect(results.allSatisfy { $0["conflict"] as? Bool == false && $0["vv"] is [String: Int] })
+            let seq = try #require(answer["seq"] as? Int)
+            // The creating mediator is added to the case by the node.
+            let caseVV = try #require(results.first?["vv"] as? [String: Int])
+            #expect(caseVV["ann-laptop"] == 1 && caseVV.count == 2)
+
+            let (again, answerAgain) = try await fixture.push(client, [mine, note], as: "ann-laptop")
+            #expect(again == .ok)
+            #expect(answerAgain["seq"] as? Int == seq, "a re-sent batch assigns no new sequence")
+        }
+        let stored = try #require(try fixture.node.store.record(mine.id))
+        #expect(stored.set("mediators").members == ["ann"])
+    }
+
+    @Test("bad pushes are refused whole with the fitting status", arguments: [
+        ("no credentials", 401), ("wrong secret", 401), ("reporter device", 403), ("admin device", 403), ("malformed JSON", 400),
+        ("wrong envelope", 400), ("unknown field", 422), ("wrong value type", 422), ("missing required field", 422),
+        ("forged dot of another device", 422), ("regressing counter", 422), ("rewritten write", 422),
+        ("another mediator's case", 403), ("note in an unknown case", 422), ("oversize body", 413),
+    ])
+    func badPush(scenario: String, expected: Int) async throws {
+        let fixture = try await NodeFixture(maxBodyBytes: 64 << 10)
+        let bobsCase = try NodeFixture.caseState(7, by: "bob-laptop", counter: 1, title: "Bob's case")
+        let annsCase = try NodeFixture.caseState(1, by: "ann-laptop", counter: 5)
+        try await fixture.test { client in
+            #expect(try await fixture.push(client, [bobsCase], as: "bob-laptop").0 == .ok)
+            #expect(try await fixture.push(client, [annsCase], as: "ann-laptop").0 == .ok)
+            let before = try fixture.node.store.counts()
+
+            var headers: HTTPFields = [.authorization: fixture.credentials["ann-laptop"] ?? ""]
+            let good = try NodeFixture.caseState(2, by: "ann-laptop", counter: 6)
+            var body = NodeFixture.pushBody([good])
+            switch scenario {
+            case "no credentials": headers = [:]
+            case "wrong secret": headers = [.authorization: "Bearer ann-laptop:0000"]
+            case "reporter device": headers = [.authorization: fixture.credentials["rita-desk"] ?? ""]
+            case "admin device": headers = [.authorization: fixture.credentials["adam-desk"] ?? ""]
+            case "malformed JSON": body = ByteBuffer(string: #"{"records":[{"id":"#)
+            case "wrong envelope": body = ByteBuffer(string: #"{"states":[]}"#)
+            case "unknown field":
+                body = ByteBuffer(string: String(buffer: NodeFixture.pushBody([good])).replacingOccurrences(of: "\"title\"", with: "\"colour\""))
+            case "wrong value type":
+                body = ByteBuffer(string: String(buffer: NodeFixture.pushBody([good])).replacingOccurrences(of: "\"value\":\"intake\"", with: "\"value\":7"))
+            case "missing required field":
+                var partial = RecordState(type: .case, id: good.id)
+                try partial.set("title", .text("only a title"), stamp: Stamp(device: try DeviceID("ann-laptop"), counter: 6, time: 1))
+                body = NodeFixture.pushBody([good, partial].suffix(1))
+            case "forged dot of another device":
+                var forged = annsCase
+                try forged.set("title", .text("as if bob wrote it"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 99, time: 1))
+                body = NodeFixture.pushBody([good, forged])
+            case "regressing counter":
+                body = NodeFixture.pushBody([good, try NodeFixture.caseState(1, by: "ann-laptop", counter: 3)])
+            case "rewritten write":
+                body = NodeFixture.pushBody([good, try NodeFixture.caseState(1, by: "ann-laptop", counter: 5, title: "same dot, other text")])
+            case "another mediator's case":
+                var edited = bobsCase
+                try edited.set("title", .text("ann was here"), stamp: Stamp(device: try DeviceID("ann-laptop"), counter: 7, time: 1))
+                body = NodeFixture.pushBody([good, edited])
+            case "note in an unknown case":
+                body = NodeFixture.pushBody([good, try NodeFixture.note(3, in: RecordID(high: 1, low: 2), by: "ann-laptop", counter: 8)])
+            case "oversize body":
+                body = ByteBuffer(string: String(repeating: " ", count: 70 << 10) + "{}")
+            default: Issue.record("unknown scenario")
+            }
+            let (status, answer) = try await client.execute(uri: "/v1/sync/push", method: .post, headers: headers, body: body) {
+                ($0.status, try NodeFixture.object($0.body))
+            }
+            #expect(Int(status.code) == expected, "\(scenario): \(answer)")
+            #expect(NodeFixture.errorCode(answer) != nil, "\(scenario): errors carry a code")
+            #expect(((answer["error"] as? [String: Any])?["message"] as? String)?.isEmpty == false)
+            #expect(try fixture.node.store.counts() == before, "\(scenario): a refused batch stores nothing")
+            #expect(try fixture.node.store.record(good.id) == nil, "\(scenario): not even the good record")
+        }
+    }
+
+    @Test func revocationAndDisablingTakeEffectOnTheNextRequest() async throws {
+        let fixture = try await NodeFixture()
+        try await fixture.test { client in
+            #expect(try await fixture.pull(client, as: "ann-laptop").0 == .ok)
+            try fixture.node.store.revokeDevice("ann-laptop")
+            let (status, answer) = try await fixture.pull(client, as: "ann-laptop")
+            #expect(status == .unauthorized)
+            #expect(NodeFixture.errorCode(answer) == "revoked")
+            #expect(try await fixture.pull(client, as: "bob-laptop").0 == .ok)
+            try fixture.node.store.disableUser("bob")
+            #expect(try await fixture.pull(client, as: "bob-laptop").0 == .unauthorized)
+        }
+    }
+
+    @Test func pullPagesBySequenceWithNextAndMore() async throws {
+        let fixture = try await NodeFixture()
+        let states = try (1...7).map { try NodeFixture.caseState(UInt64($0), by: "sue-desk", counter: $0) }
+        try await fixture.test { client in
+            #expect(try await fixture.push(client, states, as: "sue-desk").0 == .ok)
+            let (status, first) = try await fixture.pull(client, as: "sue-desk", since: 0, limit: 3)
+            #expect(status == .ok)
+            #expect((first["records"] as? [Any])?.count == 3)
+            #expect(first["more"] as? Bool == true)
+            #expect(first["next"] as? Int == 3)
+            let all = try await fixture.pullAll(client, as: "sue-desk", limit: 3)
+            #expect(all.ids.count == 7 && Set(all.ids).count == 7)
+            let empty = try await fixture.pull(client, as: "sue-desk", since: all.next).1
+            #expect((empty["records"] as? [Any])?.isEmpty == true)
+            #expect(empty["more"] as? Bool == false)
+            #expect(try await fixture.pull(client, as: "rita-desk").0 == .forbidden, "reporters do not pull case records")
+            try await client.execute(uri: "/v1/sync/pull?since=-1", method: .get, headers: [.authorization: fixture.credentials["sue-desk"] ?? ""]) {
+                #expect($0.status == .badRequest)
+            }
+        }
+    }
+
+    @Test func theAuditLogNamesWhoAndWhichRecordsButNeverContents() async throws {
+        let fixture = try await NodeFixture()
+        let mine = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1, title: "SECRET-TITLE-XYZ")
+        let note = try NodeFixture.note(1, in: mine.id, by: "ann-laptop", counter: 2, text: "SECRET-NOTE-XYZ")
+        try await fixture.test { client in
+            _ = try await fixture.push(client, [mine, note], as: "ann-laptop")
+            _ = try await fixture.pull(client, as: "ann-laptop")
+        }
+        let log = try fixture.node.store.auditLog()
+        #expect(log.contains { $0.action == "push" && $0.user == "ann" && $0.device == "ann-laptop" && $0.count == 2 && $0.records.contains(mine.id.rawValue) })
+        #expect(log.contains { $0.action == "pull" && $0.records.contains(note.id.rawValue) })
+        #expect(log.contains { $0.action == "enroll" })
+        #expect(!log.contains { $0.records.contains("SECRET") })
+    }
+}

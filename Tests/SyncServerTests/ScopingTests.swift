@@ -1,0 +1,59 @@
+import Foundation
+import HummingbirdTesting
+import SyncModel
+import SyncServer
+import SyncStore
+import Testing
+
+/// Mediator A's devices never receive a byte of mediator B's case — before access is
+/// granted and after it is withdrawn — and receive its whole history when granted.
+struct ScopingTests {
+    @Test func aMediatorReceivesOnlyTheirCasesAndAGrantDeliversTheHistory() async throws {
+        let fixture = try await NodeFixture()
+        let annsCase = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1, title: "ANN-CASE-TITLE")
+        let bobsFirst = try NodeFixture.caseState(2, by: "bob-laptop", counter: 1, title: "BOB-CASE-TITLE")
+        let bobsNote = try NodeFixture.note(2, in: bobsFirst.id, by: "bob-laptop", counter: 2, text: "BOB-NOTE-TEXT")
+        try await fixture.test { client in
+            var bobsCase = bobsFirst
+            #expect(try await fixture.push(client, [annsCase], as: "ann-laptop").0 == .ok)
+            #expect(try await fixture.push(client, [bobsCase, bobsNote], as: "bob-laptop").0 == .ok)
+
+            let before = try await fixture.pullAll(client, as: "ann-laptop")
+            #expect(before.ids == [annsCase.id.rawValue])
+            for secret in ["BOB-CASE-TITLE", "BOB-NOTE-TEXT", bobsCase.id.rawValue, bobsNote.id.rawValue] {
+                #expect(!before.raw.contains(secret), "ann received \(secret)")
+            }
+            let bobSees = try await fixture.pullAll(client, as: "bob-laptop")
+            #expect(Set(bobSees.ids) == [bobsCase.id.rawValue, bobsNote.id.rawValue])
+            let supervisorSees = try await fixture.pullAll(client, as: "sue-desk")
+            #expect(supervisorSees.ids.count == 3)
+
+            // Bob adds ann: her next pull, from her old cursor, brings the case and its older note.
+            bobsCase = try #require(try fixture.node.store.record(bobsCase.id))
+            try bobsCase.apply([.add("mediators", "ann")], stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 3, time: 1))
+            #expect(try await fixture.push(client, [bobsCase], as: "bob-laptop").0 == .ok)
+            let granted = try await fixture.pullAll(client, as: "ann-laptop", since: before.next)
+            #expect(Set(granted.ids) == [bobsCase.id.rawValue, bobsNote.id.rawValue])
+            #expect(granted.raw.contains("BOB-NOTE-TEXT"))
+            // Now ann may write to it.
+            var annsEdit = bobsCase
+            try annsEdit.set("site", .text("North"), stamp: Stamp(device: try DeviceID("ann-laptop"), counter: 4, time: 2))
+            #expect(try await fixture.push(client, [annsEdit], as: "ann-laptop").0 == .ok)
+
+            // Bob removes ann: she stops receiving the case's changes.
+            bobsCase = try #require(try fixture.node.store.record(bobsCase.id))
+            try bobsCase.apply([.remove("mediators", "ann")], stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 5, time: 3))
+            #expect(try await fixture.push(client, [bobsCase], as: "bob-laptop").0 == .ok)
+            let laterNote = try NodeFixture.note(9, in: bobsCase.id, by: "bob-laptop", counter: 6, text: "AFTER-REMOVAL")
+            #expect(try await fixture.push(client, [laterNote], as: "bob-laptop").0 == .ok)
+            let after = try await fixture.pullAll(client, as: "ann-laptop", since: granted.next)
+            #expect(!after.raw.contains("AFTER-REMOVAL"))
+            #expect(!after.ids.contains(laterNote.id.rawValue))
+            #expect(!after.ids.contains(bobsCase.id.rawValue))
+            // And may no longer write to it.
+            var late = try #require(try fixture.node.store.record(bobsCase.id))
+            try late.set("site", .text("South"), stamp: Stamp(device: try DeviceID("ann-laptop"), counter: 7, time: 4))
+            #expect(try await fixture.push(client, [late], as: "ann-laptop").0 == .forbidden)
+        }
+    }
+}
