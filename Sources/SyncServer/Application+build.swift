@@ -1,3 +1,4 @@
+import CompressNIO
 import Hummingbird
 import Logging
 import SyncModel
@@ -16,11 +17,20 @@ public func buildApplication(node: SyncNode, configuration: NodeConfiguration,
     )
 }
 
+/// Every route the node serves: the single list `buildRouter` registers from and the test
+/// that keeps `Protocol/openapi.yaml` in step reads.
+public enum APIRoutes {
+    public static let all: [(method: String, path: String)] = [
+        ("GET", "/healthz"), ("GET", "/metrics"), ("POST", "/v1/enroll"), ("POST", "/v1/sync/push"), ("GET", "/v1/sync/pull"),
+    ]
+}
+
 /// The routes, apart from the server, so route tests can use them in-process.
 public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Router<BasicRequestContext> {
     let router = Router()
     router.add(middleware: ErrorMiddleware(node: node))
 
+    precondition(APIRoutes.all.count == 5, "register every route in APIRoutes.all")
     router.get("/healthz") { _, _ in
         Response.json(Array(#"{"status":"ok"}"#.utf8))
     }
@@ -82,7 +92,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
         writer.raw("],\"seq\":")
         writer.integer(outcome.seq)
         writer.byte(UInt8(ascii: "}"))
-        return Response.json(writer.bytes)
+        return jsonResponse(writer.bytes, for: request)
     }
 
     router.get("/v1/sync/pull") { request, _ in
@@ -102,24 +112,49 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
         }
         writer.raw("]}")
         node.metrics.bytesOut.increment(by: Int64(writer.bytes.count))
-        return Response.json(writer.bytes)
+        return jsonResponse(writer.bytes, for: request)
     }
     return router
 }
 
-/// Collects the body up to `limit` bytes (413 beyond).
+/// Collects the body up to `limit` bytes (413 beyond). A gzip body (`Content-Encoding:
+/// gzip`) is inflated, and the limit applies to the inflated size too, so a small
+/// compressed bomb is refused like a large body.
 func readBody(_ request: Request, limit: Int, node: SyncNode) async throws -> [UInt8] {
     if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
         throw APIError(.contentTooLarge, "too_large", "request body of \(length) bytes exceeds the limit of \(limit); push smaller batches")
     }
-    let buffer: ByteBuffer
+    var buffer: ByteBuffer
     do {
         buffer = try await request.body.collect(upTo: limit)
     } catch {
         throw APIError(.contentTooLarge, "too_large", "request body exceeds the limit of \(limit) bytes; push smaller batches")
     }
     node.metrics.bytesIn.increment(by: Int64(buffer.readableBytes))
+    switch request.headers[.contentEncoding]?.lowercased() {
+    case nil, "identity":
+        break
+    case "gzip":
+        do {
+            buffer = try buffer.decompress(with: .gzip(), maxSize: limit)
+        } catch let error as CompressNIOError where error == .bufferOverflow {
+            throw APIError(.contentTooLarge, "too_large", "the inflated request body exceeds the limit of \(limit) bytes; push smaller batches")
+        } catch {
+            throw APIError(.badRequest, "malformed_gzip", "the gzip request body is corrupt")
+        }
+    case let other?:
+        throw APIError(.unsupportedMediaType, "unsupported_encoding", "Content-Encoding \(other.prefix(20)) is not supported; send identity or gzip")
+    }
     return Array(buffer.readableBytesView)
+}
+
+/// A JSON answer, gzip-compressed when the client accepts it and it is worth it.
+func jsonResponse(_ bytes: [UInt8], for request: Request) -> Response {
+    let accepts = request.headers[.acceptEncoding]?.lowercased().contains("gzip") ?? false
+    guard accepts, bytes.count > 1024 else { return Response.json(bytes) }
+    var buffer = ByteBuffer(bytes: bytes)
+    guard let compressed = try? buffer.compress(with: .gzip()) else { return Response.json(bytes) }
+    return Response(status: .ok, headers: [.contentType: "application/json", .contentEncoding: "gzip"], body: .init(byteBuffer: compressed))
 }
 
 /// `{"records":[STATE,…]}`; a bad record names its index.
