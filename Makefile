@@ -2,7 +2,7 @@
 SWIFT ?= swift
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: build test vectors bench release clean
+.PHONY: build test vectors bench release demo clean
 
 build:
 	$(SWIFT) build
@@ -23,6 +23,12 @@ release:
 # Benchmarks of DESIGN.md's numbers (release build); figures go in BENCHMARKS.md.
 bench: release
 	.build/release/casesync-bench merge --records 100000
+	.build/release/casesync-bench store --records 100000
+	.build/release/casesync-bench sync --records 100000
+
+# A narrated tour: a node, two devices of one mediator, offline edits, a merge, a conflict.
+demo:
+	bash scripts/demo.sh
 
 clean:
 	rm -rf .build

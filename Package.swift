@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "casesync", targets: ["casesync"]),
         .library(name: "SyncServer", targets: ["SyncServer"]),
         .executable(name: "casesyncd", targets: ["casesyncd"]),
+        .library(name: "SyncClient", targets: ["SyncClient"]),
         .executable(name: "casesync-bench", targets: ["casesync-bench"]),
     ],
     dependencies: [
@@ -52,11 +53,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "SyncClient", dependencies: ["CCurl", "SyncModel", "SyncStore"]),
         // The mediator CLI's commands and output, as a library so tests can run them in-process;
         // `casesync` is the thin executable over it.
         .target(
             name: "CaseSyncCLI",
-            dependencies: ["SyncModel", "SyncStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SyncModel", "SyncStore", "SyncClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "casesync", dependencies: ["CaseSyncCLI"]),
         .executableTarget(
@@ -77,10 +80,12 @@ let package = Package(
             name: "SyncStoreTests",
             dependencies: ["SyncStore", "SyncModel", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Starts the real binaries for end-to-end tests.
+        .target(name: "CaseSyncTestSupport", path: "Tests/Support"),
         .testTarget(
             name: "SyncServerTests",
             dependencies: [
-                "SyncServer", "SyncStore", "SyncModel", "casesyncd",
+                "SyncServer", "SyncStore", "SyncModel", "casesyncd", "CaseSyncTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -89,7 +94,7 @@ let package = Package(
         // Drives the built `casesync` binary (it depends on the executable so it is built first).
         .testTarget(
             name: "CaseSyncCLITests",
-            dependencies: ["CaseSyncCLI", "SyncStore", "SyncModel", "casesync"]
+            dependencies: ["CaseSyncCLI", "SyncStore", "SyncModel", "SyncClient", "CaseSyncTestSupport", "casesync", "casesyncd"]
         ),
     ],
     swiftLanguageModes: [.v6]

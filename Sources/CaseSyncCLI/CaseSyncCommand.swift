@@ -2,14 +2,14 @@ import ArgumentParser
 import Foundation
 
 /// `casesync`: offline case work for mediators, and (later) sync and reports.
-public struct CaseSyncCommand: ParsableCommand {
+public struct CaseSyncCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "casesync",
         abstract: "Record mediation cases offline and keep them in step with the sync node.",
         discussion: "Exit codes: 0 ok, 1 usage or validation error, 2 not found, 3 server unreachable, 4 not authorised, 5 refused by the server, 10 internal error.",
         subcommands: [
             InitCommand.self, CaseCommand.self, PartyCommand.self, SessionCommand.self, NoteCommand.self,
-            ActionCommand.self, StatusCommand.self, ConflictsCommand.self, ResolveCommand.self,
+            ActionCommand.self, EnrollCommand.self, SyncCommand.self, StatusCommand.self, ConflictsCommand.self, ResolveCommand.self,
         ]
     )
 
@@ -17,7 +17,7 @@ public struct CaseSyncCommand: ParsableCommand {
 
     /// Parses `arguments`, runs the command, and returns the exit status. Help goes to stdout
     /// with status 0; every error is one line on stderr, mapped to DESIGN.md's exit codes.
-    public static func main(arguments: [String]) -> Int32 {
+    public static func main(arguments: [String]) async -> Int32 {
         var command: any ParsableCommand
         do {
             command = try parseAsRoot(movingGlobalOptions(arguments))
@@ -31,7 +31,11 @@ public struct CaseSyncCommand: ParsableCommand {
             return report(CLIError(.usage, message(for: error) + " (see `casesync --help`)"))
         }
         do {
-            try command.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
             return ExitStatus.success.rawValue
         } catch {
             if let exit = error as? ExitCode { return exit.rawValue }

@@ -90,27 +90,29 @@ extension ReplicaStore {
     /// above any of its own writes found in the received states, so it never reuses a dot.
     @discardableResult
     public func merge(_ states: [RecordState]) throws -> MergeOutcome {
-        try writer.write { db in
-            let replica = try Self.replica(in: db)
-            var outcome = MergeOutcome()
-            var counter = replica.counter
-            for received in states {
-                try received.validate(requireComplete: false)
-                let existing = try Self.load(received.id, in: db)
-                let merged = try existing.map { try $0.merged(with: received) } ?? received
-                counter = max(counter, merged.version[replica.device])
-                outcome.received += 1
-                if merged != existing {
-                    try Self.save(merged, in: db)
-                    outcome.changed += 1
-                }
-                if merged.hasConflicts { outcome.conflicted += 1 }
+        try writer.write { db in try Self.merge(states, in: db) }
+    }
+
+    static func merge(_ states: [RecordState], in db: Database) throws -> MergeOutcome {
+        let replica = try Self.replica(in: db)
+        var outcome = MergeOutcome()
+        var counter = replica.counter
+        for received in states {
+            try received.validate(requireComplete: false)
+            let existing = try Self.load(received.id, in: db)
+            let merged = try existing.map { try $0.merged(with: received) } ?? received
+            counter = max(counter, merged.version[replica.device])
+            outcome.received += 1
+            if merged != existing {
+                try Self.save(merged, in: db)
+                outcome.changed += 1
             }
-            if counter != replica.counter {
-                try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [counter])
-            }
-            return outcome
+            if merged.hasConflicts { outcome.conflicted += 1 }
         }
+        if counter != replica.counter {
+            try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [counter])
+        }
+        return outcome
     }
 
     /// The stored state of `id` inside a transaction the caller holds.

@@ -2,4 +2,4 @@ import CaseSyncCLI
 import Foundation
 
 // Thin shell: all behaviour lives in CaseSyncCLI, which tests run in-process too.
-exit(CaseSyncCommand.main(arguments: Array(CommandLine.arguments.dropFirst())))
+exit(await CaseSyncCommand.main(arguments: Array(CommandLine.arguments.dropFirst())))

@@ -72,3 +72,12 @@ struct CLIRunner {
         try? FileManager.default.removeItem(at: data)
     }
 }
+
+import SyncStore
+
+extension CLIRunner {
+    /// The replica's store, for tests that must change a setting no command changes.
+    func settingsStore() throws -> ReplicaStore {
+        try ReplicaStore.open(directory: data)
+    }
+}

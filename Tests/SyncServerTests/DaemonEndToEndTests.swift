@@ -1,3 +1,4 @@
+import CaseSyncTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting

@@ -1,23 +1,20 @@
 import Foundation
-import HummingbirdTesting
-import Hummingbird
-import NIOCore
-import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The real `casesyncd` binary, started on a free loopback port with a temporary data folder.
-final class DaemonProcess {
-    let data: URL
+public final class DaemonProcess {
+    public let data: URL
     private var process: Process?
-    private(set) var port = 0
+    public private(set) var port = 0
 
-    init(data: URL? = nil) {
+    public init(data: URL? = nil) {
         self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("casesyncd-\(UUID().uuidString)")
     }
 
-    static let directory: URL = {
+    /// Where the built executables are.
+    public static let directory: URL = {
         let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         if FileManager.default.isExecutableFile(atPath: besideTests.appendingPathComponent("casesyncd").path) { return besideTests }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -26,7 +23,7 @@ final class DaemonProcess {
 
     /// Runs an administration command (`user add`, `enroll`, `check`, …) and returns its output.
     @discardableResult
-    func admin(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+    public func admin(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = Self.directory.appendingPathComponent("casesyncd")
         process.arguments = arguments + ["--data", data.path]
@@ -42,7 +39,7 @@ final class DaemonProcess {
     }
 
     /// Starts `casesyncd serve --port 0` and waits for the line naming its port.
-    func start() throws {
+    public func start() throws {
         let process = Process()
         process.executableURL = Self.directory.appendingPathComponent("casesyncd")
         process.arguments = ["serve", "--data", data.path, "--port", "0"]
@@ -68,7 +65,7 @@ final class DaemonProcess {
     }
 
     /// SIGKILL: no shutdown, no flush beyond what SQLite already made durable.
-    func crash() {
+    public func crash() {
         guard let process else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -76,7 +73,8 @@ final class DaemonProcess {
     }
 
     /// SIGTERM and wait: the graceful stop; returns the exit status.
-    func stop() -> Int32 {
+    @discardableResult
+    public func stop() -> Int32 {
         guard let process else { return -1 }
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
@@ -84,26 +82,10 @@ final class DaemonProcess {
         return process.terminationStatus
     }
 
-    func client() -> TestClient {
-        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(10)))
-        client.connect()
-        return client
-    }
-
-    func remove() {
+    public func remove() {
         crash()
         try? FileManager.default.removeItem(at: data)
     }
 
-    enum DaemonError: Error { case noPort(String) }
-}
-
-extension TestClient {
-    func send(_ method: HTTPRequest.Method, _ uri: String, authorization: String? = nil, body: String? = nil) async throws -> (HTTPResponse.Status, [String: Any]) {
-        var headers: HTTPFields = [:]
-        if let authorization { headers[.authorization] = authorization }
-        let response = try await execute(TestClient.Request(uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }))
-        let object = (try? JSONSerialization.jsonObject(with: Data((response.body ?? ByteBuffer()).readableBytesView)) as? [String: Any]) ?? [:]
-        return (response.head.status, object)
-    }
+    public enum DaemonError: Error { case noPort(String) }
 }

@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import SyncModel
+import SyncStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `casesync-bench sync`: the release `casesyncd` and `casesync` binaries on loopback.
+///
+/// 1. Device A (a supervisor) holds N new cases (made through the store's write path) and
+///    runs `casesync sync`: its push phase gives `push_records_per_s`.
+/// 2. A bare SQLite batch insert of the same rows in the same run: `sqlite_rows_per_s`.
+/// 3. A new device B runs its first `casesync sync`: `first_sync_s`, end to end.
+/// 4. `casesync sync` on B with nothing to do, 20 times: `idle_sync_ms` is the median.
+/// The daemon's peak resident memory (`VmHWM`) is read at the end: `daemon_peak_rss_mb`.
+struct SyncBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sync", abstract: "Push, first sync and idle sync through the real binaries.")
+
+    @Option(help: "Number of case records.") var records = 100_000
+    @Option(help: "Seed for ids and values.") var seed: UInt64 = 11
+
+    func run() throws {
+        let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let casesync = binaries.appendingPathComponent("casesync")
+        let casesyncd = binaries.appendingPathComponent("casesyncd")
+        for binary in [casesync, casesyncd] where !FileManager.default.isExecutableFile(atPath: binary.path) {
+            throw ValidationError("\(binary.path) not found: build it first (swift build -c release)")
+        }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("casesync-bench-sync-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let node = root.appendingPathComponent("node").path
+        let deviceA = root.appendingPathComponent("a").path
+        let deviceB = root.appendingPathComponent("b").path
+
+        _ = try Self.run(casesyncd, ["user", "add", "bench", "--role", "supervisor", "--data", node])
+        let daemon = Process()
+        daemon.executableURL = casesyncd
+        daemon.arguments = ["serve", "--data", node, "--port", "0"]
+        let daemonOut = Pipe()
+        daemon.standardOutput = daemonOut
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
+        var port = 0
+        var seen = ""
+        while port == 0 {
+            let chunk = daemonOut.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw ValidationError("casesyncd exited: \(seen)") }
+            seen += String(decoding: chunk, as: UTF8.self)
+            if let line = seen.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
+               let text = line.split(separator: ":").dropFirst(2).first?.split(separator: " ").first {
+                port = Int(text) ?? 0
+            }
+        }
+        let server = "http://127.0.0.1:\(port)"
+        for device in [deviceA, deviceB] {
+            _ = try Self.run(casesync, ["--data", device, "init", "--device-name", URL(fileURLWithPath: device).lastPathComponent])
+            let token = try Self.run(casesyncd, ["enroll", "bench", "--data", node]).split(separator: "\n").last.map(String.init) ?? ""
+            _ = try Self.run(casesync, ["--data", device, "enroll", "--server", server, "--token", token])
+        }
+
+        // Device A's cases, written through the store as `casesync case new` would.
+        let store = try ReplicaStore.open(directory: URL(fileURLWithPath: deviceA))
+        var random = BenchRandom(seed: seed)
+        let items: [(type: RecordType, id: RecordID, changes: [FieldChange])] = (0..<records).map { index in
+            (.case, RecordID.make(milliseconds: 1_763_800_000_000 + Int64(index), using: &random), CaseFixture.fields(index: index))
+        }
+        var start = 0
+        while start < items.count {
+            let end = min(start + 500, items.count)
+            try store.create(Array(items[start..<end]), at: 1_763_800_000_000)
+            start = end
+        }
+        let rows: [(String, Data)] = try store.writer.read { db in
+            try GRDB.Row.fetchAll(db, sql: "SELECT id, state FROM record").map { ($0[0], $0[1]) }
+        }
+
+        let pushed = try Self.json(Self.run(casesync, ["--data", deviceA, "--json", "sync"]))
+        guard pushed["pushed"] as? Int == records else { throw ValidationError("device A pushed \(pushed["pushed"] ?? "?")") }
+        let pushSeconds = Double(pushed["pushMilliseconds"] as? Int ?? 0) / 1000
+        let bareSeconds = try Self.bareInsert(rows, path: root.appendingPathComponent("bare.sqlite").path)
+
+        let firstStart = ContinuousClock.now
+        let first = try Self.json(Self.run(casesync, ["--data", deviceB, "--json", "sync"]))
+        let firstSeconds = (ContinuousClock.now - firstStart).seconds
+        guard first["pulled"] as? Int == records else { throw ValidationError("device B pulled \(first["pulled"] ?? "?")") }
+
+        var idle: [Double] = []
+        for _ in 0..<20 {
+            let idleStart = ContinuousClock.now
+            let answer = try Self.json(Self.run(casesync, ["--data", deviceB, "--json", "sync"]))
+            idle.append((ContinuousClock.now - idleStart).seconds * 1000)
+            guard answer["pulled"] as? Int == 0, answer["pushed"] as? Int == 0 else { throw ValidationError("idle sync moved records") }
+        }
+        let status = (try? String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let peakKB = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+
+        let pushRate = Double(records) / pushSeconds
+        let bareRate = Double(records) / bareSeconds
+        let idleMedian = median(idle)
+        print("records: \(records); push \(format(pushSeconds)) s (\(Int(pushRate))/s), bare SQLite \(format(bareSeconds)) s (\(Int(bareRate))/s), ratio \(format(pushRate / bareRate)) (target >= 0.33)")
+        print("first sync of a new device: \(format(firstSeconds)) s (target < 10); daemon peak RSS \(peakKB / 1024) MB (target < 150); idle sync median \(format(idleMedian)) ms (target < 50)")
+        print(#"{"bench":"sync","records":\#(records),"push_records_per_s":\#(Int(pushRate)),"sqlite_rows_per_s":\#(Int(bareRate)),"push_ratio":\#(format(pushRate / bareRate)),"first_sync_s":\#(format(firstSeconds)),"daemon_peak_rss_mb":\#(peakKB / 1024),"idle_sync_ms":\#(format(idleMedian))}"#)
+    }
+
+    static func bareInsert(_ rows: [(String, Data)], path: String) throws -> Double {
+        let bare = try DatabasePool(path: path, configuration: {
+            var configuration = Configuration()
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            return configuration
+        }())
+        try bare.write { db in try db.execute(sql: "CREATE TABLE record (id TEXT PRIMARY KEY NOT NULL, state BLOB NOT NULL)") }
+        let start = ContinuousClock.now
+        var index = 0
+        while index < rows.count {
+            let end = min(index + 500, rows.count)
+            try bare.write { db in
+                let statement = try db.makeStatement(sql: "INSERT INTO record (id, state) VALUES (?, ?)")
+                for row in rows[index..<end] { try statement.execute(arguments: [row.0, row.1]) }
+            }
+            index = end
+        }
+        return (ContinuousClock.now - start).seconds
+    }
+
+    static func run(_ binary: URL, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ValidationError("\(binary.lastPathComponent) \(arguments.prefix(3).joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    static func json(_ text: String) throws -> [String: Any] {
+        (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import SyncClient
+import SyncModel
+import SyncStore
+
+/// `casesync enroll --server URL --token TOKEN [--ca-cert FILE]`.
+struct EnrollCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "enroll", abstract: "Bind this device to a sync node with a one-time token.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "The node's address, e.g. https://casesync.example.org.") var server: String
+    @Option(help: "The one-time token from `casesyncd enroll NAME`.") var token: String
+    @Option(help: "A CA certificate (PEM) to trust for the node, when it is not signed by a public CA.") var caCert: String?
+
+    func run() async throws {
+        let invocation = try Invocation(options)
+        if try invocation.store.setting("secret") != nil {
+            throw CLIError(.usage, "this device is already enrolled with \(try invocation.store.setting("server") ?? "a node"); use a new --data folder to enroll again")
+        }
+        if let caCert, !FileManager.default.isReadableFile(atPath: caCert) { throw CLIError(.usage, "cannot read --ca-cert \(caCert)") }
+        let client = try SyncClient(server: server, caFile: caCert)
+        let enrollment = try await client.enroll(token: token, device: invocation.replica.device, name: invocation.replica.name)
+        try invocation.store.setSetting("server", server)
+        try invocation.store.setSetting("secret", enrollment.secret)
+        try invocation.store.setSetting("user", enrollment.user)
+        try invocation.store.setSetting("role", enrollment.role)
+        if let caCert { try invocation.store.setSetting("caCert", URL(fileURLWithPath: caCert).standardizedFileURL.path) }
+        invocation.emit(
+            json: .sortedObject([("device", .string(enrollment.device.rawValue)), ("role", .string(enrollment.role)),
+                                 ("server", .string(server)), ("user", .string(enrollment.user))]),
+            human: "Enrolled \(invocation.replica.device) as \(enrollment.user) (\(enrollment.role)) with \(server). Run `casesync sync` to reconcile."
+        )
+    }
+}
+
+/// `casesync sync`: push local changes, pull what changed elsewhere.
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sync", abstract: "Push local changes and pull what changed elsewhere.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let invocation = try Invocation(options)
+        guard let server = try invocation.store.setting("server"), let secret = try invocation.store.setting("secret") else {
+            throw CLIError(.usage, "this device is not enrolled; run `casesync enroll --server URL --token TOKEN` first")
+        }
+        let client = try SyncClient(server: server, caFile: try invocation.store.setting("caCert"), device: invocation.replica.device, secret: secret)
+        let showProgress = !options.json && isatty(STDERR_FILENO) == 1
+        let start = ContinuousClock.now
+        let summary: SyncSummary
+        do {
+            summary = try await SyncEngine(store: invocation.store, client: client).run { progress in
+                guard showProgress else { return }
+                let seconds = max((ContinuousClock.now - start).components.seconds, 1)
+                let rate = Int64(progress.done) / seconds
+                let of = progress.total.map { " of \($0)" } ?? ""
+                FileHandle.standardError.write(Data("\r\(progress.phase == .push ? "pushed" : "pulled") \(progress.done)\(of) records (\(rate)/s)   ".utf8))
+            }
+        } catch let error as SyncError {
+            if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+            switch error.kind {
+            case .unreachable:
+                throw CLIError(.unreachable, "\(error.message); your changes are kept and will be sent by the next `casesync sync`")
+            case .unauthorised:
+                throw CLIError(.unauthorised, "\(error.message); if this device was revoked, enroll it again with a new token")
+            case .refused:
+                throw CLIError(.refused, error.message)
+            case .protocolViolation:
+                throw CLIError(.internalError, error.message)
+            }
+        }
+        if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+        invocation.emit(
+            json: .sortedObject([
+                ("conflicts", .integer(summary.conflicts)), ("pulled", .integer(summary.pulled)), ("pushed", .integer(summary.pushed)),
+                ("pullMilliseconds", .integer(Int(summary.pullSeconds * 1000))), ("pushMilliseconds", .integer(Int(summary.pushSeconds * 1000))),
+            ]),
+            human: "Synced with \(server): pushed \(summary.pushed), pulled \(summary.pulled)"
+                + (summary.conflicts > 0 ? "; \(summary.conflicts) record\(summary.conflicts == 1 ? "" : "s") in conflict — see `casesync conflicts`." : ".")
+        )
+    }
+}

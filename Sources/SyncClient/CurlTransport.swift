@@ -1,0 +1,165 @@
+import CCurl
+import Foundation
+
+/// One HTTP request as the client sends it.
+public struct TransportRequest: Sendable {
+    public enum Method: String, Sendable { case get = "GET", post = "POST" }
+
+    public var method: Method
+    /// Path and query, appended to the server address.
+    public var path: String
+    public var headers: [(String, String)]
+    public var body: [UInt8]?
+
+    public init(_ method: Method, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) {
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// What came back: status, headers (names lower-cased), body (already inflated).
+public struct TransportResponse: Sendable {
+    public let status: Int
+    public let headers: [String: String]
+    public let body: [UInt8]
+}
+
+/// A failure to exchange a request at all (nothing to do with what the server answered).
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    /// libcurl's error code.
+    public let code: Int
+    public let message: String
+
+    public var description: String { message }
+}
+
+/// HTTP over one reused libcurl easy handle: connection reuse and keep-alive, gzip answers,
+/// timeouts, TLS verification (system roots or a given CA file), proxies from the
+/// environment as libcurl reads them. libcurl blocks, so every transfer runs on this
+/// transport's own serial queue, never on the Swift concurrency pool.
+///
+/// `@unchecked Sendable`: the only mutable state is the easy handle, and every use of it
+/// (configuration, transfers, cleanup in `deinit`) happens on `queue`, a serial queue, or
+/// after the last reference is gone.
+public final class CurlTransport: @unchecked Sendable {
+    public let baseURL: String
+    private let queue = DispatchQueue(label: "casesync.curl")
+    private let handle: UnsafeMutableRawPointer
+    private let caFile: String?
+    private let connectTimeoutMilliseconds: Int
+    private let timeoutMilliseconds: Int
+
+    public init(baseURL: String, caFile: String? = nil, connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(120)) throws {
+        guard let handle = curl_easy_init() else { throw TransportError(code: -1, message: "libcurl could not start") }
+        self.handle = handle
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.caFile = caFile
+        connectTimeoutMilliseconds = Int(connectTimeout.components.seconds * 1000)
+        timeoutMilliseconds = Int(timeout.components.seconds * 1000)
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+    }
+
+    /// Exchanges one request; throws `TransportError` when no answer arrived.
+    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try self.perform(request) })
+            }
+        }
+    }
+
+    /// Runs on `queue` only.
+    private func perform(_ request: TransportRequest) throws -> TransportResponse {
+        let collector = Collector()
+        let context = Unmanaged.passRetained(collector)
+        defer { context.release() }
+
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+        for (name, value) in request.headers + [("Expect", ""), ("Accept", "application/json")] {
+            headerList = curl_slist_append(headerList, "\(name): \(value)")
+        }
+        if request.body != nil { headerList = curl_slist_append(headerList, "Content-Type: application/json") }
+
+        var code = CURLE_OK
+        func check(_ result: CURLcode) { if code == CURLE_OK { code = result } }
+        check(ccurl_setopt_string(handle, CURLOPT_URL, baseURL + request.path))
+        check(ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        check(ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, connectTimeoutMilliseconds))
+        check(ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMilliseconds))
+        check(ccurl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1))
+        check(ccurl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""))  // every encoding libcurl can inflate
+        check(ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1))
+        check(ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2))
+        if let caFile { check(ccurl_setopt_string(handle, CURLOPT_CAINFO, caFile)) }
+        check(ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+        check(ccurl_setopt_write_function(handle, collectBody))
+        check(ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, context.toOpaque()))
+        check(ccurl_setopt_header_function(handle, collectHeader))
+        check(ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, context.toOpaque()))
+        switch request.method {
+        case .get:
+            check(ccurl_setopt_long(handle, CURLOPT_HTTPGET, 1))
+        case .post:
+            check(ccurl_setopt_long(handle, CURLOPT_POST, 1))
+            let body = request.body ?? []
+            body.withUnsafeBytes { bytes in
+                // COPYPOSTFIELDS copies the bytes, so the buffer need not outlive this call.
+                check(ccurl_setopt_postfields(handle, bytes.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start), body.count))
+            }
+        }
+        guard code == CURLE_OK else { throw TransportError(code: Int(code.rawValue), message: "could not set up the request: \(String(cString: curl_easy_strerror(code)))") }
+
+        let result = curl_easy_perform(handle)
+        guard result == CURLE_OK else {
+            throw TransportError(code: Int(result.rawValue), message: "\(String(cString: curl_easy_strerror(result))) (\(baseURL))")
+        }
+        // A connection closed before (or during) the answer can still end "successfully" on
+        // a reused connection, with the previous transfer's status: no status line, or fewer
+        // bytes than announced, is a failed exchange, never an answer.
+        guard let status = collector.status else {
+            throw TransportError(code: Int(CURLE_GOT_NOTHING.rawValue), message: "the connection closed before an answer arrived (\(baseURL))")
+        }
+        if collector.headers["content-encoding"] == nil, let announced = collector.headers["content-length"].flatMap(Int.init), announced != collector.body.count {
+            throw TransportError(code: Int(CURLE_PARTIAL_FILE.rawValue), message: "the answer was cut off after \(collector.body.count) of \(announced) bytes (\(baseURL))")
+        }
+        return TransportResponse(status: status, headers: collector.headers, body: collector.body)
+    }
+}
+
+/// Receives libcurl's callbacks for one transfer.
+private final class Collector {
+    var body: [UInt8] = []
+    var headers: [String: String] = [:]
+    /// The status of the last status line seen; nil when no answer began.
+    var status: Int?
+}
+
+private let collectBody: ccurl_write_callback = { data, size, count, context in
+    guard let data, let context else { return 0 }
+    let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    data.withMemoryRebound(to: UInt8.self, capacity: length) { collector.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+    return length
+}
+
+private let collectHeader: ccurl_write_callback = { data, size, count, context in
+    guard let data, let context else { return 0 }
+    let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    let line = data.withMemoryRebound(to: UInt8.self, capacity: length) { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) }
+    if line.hasPrefix("HTTP/") {
+        collector.headers = [:]  // a new response (after a redirect or 100 Continue)
+        let parts = line.split(separator: " ")
+        collector.status = parts.count > 1 ? Int(parts[1]) : nil
+    } else if let colon = line.firstIndex(of: ":") {
+        let name = line[..<colon].lowercased()
+        collector.headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    return length
+}

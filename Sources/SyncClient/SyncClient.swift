@@ -1,0 +1,195 @@
+import Foundation
+import SyncModel
+
+/// The device's side of the `/v1` protocol over `CurlTransport`: enroll, push, pull, with
+/// retries on connection failures, timeouts, 5xx and 429, and none on other answers.
+public struct SyncClient: Sendable {
+    public let transport: CurlTransport
+    public let retry: RetryPolicy
+    let authorization: String?
+
+    /// A client for a server; `device` and `secret` are needed for push and pull.
+    public init(server: String, caFile: String? = nil, device: DeviceID? = nil, secret: String? = nil,
+                retry: RetryPolicy = RetryPolicy(), timeout: Duration = .seconds(120)) throws {
+        guard server.hasPrefix("http://") || server.hasPrefix("https://") else {
+            throw SyncError(.refused, "server address \(server.prefix(60)) must start with https:// (or http:// for a local test node)")
+        }
+        transport = try CurlTransport(baseURL: server, caFile: caFile, timeout: timeout)
+        self.retry = retry
+        authorization = device.flatMap { device in secret.map { "Bearer \(device.rawValue):\($0)" } }
+    }
+
+    /// What enrollment returns.
+    public struct Enrollment: Sendable, Equatable {
+        public let device: DeviceID
+        public let secret: String
+        public let user: String
+        public let role: String
+    }
+
+    public func enroll(token: String, device: DeviceID, name: String) async throws -> Enrollment {
+        var writer = CanonicalJSONWriter()
+        writer.raw("{\"device\":")
+        writer.string(device.rawValue)
+        writer.raw(",\"name\":")
+        writer.string(name)
+        writer.raw(",\"token\":")
+        writer.string(token)
+        writer.byte(UInt8(ascii: "}"))
+        let fields: [String: String] = try await exchange(TransportRequest(.post, "/v1/enroll", body: writer.bytes)) { body in
+            var fields: [String: String] = [:]
+            try Self.decode(body) { reader throws(ModelError) in
+                try reader.readObject { reader, key throws(ModelError) in fields[key] = try reader.readString() }
+            }
+            return fields
+        }
+        guard let secret = fields["secret"], let user = fields["user"], let role = fields["role"], fields["device"] == device.rawValue else {
+            throw SyncError(.protocolViolation, "the server's enrollment answer lacks device, secret, user or role")
+        }
+        return Enrollment(device: device, secret: secret, user: user, role: role)
+    }
+
+    /// One pushed record's answer.
+    public struct PushAnswer: Sendable, Equatable {
+        public let id: RecordID
+        public let version: VersionVector
+        public let conflict: Bool
+    }
+
+    public func push(_ states: [RecordState]) async throws -> [PushAnswer] {
+        var writer = CanonicalJSONWriter(capacity: states.count * 1100 + 16)
+        writer.raw("{\"records\":[")
+        for (index, state) in states.enumerated() {
+            if index > 0 { writer.byte(UInt8(ascii: ",")) }
+            state.write(to: &writer)
+        }
+        writer.raw("]}")
+        let answers: [PushAnswer] = try await exchange(TransportRequest(.post, "/v1/sync/push", headers: credentials(), body: writer.bytes)) { body in
+        var answers: [PushAnswer] = []
+        try Self.decode(body) { reader throws(ModelError) in
+            try reader.readObject { reader, key throws(ModelError) in
+                guard key == "results" else { try reader.skipValue(); return }
+                try reader.readArray { reader throws(ModelError) in
+                    var id: RecordID?
+                    var version: VersionVector?
+                    var conflict = false
+                    try reader.readObject { reader, key throws(ModelError) in
+                        switch key {
+                        case "id": id = try reader.readRecordID()
+                        case "vv": version = try VersionVector.read(from: &reader)
+                        case "conflict": conflict = try reader.readBoolean()
+                        default: try reader.skipValue()
+                        }
+                    }
+                    guard let id, let version else { throw reader.error("a push result needs id and vv") }
+                    answers.append(PushAnswer(id: id, version: version, conflict: conflict))
+                }
+            }
+        }
+        return answers
+        }
+        guard answers.count == states.count else {
+            throw SyncError(.protocolViolation, "the server answered \(answers.count) results for \(states.count) records")
+        }
+        return answers
+    }
+
+    /// One page of a pull, already validated.
+    public struct Page: Sendable {
+        public let states: [RecordState]
+        public let next: Int
+        public let more: Bool
+    }
+
+    public func pull(since: Int, limit: Int = 500) async throws -> Page {
+        let page: Page = try await exchange(TransportRequest(.get, "/v1/sync/pull?since=\(since)&limit=\(limit)", headers: credentials())) { body in
+        var states: [RecordState] = []
+        var next = since
+        var more = false
+        try Self.decode(body) { reader throws(ModelError) in
+            try reader.readObject { reader, key throws(ModelError) in
+                switch key {
+                case "records": try reader.readArray { reader throws(ModelError) in states.append(try RecordState.read(from: &reader)) }
+                case "next": next = try reader.readInteger()
+                case "more": more = try reader.readBoolean()
+                default: try reader.skipValue()
+                }
+            }
+        }
+        return Page(states: states, next: next, more: more)
+        }
+        guard page.next >= since else { throw SyncError(.protocolViolation, "the server's cursor went backwards (\(page.next) < \(since))") }
+        return page
+    }
+
+    private func credentials() throws -> [(String, String)] {
+        guard let authorization else { throw SyncError(.unauthorised, "this device is not enrolled; run `casesync enroll --server URL --token TOKEN`") }
+        return [("Authorization", authorization)]
+    }
+
+    private static func decode(_ body: [UInt8], _ read: (inout JSONReader) throws(ModelError) -> Void) throws {
+        do {
+            try JSONReader.read(body, read)
+        } catch {
+            throw SyncError(.protocolViolation, "unreadable answer from the server (\(body.count) bytes): \(error.message)")
+        }
+    }
+
+    /// Sends with retries and decodes a 2xx answer with `decode`; throws `SyncError`
+    /// otherwise. A 2xx answer that does not decode is treated like a broken connection and
+    /// retried: every request here is safe to repeat (push merges idempotently, pull reads).
+    func exchange<Value>(_ request: TransportRequest, decode: ([UInt8]) throws -> Value) async throws -> Value {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let outcome: Result<TransportResponse, TransportError>
+            do {
+                outcome = .success(try await transport.send(request))
+            } catch let error as TransportError {
+                outcome = .failure(error)
+            }
+            switch outcome {
+            case let .success(response) where (200..<300).contains(response.status):
+                do {
+                    return try decode(response.body)
+                } catch let error as SyncError where error.kind == .protocolViolation {
+                    guard attempt < retry.attempts else { throw error }
+                    try await retry.sleep(retry.delay(after: attempt, retryAfter: nil))
+                }
+            case let .success(response) where response.status == 429 || response.status >= 500:
+                guard attempt < retry.attempts else {
+                    throw SyncError(.unreachable, "the server is unavailable (HTTP \(response.status)) after \(attempt) attempts")
+                }
+                let retryAfter = response.headers["retry-after"].flatMap(Int.init).map { Duration.seconds($0) }
+                try await retry.sleep(retry.delay(after: attempt, retryAfter: retryAfter))
+            case let .success(response):
+                let (code, message) = Self.serverError(response.body)
+                let kind: SyncError.Kind = response.status == 401 || response.status == 403 ? .unauthorised : .refused
+                throw SyncError(kind, code: code, "the server refused the request (HTTP \(response.status)\(code.map { ", \($0)" } ?? "")): \(message)")
+            case let .failure(error):
+                guard attempt < retry.attempts else {
+                    throw SyncError(.unreachable, "cannot reach \(transport.baseURL): \(error.message) (after \(attempt) attempts)")
+                }
+                try await retry.sleep(retry.delay(after: attempt, retryAfter: nil))
+            }
+        }
+    }
+
+    static func serverError(_ body: [UInt8]) -> (String?, String) {
+        var code: String?
+        var message = String(decoding: body.prefix(200), as: UTF8.self)
+        try? JSONReader.read(body) { reader throws(ModelError) in
+            try reader.readObject { reader, key throws(ModelError) in
+                guard key == "error" else { try reader.skipValue(); return }
+                try reader.readObject { reader, key throws(ModelError) in
+                    switch key {
+                    case "code": code = try reader.readString()
+                    case "message": message = try reader.readString()
+                    default: try reader.skipValue()
+                    }
+                }
+            }
+        }
+        return (code, message)
+    }
+}

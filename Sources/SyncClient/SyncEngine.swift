@@ -1,0 +1,79 @@
+import Foundation
+import SyncModel
+import SyncStore
+
+/// Progress of a sync, for terminals.
+public struct SyncProgress: Sendable {
+    public enum Phase: String, Sendable { case push, pull }
+    public let phase: Phase
+    public let done: Int
+    /// Known for pushes (the outbox size), unknown for pulls.
+    public let total: Int?
+}
+
+/// What a sync did.
+public struct SyncSummary: Sendable, Equatable {
+    public var pushed = 0
+    public var pulled = 0
+    /// Records holding a conflict after the sync, on this device.
+    public var conflicts = 0
+    /// Wall time of the push and pull phases, in seconds.
+    public var pushSeconds = 0.0
+    public var pullSeconds = 0.0
+
+    public init() {}
+}
+
+/// `casesync sync`: push the outbox in batches, then pull pages until the server has no
+/// more, each page merged in one transaction with its cursor. Safe to interrupt anywhere:
+/// an outbox entry is cleared only when the server's answer covers the local state, and the
+/// cursor only moves with a committed page, so the next run finishes the job; re-sent
+/// batches and re-pulled pages change nothing.
+public struct SyncEngine: Sendable {
+    public static let cursorKey = "pullCursor"
+    public let store: ReplicaStore
+    public let client: SyncClient
+    public var batchSize = 500
+    public var pageSize = 1000
+
+    public init(store: ReplicaStore, client: SyncClient) {
+        self.store = store
+        self.client = client
+    }
+
+    public func run(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
+        var summary = SyncSummary()
+        let pushStart = ContinuousClock.now
+        let pending = try store.counts().pending
+        var after: RecordID?
+        while true {
+            let batch = try store.outbox(after: after, limit: batchSize)
+            guard let last = batch.last else { break }
+            let answers = try await client.push(batch)
+            try store.acknowledge(answers.map { ($0.id, $0.version) })
+            summary.pushed += batch.count
+            after = last.id
+            progress(SyncProgress(phase: .push, done: summary.pushed, total: pending))
+        }
+        summary.pushSeconds = Self.seconds(since: pushStart)
+        let pullStart = ContinuousClock.now
+        var cursor = Int(try store.setting(Self.cursorKey) ?? "0") ?? 0
+        while true {
+            let page = try await client.pull(since: cursor, limit: pageSize)
+            try store.merge(page.states, cursor: (Self.cursorKey, String(page.next)))
+            summary.pulled += page.states.count
+            cursor = page.next
+            progress(SyncProgress(phase: .pull, done: summary.pulled, total: nil))
+            if !page.more { break }
+        }
+        summary.pullSeconds = Self.seconds(since: pullStart)
+        summary.conflicts = try store.counts().conflicted
+        try store.setSetting("lastSync", ISO8601DateFormatter().string(from: Date()))
+        return summary
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let (whole, attoseconds) = (ContinuousClock.now - start).components
+        return Double(whole) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,124 @@
+import CaseSyncTestSupport
+import Foundation
+import Testing
+
+/// The real `casesyncd` and three `casesync` replicas: two devices of one mediator and a
+/// supervisor, working offline and syncing in different orders.
+@Suite(.serialized)
+struct SyncEndToEndTests {
+    struct Replica {
+        let cli: CLIRunner
+        let device: String
+    }
+
+    func replica(_ daemon: DaemonProcess, user: String, name: String) throws -> Replica {
+        var cli = try CLIRunner()
+        cli.environment["CASESYNC_NOW"] = nil
+        let initialised = try cli.ok("init", "--device-name", name)
+        let token = try #require(try daemon.admin("enroll", user).stdout.split(separator: "\n").last.map(String.init))
+        let enrolled = try cli.run("enroll", "--server", "http://127.0.0.1:\(daemon.port)", "--token", token)
+        #expect(enrolled.status == 0, "\(enrolled.stderr)")
+        return Replica(cli: cli, device: try #require(initialised["device"] as? String))
+    }
+
+    func sync(_ replica: Replica) throws -> [String: Any] {
+        let result = try replica.cli.run("--json", "sync")
+        #expect(result.status == 0, "sync failed: \(result.stderr)")
+        return try result.object()
+    }
+
+    /// What a person sees of a case, without per-device noise.
+    func view(_ replica: Replica, _ caseID: String) throws -> String {
+        let result = try replica.cli.run("--json", "case", "show", caseID)
+        #expect(result.status == 0, "\(result.stderr)")
+        return result.stdout
+    }
+
+    @Test func threeReplicasConvergeAndAConflictIsSeenAndResolvedEverywhere() throws {
+        let daemon = DaemonProcess()
+        defer { daemon.remove() }
+        try daemon.admin("user", "add", "ann", "--role", "mediator")
+        try daemon.admin("user", "add", "sue", "--role", "supervisor")
+        try daemon.start()
+        let laptop = try replica(daemon, user: "ann", name: "ann-laptop")
+        let phone = try replica(daemon, user: "ann", name: "ann-phone")
+        let desk = try replica(daemon, user: "sue", name: "sue-desk")
+        defer { [laptop, phone, desk].forEach { $0.cli.remove() } }
+
+        // Offline on the laptop: a case with a party and a session.
+        let caseID = try #require(try laptop.cli.ok("case", "new", "--title", "Discharge dispute", "--site", "North")["id"] as? String)
+        _ = try laptop.cli.ok("party", "add", caseID, "--role", "family", "--name", "Mrs Müller")
+        _ = try laptop.cli.ok("session", "add", caseID, "--at", "2026-11-23T10:00:00Z", "--kind", "joint")
+        #expect(try sync(laptop)["pushed"] as? Int == 3)
+        #expect(try sync(phone)["pulled"] as? Int == 3)
+        _ = try sync(desk)
+
+        // Offline everywhere: two devices edit the title, the supervisor the site, the phone adds an action.
+        _ = try laptop.cli.ok("case", "set", caseID, "title=Discharge dispute (laptop)")
+        _ = try phone.cli.ok("case", "set", caseID, "title=Discharge dispute (phone)")
+        _ = try phone.cli.ok("action", "add", caseID, "--text", "Review checklist", "--owner", "Ward 7", "--due", "2026-12-15", "--measure", "Signed off")
+        _ = try desk.cli.ok("case", "set", caseID, "site=South", "mediators+=ann")
+        _ = try desk.cli.ok("note", "add", caseID, "--text", "Supervisor reviewed.")
+
+        // Sync in different orders, twice round.
+        for replica in [phone, desk, laptop, desk, phone, laptop] { _ = try sync(replica) }
+
+        let views = try [laptop, phone, desk].map { try view($0, caseID) }
+        #expect(views[0] == views[1] && views[1] == views[2], "every replica shows the same case")
+        let shown = try #require(try JSONSerialization.jsonObject(with: Data(views[0].utf8)) as? [String: Any])
+        let theCase = try #require(shown["case"] as? [String: Any])
+        #expect((theCase["fields"] as? [String: Any])?["site"] as? String == "South")
+        #expect((shown["actions"] as? [Any])?.count == 1 && (shown["notes"] as? [Any])?.count == 1 && (shown["parties"] as? [Any])?.count == 1)
+        let conflict = try #require((theCase["conflicts"] as? [[String: Any]])?.first)
+        #expect(conflict["field"] as? String == "title")
+        let sides = try #require(conflict["sides"] as? [[String: Any]])
+        #expect(Set(sides.compactMap { $0["device"] as? String }) == [laptop.device, phone.device])
+        for replica in [laptop, phone, desk] {
+            #expect(try replica.cli.ok("status")["conflicts"] as? Int == 1)
+        }
+
+        // The supervisor resolves; after syncing, nobody has the conflict and all agree.
+        _ = try desk.cli.ok("resolve", caseID, "title", "--keep", phone.device)
+        for replica in [desk, laptop, phone] { _ = try sync(replica) }
+        let resolved = try [laptop, phone, desk].map { try view($0, caseID) }
+        #expect(resolved[0] == resolved[1] && resolved[1] == resolved[2])
+        for replica in [laptop, phone, desk] {
+            #expect(try replica.cli.ok("status")["conflicts"] as? Int == 0)
+            #expect(try replica.cli.ok("status")["pending"] as? Int == 0)
+        }
+        #expect(resolved[0].contains("Discharge dispute (phone)"))
+
+        // Nothing to do: a second sync moves nothing.
+        let idle = try sync(laptop)
+        #expect(idle["pushed"] as? Int == 0 && idle["pulled"] as? Int == 0)
+    }
+
+    @Test func anUnreachableServerKeepsLocalWorkAndARevokedDeviceIsTold() throws {
+        let daemon = DaemonProcess()
+        defer { daemon.remove() }
+        try daemon.admin("user", "add", "ann", "--role", "mediator")
+        try daemon.start()
+        let laptop = try replica(daemon, user: "ann", name: "ann-laptop")
+        defer { laptop.cli.remove() }
+        _ = try laptop.cli.ok("case", "new", "--title", "Kept while offline")
+        daemon.stop()
+
+        let offline = try laptop.cli.run("sync")
+        #expect(offline.status == 3)
+        #expect(offline.stderr.contains("kept"))
+        #expect(try laptop.cli.ok("status")["pending"] as? Int == 1)
+
+        try daemon.start()
+        // The node came back on another port: point the device at it (as after a move).
+        let store = try laptop.cli.settingsStore()
+        try store.setSetting("server", "http://127.0.0.1:\(daemon.port)")
+        #expect(try sync(laptop)["pushed"] as? Int == 1)
+        #expect(try laptop.cli.ok("status")["pending"] as? Int == 0)
+
+        try daemon.admin("device", "revoke", laptop.device)
+        _ = try laptop.cli.ok("case", "new", "--title", "After revocation")
+        let revoked = try laptop.cli.run("sync")
+        #expect(revoked.status == 4, "\(revoked.stderr)")
+        #expect(try laptop.cli.ok("status")["pending"] as? Int == 1, "local work is kept")
+    }
+}
