@@ -20,6 +20,7 @@ struct SyncBenchmark: ParsableCommand {
 
     @Option(help: "Number of case records.") var records = 100_000
     @Option(help: "Seed for ids and values.") var seed: UInt64 = 11
+    @Option(help: "Keep the data folders in this (new) folder; the node keeps running only for the run.") var keep: String?
 
     func run() throws {
         let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -28,8 +29,8 @@ struct SyncBenchmark: ParsableCommand {
         for binary in [casesync, casesyncd] where !FileManager.default.isExecutableFile(atPath: binary.path) {
             throw ValidationError("\(binary.path) not found: build it first (swift build -c release)")
         }
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("casesync-bench-sync-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
+        let root = keep.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory.appendingPathComponent("casesync-bench-sync-\(UUID().uuidString)")
+        defer { if keep == nil { try? FileManager.default.removeItem(at: root) } }
         let node = root.appendingPathComponent("node").path
         let deviceA = root.appendingPathComponent("a").path
         let deviceB = root.appendingPathComponent("b").path
@@ -87,11 +88,15 @@ struct SyncBenchmark: ParsableCommand {
         let firstSeconds = (ContinuousClock.now - firstStart).seconds
         guard first["pulled"] as? Int == records else { throw ValidationError("device B pulled \(first["pulled"] ?? "?")") }
 
+        // Timed around a bare posix_spawn + waitpid (output to a file), so the figure is
+        // casesync's own wall time, not Foundation.Process's set-up and pipe handling.
         var idle: [Double] = []
+        let answerFile = root.appendingPathComponent("idle.json").path
         for _ in 0..<20 {
             let idleStart = ContinuousClock.now
-            let answer = try Self.json(Self.run(casesync, ["--data", deviceB, "--json", "sync"]))
+            try Self.spawn(casesync, ["--data", deviceB, "--json", "sync"], stdout: answerFile)
             idle.append((ContinuousClock.now - idleStart).seconds * 1000)
+            let answer = try Self.json(String(contentsOfFile: answerFile, encoding: .utf8))
             guard answer["pulled"] as? Int == 0, answer["pushed"] as? Int == 0 else { throw ValidationError("idle sync moved records") }
         }
         let status = (try? String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)) ?? ""
@@ -141,6 +146,23 @@ struct SyncBenchmark: ParsableCommand {
             throw ValidationError("\(binary.lastPathComponent) \(arguments.prefix(3).joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
         }
         return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Runs `binary` with stdout to `path` and waits; throws unless it exits 0.
+    static func spawn(_ binary: URL, _ arguments: [String], stdout path: String) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([binary.path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, binary.path, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw ValidationError("cannot start \(binary.path): error \(spawned)") }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        guard status == 0 else { throw ValidationError("\(binary.lastPathComponent) \(arguments.joined(separator: " ")) failed (wait status \(status))") }
     }
 
     static func json(_ text: String) throws -> [String: Any] {

@@ -57,11 +57,16 @@ public struct SyncClient: Sendable {
     }
 
     public func push(_ states: [RecordState]) async throws -> [PushAnswer] {
-        var writer = CanonicalJSONWriter(capacity: states.count * 1100 + 16)
+        try await push(canonical: states.map { $0.canonicalJSON() })
+    }
+
+    /// Pushes states given as their canonical JSON (as the store keeps them), unchanged.
+    public func push(canonical states: [[UInt8]]) async throws -> [PushAnswer] {
+        var writer = CanonicalJSONWriter(capacity: states.reduce(16) { $0 + $1.count + 1 })
         writer.raw("{\"records\":[")
         for (index, state) in states.enumerated() {
             if index > 0 { writer.byte(UInt8(ascii: ",")) }
-            state.write(to: &writer)
+            writer.json(state)
         }
         writer.raw("]}")
         let answers: [PushAnswer] = try await exchange(TransportRequest(.post, "/v1/sync/push", headers: credentials(), body: writer.bytes)) { body in

@@ -33,7 +33,7 @@ public struct SyncEngine: Sendable {
     public static let cursorKey = "pullCursor"
     public let store: ReplicaStore
     public let client: SyncClient
-    public var batchSize = 500
+    public var batchSize = 2000
     public var pageSize = 1000
 
     public init(store: ReplicaStore, client: SyncClient) {
@@ -44,12 +44,12 @@ public struct SyncEngine: Sendable {
     public func run(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
         var summary = SyncSummary()
         let pushStart = ContinuousClock.now
-        let pending = try store.counts().pending
+        let pending = try store.pendingCount()
         var after: RecordID?
         while true {
             let batch = try store.outbox(after: after, limit: batchSize)
             guard let last = batch.last else { break }
-            let answers = try await client.push(batch)
+            let answers = try await client.push(canonical: batch.map(\.state))
             try store.acknowledge(answers.map { ($0.id, $0.version) })
             summary.pushed += batch.count
             after = last.id
@@ -60,15 +60,16 @@ public struct SyncEngine: Sendable {
         var cursor = Int(try store.setting(Self.cursorKey) ?? "0") ?? 0
         while true {
             let page = try await client.pull(since: cursor, limit: pageSize)
-            try store.merge(page.states, cursor: (Self.cursorKey, String(page.next)))
+            var settings = [Self.cursorKey: String(page.next)]
+            if !page.more { settings["lastSync"] = ISO8601DateFormatter().string(from: Date()) }
+            try store.merge(page.states, settings: settings)
             summary.pulled += page.states.count
             cursor = page.next
             progress(SyncProgress(phase: .pull, done: summary.pulled, total: nil))
             if !page.more { break }
         }
         summary.pullSeconds = Self.seconds(since: pullStart)
-        summary.conflicts = try store.counts().conflicted
-        try store.setSetting("lastSync", ISO8601DateFormatter().string(from: Date()))
+        summary.conflicts = try store.conflictedCount()
         return summary
     }
 

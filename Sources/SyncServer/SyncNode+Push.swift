@@ -50,7 +50,9 @@ extension SyncNode {
                 if merged != before {
                     seq += 1
                     try ReplicaStore.save(merged, seq: seq, in: db)
-                    if merged.type == .case { try Self.updateAccess(merged, seq: seq, in: db) }
+                    if merged.type == .case, merged.set("mediators").members != before?.set("mediators").members {
+                        try Self.updateAccess(merged, seq: seq, in: db)
+                    }
                     changed += 1
                 }
                 stored[state.id] = merged
@@ -90,16 +92,17 @@ extension SyncNode {
         }
     }
 
-    /// Keeps `caseAccess` equal to the case's mediators: a new mediator gets the case's whole
+    /// Called when a case's mediators changed (or it is new). Keeps `caseAccess` equal to the case's mediators: a new mediator gets the case's whole
     /// history from sequence `seq` on; a removed one stops receiving it.
     static func updateAccess(_ state: RecordState, seq: Int, in db: Database) throws {
         let members = Set(state.set("mediators").members)
-        let current = Set(try String.fetchAll(db, sql: "SELECT user FROM caseAccess WHERE caseID = ?", arguments: [state.id.rawValue]))
+        let caseID = state.id.rawValue
+        let current = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID]))
         for user in members.subtracting(current) {
-            try db.execute(sql: "INSERT INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)", arguments: [state.id.rawValue, user, seq])
+            try db.cachedStatement(sql: "INSERT INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)").execute(arguments: [caseID, user, seq])
         }
         for user in current.subtracting(members) {
-            try db.execute(sql: "DELETE FROM caseAccess WHERE caseID = ? AND user = ?", arguments: [state.id.rawValue, user])
+            try db.cachedStatement(sql: "DELETE FROM caseAccess WHERE caseID = ? AND user = ?").execute(arguments: [caseID, user])
         }
     }
 }

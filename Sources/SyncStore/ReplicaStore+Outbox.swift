@@ -5,14 +5,22 @@ import SyncModel
 /// What `casesync sync` needs from the store: outbox batches, acknowledgements, and pulled
 /// pages committed together with their cursor.
 extension ReplicaStore {
+    /// One queued record as stored: its id and canonical JSON, ready to send unchanged.
+    public struct QueuedRecord: Sendable {
+        public let id: RecordID
+        public let state: [UInt8]
+    }
+
     /// Up to `limit` queued records with ids after `after`, in id order.
-    public func outbox(after: RecordID?, limit: Int) throws -> [RecordState] {
+    public func outbox(after: RecordID?, limit: Int) throws -> [QueuedRecord] {
         try writer.read { db in
-            let blobs = try Data.fetchAll(db, sql: """
-                SELECT record.state FROM outbox JOIN record ON record.id = outbox.recordID
+            try GRDB.Row.fetchAll(db, sql: """
+                SELECT record.id, record.state FROM outbox JOIN record ON record.id = outbox.recordID
                 WHERE outbox.recordID > ? ORDER BY outbox.recordID LIMIT ?
-                """, arguments: [after?.rawValue ?? "", limit])
-            return try blobs.map { try RecordState(json: [UInt8]($0)) }
+                """, arguments: [after?.rawValue ?? "", limit]).map { row in
+                guard let id = try? RecordID(row[0] as String) else { throw StoreError(.corrupt, "a stored record id does not parse") }
+                return QueuedRecord(id: id, state: [UInt8](row[1] as Data))
+            }
         }
     }
 
@@ -23,7 +31,9 @@ extension ReplicaStore {
         try writer.write { db in
             var cleared = 0
             for answer in answers {
-                guard let local = try Self.load(answer.id, in: db), answer.version.dominates(local.version) else { continue }
+                guard let text = try String.fetchOne(db.cachedStatement(sql: "SELECT version FROM record WHERE id = ?"), arguments: [answer.id.rawValue]),
+                      let local = try? JSONReader.read(Array(text.utf8), { reader throws(ModelError) in try VersionVector.read(from: &reader) }),
+                      answer.version.dominates(local) else { continue }
                 try db.cachedStatement(sql: "DELETE FROM outbox WHERE recordID = ?").execute(arguments: [answer.id.rawValue])
                 cleared += db.changesCount
             }
@@ -31,14 +41,16 @@ extension ReplicaStore {
         }
     }
 
-    /// Merges a pulled page and stores `cursor` in the same transaction, so the cursor never
-    /// runs ahead of what is stored.
+    /// Merges a pulled page and stores `settings` (the cursor, and after the last page the
+    /// sync time) in the same transaction, so the cursor never runs ahead of what is stored.
     @discardableResult
-    public func merge(_ states: [RecordState], cursor: (key: String, value: String)) throws -> MergeOutcome {
+    public func merge(_ states: [RecordState], settings: [String: String]) throws -> MergeOutcome {
         try writer.write { db in
-            let outcome = try Self.merge(states, in: db)
-            try db.execute(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           arguments: [cursor.key, cursor.value])
+            let outcome = states.isEmpty ? MergeOutcome() : try Self.merge(states, in: db)
+            for (key, value) in settings {
+                try db.cachedStatement(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                    .execute(arguments: [key, value])
+            }
             return outcome
         }
     }

@@ -94,6 +94,16 @@ extension ReplicaStore {
         }
     }
 
+    /// Records changed locally and not yet pushed (cheap: the outbox only).
+    public func pendingCount() throws -> Int {
+        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+    }
+
+    /// Records holding a conflict (cheap: a partial index).
+    public func conflictedCount() throws -> Int {
+        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record WHERE conflicted = 1") ?? 0 }
+    }
+
     /// A named setting (pull cursor, server address, last sync time).
     public func setting(_ key: String) throws -> String? {
         try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key]) }

@@ -135,23 +135,21 @@ extension ReplicaStore {
         state.version.write(to: &version)
         let isCase = state.type == .case
         try db.cachedStatement(sql: """
-            INSERT INTO record (id, type, caseID, version, state, deleted, conflicted, reference, title, status, site, changed)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO record (id, type, caseID, version, state, deleted, conflicted, reference, title, status, site, changed, seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET
                 version = excluded.version, state = excluded.state, deleted = excluded.deleted,
                 conflicted = excluded.conflicted, reference = excluded.reference, title = excluded.title,
-                status = excluded.status, site = excluded.site, changed = excluded.changed
+                status = excluded.status, site = excluded.site, changed = excluded.changed,
+                seq = COALESCE(excluded.seq, record.seq)
             """).execute(arguments: [
                 state.id.rawValue, state.type.rawValue, caseID.rawValue,
                 String(decoding: version.bytes, as: UTF8.self), Data(state.canonicalJSON()),
                 state.isDeleted, state.hasConflicts,
                 isCase ? state.text("reference") : nil, isCase ? state.text("title") : nil,
                 isCase ? state.text("status") : nil, isCase ? state.text("site") : nil,
-                state.lastChanged,
+                state.lastChanged, seq,
             ])
-        if let seq {
-            try db.cachedStatement(sql: "UPDATE record SET seq = ? WHERE id = ?").execute(arguments: [seq, state.id.rawValue])
-        }
     }
 
     public static func enqueue(_ id: RecordID, in db: Database) throws {
