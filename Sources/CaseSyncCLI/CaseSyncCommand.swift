@@ -9,7 +9,7 @@ public struct CaseSyncCommand: AsyncParsableCommand {
         discussion: "Exit codes: 0 ok, 1 usage or validation error, 2 not found, 3 server unreachable, 4 not authorised, 5 refused by the server, 10 internal error.",
         subcommands: [
             InitCommand.self, CaseCommand.self, PartyCommand.self, SessionCommand.self, NoteCommand.self,
-            ActionCommand.self, EnrollCommand.self, SyncCommand.self, StatusCommand.self, ConflictsCommand.self, ResolveCommand.self,
+            ActionCommand.self, EnrollCommand.self, SyncCommand.self, ExportCommand.self, ReportCommand.self, StatusCommand.self, ConflictsCommand.self, ResolveCommand.self,
         ]
     )
 

@@ -1,4 +1,5 @@
 import Foundation
+import SyncModel
 
 /// Time as the CLI sees it. `CASESYNC_NOW` (RFC 3339) pins it, for demos and tests that
 /// need a known "today"; otherwise it is the system clock. Dates shown and filled in
@@ -55,23 +56,13 @@ struct WallClock {
         return formatter.date(from: text)
     }
 
-    /// `2026-11-22T14:02:00Z`, for JSON output. Computed directly (days to civil date,
-    /// H. Hinnant's algorithm): lists print one per row, and formatters are slow to make.
+    /// `2026-11-22T14:02:00Z`, for JSON output. Computed (`CivilDate`), not formatted:
+    /// lists print one per row, and formatters are slow to make.
     static func iso(_ milliseconds: Int64) -> String {
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let secondOfDay = ((seconds % 86_400) + 86_400) % 86_400
         func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : String(value) }
-        return "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
+        return CivilDate.string(milliseconds: milliseconds) + "T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
     }
 
     /// `2026-11-22 14:02`, local time, for people.

@@ -127,6 +127,21 @@ public struct SyncClient: Sendable {
         return page
     }
 
+    /// Redacted records after `since` as NDJSON or CSV bytes (reporter, supervisor, admin).
+    public func export(format: String, type: String?, since: Int) async throws -> [UInt8] {
+        var path = "/v1/export?format=\(format)&since=\(since)"
+        if let type { path += "&type=\(type)" }
+        return try await exchange(TransportRequest(.get, path, headers: credentials())) { $0 }
+    }
+
+    /// The outcome summary as JSON bytes (Protocol/PROTOCOL.md section 11).
+    public func summary(query: String) async throws -> [UInt8] {
+        try await exchange(TransportRequest(.get, "/v1/report/summary" + query, headers: credentials())) { body in
+            try Self.decode(body) { reader throws(ModelError) in try reader.skipValue() }
+            return body
+        }
+    }
+
     private func credentials() throws -> [(String, String)] {
         guard let authorization else { throw SyncError(.unauthorised, "this device is not enrolled; run `casesync enroll --server URL --token TOKEN`") }
         return [("Authorization", authorization)]

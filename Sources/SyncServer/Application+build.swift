@@ -22,6 +22,7 @@ public func buildApplication(node: SyncNode, configuration: NodeConfiguration,
 public enum APIRoutes {
     public static let all: [(method: String, path: String)] = [
         ("GET", "/healthz"), ("GET", "/metrics"), ("POST", "/v1/enroll"), ("POST", "/v1/sync/push"), ("GET", "/v1/sync/pull"),
+        ("GET", "/v1/export"), ("GET", "/v1/report/summary"),
     ]
 }
 
@@ -30,7 +31,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
     let router = Router()
     router.add(middleware: ErrorMiddleware(node: node))
 
-    precondition(APIRoutes.all.count == 5, "register every route in APIRoutes.all")
+    precondition(APIRoutes.all.count == 7, "register every route in APIRoutes.all")
     router.get("/healthz") { _, _ in
         Response.json(Array(#"{"status":"ok"}"#.utf8))
     }
@@ -113,6 +114,63 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
         writer.raw("]}")
         node.metrics.bytesOut.increment(by: Int64(writer.bytes.count))
         return jsonResponse(writer.bytes, for: request)
+    }
+    router.get("/v1/export") { request, _ in
+        let account = try node.authenticate(request.headers[.authorization])
+        try SyncNode.requireReportRole(account)
+        let since = try queryInteger(request, "since", default: 0, range: 0...Int(Dot.maxCounter))
+        let format = request.uri.queryParameters.get("format") ?? "ndjson"
+        let typeText = request.uri.queryParameters.get("type").map { String($0) }
+        let type = typeText.flatMap { RecordType(rawValue: $0) }
+        if let typeText, type == nil {
+            throw APIError(.badRequest, "bad_parameter", "type \(typeText.prefix(20)) is not one of \(RecordType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard format == "ndjson" || format == "csv" else {
+            throw APIError(.badRequest, "bad_parameter", "format must be ndjson or csv")
+        }
+        guard format == "ndjson" || type != nil else {
+            throw APIError(.badRequest, "bad_parameter", "CSV needs one record type: add type=case (or party, session, note, action, feedback)")
+        }
+        try await node.auditExport(account, action: "export", at: node.now())
+        // Streamed page by page: memory stays flat whatever the number of records.
+        let body = ResponseBody { writer in
+            var cursor = since
+            if format == "csv", let type { try await writer.write(ByteBuffer(string: ExportRow.csvHeader(type))) }
+            while true {
+                let page = try await node.exportPage(type: type, since: cursor, limit: 1000)
+                guard let last = page.last else { break }
+                var bytes = CanonicalJSONWriter(capacity: page.count * 700)
+                for row in page {
+                    if format == "csv" {
+                        bytes.json(Array(ExportRow.csv(seq: row.seq, state: row.state).utf8))
+                    } else {
+                        ExportRow.ndjson(seq: row.seq, state: row.state, into: &bytes)
+                    }
+                }
+                try await writer.write(ByteBuffer(bytes: bytes.bytes))
+                node.metrics.bytesOut.increment(by: Int64(bytes.bytes.count))
+                cursor = last.seq
+                if page.count < 1000 { break }
+            }
+            try await writer.finish(nil)
+        }
+        let contentType = format == "csv" ? "text/csv; charset=utf-8; header=present" : "application/x-ndjson"
+        return Response(status: .ok, headers: [.contentType: contentType], body: body)
+    }
+
+    router.get("/v1/report/summary") { request, _ in
+        let account = try node.authenticate(request.headers[.authorization])
+        try SyncNode.requireReportRole(account)
+        let from = request.uri.queryParameters.get("from").map { String($0) }
+        let to = request.uri.queryParameters.get("to").map { String($0) }
+        for date in [from, to].compactMap({ $0 }) where CivilDate.days(date) == nil {
+            throw APIError(.badRequest, "bad_parameter", "from and to are dates YYYY-MM-DD, not \(date.prefix(20))")
+        }
+        let site = request.uri.queryParameters.get("site").map { String($0) }
+        let time = node.now()
+        try await node.auditExport(account, action: "summary", at: time)
+        let summary = try await node.summary(from: from, to: to, site: site, today: CivilDate.string(milliseconds: time))
+        return jsonResponse(summary.json, for: request)
     }
     return router
 }

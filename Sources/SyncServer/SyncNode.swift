@@ -12,7 +12,7 @@ public struct SyncNode: Sendable {
     public let metrics: NodeMetrics
     public let logger: Logger
     /// Milliseconds since the Unix epoch; injected so tests control token expiry.
-    let now: @Sendable () -> Int64
+    public let now: @Sendable () -> Int64
 
     public init(store: ReplicaStore, metrics: NodeMetrics = NodeMetrics(), logger: Logger = Logger(label: "casesyncd"),
                 now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) throws {

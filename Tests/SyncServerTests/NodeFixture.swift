@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import SyncModel
 import SyncServer
@@ -20,8 +21,14 @@ struct NodeFixture {
         ("rita", .reporter, "rita-desk"), ("adam", .admin, "adam-desk"),
     ]
 
-    init(maxBodyBytes: Int = 1 << 20, maxPageSize: Int = 2_000) async throws {
-        node = try SyncNode(store: ReplicaStore.inMemory())
+    init(maxBodyBytes: Int = 1 << 20, maxPageSize: Int = 2_000, now: Int64? = nil, logger: Logger? = nil) async throws {
+        let clock: @Sendable () -> Int64
+        if let now {
+            clock = { now }
+        } else {
+            clock = { Int64(Date().timeIntervalSince1970 * 1000) }
+        }
+        node = try SyncNode(store: ReplicaStore.inMemory(), logger: logger ?? Logger(label: "test"), now: clock)
         configuration = NodeConfiguration(maxBodyBytes: maxBodyBytes, maxPageSize: maxPageSize)
         for entry in Self.users {
             _ = try node.store.addUser(entry.user, role: entry.role, at: time)
@@ -51,6 +58,14 @@ struct NodeFixture {
     static func note(_ number: UInt64, in caseID: RecordID, by device: String, counter: Int, text: String = "a confidential note") throws -> RecordState {
         var state = RecordState(type: .note, id: RecordID(high: 0x0192_f0c4_7d3e_7a41, low: 0x9b2c_1000_0000_0000 | number))
         try state.apply([.set("case", .text(caseID.rawValue)), .set("text", .text(text))],
+                        stamp: Stamp(device: try DeviceID(device), counter: counter, time: 1_795_000_000_000 + Int64(counter)))
+        return state
+    }
+
+    /// A record of `type` in `caseID` (nil for a case) with `changes`, written by `device`.
+    static func record(_ type: RecordType, _ number: UInt64, in caseID: RecordID? = nil, by device: String = "sue-desk", counter: Int, _ changes: [FieldChange]) throws -> RecordState {
+        var state = RecordState(type: type, id: RecordID(high: 0x0192_f0c4_7d3e_7a41, low: 0x9b2c_2000_0000_0000 | number))
+        try state.apply((caseID.map { [.set("case", .text($0.rawValue))] } ?? []) + changes,
                         stamp: Stamp(device: try DeviceID(device), counter: counter, time: 1_795_000_000_000 + Int64(counter)))
         return state
     }

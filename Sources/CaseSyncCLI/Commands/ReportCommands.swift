@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import SyncClient
+import SyncModel
+
+/// The node connection of an enrolled device, for reporting commands.
+extension Invocation {
+    func enrolledClient() throws -> (SyncClient, String) {
+        guard let server = try store.setting("server"), let secret = try store.setting("secret") else {
+            throw CLIError(.usage, "this device is not enrolled; run `casesync enroll --server URL --token TOKEN` first")
+        }
+        return (try SyncClient(server: server, caFile: try store.setting("caCert"), device: replica.device, secret: secret), server)
+    }
+
+    /// Runs a node request, mapping failures to exit codes 3, 4 and 5.
+    func remote<Value>(_ body: () async throws -> Value) async throws -> Value {
+        do {
+            return try await body()
+        } catch let error as SyncError {
+            switch error.kind {
+            case .unreachable: throw CLIError(.unreachable, error.message)
+            case .unauthorised: throw CLIError(.unauthorised, error.message)
+            case .refused: throw CLIError(.refused, error.message)
+            case .protocolViolation: throw CLIError(.internalError, error.message)
+            }
+        }
+    }
+}
+
+/// `casesync export`: redacted records for reporting scripts.
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export redacted records from the node (reporter, supervisor or admin devices).",
+        discussion: "Each row carries the node's change sequence `seq`. --since-file keeps the cursor between runs: it reads it (0 if the file is absent) and, after a successful export, writes the largest seq exported."
+    )
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "csv, ndjson or json (an array).") var format = "ndjson"
+    @Option(help: "Only this record type (required for csv).") var type: String?
+    @Option(help: "Only records changed after this sequence number.") var since: Int?
+    @Option(help: "A file holding the cursor: read before, updated after.") var sinceFile: String?
+    @Option(help: "Write to this file instead of stdout.") var out: String?
+
+    func validate() throws {
+        guard ["csv", "ndjson", "json"].contains(format) else { throw ValidationError("--format must be csv, ndjson or json") }
+        if format == "csv" && type == nil { throw ValidationError("--format csv needs --type (case, party, session, note, action or feedback)") }
+        if let type, RecordType(rawValue: type) == nil { throw ValidationError("--type \(type) is not a record type") }
+        if since != nil && sinceFile != nil { throw ValidationError("give --since or --since-file, not both") }
+    }
+
+    func run() async throws {
+        let invocation = try Invocation(options)
+        let (client, _) = try invocation.enrolledClient()
+        var cursor = since ?? 0
+        if let sinceFile, let text = try? String(contentsOfFile: sinceFile, encoding: .utf8) {
+            guard let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), value >= 0 else {
+                throw CLIError(.usage, "\(sinceFile) does not hold a sequence number")
+            }
+            cursor = value
+        }
+        let body = try await invocation.remote { try await client.export(format: format == "csv" ? "csv" : "ndjson", type: type, since: cursor) }
+        var output = body
+        var lastSeq = cursor
+        if format != "csv" {
+            let lines = body.split(separator: UInt8(ascii: "\n"))
+            for line in lines {
+                if let seq = try? JSONReader.read(Array(line), { reader throws(ModelError) -> Int in
+                    var seq = 0
+                    try reader.readObject { reader, key throws(ModelError) in if key == "seq" { seq = try reader.readInteger() } else { try reader.skipValue() } }
+                    return seq
+                }) { lastSeq = max(lastSeq, seq) }
+            }
+            if format == "json" { output = Array("[".utf8) + Array(lines.joined(separator: Array(",".utf8))) + Array("]\n".utf8) }
+        } else {
+            for line in String(decoding: body, as: UTF8.self).split(separator: "\r\n").dropFirst() {
+                if let seq = line.split(separator: ",").first.flatMap({ Int($0) }) { lastSeq = max(lastSeq, seq) }
+            }
+        }
+        if let out {
+            try Data(output).write(to: URL(fileURLWithPath: out), options: .atomic)
+        } else {
+            FileHandle.standardOutput.write(Data(output))
+        }
+        if let sinceFile { try String(lastSeq).write(toFile: sinceFile, atomically: true, encoding: .utf8) }
+    }
+}
+
+/// `casesync report`: the outcome summary as a table, JSON, or a self-contained HTML page.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Show the node's outcome summary (reporter, supervisor or admin devices).")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "Cases opened on or after this date, YYYY-MM-DD.") var from: String?
+    @Option(help: "Cases opened on or before this date, YYYY-MM-DD.") var to: String?
+    @Option(help: "Only cases at this site.") var site: String?
+    @Option(help: "Write the summary to this file instead of stdout.") var out: String?
+    @Option(help: "Also write a self-contained HTML page with charts to this file.") var html: String?
+
+    func run() async throws {
+        let invocation = try Invocation(options)
+        let (client, server) = try invocation.enrolledClient()
+        var query: [String] = []
+        if let from { query.append("from=\(from)") }
+        if let to { query.append("to=\(to)") }
+        if let site { query.append("site=\(site.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? site)") }
+        let body = try await invocation.remote { try await client.summary(query: query.isEmpty ? "" : "?" + query.joined(separator: "&")) }
+        guard let summary = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw CLIError(.internalError, "the node's summary is not a JSON object")
+        }
+        let view = SummaryView(summary: summary, server: server)
+        if let html { try view.html.write(toFile: html, atomically: true, encoding: .utf8) }
+        let text = options.json ? String(decoding: body, as: UTF8.self) + "\n" : view.text + "\n"
+        if let out { try text.write(toFile: out, atomically: true, encoding: .utf8) } else { print(text, terminator: "") }
+    }
+}

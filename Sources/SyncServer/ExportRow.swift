@@ -1,0 +1,74 @@
+import SyncModel
+
+/// One record as reporting sees it: redacted (no confidential field, no conflict sides, no
+/// tombstone details), flattened to plain values, with the node's change sequence so a
+/// script can ask for what changed after it.
+public enum ExportRow {
+    /// The fields a report may carry for `type`, in schema order: every non-confidential one.
+    public static func columns(_ type: RecordType) -> [FieldSpec] {
+        RecordSchema.for(type).fields.filter { !$0.confidential && $0.name != "case" }
+    }
+
+    /// `{"case","changed","conflicted","deleted","fields":{…},"id","seq","type"}` and a newline.
+    public static func ndjson(seq: Int, state: RecordState, into writer: inout CanonicalJSONWriter) {
+        writer.raw("{\"case\":")
+        writer.recordID(state.caseID ?? state.id)
+        writer.raw(",\"changed\":")
+        writer.integer(Int(state.lastChanged))
+        writer.raw(",\"conflicted\":")
+        writer.boolean(state.hasConflicts)
+        writer.raw(",\"deleted\":")
+        writer.boolean(state.isDeleted)
+        writer.raw(",\"fields\":{")
+        var first = true
+        for spec in columns(state.type) {
+            guard let field = state.field(spec.name) else { continue }
+            if !first { writer.byte(UInt8(ascii: ",")) }
+            first = false
+            writer.string(spec.name)
+            writer.byte(UInt8(ascii: ":"))
+            switch field {
+            case let .register(register): writer.value(register.displayValue)
+            case let .set(set):
+                writer.byte(UInt8(ascii: "["))
+                for (index, member) in set.members.enumerated() {
+                    if index > 0 { writer.byte(UInt8(ascii: ",")) }
+                    writer.string(member)
+                }
+                writer.byte(UInt8(ascii: "]"))
+            }
+        }
+        writer.raw("},\"id\":")
+        writer.recordID(state.id)
+        writer.raw(",\"seq\":")
+        writer.integer(seq)
+        writer.raw(",\"type\":")
+        writer.string(state.type.rawValue)
+        writer.raw("}\n")
+    }
+
+    /// The CSV header row (RFC 4180, CRLF) for `type`.
+    public static func csvHeader(_ type: RecordType) -> String {
+        (["seq", "id", "case", "deleted", "conflicted", "changed"] + columns(type).map(\.name)).joined(separator: ",") + "\r\n"
+    }
+
+    /// One CSV row; set members are joined with "; ". Times are milliseconds since 1970.
+    public static func csv(seq: Int, state: RecordState) -> String {
+        var cells = [String(seq), state.id.rawValue, (state.caseID ?? state.id).rawValue,
+                     state.isDeleted ? "true" : "false", state.hasConflicts ? "true" : "false", String(state.lastChanged)]
+        for spec in columns(state.type) {
+            switch state.field(spec.name) {
+            case let .register(register)?: cells.append(register.displayValue.description)
+            case let .set(set)?: cells.append(set.members.joined(separator: "; "))
+            case nil: cells.append("")
+            }
+        }
+        return cells.map(quoted).joined(separator: ",") + "\r\n"
+    }
+
+    /// RFC 4180: a cell with a comma, quote or line break is quoted, quotes doubled.
+    static func quoted(_ cell: String) -> String {
+        guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
+        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

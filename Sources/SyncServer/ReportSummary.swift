@@ -1,0 +1,148 @@
+import SyncModel
+
+/// The figures reporting staff ask for, never any confidential content: cases by status,
+/// site and kind; opened and closed per month; days from opening to agreement and to
+/// closure (median and 90th percentile); actions by status and overdue; feedback ratings.
+///
+/// Filters: a case counts when it is live, its `opened` date is within `from`…`to`
+/// (inclusive, either may be absent) and its site equals `site` (if given). Actions and
+/// feedback count when their case counts. An action is overdue when its `due` date is
+/// before today and its status is open or in-progress. Percentiles use the nearest-rank
+/// method; the median of an even count is the mean of the two middle values.
+public struct ReportSummary: Sendable, Equatable {
+    public let from: String?
+    public let to: String?
+    public let site: String?
+    public var cases = 0
+    public var casesByStatus: [String: Int] = [:]
+    public var casesBySite: [String: Int] = [:]
+    public var casesByKind: [String: Int] = [:]
+    public var openedPerMonth: [String: Int] = [:]
+    public var closedPerMonth: [String: Int] = [:]
+    public var daysToAgreement: [Int] = []
+    public var daysToClosure: [Int] = []
+    public var actions = 0
+    public var actionsByStatus: [String: Int] = [:]
+    public var overdueActions = 0
+    public var ratings: [Int: Int] = [1: 0, 2: 0, 3: 0, 4: 0, 5: 0]
+
+    init(from: String?, to: String?, site: String?) {
+        self.from = from
+        self.to = to
+        self.site = site
+    }
+
+    /// Counts a case if it passes the filters; returns whether it did.
+    mutating func add(case state: RecordState) -> Bool {
+        let opened = state.text("opened")
+        if let from, (opened ?? "") < from { return false }
+        if let to, (opened ?? "9999") > to { return false }
+        if let site, state.text("site") != site { return false }
+        cases += 1
+        casesByStatus[state.text("status") ?? "(none)", default: 0] += 1
+        casesBySite[state.text("site") ?? "(none)", default: 0] += 1
+        casesByKind[state.text("kind") ?? "(none)", default: 0] += 1
+        if let opened { openedPerMonth[String(opened.prefix(7)), default: 0] += 1 }
+        if let closed = state.text("closed") { closedPerMonth[String(closed.prefix(7)), default: 0] += 1 }
+        if let opened, let agreed = state.text("agreed"), let days = Self.days(from: opened, to: agreed) { daysToAgreement.append(days) }
+        if let opened, let closed = state.text("closed"), let days = Self.days(from: opened, to: closed) { daysToClosure.append(days) }
+        return true
+    }
+
+    mutating func add(_ state: RecordState, today: String) {
+        switch state.type {
+        case .action:
+            actions += 1
+            let status = state.text("status") ?? "open"
+            actionsByStatus[status, default: 0] += 1
+            if let due = state.text("due"), due < today, status == "open" || status == "in-progress" { overdueActions += 1 }
+        case .feedback:
+            if case let .integer(rating)? = state.value("rating"), (1...5).contains(rating) { ratings[rating, default: 0] += 1 }
+        default:
+            break
+        }
+    }
+
+    /// Days between two `YYYY-MM-DD` dates (negative if `to` is earlier).
+    static func days(from: String, to: String) -> Int? {
+        guard let start = CivilDate.days(from), let end = CivilDate.days(to) else { return nil }
+        return end - start
+    }
+
+    static func median(_ values: [Int]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? Double(sorted[middle]) : Double(sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    static func percentile(_ values: [Int], _ p: Int) -> Int? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let rank = Int((Double(p) / 100 * Double(sorted.count)).rounded(.up))
+        return sorted[max(rank, 1) - 1]
+    }
+
+    /// The documented JSON form (Protocol/PROTOCOL.md §11).
+    public var json: [UInt8] {
+        var writer = CanonicalJSONWriter()
+        func counts(_ map: [String: Int]) {
+            writer.byte(UInt8(ascii: "{"))
+            for (index, key) in map.keys.sorted().enumerated() {
+                if index > 0 { writer.byte(UInt8(ascii: ",")) }
+                writer.string(key)
+                writer.byte(UInt8(ascii: ":"))
+                writer.integer(map[key] ?? 0)
+            }
+            writer.byte(UInt8(ascii: "}"))
+        }
+        func timing(_ values: [Int]) {
+            writer.raw("{\"cases\":")
+            writer.integer(values.count)
+            writer.raw(",\"medianDays\":")
+            if let median = Self.median(values) {
+                writer.json(Array((median == median.rounded() ? String(Int(median)) : String(median)).utf8))
+            } else {
+                writer.raw("null")
+            }
+            writer.raw(",\"p90Days\":")
+            if let p90 = Self.percentile(values, 90) { writer.integer(p90) } else { writer.raw("null") }
+            writer.byte(UInt8(ascii: "}"))
+        }
+        func optional(_ text: String?) { if let text { writer.string(text) } else { writer.raw("null") } }
+        writer.raw("{\"actions\":{\"byStatus\":")
+        counts(actionsByStatus)
+        writer.raw(",\"overdue\":")
+        writer.integer(overdueActions)
+        writer.raw(",\"total\":")
+        writer.integer(actions)
+        writer.raw("},\"cases\":{\"byKind\":")
+        counts(casesByKind)
+        writer.raw(",\"bySite\":")
+        counts(casesBySite)
+        writer.raw(",\"byStatus\":")
+        counts(casesByStatus)
+        writer.raw(",\"total\":")
+        writer.integer(cases)
+        writer.raw("},\"closedPerMonth\":")
+        counts(closedPerMonth)
+        writer.raw(",\"feedback\":{\"ratings\":")
+        counts(Dictionary(uniqueKeysWithValues: ratings.map { (String($0.key), $0.value) }))
+        writer.raw(",\"total\":")
+        writer.integer(ratings.values.reduce(0, +))
+        writer.raw("},\"filters\":{\"from\":")
+        optional(from)
+        writer.raw(",\"site\":")
+        optional(site)
+        writer.raw(",\"to\":")
+        optional(to)
+        writer.raw("},\"openedPerMonth\":")
+        counts(openedPerMonth)
+        writer.raw(",\"timeToAgreement\":")
+        timing(daysToAgreement)
+        writer.raw(",\"timeToClosure\":")
+        timing(daysToClosure)
+        writer.byte(UInt8(ascii: "}"))
+        return writer.bytes
+    }
+}

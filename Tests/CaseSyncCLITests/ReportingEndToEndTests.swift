@@ -1,0 +1,60 @@
+import CaseSyncTestSupport
+import Foundation
+import Testing
+
+/// A reporter's scripted pulls through the real binaries.
+@Suite(.serialized)
+struct ReportingEndToEndTests {
+    @Test func aReporterPullsIncrementsAndASummaryWithoutConfidentialContent() throws {
+        let daemon = DaemonProcess()
+        defer { daemon.remove() }
+        try daemon.admin("user", "add", "ann", "--role", "mediator")
+        try daemon.admin("user", "add", "rita", "--role", "reporter")
+        try daemon.start()
+        func device(_ user: String, _ name: String) throws -> CLIRunner {
+            var cli = try CLIRunner()
+            cli.environment["CASESYNC_NOW"] = nil
+            _ = try cli.ok("init", "--device-name", name)
+            let token = try #require(try daemon.admin("enroll", user).stdout.split(separator: "\n").last.map(String.init))
+            #expect(try cli.run("enroll", "--server", "http://127.0.0.1:\(daemon.port)", "--token", token).status == 0)
+            return cli
+        }
+        let mediator = try device("ann", "ann-laptop")
+        let reporter = try device("rita", "reports")
+        defer { mediator.remove(); reporter.remove() }
+
+        let first = try #require(try mediator.ok("case", "new", "--title", "First case", "--site", "North")["id"] as? String)
+        _ = try mediator.ok("note", "add", first, "--text", "CONFIDENTIAL-NOTE-TEXT")
+        _ = try mediator.ok("party", "add", first, "--role", "family", "--name", "CONFIDENTIAL-NAME", "--contact", "CONFIDENTIAL-CONTACT")
+        #expect(try mediator.run("sync").status == 0)
+
+        let cursorFile = reporter.data.appendingPathComponent("cases.seq").path
+        let firstExport = try reporter.run("export", "--format", "csv", "--type", "case", "--since-file", cursorFile)
+        #expect(firstExport.status == 0, "\(firstExport.stderr)")
+        #expect(firstExport.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 2, "header and one case")
+        #expect(firstExport.stdout.contains("First case"))
+
+        let second = try #require(try mediator.ok("case", "new", "--title", "Second case", "--site", "South")["id"] as? String)
+        #expect(try mediator.run("sync").status == 0)
+        let secondExport = try reporter.run("export", "--format", "csv", "--type", "case", "--since-file", cursorFile)
+        let rows = secondExport.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(rows.count == 2 && rows[1].contains(second) && !secondExport.stdout.contains(first), "only the new case")
+
+        let all = try reporter.run("--json", "export", "--format", "json")
+        let array = try #require(try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [[String: Any]])
+        #expect(array.count == 4, "two cases, a note and a party")
+
+        let summary = try reporter.ok("report")
+        #expect((summary["cases"] as? [String: Any])?["total"] as? Int == 2)
+        let page = reporter.data.appendingPathComponent("summary.html").path
+        #expect(try reporter.run("report", "--html", page).status == 0)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("Cases opened per month"))
+
+        for text in [firstExport.stdout, secondExport.stdout, all.stdout, html, try reporter.run("report").stdout] {
+            for secret in ["CONFIDENTIAL-NOTE-TEXT", "CONFIDENTIAL-NAME", "CONFIDENTIAL-CONTACT"] { #expect(!text.contains(secret)) }
+        }
+        let refused = try mediator.run("export", "--format", "ndjson")
+        #expect(refused.status == 4, "a mediator device may not export: \(refused.stderr)")
+    }
+}
