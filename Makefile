@@ -25,6 +25,7 @@ bench: release
 	.build/release/casesync-bench merge --records 100000
 	.build/release/casesync-bench store --records 100000
 	.build/release/casesync-bench sync --records 100000
+	.build/release/casesync-bench export --records 100000
 
 # A narrated tour: a node, two devices of one mediator, offline edits, a merge, a conflict.
 demo:

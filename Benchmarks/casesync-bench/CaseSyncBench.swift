@@ -7,6 +7,6 @@ struct CaseSyncBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "casesync-bench",
         abstract: "Measure CaseSync against the numbers in DESIGN.md (build with -c release).",
-        subcommands: [MergeBenchmark.self, StoreBenchmark.self, SyncBenchmark.self]
+        subcommands: [MergeBenchmark.self, StoreBenchmark.self, SyncBenchmark.self, ExportBenchmark.self]
     )
 }

@@ -73,6 +73,8 @@ extension ReplicaStore {
                 );
                 CREATE INDEX caseAccess_by_case ON caseAccess(caseID);
                 CREATE INDEX record_by_case_seq ON record(caseID, seq);
+                -- Typed exports page by sequence within one record type.
+                CREATE INDEX record_by_type_seq ON record(type, seq) WHERE seq IS NOT NULL;
                 -- Who pushed, pulled or enrolled what and when; never record contents.
                 CREATE TABLE audit (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,

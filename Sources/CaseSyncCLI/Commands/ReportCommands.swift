@@ -60,22 +60,11 @@ struct ExportCommand: AsyncParsableCommand {
             cursor = value
         }
         let body = try await invocation.remote { try await client.export(format: format == "csv" ? "csv" : "ndjson", type: type, since: cursor) }
+        // Rows come in sequence order, so the cursor is the last row's seq.
+        let lastSeq = Self.lastSequence(in: body, csv: format == "csv") ?? cursor
         var output = body
-        var lastSeq = cursor
-        if format != "csv" {
-            let lines = body.split(separator: UInt8(ascii: "\n"))
-            for line in lines {
-                if let seq = try? JSONReader.read(Array(line), { reader throws(ModelError) -> Int in
-                    var seq = 0
-                    try reader.readObject { reader, key throws(ModelError) in if key == "seq" { seq = try reader.readInteger() } else { try reader.skipValue() } }
-                    return seq
-                }) { lastSeq = max(lastSeq, seq) }
-            }
-            if format == "json" { output = Array("[".utf8) + Array(lines.joined(separator: Array(",".utf8))) + Array("]\n".utf8) }
-        } else {
-            for line in String(decoding: body, as: UTF8.self).split(separator: "\r\n").dropFirst() {
-                if let seq = line.split(separator: ",").first.flatMap({ Int($0) }) { lastSeq = max(lastSeq, seq) }
-            }
+        if format == "json" {
+            output = Array("[".utf8) + Array(body.split(separator: UInt8(ascii: "\n")).joined(separator: Array(",".utf8))) + Array("]\n".utf8)
         }
         if let out {
             try Data(output).write(to: URL(fileURLWithPath: out), options: .atomic)
@@ -83,6 +72,26 @@ struct ExportCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(output))
         }
         if let sinceFile { try String(lastSeq).write(toFile: sinceFile, atomically: true, encoding: .utf8) }
+    }
+}
+
+extension ExportCommand {
+    /// The `seq` of the last row: the first CSV cell, or the `seq` key of the last NDJSON line.
+    static func lastSequence(in body: [UInt8], csv: Bool) -> Int? {
+        var end = body.count
+        while end > 0, body[end - 1] == 0x0A || body[end - 1] == 0x0D { end -= 1 }
+        var start = end
+        while start > 0, body[start - 1] != 0x0A { start -= 1 }
+        let line = Array(body[start..<end])
+        guard !line.isEmpty else { return nil }
+        if csv {
+            return Int(String(decoding: line.prefix { $0 != 0x2C }, as: UTF8.self))
+        }
+        return try? JSONReader.read(line) { reader throws(ModelError) -> Int? in
+            var seq: Int?
+            try reader.readObject { reader, key throws(ModelError) in if key == "seq" { seq = try reader.readInteger() } else { try reader.skipValue() } }
+            return seq
+        }
     }
 }
 
