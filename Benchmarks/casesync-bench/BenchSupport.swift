@@ -1,3 +1,9 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import SyncModel
+import SyncStore
+
 extension Duration {
     /// The duration in seconds, as a Double.
     var seconds: Double {
@@ -26,5 +32,64 @@ struct BenchRandom: RandomNumberGenerator {
         value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
         value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
         return value ^ (value >> 31)
+    }
+}
+
+/// Starts `casesyncd serve --port 0` on `data` and returns it with the port it printed.
+func startDaemon(_ casesyncd: URL, data: String) throws -> (Process, Int) {
+    let daemon = Process()
+    daemon.executableURL = casesyncd
+    daemon.arguments = ["serve", "--data", data, "--port", "0"]
+    let output = Pipe()
+    daemon.standardOutput = output
+    daemon.standardError = FileHandle.nullDevice
+    try daemon.run()
+    var seen = ""
+    while true {
+        let chunk = output.fileHandleForReading.availableData
+        guard !chunk.isEmpty else { throw ValidationError("casesyncd exited: \(seen)") }
+        seen += String(decoding: chunk, as: UTF8.self)
+        if let line = seen.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
+           let text = line.split(separator: ":").dropFirst(2).first?.split(separator: " ").first, let port = Int(text) {
+            return (daemon, port)
+        }
+    }
+}
+
+/// The limit the benchmarks compare against: the same (id, canonical JSON) rows inserted
+/// into a fresh SQLite file with a prepared statement, 500 per transaction, WAL and
+/// `synchronous = FULL`. Returns the seconds it took.
+func bareSQLiteInsert(_ rows: [(String, Data)], path: String, batch: Int = 500) throws -> Double {
+    let bare = try DatabasePool(path: path, configuration: {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        return configuration
+    }())
+    try bare.write { db in try db.execute(sql: "CREATE TABLE record (id TEXT PRIMARY KEY NOT NULL, state BLOB NOT NULL)") }
+    let start = ContinuousClock.now
+    var index = 0
+    while index < rows.count {
+        let end = min(index + batch, rows.count)
+        try bare.write { db in
+            let statement = try db.makeStatement(sql: "INSERT INTO record (id, state) VALUES (?, ?)")
+            for row in rows[index..<end] { try statement.execute(arguments: [row.0, row.1]) }
+        }
+        index = end
+    }
+    return (ContinuousClock.now - start).seconds
+}
+
+/// Creates `count` cases through the store's own write path (`ReplicaStore.create`: dots,
+/// validation, outbox), `batch` records per transaction.
+func createCases(_ count: Int, in store: ReplicaStore, seed: UInt64, batch: Int = 500) throws {
+    var random = BenchRandom(seed: seed)
+    let items: [(type: RecordType, id: RecordID, changes: [FieldChange])] = (0..<count).map { index in
+        (.case, RecordID.make(milliseconds: 1_763_800_000_000 + Int64(index), using: &random), CaseFixture.fields(index: index))
+    }
+    var start = 0
+    while start < items.count {
+        let end = min(start + batch, items.count)
+        try store.create(Array(items[start..<end]), at: 1_763_800_000_000)
+        start = end
     }
 }

@@ -42,25 +42,8 @@ struct ExportBenchmark: ParsableCommand {
             index = end
         }
 
-        let daemon = Process()
-        daemon.executableURL = casesyncd
-        daemon.arguments = ["serve", "--data", node.path, "--port", "0"]
-        let daemonOut = Pipe()
-        daemon.standardOutput = daemonOut
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
+        let (daemon, port) = try startDaemon(casesyncd, data: node.path)
         defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
-        var port = 0
-        var seen = ""
-        while port == 0 {
-            let chunk = daemonOut.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw ValidationError("casesyncd exited: \(seen)") }
-            seen += String(decoding: chunk, as: UTF8.self)
-            if let line = seen.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
-               let text = line.split(separator: ":").dropFirst(2).first?.split(separator: " ").first {
-                port = Int(text) ?? 0
-            }
-        }
         _ = try SyncBenchmark.run(casesync, ["--data", reporter, "init", "--device-name", "reports"])
         let token = try SyncBenchmark.run(casesyncd, ["enroll", "rita", "--data", node.path]).split(separator: "\n").last.map(String.init) ?? ""
         _ = try SyncBenchmark.run(casesync, ["--data", reporter, "enroll", "--server", "http://127.0.0.1:\(port)", "--token", token])

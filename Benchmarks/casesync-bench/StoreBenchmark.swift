@@ -60,46 +60,16 @@ struct StoreBenchmark: ParsableCommand {
     /// Writes through the store, then the same rows into bare SQLite; both databases are
     /// closed when this returns.
     func writeBoth(in directory: URL) throws -> (store: Double, bare: Double) {
-            let store = try ReplicaStore.open(directory: directory.appendingPathComponent("replica"))
-            try store.initialize(device: try DeviceID("bench-device"), name: "bench", at: 1_763_800_000_000)
-
-            var random = BenchRandom(seed: seed)
-            let items: [(type: RecordType, id: RecordID, changes: [FieldChange])] = (0..<records).map { index in
-                (.case, RecordID.make(milliseconds: 1_763_800_000_000 + Int64(index), using: &random), CaseFixture.fields(index: index))
-            }
-
-            let storeStart = ContinuousClock.now
-            var start = 0
-            while start < items.count {
-                let end = min(start + batch, items.count)
-                try store.create(Array(items[start..<end]), at: 1_763_800_000_000)
-                start = end
-            }
-            let storeSeconds = (ContinuousClock.now - storeStart).seconds
-
-            // The same rows, read back so both sides insert identical bytes.
-            let rows: [(String, Data)] = try store.writer.read { db in
-                try GRDB.Row.fetchAll(db, sql: "SELECT id, state FROM record").map { ($0[0], $0[1]) }
-            }
-            let bare = try DatabasePool(path: directory.appendingPathComponent("bare.sqlite").path, configuration: {
-                var configuration = Configuration()
-                configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-                return configuration
-            }())
-            try bare.write { db in try db.execute(sql: "CREATE TABLE record (id TEXT PRIMARY KEY NOT NULL, state BLOB NOT NULL)") }
-            let bareStart = ContinuousClock.now
-            start = 0
-            while start < rows.count {
-                let end = min(start + batch, rows.count)
-                try bare.write { db in
-                    let statement = try db.makeStatement(sql: "INSERT INTO record (id, state) VALUES (?, ?)")
-                    for row in rows[start..<end] { try statement.execute(arguments: [row.0, row.1]) }
-                }
-                start = end
-            }
-            let bareSeconds = (ContinuousClock.now - bareStart).seconds
-
-
+        let store = try ReplicaStore.open(directory: directory.appendingPathComponent("replica"))
+        try store.initialize(device: try DeviceID("bench-device"), name: "bench", at: 1_763_800_000_000)
+        let storeStart = ContinuousClock.now
+        try createCases(records, in: store, seed: seed, batch: batch)
+        let storeSeconds = (ContinuousClock.now - storeStart).seconds
+        // The same rows, read back so both sides insert identical bytes.
+        let rows: [(String, Data)] = try store.writer.read { db in
+            try GRDB.Row.fetchAll(db, sql: "SELECT id, state FROM record").map { ($0[0], $0[1]) }
+        }
+        let bareSeconds = try bareSQLiteInsert(rows, path: directory.appendingPathComponent("bare.sqlite").path, batch: batch)
         return (storeSeconds, bareSeconds)
     }
 

@@ -36,25 +36,8 @@ struct SyncBenchmark: ParsableCommand {
         let deviceB = root.appendingPathComponent("b").path
 
         _ = try Self.run(casesyncd, ["user", "add", "bench", "--role", "supervisor", "--data", node])
-        let daemon = Process()
-        daemon.executableURL = casesyncd
-        daemon.arguments = ["serve", "--data", node, "--port", "0"]
-        let daemonOut = Pipe()
-        daemon.standardOutput = daemonOut
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
+        let (daemon, port) = try startDaemon(casesyncd, data: node)
         defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
-        var port = 0
-        var seen = ""
-        while port == 0 {
-            let chunk = daemonOut.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw ValidationError("casesyncd exited: \(seen)") }
-            seen += String(decoding: chunk, as: UTF8.self)
-            if let line = seen.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
-               let text = line.split(separator: ":").dropFirst(2).first?.split(separator: " ").first {
-                port = Int(text) ?? 0
-            }
-        }
         let server = "http://127.0.0.1:\(port)"
         for device in [deviceA, deviceB] {
             _ = try Self.run(casesync, ["--data", device, "init", "--device-name", URL(fileURLWithPath: device).lastPathComponent])
@@ -64,16 +47,7 @@ struct SyncBenchmark: ParsableCommand {
 
         // Device A's cases, written through the store as `casesync case new` would.
         let store = try ReplicaStore.open(directory: URL(fileURLWithPath: deviceA))
-        var random = BenchRandom(seed: seed)
-        let items: [(type: RecordType, id: RecordID, changes: [FieldChange])] = (0..<records).map { index in
-            (.case, RecordID.make(milliseconds: 1_763_800_000_000 + Int64(index), using: &random), CaseFixture.fields(index: index))
-        }
-        var start = 0
-        while start < items.count {
-            let end = min(start + 500, items.count)
-            try store.create(Array(items[start..<end]), at: 1_763_800_000_000)
-            start = end
-        }
+        try createCases(records, in: store, seed: seed)
         let rows: [(String, Data)] = try store.writer.read { db in
             try GRDB.Row.fetchAll(db, sql: "SELECT id, state FROM record").map { ($0[0], $0[1]) }
         }
@@ -81,7 +55,7 @@ struct SyncBenchmark: ParsableCommand {
         let pushed = try Self.json(Self.run(casesync, ["--data", deviceA, "--json", "sync"]))
         guard pushed["pushed"] as? Int == records else { throw ValidationError("device A pushed \(pushed["pushed"] ?? "?")") }
         let pushSeconds = Double(pushed["pushMilliseconds"] as? Int ?? 0) / 1000
-        let bareSeconds = try Self.bareInsert(rows, path: root.appendingPathComponent("bare.sqlite").path)
+        let bareSeconds = try bareSQLiteInsert(rows, path: root.appendingPathComponent("bare.sqlite").path)
 
         let firstStart = ContinuousClock.now
         let first = try Self.json(Self.run(casesync, ["--data", deviceB, "--json", "sync"]))
@@ -108,26 +82,6 @@ struct SyncBenchmark: ParsableCommand {
         print("records: \(records); push \(format(pushSeconds)) s (\(Int(pushRate))/s), bare SQLite \(format(bareSeconds)) s (\(Int(bareRate))/s), ratio \(format(pushRate / bareRate)) (target >= 0.33)")
         print("first sync of a new device: \(format(firstSeconds)) s (target < 10); daemon peak RSS \(peakKB / 1024) MB (target < 150); idle sync median \(format(idleMedian)) ms (target < 50)")
         print(#"{"bench":"sync","records":\#(records),"push_records_per_s":\#(Int(pushRate)),"sqlite_rows_per_s":\#(Int(bareRate)),"push_ratio":\#(format(pushRate / bareRate)),"first_sync_s":\#(format(firstSeconds)),"daemon_peak_rss_mb":\#(peakKB / 1024),"idle_sync_ms":\#(format(idleMedian))}"#)
-    }
-
-    static func bareInsert(_ rows: [(String, Data)], path: String) throws -> Double {
-        let bare = try DatabasePool(path: path, configuration: {
-            var configuration = Configuration()
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            return configuration
-        }())
-        try bare.write { db in try db.execute(sql: "CREATE TABLE record (id TEXT PRIMARY KEY NOT NULL, state BLOB NOT NULL)") }
-        let start = ContinuousClock.now
-        var index = 0
-        while index < rows.count {
-            let end = min(index + 500, rows.count)
-            try bare.write { db in
-                let statement = try db.makeStatement(sql: "INSERT INTO record (id, state) VALUES (?, ?)")
-                for row in rows[index..<end] { try statement.execute(arguments: [row.0, row.1]) }
-            }
-            index = end
-        }
-        return (ContinuousClock.now - start).seconds
     }
 
     static func run(_ binary: URL, _ arguments: [String]) throws -> String {

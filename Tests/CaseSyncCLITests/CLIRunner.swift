@@ -1,4 +1,6 @@
+import CaseSyncTestSupport
 import Foundation
+import SyncStore
 import Testing
 
 /// Runs the built `casesync` binary against a temporary data folder, as a user would.
@@ -73,11 +75,26 @@ struct CLIRunner {
     }
 }
 
-import SyncStore
 
 extension CLIRunner {
     /// The replica's store, for tests that must change a setting no command changes.
     func settingsStore() throws -> ReplicaStore {
         try ReplicaStore.open(directory: data)
+    }
+}
+
+
+extension CLIRunner {
+    /// A fresh replica named `name`, enrolled as `user` with a new token from `daemon`,
+    /// pointed at `server` (the daemon itself unless a proxy stands between). Returns it
+    /// and its device id.
+    static func enrolled(_ daemon: DaemonProcess, user: String, name: String, server: String? = nil) throws -> (cli: CLIRunner, device: String) {
+        var cli = try CLIRunner()
+        cli.environment["CASESYNC_NOW"] = nil
+        let initialised = try cli.ok("init", "--device-name", name)
+        let token = try #require(try daemon.admin("enroll", user).stdout.split(separator: "\n").last.map(String.init))
+        let enrolled = try cli.run("enroll", "--server", server ?? "http://127.0.0.1:\(daemon.port)", "--token", token)
+        #expect(enrolled.status == 0, "\(enrolled.stderr)")
+        return (cli, try #require(initialised["device"] as? String))
     }
 }

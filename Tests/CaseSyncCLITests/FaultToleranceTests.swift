@@ -19,12 +19,7 @@ struct FaultToleranceTests {
         proxy.setFaults(false)
         var replicas: [CLIRunner] = []
         for name in ["ann-laptop", "ann-phone"] {
-            var cli = try CLIRunner()
-            cli.environment["CASESYNC_NOW"] = nil
-            _ = try cli.ok("init", "--device-name", name)
-            let token = try #require(try daemon.admin("enroll", "ann").stdout.split(separator: "\n").last.map(String.init))
-            #expect(try cli.run("enroll", "--server", "http://127.0.0.1:\(proxy.port)", "--token", token).status == 0)
-            replicas.append(cli)
+            replicas.append(try CLIRunner.enrolled(daemon, user: "ann", name: name, server: "http://127.0.0.1:\(proxy.port)").cli)
         }
         defer { replicas.forEach { $0.remove() } }
         let caseID = try #require(try replicas[0].ok("case", "new", "--title", "Faulty network")["id"] as? String)

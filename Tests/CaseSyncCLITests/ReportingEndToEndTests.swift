@@ -11,16 +11,8 @@ struct ReportingEndToEndTests {
         try daemon.admin("user", "add", "ann", "--role", "mediator")
         try daemon.admin("user", "add", "rita", "--role", "reporter")
         try daemon.start()
-        func device(_ user: String, _ name: String) throws -> CLIRunner {
-            var cli = try CLIRunner()
-            cli.environment["CASESYNC_NOW"] = nil
-            _ = try cli.ok("init", "--device-name", name)
-            let token = try #require(try daemon.admin("enroll", user).stdout.split(separator: "\n").last.map(String.init))
-            #expect(try cli.run("enroll", "--server", "http://127.0.0.1:\(daemon.port)", "--token", token).status == 0)
-            return cli
-        }
-        let mediator = try device("ann", "ann-laptop")
-        let reporter = try device("rita", "reports")
+        let mediator = try CLIRunner.enrolled(daemon, user: "ann", name: "ann-laptop").cli
+        let reporter = try CLIRunner.enrolled(daemon, user: "rita", name: "reports").cli
         defer { mediator.remove(); reporter.remove() }
 
         let first = try #require(try mediator.ok("case", "new", "--title", "First case", "--site", "North")["id"] as? String)

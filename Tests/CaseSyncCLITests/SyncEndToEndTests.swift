@@ -12,13 +12,8 @@ struct SyncEndToEndTests {
     }
 
     func replica(_ daemon: DaemonProcess, user: String, name: String) throws -> Replica {
-        var cli = try CLIRunner()
-        cli.environment["CASESYNC_NOW"] = nil
-        let initialised = try cli.ok("init", "--device-name", name)
-        let token = try #require(try daemon.admin("enroll", user).stdout.split(separator: "\n").last.map(String.init))
-        let enrolled = try cli.run("enroll", "--server", "http://127.0.0.1:\(daemon.port)", "--token", token)
-        #expect(enrolled.status == 0, "\(enrolled.stderr)")
-        return Replica(cli: cli, device: try #require(initialised["device"] as? String))
+        let (cli, device) = try CLIRunner.enrolled(daemon, user: user, name: name)
+        return Replica(cli: cli, device: device)
     }
 
     func sync(_ replica: Replica) throws -> [String: Any] {
