@@ -15,6 +15,9 @@ struct Invocation {
         replica = try store.replica()
     }
 
+    /// How this device appears in conflict listings.
+    var deviceNames: [DeviceID: String] { [replica.device: replica.name] }
+
     /// Prints the JSON value with `--json`, the human text otherwise.
     func emit(json: @autoclosure () -> JSONOutput, human: @autoclosure () -> String) {
         print(options.json ? json().text : human())

@@ -5,6 +5,12 @@ import SyncModel
 /// with device and time. This is the documented `--json` shape of a record.
 struct RecordView {
     let state: RecordState
+    /// Names to show instead of device ids, where known (this device's own name).
+    var deviceNames: [DeviceID: String] = [:]
+
+    func deviceLabel(_ device: DeviceID) -> String {
+        deviceNames[device].map { "\($0) (\(device))" } ?? device.rawValue
+    }
 
     /// The last 8 hex digits of the id: what lists print and commands accept.
     static func shortID(_ id: RecordID) -> String { String(id.rawValue.suffix(8)) }
@@ -75,7 +81,7 @@ struct RecordView {
                 let what = side.field == RecordSchema.deletedField
                     ? (side.value == .boolean(true) ? "deleted" : "restored")
                     : (side.field == conflict.field ? "\"\(side.value.description.cell(60))\"" : "\(side.field) = \"\(side.value.description.cell(50))\"")
-                lines.append("    \(what)  — on \(side.stamp.dot.device) at \(WallClock.human(side.stamp.time))")
+                lines.append("    \(what)  — on \(deviceLabel(side.stamp.dot.device)) at \(WallClock.human(side.stamp.time))")
             }
             lines.append("    resolve: casesync resolve \(shortID) \(conflict.field) --keep DEVICE   (or --value VALUE)")
             return lines.joined(separator: "\n")

@@ -113,6 +113,7 @@ struct CaseLifecycleTests {
         #expect(shown.stdout.contains("CONFLICT"))
         #expect(shown.stdout.contains("Ann's title") && shown.stdout.contains("Bob's title"))
         #expect(shown.stdout.contains("bob-laptop"))
+        #expect(shown.stdout.contains("on ann-laptop ("), "this device's own side is shown by its name")
 
         let conflicts = try #require(try cli.run("--json", "conflicts").json() as? [[String: Any]])
         #expect(conflicts.count == 1)

@@ -126,16 +126,16 @@ struct CaseCommand: ParsableCommand {
                 print(JSONOutput.sortedObject(pairs).text)
                 return
             }
-            print(Self.human(state, related: related))
+            print(Self.human(state, related: related, names: invocation.deviceNames))
         }
 
-        static func human(_ state: RecordState, related: [RecordState]) -> String {
-            let view = RecordView(state: state)
+        static func human(_ state: RecordState, related: [RecordState], names: [DeviceID: String]) -> String {
+            let view = RecordView(state: state, deviceNames: names)
             var out = ["Case \(state.text("reference") ?? "")  \(state.text("title") ?? "")" + (state.isDeleted ? "  [DELETED]" : ""),
                        "  id \(state.id)  (short \(view.shortID))", "", view.fieldLines]
             let conflicted = [state] + related.filter(\.hasConflicts)
             let conflictText = conflicted.filter(\.hasConflicts).map { record in
-                (record.type == .case ? "" : "  in \(record.type.rawValue) \(RecordView.shortID(record.id)):\n") + RecordView(state: record).conflictLines
+                (record.type == .case ? "" : "  in \(record.type.rawValue) \(RecordView.shortID(record.id)):\n") + RecordView(state: record, deviceNames: names).conflictLines
             }
             if !conflictText.isEmpty {
                 out += ["", "⚠ Conflicts — concurrent changes kept side by side until you choose:"] + conflictText

@@ -55,7 +55,7 @@ struct ConflictsCommand: ParsableCommand {
             return
         }
         for record in records {
-            let view = RecordView(state: record)
+            let view = RecordView(state: record, deviceNames: invocation.deviceNames)
             let label = record.type == .case ? "case \(record.text("reference") ?? "")" : "\(record.type.rawValue) in case \(record.caseID.map(RecordView.shortID) ?? "?")"
             print("\(view.shortID)  \(label)")
             print(view.conflictLines)
