@@ -1,5 +1,6 @@
 import CaseSyncTestSupport
 import Foundation
+import SyncModel
 import Testing
 
 /// The real `casesyncd` and three `casesync` replicas: two devices of one mediator and a
@@ -115,5 +116,38 @@ struct SyncEndToEndTests {
         let revoked = try laptop.cli.run("sync")
         #expect(revoked.status == 4, "\(revoked.stderr)")
         #expect(try laptop.cli.ok("status")["pending"] as? Int == 1, "local work is kept")
+    }
+
+    @Test func aMediatorsDeviceReceivesExactlyTheirCases() throws {
+        let daemon = DaemonProcess()
+        defer { daemon.remove() }
+        try daemon.admin("user", "add", "ann", "--role", "mediator")
+        try daemon.admin("user", "add", "bob", "--role", "mediator")
+        try daemon.start()
+        let ann = try replica(daemon, user: "ann", name: "ann-laptop")
+        let bob = try replica(daemon, user: "bob", name: "bob-laptop")
+        defer { ann.cli.remove(); bob.cli.remove() }
+
+        let annsCase = try #require(try ann.cli.ok("case", "new", "--title", "Ann's case")["id"] as? String)
+        let bobsCase = try #require(try bob.cli.ok("case", "new", "--title", "BOB-ONLY-TITLE")["id"] as? String)
+        _ = try bob.cli.ok("note", "add", bobsCase, "--text", "BOB-ONLY-NOTE")
+        for replica in [ann, bob, ann, bob] { _ = try sync(replica) }
+
+        func caseIDs(_ replica: Replica) throws -> Set<String> {
+            Set(try #require(try replica.cli.run("--json", "case", "list").json() as? [[String: Any]]).compactMap { $0["id"] as? String })
+        }
+        #expect(try caseIDs(ann) == [annsCase])
+        #expect(try caseIDs(bob) == [bobsCase])
+        let annsStore = try ann.cli.settingsStore()
+        #expect(try annsStore.record(RecordID(bobsCase)) == nil, "not a byte of bob's case on ann's device")
+        #expect(try annsStore.counts().records == 1)
+
+        // Bob adds ann: her next sync brings the case and its note.
+        _ = try bob.cli.ok("case", "set", bobsCase, "mediators+=ann")
+        _ = try sync(bob)
+        let pulled = try sync(ann)
+        #expect(pulled["pulled"] as? Int == 2)
+        #expect(try caseIDs(ann) == [annsCase, bobsCase])
+        #expect(try ann.cli.run("case", "show", bobsCase).stdout.contains("BOB-ONLY-NOTE"))
     }
 }
