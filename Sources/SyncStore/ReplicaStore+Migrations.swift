@@ -29,7 +29,8 @@ extension ReplicaStore {
                     changed INTEGER NOT NULL,
                     seq INTEGER
                 );
-                CREATE INDEX record_by_case ON record(caseID, type);
+                -- A case's records: `case show` on devices, scoped pulls (by sequence) on the node.
+                CREATE INDEX record_by_case ON record(caseID, seq);
                 -- Covers `case list` (and its status/site filters) without touching the state blobs.
                 CREATE INDEX record_case_list ON record(type, deleted, id, reference, title, status, site, conflicted, changed);
                 CREATE INDEX record_conflicted ON record(conflicted) WHERE conflicted = 1;
@@ -72,7 +73,7 @@ extension ReplicaStore {
                     PRIMARY KEY (user, caseID)
                 );
                 CREATE INDEX caseAccess_by_case ON caseAccess(caseID);
-                CREATE INDEX record_by_case_seq ON record(caseID, seq);
+
                 -- Typed exports page by sequence within one record type.
                 CREATE INDEX record_by_type_seq ON record(type, seq) WHERE seq IS NOT NULL;
                 -- Who pushed, pulled or enrolled what and when; never record contents.
