@@ -183,9 +183,10 @@ public struct SyncClient: Sendable {
                 let retryAfter = response.headers["retry-after"].flatMap(Int.init).map { Duration.seconds($0) }
                 try await retry.sleep(retry.delay(after: attempt, retryAfter: retryAfter))
             case let .success(response):
-                let (code, message) = Self.serverError(response.body)
-                let kind: SyncError.Kind = response.status == 401 || response.status == 403 ? .unauthorised : .refused
-                throw SyncError(kind, code: code, "the server refused the request (HTTP \(response.status)\(code.map { ", \($0)" } ?? "")): \(message)")
+                let (code, message, index) = Self.serverError(response.body)
+                // A 403 naming a record is that record out of scope, not this device unwelcome.
+                let kind: SyncError.Kind = response.status == 401 || (response.status == 403 && index == nil) ? .unauthorised : .refused
+                throw SyncError(kind, code: code, "the server refused the request (HTTP \(response.status)\(code.map { ", \($0)" } ?? "")): \(message)", index: index)
             case let .failure(error):
                 guard attempt < retry.attempts else {
                     throw SyncError(.unreachable, "cannot reach \(transport.baseURL): \(error.message) (after \(attempt) attempts)")
@@ -195,8 +196,9 @@ public struct SyncClient: Sendable {
         }
     }
 
-    static func serverError(_ body: [UInt8]) -> (String?, String) {
+    static func serverError(_ body: [UInt8]) -> (String?, String, Int?) {
         var code: String?
+        var index: Int?
         var message = String(decoding: body.prefix(200), as: UTF8.self)
         try? JSONReader.read(body) { reader throws(ModelError) in
             try reader.readObject { reader, key throws(ModelError) in
@@ -205,11 +207,12 @@ public struct SyncClient: Sendable {
                     switch key {
                     case "code": code = try reader.readString()
                     case "message": message = try reader.readString()
+                    case "index": index = try reader.readInteger()
                     default: try reader.skipValue()
                     }
                 }
             }
         }
-        return (code, message)
+        return (code, message, index)
     }
 }

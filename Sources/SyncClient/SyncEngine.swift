@@ -12,11 +12,13 @@ public struct SyncProgress: Sendable {
 }
 
 /// What a sync did.
-public struct SyncSummary: Sendable, Equatable {
+public struct SyncSummary: Sendable {
     public var pushed = 0
     public var pulled = 0
     /// Records holding a conflict after the sync, on this device.
     public var conflicts = 0
+    /// Records the node refused (id and reason): they stay queued and are retried next time.
+    public var refused: [(id: RecordID, reason: String)] = []
     /// Wall time of the push and pull phases, in seconds.
     public var pushSeconds = 0.0
     public var pullSeconds = 0.0
@@ -49,9 +51,21 @@ public struct SyncEngine: Sendable {
         while true {
             let batch = try store.outbox(after: after, limit: batchSize)
             guard let last = batch.last else { break }
-            let answers = try await client.push(canonical: batch.map(\.state))
-            try store.acknowledge(answers.map { ($0.id, $0.version) })
-            summary.pushed += batch.count
+            // A record the node refuses is set aside (it stays queued) and the rest is pushed,
+            // so one bad record never blocks everything else, nor the pull below.
+            var sending = batch
+            while !sending.isEmpty {
+                do {
+                    let answers = try await client.push(canonical: sending.map(\.state))
+                    try store.acknowledge(answers.map { ($0.id, $0.version) })
+                    summary.pushed += sending.count
+                    break
+                } catch let error as SyncError where error.kind == .refused {
+                    guard let index = error.index, sending.indices.contains(index) else { throw error }
+                    summary.refused.append((sending[index].id, error.message))
+                    sending.remove(at: index)
+                }
+            }
             after = last.id
             progress(SyncProgress(phase: .push, done: summary.pushed, total: pending))
         }

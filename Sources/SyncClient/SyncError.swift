@@ -16,11 +16,14 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     /// The server's error code, when it sent one.
     public let code: String?
     public let message: String
+    /// For a refused push: which record of the batch the server named.
+    public let index: Int?
 
-    public init(_ kind: Kind, code: String? = nil, _ message: String) {
+    public init(_ kind: Kind, code: String? = nil, _ message: String, index: Int? = nil) {
         self.kind = kind
         self.code = code
         self.message = message
+        self.index = index
     }
 
     public var description: String { message }

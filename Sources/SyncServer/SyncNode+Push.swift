@@ -39,19 +39,36 @@ extension SyncNode {
                 } catch let error as ModelError {
                     throw APIError.rejected(error, index: index)
                 }
+                try Self.checkCaseLink(state, before: before, index: index)
                 try Self.checkScope(state, before: before, account: account, newCases: newCases, index: index, in: db)
                 var merged = try before.map { try $0.merged(with: state) } ?? state
+                // Without a new write of its own, a device cannot change what the node holds
+                // (it could otherwise drop others' values by claiming to have seen them).
+                if let before, merged != before, state.version[account.id] <= before.version[account.id] {
+                    throw APIError(.unprocessableContent, "no_own_write", "record \(index): \(state.type.rawValue) \(state.id) would change the node's state without a new write of device \(account.id)", index: index)
+                }
+                var grantCreator = false
                 if account.user.role == .mediator, merged.type == .case, before == nil,
                    !merged.set("mediators").contains(account.user.name) {
-                    // A mediator's new case is theirs: the node adds them (a write of its own).
-                    nodeCounter += 1
-                    try merged.apply([.add("mediators", account.user.name)], stamp: Stamp(device: node.device, counter: nodeCounter, time: time))
+                    if merged.isDeleted {
+                        // Created and deleted offline: no write on a deleted record, but the
+                        // creator keeps access so a restore or a conflict reaches them.
+                        grantCreator = true
+                    } else {
+                        // A mediator's new case is theirs: the node adds them (a write of its own).
+                        nodeCounter += 1
+                        try merged.apply([.add("mediators", account.user.name)], stamp: Stamp(device: node.device, counter: nodeCounter, time: time))
+                    }
                 }
                 if merged != before {
                     seq += 1
                     try ReplicaStore.save(merged, seq: seq, in: db)
                     if merged.type == .case, merged.set("mediators").members != before?.set("mediators").members {
                         try Self.updateAccess(merged, seq: seq, in: db)
+                    }
+                    if grantCreator {
+                        try db.cachedStatement(sql: "INSERT OR IGNORE INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)")
+                            .execute(arguments: [merged.id.rawValue, account.user.name, seq])
                     }
                     changed += 1
                 }
@@ -70,6 +87,19 @@ extension SyncNode {
         metrics.conflicts.increment(by: Int64(outcome.3))
         logger.info("push merged", metadata: ["sync.device": "\(account.id)", "sync.records": "\(states.count)", "sync.changed": "\(outcome.2)"])
         return (outcome.0, outcome.1)
+    }
+
+    /// A record's link to its case is set once and never changes: it must hold exactly one
+    /// value, and the same one the node already has. (Scoping follows the link, so a moved
+    /// or ambiguous link would let records slip between cases.)
+    static func checkCaseLink(_ state: RecordState, before: RecordState?, index: Int) throws {
+        guard state.type != .case else { return }
+        guard let link = state.register("case"), link.values.count == 1 else {
+            throw APIError(.unprocessableContent, "case_link", "record \(index): its case link holds several values; a record belongs to exactly one case", index: index)
+        }
+        if let before, before.caseID != state.caseID || link.values != before.register("case")?.values {
+            throw APIError(.unprocessableContent, "case_link", "record \(index): a record cannot move to another case", index: index)
+        }
     }
 
     /// A mediator writes only cases they are a mediator of (or create in this batch), and

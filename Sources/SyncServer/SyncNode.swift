@@ -43,6 +43,10 @@ public struct SyncNode: Sendable {
     }
 
     public func enroll(token: String, device: DeviceID, name: String) async throws -> Enrollment {
+        // The node writes under its own `node-…` id; no device may take one.
+        guard !device.rawValue.hasPrefix("node-") else {
+            throw StoreError(.refused, "device ids starting with node- are reserved for sync nodes; run `casesync init` again to get a new id")
+        }
         let secret = Secrets.make()
         let time = now()
         let user = try store.enroll(tokenHash: Secrets.hash(token), device: device, name: name, secretHash: Secrets.hash(secret), at: time)
@@ -56,14 +60,18 @@ public struct SyncNode: Sendable {
     public func authenticate(_ header: String?) throws -> DeviceAccount {
         guard let header, header.hasPrefix("Bearer ") else { throw APIError.unauthorised }
         let credential = header.dropFirst("Bearer ".count)
-        guard let colon = credential.firstIndex(of: ":"), let id = try? DeviceID(String(credential[..<colon])),
-              let account = try store.device(id) else { throw APIError.unauthorised }
+        guard let colon = credential.firstIndex(of: ":"), let id = try? DeviceID(String(credential[..<colon])) else { throw APIError.unauthorised }
+        // Hash and compare even for an unknown device, so timing does not tell which ids exist.
         let presented = Secrets.hash(String(credential[credential.index(after: colon)...]))
-        guard Secrets.constantTimeEqual(presented, account.secretHash) else { throw APIError.unauthorised }
+        let account = try store.device(id)
+        let matches = Secrets.constantTimeEqual(presented, account?.secretHash ?? Self.unknownDeviceHash)
+        guard let account, matches else { throw APIError.unauthorised }
         guard !account.revoked else { throw APIError(.unauthorized, "revoked", "this device was revoked; enroll it again with a new token") }
         guard !account.user.disabled else { throw APIError(.unauthorized, "disabled", "user \(account.user.name) is disabled") }
         return account
     }
+
+    private static let unknownDeviceHash = Secrets.hash("no device has this secret")
 
     static func requireSyncRole(_ account: DeviceAccount) throws {
         guard account.user.role.syncsCases else {

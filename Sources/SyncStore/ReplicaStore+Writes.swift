@@ -138,7 +138,7 @@ extension ReplicaStore {
             INSERT INTO record (id, type, caseID, version, state, deleted, conflicted, reference, title, status, site, changed, seq)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET
-                version = excluded.version, state = excluded.state, deleted = excluded.deleted,
+                caseID = excluded.caseID, version = excluded.version, state = excluded.state, deleted = excluded.deleted,
                 conflicted = excluded.conflicted, reference = excluded.reference, title = excluded.title,
                 status = excluded.status, site = excluded.site, changed = excluded.changed,
                 seq = COALESCE(excluded.seq, record.seq)

@@ -150,4 +150,33 @@ struct SyncEndToEndTests {
         #expect(try caseIDs(ann) == [annsCase, bobsCase])
         #expect(try ann.cli.run("case", "show", bobsCase).stdout.contains("BOB-ONLY-NOTE"))
     }
+
+    @Test func aRefusedRecordStaysQueuedWithoutBlockingTheRestOfTheSync() throws {
+        let daemon = DaemonProcess()
+        defer { daemon.remove() }
+        try daemon.admin("user", "add", "ann", "--role", "mediator")
+        try daemon.admin("user", "add", "sue", "--role", "supervisor")
+        try daemon.start()
+        let ann = try replica(daemon, user: "ann", name: "ann-laptop")
+        let sue = try replica(daemon, user: "sue", name: "sue-desk")
+        defer { ann.cli.remove(); sue.cli.remove() }
+
+        let caseID = try #require(try ann.cli.ok("case", "new", "--title", "Taken away")["id"] as? String)
+        let action = try #require(try ann.cli.ok("action", "add", caseID, "--text", "Review")["short"] as? String)
+        _ = try sync(ann)
+        _ = try sync(sue)
+        _ = try sue.cli.ok("case", "set", caseID, "mediators-=ann")
+        _ = try sync(sue)
+
+        // Offline, ann edits the action of a case she no longer mediates, and opens a new case.
+        _ = try ann.cli.ok("action", "set", action, "status=met")
+        let newCase = try #require(try ann.cli.ok("case", "new", "--title", "Still gets through")["id"] as? String)
+        let result = try ann.cli.run("--json", "sync")
+        #expect(result.status == 5, "\(result.stderr)")
+        #expect(result.stderr.contains("refused 1 record"))
+        #expect(try ann.cli.ok("status")["pending"] as? Int == 1, "the refused edit stays queued")
+        _ = try sync(sue)
+        let sueSees = Set(try #require(try sue.cli.run("--json", "case", "list").json() as? [[String: Any]]).compactMap { $0["id"] as? String })
+        #expect(sueSees.contains(newCase), "the rest of the batch was pushed")
+    }
 }

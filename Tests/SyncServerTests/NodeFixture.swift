@@ -28,7 +28,7 @@ struct NodeFixture {
         } else {
             clock = { Int64(Date().timeIntervalSince1970 * 1000) }
         }
-        node = try SyncNode(store: ReplicaStore.inMemory(), logger: logger ?? Logger(label: "test"), now: clock)
+        node = try SyncNode(store: ReplicaStore.inMemory(), logger: logger ?? Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, now: clock)
         configuration = NodeConfiguration(maxBodyBytes: maxBodyBytes, maxPageSize: maxPageSize)
         for entry in Self.users {
             _ = try node.store.addUser(entry.user, role: entry.role, at: time)

@@ -74,10 +74,14 @@ struct SyncCommand: AsyncParsableCommand {
         invocation.emit(
             json: .sortedObject([
                 ("conflicts", .integer(summary.conflicts)), ("pulled", .integer(summary.pulled)), ("pushed", .integer(summary.pushed)),
+                ("refused", .array(summary.refused.map { .string($0.id.rawValue) })),
                 ("pullMilliseconds", .integer(Int(summary.pullSeconds * 1000))), ("pushMilliseconds", .integer(Int(summary.pushSeconds * 1000))),
             ]),
             human: "Synced with \(server): pushed \(summary.pushed), pulled \(summary.pulled)"
                 + (summary.conflicts > 0 ? "; \(summary.conflicts) record\(summary.conflicts == 1 ? "" : "s") in conflict — see `casesync conflicts`." : ".")
         )
+        if let first = summary.refused.first {
+            throw CLIError(.refused, "the node refused \(summary.refused.count) record\(summary.refused.count == 1 ? "" : "s") (they stay queued): \(RecordView.shortID(first.id)): \(first.reason)")
+        }
     }
 }
