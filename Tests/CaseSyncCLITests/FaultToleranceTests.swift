@@ -8,10 +8,8 @@ import Testing
 struct FaultToleranceTests {
     @Test(arguments: [UInt64(0xC0FFEE), 42])
     func replicasConvergeAfterSyncingThroughAFaultyNetwork(seed: UInt64) throws {
-        let daemon = DaemonProcess()
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator")])
         defer { daemon.remove() }
-        try daemon.admin("user", "add", "ann", "--role", "mediator")
-        try daemon.start()
         let proxy = try FaultyProxy(upstreamPort: daemon.port, seed: seed)
         defer { proxy.stop() }
 

@@ -6,11 +6,8 @@ import Testing
 @Suite(.serialized)
 struct ReportingEndToEndTests {
     @Test func aReporterPullsIncrementsAndASummaryWithoutConfidentialContent() throws {
-        let daemon = DaemonProcess()
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("rita", "reporter")])
         defer { daemon.remove() }
-        try daemon.admin("user", "add", "ann", "--role", "mediator")
-        try daemon.admin("user", "add", "rita", "--role", "reporter")
-        try daemon.start()
         let mediator = try CLIRunner.enrolled(daemon, user: "ann", name: "ann-laptop").cli
         let reporter = try CLIRunner.enrolled(daemon, user: "rita", name: "reports").cli
         defer { mediator.remove(); reporter.remove() }

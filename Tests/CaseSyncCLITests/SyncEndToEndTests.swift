@@ -31,11 +31,8 @@ struct SyncEndToEndTests {
     }
 
     @Test func threeReplicasConvergeAndAConflictIsSeenAndResolvedEverywhere() throws {
-        let daemon = DaemonProcess()
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
         defer { daemon.remove() }
-        try daemon.admin("user", "add", "ann", "--role", "mediator")
-        try daemon.admin("user", "add", "sue", "--role", "supervisor")
-        try daemon.start()
         let laptop = try replica(daemon, user: "ann", name: "ann-laptop")
         let phone = try replica(daemon, user: "ann", name: "ann-phone")
         let desk = try replica(daemon, user: "sue", name: "sue-desk")
@@ -90,10 +87,8 @@ struct SyncEndToEndTests {
     }
 
     @Test func anUnreachableServerKeepsLocalWorkAndARevokedDeviceIsTold() throws {
-        let daemon = DaemonProcess()
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator")])
         defer { daemon.remove() }
-        try daemon.admin("user", "add", "ann", "--role", "mediator")
-        try daemon.start()
         let laptop = try replica(daemon, user: "ann", name: "ann-laptop")
         defer { laptop.cli.remove() }
         _ = try laptop.cli.ok("case", "new", "--title", "Kept while offline")
@@ -119,11 +114,8 @@ struct SyncEndToEndTests {
     }
 
     @Test func aMediatorsDeviceReceivesExactlyTheirCases() throws {
-        let daemon = DaemonProcess()
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("bob", "mediator")])
         defer { daemon.remove() }
-        try daemon.admin("user", "add", "ann", "--role", "mediator")
-        try daemon.admin("user", "add", "bob", "--role", "mediator")
-        try daemon.start()
         let ann = try replica(daemon, user: "ann", name: "ann-laptop")
         let bob = try replica(daemon, user: "bob", name: "bob-laptop")
         defer { ann.cli.remove(); bob.cli.remove() }
@@ -152,11 +144,8 @@ struct SyncEndToEndTests {
     }
 
     @Test func aRefusedRecordStaysQueuedWithoutBlockingTheRestOfTheSync() throws {
-        let daemon = DaemonProcess()
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
         defer { daemon.remove() }
-        try daemon.admin("user", "add", "ann", "--role", "mediator")
-        try daemon.admin("user", "add", "sue", "--role", "supervisor")
-        try daemon.start()
         let ann = try replica(daemon, user: "ann", name: "ann-laptop")
         let sue = try replica(daemon, user: "sue", name: "sue-desk")
         defer { ann.cli.remove(); sue.cli.remove() }

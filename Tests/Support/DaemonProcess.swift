@@ -13,6 +13,17 @@ public final class DaemonProcess {
         self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("casesyncd-\(UUID().uuidString)")
     }
 
+    /// A node with `users` (name, role) added, started on a free port.
+    public static func started(users: [(name: String, role: String)]) throws -> DaemonProcess {
+        let daemon = DaemonProcess()
+        for user in users {
+            let added = try daemon.admin("user", "add", user.name, "--role", user.role)
+            guard added.status == 0 else { throw DaemonError.noPort("user add \(user.name) failed: \(added.stderr)") }
+        }
+        try daemon.start()
+        return daemon
+    }
+
     /// Where the built executables are.
     public static let directory: URL = {
         let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
