@@ -1,4 +1,5 @@
 import ArgumentParser
+import SyncClient
 import SyncModel
 import SyncStore
 
@@ -33,6 +34,13 @@ public struct CLIError: Error, Sendable, CustomStringConvertible {
             return error
         case let error as ModelError:
             return CLIError(error.code == .recordDeleted ? .notFound : .usage, error.message)
+        case let error as SyncError:
+            switch error.kind {
+            case .unreachable: return CLIError(.unreachable, error.message)
+            case .unauthorised: return CLIError(.unauthorised, error.message)
+            case .refused: return CLIError(.refused, error.message)
+            case .protocolViolation: return CLIError(.internalError, error.message)
+            }
         case let error as StoreError:
             switch error.code {
             case .notFound, .wrongType: return CLIError(.notFound, error.message)

@@ -168,4 +168,14 @@ struct SyncEndToEndTests {
         let sueSees = Set(try #require(try sue.cli.run("--json", "case", "list").json() as? [[String: Any]]).compactMap { $0["id"] as? String })
         #expect(sueSees.contains(newCase), "the rest of the batch was pushed")
     }
+
+    @Test func enrollingWithAnUnreachableNodeExitsThree() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        _ = try cli.ok("init", "--device-name", "ann-laptop")
+        // Port 1 on loopback: nothing listens there.
+        let result = try cli.run("enroll", "--server", "http://127.0.0.1:1", "--token", "whatever")
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot reach"))
+    }
 }

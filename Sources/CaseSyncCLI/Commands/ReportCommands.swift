@@ -12,19 +12,6 @@ extension Invocation {
         return (try SyncClient(server: server, caFile: try store.setting("caCert"), device: replica.device, secret: secret), server)
     }
 
-    /// Runs a node request, mapping failures to exit codes 3, 4 and 5.
-    func remote<Value>(_ body: () async throws -> Value) async throws -> Value {
-        do {
-            return try await body()
-        } catch let error as SyncError {
-            switch error.kind {
-            case .unreachable: throw CLIError(.unreachable, error.message)
-            case .unauthorised: throw CLIError(.unauthorised, error.message)
-            case .refused: throw CLIError(.refused, error.message)
-            case .protocolViolation: throw CLIError(.internalError, error.message)
-            }
-        }
-    }
 }
 
 /// `casesync export`: redacted records for reporting scripts.
@@ -59,7 +46,7 @@ struct ExportCommand: AsyncParsableCommand {
             }
             cursor = value
         }
-        let body = try await invocation.remote { try await client.export(format: format == "csv" ? "csv" : "ndjson", type: type, since: cursor) }
+        let body = try await client.export(format: format == "csv" ? "csv" : "ndjson", type: type, since: cursor)
         // Rows come in sequence order, so the cursor is the last row's seq.
         let lastSeq = Self.lastSequence(in: body, csv: format == "csv") ?? cursor
         var output = body
@@ -113,7 +100,7 @@ struct ReportCommand: AsyncParsableCommand {
         if let from { query.append("from=\(from)") }
         if let to { query.append("to=\(to)") }
         if let site { query.append("site=\(site.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? site)") }
-        let body = try await invocation.remote { try await client.summary(query: query.isEmpty ? "" : "?" + query.joined(separator: "&")) }
+        let body = try await client.summary(query: query.isEmpty ? "" : "?" + query.joined(separator: "&"))
         guard let summary = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             throw CLIError(.internalError, "the node's summary is not a JSON object")
         }

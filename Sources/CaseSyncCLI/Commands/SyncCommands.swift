@@ -42,10 +42,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let invocation = try Invocation(options)
-        guard let server = try invocation.store.setting("server"), let secret = try invocation.store.setting("secret") else {
-            throw CLIError(.usage, "this device is not enrolled; run `casesync enroll --server URL --token TOKEN` first")
-        }
-        let client = try SyncClient(server: server, caFile: try invocation.store.setting("caCert"), device: invocation.replica.device, secret: secret)
+        let (client, server) = try invocation.enrolledClient()
         let showProgress = !options.json && isatty(STDERR_FILENO) == 1
         let start = ContinuousClock.now
         let summary: SyncSummary
@@ -58,16 +55,13 @@ struct SyncCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("\r\(progress.phase == .push ? "pushed" : "pulled") \(progress.done)\(of) records (\(rate)/s)   ".utf8))
             }
         } catch let error as SyncError {
+            // The exit code comes from the one mapping in CLIError; sync adds what to do next.
             if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+            let mapped = CLIError.from(error)
             switch error.kind {
-            case .unreachable:
-                throw CLIError(.unreachable, "\(error.message); your changes are kept and will be sent by the next `casesync sync`")
-            case .unauthorised:
-                throw CLIError(.unauthorised, "\(error.message); if this device was revoked, enroll it again with a new token")
-            case .refused:
-                throw CLIError(.refused, error.message)
-            case .protocolViolation:
-                throw CLIError(.internalError, error.message)
+            case .unreachable: throw CLIError(mapped.status, "\(error.message); your changes are kept and will be sent by the next `casesync sync`")
+            case .unauthorised: throw CLIError(mapped.status, "\(error.message); if this device was revoked, enroll it again with a new token")
+            default: throw mapped
             }
         }
         if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
