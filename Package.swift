@@ -5,7 +5,7 @@ import PackageDescription
 // SyncModel (pure Swift, no I/O) is at the bottom; executables are thin shells.
 let package = Package(
     name: "CaseSync",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "SyncModel", targets: ["SyncModel"]),
         .library(name: "SyncStore", targets: ["SyncStore"]),

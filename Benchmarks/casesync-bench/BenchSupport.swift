@@ -86,10 +86,5 @@ func createCases(_ count: Int, in store: ReplicaStore, seed: UInt64, batch: Int 
     let items: [(type: RecordType, id: RecordID, changes: [FieldChange])] = (0..<count).map { index in
         (.case, RecordID.make(milliseconds: 1_763_800_000_000 + Int64(index), using: &random), CaseFixture.fields(index: index))
     }
-    var start = 0
-    while start < items.count {
-        let end = min(start + batch, items.count)
-        try store.create(Array(items[start..<end]), at: 1_763_800_000_000)
-        start = end
-    }
+    try store.create(items, at: 1_763_800_000_000, transactionSize: batch)
 }

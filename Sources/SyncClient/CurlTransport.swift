@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Synchronization
 
 /// One HTTP request as the client sends it.
 public struct TransportRequest: Sendable {
@@ -35,26 +36,52 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// HTTP over one reused libcurl easy handle: connection reuse and keep-alive, gzip answers,
-/// timeouts, TLS verification (system roots or a given CA file), proxies from the
-/// environment as libcurl reads them. libcurl blocks, so every transfer runs on this
-/// transport's own serial queue, never on the Swift concurrency pool.
+/// HTTP over a small pool of reused libcurl easy handles: connection reuse and keep-alive,
+/// gzip answers, timeouts, TLS verification (system roots or a given CA file), proxies from
+/// the environment as libcurl reads them. Each handle is one connection; requests sent at the
+/// same time go out on different connections (so a sync can keep two pushes in flight), and
+/// beyond the pool's size they wait their turn on the first one. libcurl blocks, so every
+/// transfer runs on its connection's own serial queue, never on the Swift concurrency pool.
+public final class CurlTransport: Sendable {
+    public let baseURL: String
+    private let connections: [CurlConnection]
+    /// Indices of the connections no request is using.
+    private let idle: Mutex<[Int]>
+
+    public init(baseURL: String, caFile: String? = nil, connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(120), connections: Int = 2) throws {
+        let baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.baseURL = baseURL
+        self.connections = try (0..<max(1, connections)).map { _ in
+            try CurlConnection(baseURL: baseURL, caFile: caFile, connectTimeout: connectTimeout, timeout: timeout)
+        }
+        idle = Mutex(Array(self.connections.indices.reversed()))
+    }
+
+    /// Exchanges one request; throws `TransportError` when no answer arrived.
+    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+        let claimed = idle.withLock { $0.popLast() }
+        defer { if let claimed { idle.withLock { $0.append(claimed) } } }
+        return try await connections[claimed ?? 0].send(request)
+    }
+}
+
+/// One libcurl easy handle and the serial queue its transfers run on.
 ///
 /// `@unchecked Sendable`: the only mutable state is the easy handle, and every use of it
 /// (configuration, transfers, cleanup in `deinit`) happens on `queue`, a serial queue, or
 /// after the last reference is gone.
-public final class CurlTransport: @unchecked Sendable {
-    public let baseURL: String
+private final class CurlConnection: @unchecked Sendable {
+    let baseURL: String
     private let queue = DispatchQueue(label: "casesync.curl")
     private let handle: UnsafeMutableRawPointer
     private let caFile: String?
     private let connectTimeoutMilliseconds: Int
     private let timeoutMilliseconds: Int
 
-    public init(baseURL: String, caFile: String? = nil, connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(120)) throws {
+    init(baseURL: String, caFile: String?, connectTimeout: Duration, timeout: Duration) throws {
         guard let handle = curl_easy_init() else { throw TransportError(code: -1, message: "libcurl could not start") }
         self.handle = handle
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.baseURL = baseURL
         self.caFile = caFile
         connectTimeoutMilliseconds = Int(connectTimeout.components.seconds * 1000)
         timeoutMilliseconds = Int(timeout.components.seconds * 1000)
@@ -64,8 +91,7 @@ public final class CurlTransport: @unchecked Sendable {
         curl_easy_cleanup(handle)
     }
 
-    /// Exchanges one request; throws `TransportError` when no answer arrived.
-    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 continuation.resume(with: Result { try self.perform(request) })

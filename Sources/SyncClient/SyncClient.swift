@@ -114,7 +114,8 @@ public struct SyncClient: Sendable {
         try Self.decode(body) { reader throws(ModelError) in
             try reader.readObject { reader, key throws(ModelError) in
                 switch key {
-                case "records": try reader.readArray { reader throws(ModelError) in states.append(try RecordState.read(from: &reader)) }
+                // Validated where they are merged (`ReplicaStore.merge`), not twice.
+                case "records": try reader.readArray { reader throws(ModelError) in states.append(try RecordState.read(from: &reader, validate: false)) }
                 case "next": next = try reader.readInteger()
                 case "more": more = try reader.readBoolean()
                 default: try reader.skipValue()

@@ -47,27 +47,37 @@ public struct SyncEngine: Sendable {
         var summary = SyncSummary()
         let pushStart = ContinuousClock.now
         let pending = try store.pendingCount()
-        var after: RecordID?
-        while true {
-            let batch = try store.outbox(after: after, limit: batchSize)
-            guard let last = batch.last else { break }
-            // A record the node refuses is set aside (it stays queued) and the rest is pushed,
-            // so one bad record never blocks everything else, nor the pull below.
-            var sending = batch
-            while !sending.isEmpty {
-                do {
-                    let answers = try await client.push(canonical: sending.map(\.state))
-                    try store.acknowledge(answers.map { ($0.id, $0.version) })
-                    summary.pushed += sending.count
-                    break
-                } catch let error as SyncError where error.kind == .refused {
-                    guard let index = error.index, sending.indices.contains(index) else { throw error }
-                    summary.refused.append((sending[index].id, error.message))
-                    sending.remove(at: index)
-                }
-            }
-            after = last.id
+        // Two batches in flight: the node reads and checks one while it commits the other.
+        // A batch holding records of a case that is itself in the batch before waits for
+        // that batch's answer, so the node always knows a case before its records.
+        var inFlight: (task: Task<BatchOutcome, Error>, ids: Set<RecordID>)?
+        func collect(_ outcome: BatchOutcome) {
+            summary.pushed += outcome.pushed
+            summary.refused += outcome.refused
             progress(SyncProgress(phase: .push, done: summary.pushed, total: pending))
+        }
+        do {
+            var after: RecordID?
+            while true {
+                let batch = try store.outbox(after: after, limit: batchSize)
+                guard let last = batch.last else { break }
+                after = last.id
+                if let previous = inFlight, Self.dependsOn(previous.ids, batch) {
+                    inFlight = nil
+                    collect(try await previous.task.value)
+                }
+                let task = Task { try await push(batch) }
+                if let previous = inFlight { collect(try await previous.task.value) }
+                inFlight = (task, Set(batch.map(\.id)))
+            }
+            if let previous = inFlight {
+                inFlight = nil
+                collect(try await previous.task.value)
+            }
+        } catch {
+            // Never leave a push running behind a failure: its answer is still acknowledged.
+            if let previous = inFlight { _ = try? await previous.task.value }
+            throw error
         }
         summary.pushSeconds = Self.seconds(since: pushStart)
         let pullStart = ContinuousClock.now
@@ -85,6 +95,40 @@ public struct SyncEngine: Sendable {
         summary.pullSeconds = Self.seconds(since: pullStart)
         summary.conflicts = try store.conflictedCount()
         return summary
+    }
+
+    /// Whether `batch` holds a record of a case that is among `earlier` (the ids of the batch
+    /// still in flight): then it must wait for that batch's answer, or the node could meet
+    /// the record before its case.
+    static func dependsOn(_ earlier: Set<RecordID>, _ batch: [ReplicaStore.QueuedRecord]) -> Bool {
+        batch.contains { $0.caseID != $0.id && earlier.contains($0.caseID) }
+    }
+
+    /// What pushing one batch did.
+    struct BatchOutcome: Sendable {
+        var pushed = 0
+        var refused: [(id: RecordID, reason: String)] = []
+    }
+
+    /// Pushes one batch and acknowledges the answer. A record the node refuses is set aside
+    /// (it stays queued) and the rest is pushed, so one bad record never blocks everything
+    /// else, nor the pull after it.
+    func push(_ batch: [ReplicaStore.QueuedRecord]) async throws -> BatchOutcome {
+        var outcome = BatchOutcome()
+        var sending = batch
+        while !sending.isEmpty {
+            do {
+                let answers = try await client.push(canonical: sending.map(\.state))
+                try store.acknowledge(answers.map { ($0.id, $0.version) })
+                outcome.pushed = sending.count
+                break
+            } catch let error as SyncError where error.kind == .refused {
+                guard let index = error.index, sending.indices.contains(index) else { throw error }
+                outcome.refused.append((sending[index].id, error.message))
+                sending.remove(at: index)
+            }
+        }
+        return outcome
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {

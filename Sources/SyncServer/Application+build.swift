@@ -215,7 +215,8 @@ func jsonResponse(_ bytes: [UInt8], for request: Request) -> Response {
     return Response(status: .ok, headers: [.contentType: "application/json", .contentEncoding: "gzip"], body: .init(byteBuffer: compressed))
 }
 
-/// `{"records":[STATE,…]}`; a bad record names its index.
+/// `{"records":[STATE,…]}`; a bad record names its index. The states are validated by
+/// `SyncNode.push`, not here.
 func decodePush(_ body: [UInt8]) throws -> [RecordState] {
     var states: [RecordState] = []
     var sawRecords = false
@@ -226,7 +227,7 @@ func decodePush(_ body: [UInt8]) throws -> [RecordState] {
                 sawRecords = true
                 try reader.readArray { reader throws(ModelError) in
                     do throws(ModelError) {
-                        states.append(try RecordState.read(from: &reader))
+                        states.append(try RecordState.read(from: &reader, validate: false))
                     } catch {
                         throw ModelError(error.code, "record \(states.count): \(error.message)", field: "\(states.count)")
                     }

@@ -11,18 +11,23 @@ public struct NodeMetrics: Sendable {
     let latency: DurationHistogram
 
     public init() {
-        recordsMerged = registry.makeCounter(name: "casesync_records_received_total", help: "Record states received in pushes.")
-        recordsChanged = registry.makeCounter(name: "casesync_records_changed_total", help: "Records whose stored state a push changed.")
-        conflicts = registry.makeCounter(name: "casesync_conflicts_total", help: "Pushed records left holding a conflict.")
-        bytesIn = registry.makeCounter(name: "casesync_request_bytes_total", help: "Request body bytes.")
-        bytesOut = registry.makeCounter(name: "casesync_response_bytes_total", help: "Response body bytes of pulls.")
-        latency = registry.makeDurationHistogram(name: "casesync_request_duration_seconds", buckets: [
+        recordsMerged = registry.makeCounter(descriptor: Self.name("casesync_records_received", "total", "Record states received in pushes."))
+        recordsChanged = registry.makeCounter(descriptor: Self.name("casesync_records_changed", "total", "Records whose stored state a push changed."))
+        conflicts = registry.makeCounter(descriptor: Self.name("casesync_conflicts", "total", "Pushed records left holding a conflict."))
+        bytesIn = registry.makeCounter(descriptor: Self.name("casesync_request_bytes", "total", "Request body bytes."))
+        bytesOut = registry.makeCounter(descriptor: Self.name("casesync_response_bytes", "total", "Response body bytes of pulls."))
+        latency = registry.makeDurationHistogram(descriptor: Self.name("casesync_request_duration", "seconds", "Request handling time."), buckets: [
             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
             .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
-        ], help: "Request handling time.")
+        ])
+    }
+
+    /// `metric_unit`, as Prometheus names metrics.
+    static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: metric, unitName: unit, helpText: help)
     }
 
     func requests(_ route: String, _ status: Int) -> Counter {
-        registry.makeCounter(name: "casesync_requests_total", labels: [("route", route), ("status", String(status))], help: "Requests by route and status.")
+        registry.makeCounter(descriptor: Self.name("casesync_requests", "total", "Requests by route and status."), labels: [("route", route), ("status", String(status))])
     }
 }

@@ -18,6 +18,13 @@ extension SyncNode {
     public func push(_ states: [RecordState], from account: DeviceAccount) async throws -> (results: [PushResult], seq: Int) {
         try Self.requireSyncRole(account)
         let time = now()
+        // What needs no stored state (validation, and the row a new record is stored as) is
+        // done before the write transaction, so it runs while the node commits another
+        // device's batch.
+        let rows = try states.enumerated().map { index, state in
+            do { try state.validate() } catch let error as ModelError { throw APIError.rejected(error, index: index) }
+            return RecordRow(state)
+        }
         let outcome = try await store.writer.write { db -> ([PushResult], Int, Int, Int) in
             var seq = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM record") ?? 0
             let node = try ReplicaStore.replica(in: db)
@@ -34,7 +41,6 @@ extension SyncNode {
             for (index, state) in states.enumerated() {
                 let before = stored[state.id]
                 do {
-                    try state.validate()
                     try state.checkIntroduction(by: account.id, over: before)
                 } catch let error as ModelError {
                     throw APIError.rejected(error, index: index)
@@ -48,6 +54,7 @@ extension SyncNode {
                     throw APIError(.unprocessableContent, "no_own_write", "record \(index): \(state.type.rawValue) \(state.id) would change the node's state without a new write of device \(account.id)", index: index)
                 }
                 var grantCreator = false
+                var isReceivedState = before == nil
                 if account.user.role == .mediator, merged.type == .case, before == nil,
                    !merged.set("mediators").contains(account.user.name) {
                     if merged.isDeleted {
@@ -57,14 +64,15 @@ extension SyncNode {
                     } else {
                         // A mediator's new case is theirs: the node adds them (a write of its own).
                         nodeCounter += 1
+                        isReceivedState = false
                         try merged.apply([.add("mediators", account.user.name)], stamp: Stamp(device: node.device, counter: nodeCounter, time: time))
                     }
                 }
                 if merged != before {
                     seq += 1
-                    try ReplicaStore.save(merged, seq: seq, in: db)
+                    try ReplicaStore.save(isReceivedState ? rows[index] : RecordRow(merged), seq: seq, in: db)
                     if merged.type == .case, merged.set("mediators").members != before?.set("mediators").members {
-                        try Self.updateAccess(merged, seq: seq, in: db)
+                        try Self.updateAccess(merged, isNew: before == nil, seq: seq, in: db)
                     }
                     if grantCreator {
                         try db.cachedStatement(sql: "INSERT OR IGNORE INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)")
@@ -122,12 +130,14 @@ extension SyncNode {
         }
     }
 
-    /// Called when a case's mediators changed (or it is new). Keeps `caseAccess` equal to the case's mediators: a new mediator gets the case's whole
-    /// history from sequence `seq` on; a removed one stops receiving it.
-    static func updateAccess(_ state: RecordState, seq: Int, in db: Database) throws {
+    /// Called when a case's mediators changed (or it is new). Keeps `caseAccess` equal to the
+    /// case's mediators: a new mediator gets the case's whole history from sequence `seq` on;
+    /// a removed one stops receiving it. A case the node did not hold (`isNew`) has no access
+    /// rows yet.
+    static func updateAccess(_ state: RecordState, isNew: Bool, seq: Int, in db: Database) throws {
         let members = Set(state.set("mediators").members)
         let caseID = state.id.rawValue
-        let current = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID]))
+        let current = isNew ? [] : Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID]))
         for user in members.subtracting(current) {
             try db.cachedStatement(sql: "INSERT INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)").execute(arguments: [caseID, user, seq])
         }

@@ -88,6 +88,26 @@ extension ReplicaStore {
                 );
                 """)
         }
+        migrator.registerMigration("v3: outbox and caseAccess without rowid") { db in
+            // Both are looked up only by their key: keyed tables store each row once instead
+            // of a rowid table plus a key index, which halves their writes.
+            try db.execute(sql: """
+                CREATE TABLE outbox_v3 (recordID TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+                INSERT INTO outbox_v3 SELECT recordID FROM outbox;
+                DROP TABLE outbox;
+                ALTER TABLE outbox_v3 RENAME TO outbox;
+                CREATE TABLE caseAccess_v3 (
+                    caseID TEXT NOT NULL,
+                    user TEXT NOT NULL,
+                    grantedSeq INTEGER NOT NULL,
+                    PRIMARY KEY (user, caseID)
+                ) WITHOUT ROWID;
+                INSERT INTO caseAccess_v3 SELECT caseID, user, grantedSeq FROM caseAccess;
+                DROP TABLE caseAccess;
+                ALTER TABLE caseAccess_v3 RENAME TO caseAccess;
+                CREATE INDEX caseAccess_by_case ON caseAccess(caseID);
+                """)
+        }
         return migrator
     }
 }

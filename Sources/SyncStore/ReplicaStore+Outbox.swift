@@ -5,9 +5,12 @@ import SyncModel
 /// What `casesync sync` needs from the store: outbox batches, acknowledgements, and pulled
 /// pages committed together with their cursor.
 extension ReplicaStore {
-    /// One queued record as stored: its id and canonical JSON, ready to send unchanged.
+    /// One queued record as stored: its id, its case, and its canonical JSON, ready to send
+    /// unchanged.
     public struct QueuedRecord: Sendable {
         public let id: RecordID
+        /// The case the record belongs to (its own id for a case).
+        public let caseID: RecordID
         public let state: [UInt8]
     }
 
@@ -15,11 +18,13 @@ extension ReplicaStore {
     public func outbox(after: RecordID?, limit: Int) throws -> [QueuedRecord] {
         try writer.read { db in
             try GRDB.Row.fetchAll(db, sql: """
-                SELECT record.id, record.state FROM outbox JOIN record ON record.id = outbox.recordID
+                SELECT record.id, record.caseID, record.state FROM outbox JOIN record ON record.id = outbox.recordID
                 WHERE outbox.recordID > ? ORDER BY outbox.recordID LIMIT ?
                 """, arguments: [after?.rawValue ?? "", limit]).map { row in
-                guard let id = try? RecordID(row[0] as String) else { throw StoreError(.corrupt, "a stored record id does not parse") }
-                return QueuedRecord(id: id, state: [UInt8](row[1] as Data))
+                guard let id = try? RecordID(row[0] as String), let caseID = try? RecordID(row[1] as String) else {
+                    throw StoreError(.corrupt, "a stored record id does not parse")
+                }
+                return QueuedRecord(id: id, caseID: caseID, state: [UInt8](row[2] as Data))
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import SyncModel
 
 extension ReplicaStore {
@@ -66,21 +67,61 @@ extension ReplicaStore {
         }
     }
 
-    /// Creates many records in one transaction, one write (one dot) each: for imports and the
-    /// store benchmark. Each record is validated as complete.
-    public func create(_ records: [(type: RecordType, id: RecordID, changes: [FieldChange])], at time: Int64) throws {
-        try writer.write { db in
-            let replica = try Self.replica(in: db)
-            var counter = replica.counter
-            for record in records {
-                counter += 1
-                var state = RecordState(type: record.type, id: record.id)
-                try state.apply(record.changes, stamp: Stamp(device: replica.device, counter: counter, time: time))
-                try state.validate()
-                try Self.save(state, in: db)
-                try Self.enqueue(record.id, in: db)
+    /// Creates many records, one write (one dot) each, validated as complete, committing
+    /// every `transactionSize` records: for imports and the store benchmark. A failure stops
+    /// the import at the failing transaction; the ones before it stay committed.
+    ///
+    /// While one transaction commits, the next one's records are stamped, validated and
+    /// encoded on another thread. If another writer took counters in between, the
+    /// transaction stamps its records again, so a dot is never used twice.
+    public func create(_ records: [(type: RecordType, id: RecordID, changes: [FieldChange])], at time: Int64, transactionSize: Int = 500) throws {
+        let device = try replica().device
+        let size = max(1, transactionSize)
+        let chunks = stride(from: 0, to: records.count, by: size).map { records[$0..<min($0 + size, records.count)] }
+        guard !chunks.isEmpty else { return }
+        // `prepared` holds the next transaction's rows, stamped after counter `base`.
+        var base = try replica().counter
+        var prepared = Result { try Self.rows(chunks[0], device: device, after: base, at: time) }
+        for (index, chunk) in chunks.enumerated() {
+            let rows = try prepared.get()
+            let expected = base
+            let committed = Mutex<Result<Int, any Error>>(.success(expected))
+            let next = Mutex<Result<[RecordRow], any Error>?>(nil)
+            DispatchQueue.concurrentPerform(iterations: 2) { worker in
+                if worker == 0 {
+                    let outcome = Result {
+                        try self.writer.write { db in
+                            let current = try Self.replica(in: db).counter
+                            let stamped = current == expected ? rows : try Self.rows(chunk, device: device, after: current, at: time)
+                            for row in stamped {
+                                try Self.save(row, in: db)
+                                try Self.enqueue(row.id, in: db)
+                            }
+                            try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [current + chunk.count])
+                            return current + chunk.count
+                        }
+                    }
+                    committed.withLock { $0 = outcome }
+                } else if index + 1 < chunks.count {
+                    let outcome = Result { try Self.rows(chunks[index + 1], device: device, after: expected + chunk.count, at: time) }
+                    next.withLock { $0 = outcome }
+                }
             }
-            try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [counter])
+            _ = try committed.withLock { try $0.get() }
+            base = expected + chunk.count
+            if let outcome = next.withLock({ $0 }) { prepared = outcome }
+        }
+    }
+
+    /// The rows of new records stamped with the device's counters after `counter`.
+    static func rows(_ records: ArraySlice<(type: RecordType, id: RecordID, changes: [FieldChange])>, device: DeviceID, after counter: Int, at time: Int64) throws -> [RecordRow] {
+        var counter = counter
+        return try records.map { record in
+            counter += 1
+            var state = RecordState(type: record.type, id: record.id)
+            try state.apply(record.changes, stamp: Stamp(device: device, counter: counter, time: time))
+            try state.validate()
+            return RecordRow(state)
         }
     }
 
@@ -130,10 +171,11 @@ extension ReplicaStore {
     /// Stores `state` inside a transaction the caller holds; `seq`, on the sync node, is the
     /// change sequence number pulls page by (nil keeps the stored one).
     public static func save(_ state: RecordState, seq: Int? = nil, in db: Database) throws {
-        let caseID = state.caseID ?? state.id
-        var version = CanonicalJSONWriter(capacity: 64)
-        state.version.write(to: &version)
-        let isCase = state.type == .case
+        try save(RecordRow(state), seq: seq, in: db)
+    }
+
+    /// Stores a row built earlier (see `RecordRow`) inside a transaction the caller holds.
+    public static func save(_ row: RecordRow, seq: Int? = nil, in db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO record (id, type, caseID, version, state, deleted, conflicted, reference, title, status, site, changed, seq)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -142,14 +184,7 @@ extension ReplicaStore {
                 conflicted = excluded.conflicted, reference = excluded.reference, title = excluded.title,
                 status = excluded.status, site = excluded.site, changed = excluded.changed,
                 seq = COALESCE(excluded.seq, record.seq)
-            """).execute(arguments: [
-                state.id.rawValue, state.type.rawValue, caseID.rawValue,
-                String(decoding: version.bytes, as: UTF8.self), Data(state.canonicalJSON()),
-                state.isDeleted, state.hasConflicts,
-                isCase ? state.text("reference") : nil, isCase ? state.text("title") : nil,
-                isCase ? state.text("status") : nil, isCase ? state.text("site") : nil,
-                state.lastChanged, seq,
-            ])
+            """).execute(arguments: row.arguments + [seq])
     }
 
     public static func enqueue(_ id: RecordID, in db: Database) throws {

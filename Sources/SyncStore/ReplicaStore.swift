@@ -42,6 +42,10 @@ public struct ReplicaStore: Sendable {
         configuration.prepareDatabase { db in
             // Durable on commit: an acknowledged write survives power loss, not only a crash.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Room for a whole push batch's pages (2,000 records of ~1.3 KB plus indexes):
+            // with SQLite's default 2 MB, a large transaction spills dirty pages to the WAL
+            // before it commits and writes them twice.
+            try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         return configuration
     }

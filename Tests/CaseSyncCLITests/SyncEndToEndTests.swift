@@ -169,6 +169,37 @@ struct SyncEndToEndTests {
         #expect(sueSees.contains(newCase), "the rest of the batch was pushed")
     }
 
+    @Test func smallPipelinedBatchesDeliverCasesBeforeTheirRecords() throws {
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
+        defer { daemon.remove() }
+        let ann = try replica(daemon, user: "ann", name: "ann-laptop")
+        let sue = try replica(daemon, user: "sue", name: "sue-desk")
+        defer { ann.cli.remove(); sue.cli.remove() }
+
+        // Offline, a mediator opens cases with parties: with two records a batch, many batches
+        // hold parties of a case sent in the batch before, which the node must meet first.
+        var expected: [String: Int] = [:]
+        for index in 0..<6 {
+            let caseID = try #require(try ann.cli.ok("case", "new", "--title", "Case \(index)")["id"] as? String)
+            for party in 0..<(index % 3 + 1) {
+                _ = try ann.cli.ok("party", "add", caseID, "--role", "family", "--name", "Party \(index).\(party)")
+            }
+            expected[caseID] = index % 3 + 1
+        }
+        let result = try ann.cli.run("--json", "sync", "--batch-size", "2")
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try result.object()
+        #expect(summary["pushed"] as? Int == 18 && (summary["refused"] as? [Any])?.isEmpty == true)
+        #expect(try ann.cli.ok("status")["pending"] as? Int == 0)
+
+        _ = try sync(sue)
+        for (caseID, parties) in expected {
+            let shown = try #require(try JSONSerialization.jsonObject(with: Data(view(sue, caseID).utf8)) as? [String: Any])
+            #expect((shown["parties"] as? [Any])?.count == parties)
+        }
+        #expect(try ann.cli.run("sync", "--batch-size", "0").status == 1)
+    }
+
     @Test func enrollingWithAnUnreachableNodeExitsThree() throws {
         let cli = try CLIRunner()
         defer { cli.remove() }

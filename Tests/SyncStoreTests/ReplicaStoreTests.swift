@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import SyncModel
 import Testing
 @testable import SyncStore
@@ -121,4 +122,77 @@ struct ReplicaStoreTests {
         #expect(try reopened.counts().cases == 1)
         #expect { try reopened.initialize(device: device, name: "again", at: now) } throws: { ($0 as? StoreError)?.code == .alreadyInitialized }
     }
+
+    /// The case fields `create` imports, for `count` cases.
+    func imports(_ count: Int) -> [(type: RecordType, id: RecordID, changes: [FieldChange])] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { index in
+            (.case, RecordID.make(milliseconds: now + Int64(index), using: &generator),
+             [.set("reference", .text("MED-2026-\(1000 + index)")), .set("title", .text("Import \(index)")), .set("status", .text("intake"))])
+        }
+    }
+
+    @Test func aBulkCreateNeverUsesADotTwiceEvenWithAnotherWriterBetweenItsTransactions() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("casesync-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try ReplicaStore.open(directory: directory)
+        try store.initialize(device: device, name: "test", at: now)
+
+        // Another writer takes counters while the import runs, so some transactions find the
+        // counters they were prepared with already used and must stamp their records again.
+        let records = imports(600)
+        let stop = StopFlag()
+        let finished = DispatchSemaphore(value: 0)
+        Thread {
+            while !stop.isSet { _ = try? self.newCase(store) }
+            finished.signal()
+        }.start()
+        try store.create(records, at: now, transactionSize: 7)
+        stop.set()
+        finished.wait()
+
+        let states = try store.writer.read { db in try Data.fetchAll(db, sql: "SELECT state FROM record").map { try RecordState(json: [UInt8]($0)) } }
+        let dots = states.flatMap { $0.version.dots }
+        #expect(states.count > records.count, "the other writer wrote too")
+        #expect(Set(dots).count == dots.count, "no dot was used twice")
+        #expect(dots.map(\.counter).max() == (try store.replica().counter))
+        #expect(try store.counts().pending == states.count)
+        #expect(Set(records.map(\.id)).isSubset(of: Set(states.map(\.id))))
+    }
+
+    @Test func aFailingImportKeepsTheTransactionsBeforeIt() throws {
+        let store = try makeStore()
+        var records = imports(10)
+        records[7].changes = [.set("title", .text("No reference or status"))]
+        #expect(throws: ModelError.self) { try store.create(records, at: now, transactionSize: 5) }
+        #expect(try store.counts().cases == 5)
+        #expect(try store.replica().counter == 5)
+    }
+
+    @Test func theV3MigrationKeepsQueuedRecordsAndCaseAccess() throws {
+        let queue = try DatabaseQueue()
+        var migrator = ReplicaStore.migrator
+        try migrator.migrate(queue, upTo: "v2: sync node accounts, access, audit")
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO outbox (recordID) VALUES ('r1'), ('r2')")
+            try db.execute(sql: "INSERT INTO caseAccess (caseID, user, grantedSeq) VALUES ('c1', 'ann', 4)")
+        }
+        migrator = ReplicaStore.migrator
+        try migrator.migrate(queue)
+        let (queued, granted, schema) = try queue.read { db in
+            (try String.fetchAll(db, sql: "SELECT recordID FROM outbox ORDER BY recordID"),
+             try Int.fetchOne(db, sql: "SELECT grantedSeq FROM caseAccess WHERE user = 'ann' AND caseID = 'c1'"),
+             try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'outbox'"))
+        }
+        #expect(queued == ["r1", "r2"])
+        #expect(granted == 4)
+        #expect(schema?.contains("WITHOUT ROWID") == true)
+    }
+}
+
+/// Tells a helper thread to stop.
+final class StopFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }

@@ -39,6 +39,11 @@ struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sync", abstract: "Push local changes and pull what changed elsewhere.")
 
     @OptionGroup var options: GlobalOptions
+    @Option(help: "Records per push request (1-5000); smaller suits a slow or flaky link.") var batchSize = 2000
+
+    func validate() throws {
+        guard (1...5000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 5000") }
+    }
 
     func run() async throws {
         let invocation = try Invocation(options)
@@ -47,7 +52,9 @@ struct SyncCommand: AsyncParsableCommand {
         let start = ContinuousClock.now
         let summary: SyncSummary
         do {
-            summary = try await SyncEngine(store: invocation.store, client: client).run { progress in
+            var engine = SyncEngine(store: invocation.store, client: client)
+            engine.batchSize = batchSize
+            summary = try await engine.run { progress in
                 guard showProgress else { return }
                 let seconds = max((ContinuousClock.now - start).components.seconds, 1)
                 let rate = Int64(progress.done) / seconds

@@ -79,8 +79,11 @@ extension RecordState {
         self = try JSONReader.read(bytes) { reader throws(ModelError) in try RecordState.read(from: &reader) }
     }
 
-    /// Reads one state at the reader's position (for states inside a larger document).
-    public static func read(from reader: inout JSONReader) throws(ModelError) -> RecordState {
+    /// Reads one state at the reader's position (for states inside a larger document) and
+    /// validates it with `validate(requireComplete: false)`. Pass `validate: false` only
+    /// when the caller validates the state itself before using it (a sync node's push and
+    /// `ReplicaStore.merge` do), so the work is not done twice.
+    public static func read(from reader: inout JSONReader, validate: Bool = true) throws(ModelError) -> RecordState {
         var type: RecordType?
         var id: RecordID?
         var version: VersionVector?
@@ -121,7 +124,7 @@ extension RecordState {
         state.version = version
         state.fields = fields
         state.deletion = deletion
-        try state.validate(requireComplete: false)
+        if validate { try state.validate(requireComplete: false) }
         return state
     }
 }
