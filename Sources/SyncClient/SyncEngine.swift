@@ -66,9 +66,9 @@ public struct SyncEngine: Sendable {
                     inFlight = nil
                     collect(try await previous.task.value)
                 }
-                let task = Task { try await push(batch) }
-                if let previous = inFlight { collect(try await previous.task.value) }
-                inFlight = (task, Set(batch.map(\.id)))
+                let previous = inFlight
+                inFlight = (Task { try await push(batch) }, Set(batch.map(\.id)))
+                if let previous { collect(try await previous.task.value) }
             }
             if let previous = inFlight {
                 inFlight = nil
