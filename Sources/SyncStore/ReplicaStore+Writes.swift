@@ -68,19 +68,21 @@ extension ReplicaStore {
     }
 
     /// Creates many records, one write (one dot) each, validated as complete, committing
-    /// every `transactionSize` records: for imports and the store benchmark. A failure stops
-    /// the import at the failing transaction; the ones before it stay committed.
+    /// every `transactionSize` records: for imports and the store benchmark. The ids must be
+    /// new (an import makes them). A failure stops the import at the failing transaction; the
+    /// ones before it stay committed.
     ///
     /// While one transaction commits, the next one's records are stamped, validated and
     /// encoded on another thread. If another writer took counters in between, the
     /// transaction stamps its records again, so a dot is never used twice.
     public func create(_ records: [(type: RecordType, id: RecordID, changes: [FieldChange])], at time: Int64, transactionSize: Int = 500) throws {
-        let device = try replica().device
         let size = max(1, transactionSize)
         let chunks = stride(from: 0, to: records.count, by: size).map { records[$0..<min($0 + size, records.count)] }
         guard !chunks.isEmpty else { return }
+        let replica = try replica()
+        let device = replica.device
         // `prepared` holds the next transaction's rows, stamped after counter `base`.
-        var base = try replica().counter
+        var base = replica.counter
         var prepared = Result { try Self.rows(chunks[0], device: device, after: base, at: time) }
         for (index, chunk) in chunks.enumerated() {
             let rows = try prepared.get()
