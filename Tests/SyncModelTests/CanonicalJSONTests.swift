@@ -51,6 +51,24 @@ struct CanonicalJSONTests {
         #expect { try RecordState(json: Array(text.utf8)) } throws: { ($0 as? ModelError)?.code == .malformedJSON }
     }
 
+    @Test func containerErrorsNameWhatWasExpected() {
+        func message(_ text: String) -> String {
+            do {
+                _ = try RecordState(json: Array(text.utf8))
+                return "decoded"
+            } catch {
+                return error.message
+            }
+        }
+        let id = "\"id\":\"0192f0c4-7d3e-7a41-9b2c-000000000001\""
+        #expect(message("{\(id),\"vv\":{\"a\":1 \"b\":2}}").contains("expected ',' or '}' in an object"))
+        #expect(message("{\(id),\"vv\":{\"a\":1").contains("unterminated object"))
+        #expect(message("{\(id) \"type\":\"case\"}").contains("expected ',' or '}' in an object"))
+        #expect(message("{\(id),\"fields\":{\"title\":[{\"at\":1,\"dot\":[\"a\" 1],\"value\":\"x\"}]}}").contains("expected ',' or ']' in an array"))
+        #expect(message("{\(id),\"deleted\":[").contains("expected an object"))
+        #expect(message("{\(id),\"deleted\":{}}").contains("expected an array"))
+    }
+
     @Test func invalidUTF8IsRefused() {
         var bytes = Array(#"{"id":"0192f0c4-7d3e-7a41-9b2c-000000000001","type":"case","vv":{"a":1},"fields":{"title":[{"at":1,"dot":["a",1],"value":"x"#.utf8)
         bytes += [0xC3, 0x28] + Array(#""}]}}"#.utf8)

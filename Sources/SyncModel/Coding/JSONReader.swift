@@ -88,26 +88,11 @@ public struct JSONReader {
     /// Reads an object, calling `body` with each key; `body` must read the value.
     /// Duplicate keys are rejected by the callers that care (record decoding does).
     public mutating func readObject(_ body: (inout JSONReader, String) throws(ModelError) -> Void) throws(ModelError) {
-        try consume(UInt8(ascii: "{"), "an object")
-        depth += 1
-        guard depth <= JSONReader.maxDepth else { throw error("nesting deeper than \(JSONReader.maxDepth)") }
-        skipWhitespace()
-        if position < buffer.count, buffer[position] == UInt8(ascii: "}") {
-            position += 1
-            depth -= 1
-            return
+        try readContainer(open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), kind: "object") { reader throws(ModelError) in
+            let key = try reader.readString()
+            try reader.consume(UInt8(ascii: ":"), "':' after a key")
+            try body(&reader, key)
         }
-        while true {
-            let key = try readString()
-            try consume(UInt8(ascii: ":"), "':' after a key")
-            try body(&self, key)
-            skipWhitespace()
-            guard position < buffer.count else { throw error("unterminated object") }
-            if buffer[position] == UInt8(ascii: ",") { position += 1; continue }
-            if buffer[position] == UInt8(ascii: "}") { position += 1; break }
-            throw error("expected ',' or '}' in an object")
-        }
-        depth -= 1
     }
 
     /// A key of a fixed-key object, compared without building a `String` when unescaped.
@@ -136,38 +121,26 @@ public struct JSONReader {
 
     /// Like `readObject`, for objects whose keys are a fixed set: keys come as `Key`.
     public mutating func readFixedObject(_ body: (inout JSONReader, Key) throws(ModelError) -> Void) throws(ModelError) {
-        try consume(UInt8(ascii: "{"), "an object")
-        depth += 1
-        guard depth <= JSONReader.maxDepth else { throw error("nesting deeper than \(JSONReader.maxDepth)") }
-        skipWhitespace()
-        if position < buffer.count, buffer[position] == UInt8(ascii: "}") {
+        try readContainer(open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), kind: "object") { reader throws(ModelError) in
+            let key = try reader.readKey()
+            try reader.consume(UInt8(ascii: ":"), "':' after a key")
+            try body(&reader, key)
+        }
+    }
+
+    /// A key as a slice of the buffer when it has no escapes, decoded otherwise.
+    private mutating func readKey() throws(ModelError) -> Key {
+        try consume(UInt8(ascii: "\""), "a key")
+        let start = position
+        while position < buffer.count, buffer[position] != UInt8(ascii: "\""), buffer[position] != UInt8(ascii: "\\"), buffer[position] >= 0x20 {
             position += 1
-            depth -= 1
-            return
         }
-        while true {
-            try consume(UInt8(ascii: "\""), "a key")
-            let start = position
-            while position < buffer.count, buffer[position] != UInt8(ascii: "\""), buffer[position] != UInt8(ascii: "\\"), buffer[position] >= 0x20 {
-                position += 1
-            }
-            let key: Key
-            if position < buffer.count, buffer[position] == UInt8(ascii: "\"") {
-                key = Key(raw: UnsafeBufferPointer(rebasing: buffer[start..<position]), decoded: nil)
-                position += 1
-            } else {
-                position = start - 1
-                key = Key(raw: nil, decoded: try readString())
-            }
-            try consume(UInt8(ascii: ":"), "':' after a key")
-            try body(&self, key)
-            skipWhitespace()
-            guard position < buffer.count else { throw error("unterminated object") }
-            if buffer[position] == UInt8(ascii: ",") { position += 1; continue }
-            if buffer[position] == UInt8(ascii: "}") { position += 1; break }
-            throw error("expected ',' or '}' in an object")
+        if position < buffer.count, buffer[position] == UInt8(ascii: "\"") {
+            position += 1
+            return Key(raw: UnsafeBufferPointer(rebasing: buffer[start..<(position - 1)]), decoded: nil)
         }
-        depth -= 1
+        position = start - 1
+        return Key(raw: nil, decoded: try readString())
     }
 
     /// Reads a device id; a run of dots from one device decodes its id once.
@@ -198,22 +171,29 @@ public struct JSONReader {
 
     /// Reads an array, calling `body` once per element; `body` must read the element.
     public mutating func readArray(_ body: (inout JSONReader) throws(ModelError) -> Void) throws(ModelError) {
-        try consume(UInt8(ascii: "["), "an array")
+        try readContainer(open: UInt8(ascii: "["), close: UInt8(ascii: "]"), kind: "array", member: body)
+    }
+
+    /// The frame objects and arrays share: the opening bracket, the nesting limit, then
+    /// `member` once per member, separated by commas, up to the closing bracket.
+    @inline(__always)
+    private mutating func readContainer(open: UInt8, close: UInt8, kind: StaticString, member: (inout JSONReader) throws(ModelError) -> Void) throws(ModelError) {
+        try consume(open, "an \(kind)")
         depth += 1
         guard depth <= JSONReader.maxDepth else { throw error("nesting deeper than \(JSONReader.maxDepth)") }
         skipWhitespace()
-        if position < buffer.count, buffer[position] == UInt8(ascii: "]") {
+        if position < buffer.count, buffer[position] == close {
             position += 1
             depth -= 1
             return
         }
         while true {
-            try body(&self)
+            try member(&self)
             skipWhitespace()
-            guard position < buffer.count else { throw error("unterminated array") }
+            guard position < buffer.count else { throw error("unterminated \(kind)") }
             if buffer[position] == UInt8(ascii: ",") { position += 1; continue }
-            if buffer[position] == UInt8(ascii: "]") { position += 1; break }
-            throw error("expected ',' or ']' in an array")
+            if buffer[position] == close { position += 1; break }
+            throw error("expected ',' or '\(Character(Unicode.Scalar(close)))' in an \(kind)")
         }
         depth -= 1
     }
