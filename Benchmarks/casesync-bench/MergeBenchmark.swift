@@ -127,8 +127,8 @@ struct MergeBenchmark: ParsableCommand {
     /// What a replica does with a state it receives: decode (validating) and merge.
     static func receive(_ bytes: [UInt8], into replica: inout [RecordID: RecordState]) throws {
         let received = try RecordState(json: bytes)
-        if let existing = replica[received.id] {
-            replica[received.id] = try existing.merged(with: received)
+        if let index = replica.index(forKey: received.id) {
+            try replica.values[index].merge(received)
         } else {
             replica[received.id] = received
         }

@@ -26,6 +26,22 @@ public struct CanonicalJSONWriter: Sendable {
         bytes.append(contentsOf: valid)
     }
 
+    /// A string given as its UTF-8 bytes.
+    mutating func string(_ utf8: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        var needsEscape = false
+        for byte in utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+            needsEscape = true
+            break
+        }
+        if needsEscape {
+            for byte in utf8 { escaped(byte) }
+        } else {
+            bytes.append(contentsOf: utf8)
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     public mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         var utf8 = value.utf8

@@ -41,6 +41,16 @@ public struct JSONReader {
         return try result.get()
     }
 
+    /// The record state at the position if it is spelled exactly canonically (the usual
+    /// case), read by the fast `CanonicalStateReader`; nil, with nothing consumed, otherwise.
+    mutating func readCanonicalState() -> RecordState? {
+        skipWhitespace()
+        var canonical = CanonicalStateReader(buffer, at: position)
+        guard let state = canonical.read() else { return nil }
+        position = canonical.position
+        return state
+    }
+
     /// Throws unless only whitespace remains.
     public mutating func finish() throws(ModelError) {
         skipWhitespace()
@@ -112,6 +122,13 @@ public struct JSONReader {
             return decoded.map { $0 == literal.description } ?? false
         }
 
+        /// The key's bytes (unescaped; not checked to be UTF-8 when read raw).
+        func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+            if let raw { return body(raw) }
+            var decoded = decoded ?? ""
+            return decoded.withUTF8(body)
+        }
+
         /// The key as text, for error messages.
         public var text: String {
             if let raw { return String(decoding: raw, as: UTF8.self) }
@@ -177,7 +194,7 @@ public struct JSONReader {
     /// The frame objects and arrays share: the opening bracket, the nesting limit, then
     /// `member` once per member, separated by commas, up to the closing bracket.
     @inline(__always)
-    private mutating func readContainer(open: UInt8, close: UInt8, kind: StaticString, member: (inout JSONReader) throws(ModelError) -> Void) throws(ModelError) {
+    mutating func readContainer(open: UInt8, close: UInt8, kind: StaticString, member: (inout JSONReader) throws(ModelError) -> Void) throws(ModelError) {
         try consume(open, "an \(kind)")
         depth += 1
         guard depth <= JSONReader.maxDepth else { throw error("nesting deeper than \(JSONReader.maxDepth)") }
@@ -280,6 +297,53 @@ public struct JSONReader {
             position += 1
         }
         throw error("unterminated string")
+    }
+
+    /// Reads a string and appends its unescaped UTF-8 bytes to `bytes`, checking them as
+    /// `readString` does, without building a `String` unless it holds escapes.
+    mutating func readString(appendingTo bytes: inout [UInt8]) throws(ModelError) {
+        skipWhitespace()
+        let quote = position
+        try consume(UInt8(ascii: "\""), "a string")
+        let start = position
+        var asciiOnly = true
+        // Eight bytes at a time through plain ASCII; the loop below sees the rest.
+        position += ByteWord.firstWord(in: UnsafeBufferPointer(rebasing: buffer[position...])) { word in
+            ByteWord.hasByte(word, equalTo: UInt8(ascii: "\"")) || ByteWord.hasByte(word, equalTo: UInt8(ascii: "\\"))
+                || ByteWord.hasByte(word, below: 0x20) || word & ByteWord.highBits != 0
+        }
+        while position < buffer.count {
+            let byte = buffer[position]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
+                if !asciiOnly, !JSONReader.isValidUTF8(slice) { throw error("string is not valid UTF-8") }
+                bytes.append(contentsOf: slice)
+                position += 1
+                return
+            }
+            if byte == UInt8(ascii: "\\") {
+                position = quote
+                bytes.append(contentsOf: try readString().utf8)
+                return
+            }
+            if byte < 0x20 { throw error("control character in a string must be escaped") }
+            if byte >= 0x80 { asciiOnly = false }
+            position += 1
+        }
+        throw error("unterminated string")
+    }
+
+    /// Strict UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
     }
 
     private mutating func readEscapedString(from start: Int) throws(ModelError) -> String {

@@ -2,7 +2,7 @@ extension RecordState {
     /// The canonical JSON bytes of this state (see `Protocol/PROTOCOL.md`, "Record format").
     /// Equal states always give equal bytes, so replicas can compare and hash them.
     public func canonicalJSON() -> [UInt8] {
-        var writer = CanonicalJSONWriter(capacity: 256 + fields.count * 96)
+        var writer = CanonicalJSONWriter(capacity: 256 + table.writes.count * 64 + table.text.count)
         write(to: &writer)
         return writer.bytes
     }
@@ -27,43 +27,7 @@ extension RecordState {
             writer.raw("],")
         }
         writer.raw("\"fields\":{")
-        for (index, field) in fields.enumerated() {
-            if index > 0 { writer.byte(UInt8(ascii: ",")) }
-            writer.string(field.name)
-            writer.byte(UInt8(ascii: ":"))
-            switch field.state {
-            case let .register(register):
-                writer.byte(UInt8(ascii: "["))
-                for (entryIndex, entry) in register.entries.enumerated() {
-                    if entryIndex > 0 { writer.byte(UInt8(ascii: ",")) }
-                    writer.raw("{\"at\":")
-                    writer.integer(Int(entry.stamp.time))
-                    writer.raw(",\"dot\":")
-                    entry.dot.write(to: &writer)
-                    writer.raw(",\"value\":")
-                    writer.value(entry.value)
-                    writer.byte(UInt8(ascii: "}"))
-                }
-                writer.byte(UInt8(ascii: "]"))
-            case let .set(set):
-                writer.byte(UInt8(ascii: "{"))
-                for (elementIndex, element) in set.elements.enumerated() {
-                    if elementIndex > 0 { writer.byte(UInt8(ascii: ",")) }
-                    writer.string(element.value)
-                    writer.raw(":[")
-                    for (stampIndex, stamp) in element.stamps.enumerated() {
-                        if stampIndex > 0 { writer.byte(UInt8(ascii: ",")) }
-                        writer.raw("{\"at\":")
-                        writer.integer(Int(stamp.time))
-                        writer.raw(",\"dot\":")
-                        stamp.dot.write(to: &writer)
-                        writer.byte(UInt8(ascii: "}"))
-                    }
-                    writer.byte(UInt8(ascii: "]"))
-                }
-                writer.byte(UInt8(ascii: "}"))
-            }
-        }
+        table.write(to: &writer)
         writer.raw("},\"id\":")
         writer.recordID(id)
         writer.raw(",\"type\":")
@@ -84,18 +48,27 @@ extension RecordState {
     /// when the caller validates the state itself before using it (a sync node's push and
     /// `ReplicaStore.merge` do), so the work is not done twice.
     public static func read(from reader: inout JSONReader, validate: Bool = true) throws(ModelError) -> RecordState {
+        if let state = reader.readCanonicalState() {
+            if validate { try state.validate(requireComplete: false) }
+            return state
+        }
+        return try readAnySpelling(from: &reader, validate: validate)
+    }
+
+    /// The general path of `read(from:validate:)`: any valid JSON spelling, every error named.
+    static func readAnySpelling(from reader: inout JSONReader, validate: Bool) throws(ModelError) -> RecordState {
         var type: RecordType?
         var id: RecordID?
         var version: VersionVector?
-        var fields: [RecordField] = []
+        var builder = FieldTableBuilder()
         var deletion: [DeletionMark] = []
         var seenKeys: UInt8 = 0
         try reader.readFixedObject { reader, key throws(ModelError) in
             let bit: UInt8
             if key.is("fields") {
                 bit = 2
-                try reader.readObject { reader, name throws(ModelError) in
-                    fields.append(RecordField(name: name, state: try FieldState.read(from: &reader, field: name)))
+                try reader.readFixedObject { reader, name throws(ModelError) in
+                    try FieldTable.readField(from: &reader, named: name, into: &builder)
                 }
             } else if key.is("id") {
                 bit = 4
@@ -118,11 +91,10 @@ extension RecordState {
         guard let type, let id, let version else {
             throw reader.error("a record state needs \"id\", \"type\" and \"vv\"")
         }
-        if !fields.isSorted(by: { utf8Precedes($0.name, $1.name) }) { fields.sort { utf8Precedes($0.name, $1.name) } }
         if !deletion.isSorted(by: { $0.dot < $1.dot }) { deletion.sort { $0.dot < $1.dot } }
         var state = RecordState(type: type, id: id)
         state.version = version
-        state.fields = fields
+        state.table = builder.finish()
         state.deletion = deletion
         if validate { try state.validate(requireComplete: false) }
         return state
@@ -201,19 +173,13 @@ extension VersionVector {
     }
 }
 
-/// The parts of one write object in JSON: `{"at","dot"}` plus `"value"` (register entries and
-/// tombstones) and `"seen"` (tombstones). Read without closures: this is the innermost loop.
-struct WriteObject {
-    enum Shape { case setStamp, registerEntry, tombstone }
-
-    var stamp: Stamp
-    var value: FieldValue?
-    var seen: VersionVector?
-
-    static func read(from reader: inout JSONReader, shape: Shape, field: String) throws(ModelError) -> WriteObject {
+extension DeletionMark {
+    /// Reads a tombstone, `{"at","dot","seen","value"}`.
+    static func read(from reader: inout JSONReader) throws(ModelError) -> DeletionMark {
+        let field = RecordSchema.deletedField
         var time: Int?
         var dot: Dot?
-        var value: FieldValue?
+        var deleted: Bool?
         var seen: VersionVector?
         var keys: UInt8 = 0
         try reader.readFixedObject { reader, key throws(ModelError) in
@@ -224,15 +190,13 @@ struct WriteObject {
             } else if key.is("dot") {
                 bit = 2
                 dot = try Dot.read(from: &reader)
-            } else if shape != .setStamp, key.is("value") {
+            } else if key.is("value") {
                 bit = 4
-                switch try reader.peekKind() {
-                case .string: value = .text(try reader.readString())
-                case .number: value = .integer(try reader.readInteger())
-                case .boolean: value = .boolean(try reader.readBoolean())
-                default: throw ModelError(.wrongValueType, "\(field) values are text, whole numbers or true/false", field: field)
+                guard try reader.peekKind() == .boolean else {
+                    throw ModelError(.wrongValueType, "a tombstone's value is true (deleted) or false (restored)", field: field)
                 }
-            } else if shape == .tombstone, key.is("seen") {
+                deleted = try reader.readBoolean()
+            } else if key.is("seen") {
                 bit = 8
                 seen = try VersionVector.read(from: &reader)
             } else {
@@ -243,48 +207,8 @@ struct WriteObject {
         }
         guard let time, let dot else { throw reader.error("a write of \(field) needs \"at\" and \"dot\"") }
         guard time >= 0 else { throw reader.error("write time \(time) is before 1970") }
-        if shape != .setStamp, value == nil { throw reader.error("a write of \(field) needs \"value\"") }
-        if shape == .tombstone, seen == nil { throw reader.error("a tombstone needs \"seen\"") }
-        return WriteObject(stamp: Stamp(dot: dot, time: Int64(time)), value: value, seen: seen)
-    }
-}
-
-extension DeletionMark {
-    static func read(from reader: inout JSONReader) throws(ModelError) -> DeletionMark {
-        let write = try WriteObject.read(from: &reader, shape: .tombstone, field: RecordSchema.deletedField)
-        guard case let .boolean(deleted)? = write.value, let seen = write.seen else {
-            throw ModelError(.wrongValueType, "a tombstone's value is true (deleted) or false (restored)", field: RecordSchema.deletedField)
-        }
-        return DeletionMark(stamp: write.stamp, deleted: deleted, seen: seen)
-    }
-}
-
-extension FieldState {
-    /// A register is a JSON array of values; a set is an object from element to add stamps.
-    static func read(from reader: inout JSONReader, field: String) throws(ModelError) -> FieldState {
-        switch try reader.peekKind() {
-        case .array:
-            var entries = SmallArray<RegisterEntry>()
-            try reader.readArray { reader throws(ModelError) in
-                let write = try WriteObject.read(from: &reader, shape: .registerEntry, field: field)
-                if let value = write.value { entries.append(RegisterEntry(stamp: write.stamp, value: value)) }
-            }
-            if !entries.isSorted(by: { $0.dot < $1.dot }) { entries = SmallArray(entries.sorted { $0.dot < $1.dot }) }
-            return .register(Register(sortedEntries: entries))
-        case .object:
-            var elements: [AddWinsSet.Element] = []
-            try reader.readObject { reader, element throws(ModelError) in
-                var stamps = SmallArray<Stamp>()
-                try reader.readArray { reader throws(ModelError) in
-                    stamps.append(try WriteObject.read(from: &reader, shape: .setStamp, field: field).stamp)
-                }
-                if !stamps.isSorted(by: <) { stamps = SmallArray(stamps.sorted()) }
-                elements.append(AddWinsSet.Element(value: element, sortedStamps: stamps))
-            }
-            if !elements.isSorted(by: { utf8Precedes($0.value, $1.value) }) { elements.sort { utf8Precedes($0.value, $1.value) } }
-            return .set(AddWinsSet(sortedElements: elements))
-        default:
-            throw ModelError(.wrongFieldKind, "field \(field) must be a list of register values or an object of set elements", field: field)
-        }
+        guard let deleted else { throw reader.error("a write of \(field) needs \"value\"") }
+        guard let seen else { throw reader.error("a tombstone needs \"seen\"") }
+        return DeletionMark(stamp: Stamp(dot: dot, time: Int64(time)), deleted: deleted, seen: seen)
     }
 }

@@ -39,30 +39,6 @@ public struct AddWinsSet: Hashable, Sendable {
     public func contains(_ member: String) -> Bool {
         elements.contains { utf8Equal($0.value, member) }
     }
-
-    func merged(with other: AddWinsSet, seenBySelf: VersionVector, seenByOther: VersionVector) -> [Element] {
-        if self == other { return elements }
-        var result: [Element] = []
-        var left = 0
-        var right = 0
-        while left < elements.count || right < other.elements.count {
-            if right == other.elements.count || (left < elements.count && utf8Precedes(elements[left].value, other.elements[right].value)) {
-                let stamps = unseenDotted(elements[left].stamps, by: seenByOther)
-                if !stamps.isEmpty { result.append(Element(value: elements[left].value, sortedStamps: stamps)) }
-                left += 1
-            } else if left == elements.count || utf8Precedes(other.elements[right].value, elements[left].value) {
-                let stamps = unseenDotted(other.elements[right].stamps, by: seenBySelf)
-                if !stamps.isEmpty { result.append(Element(value: other.elements[right].value, sortedStamps: stamps)) }
-                right += 1
-            } else {
-                let stamps = mergeDotted(elements[left].stamps, seenByLeft: seenBySelf, other.elements[right].stamps, seenByRight: seenByOther) { $0.time < $1.time }
-                if !stamps.isEmpty { result.append(Element(value: elements[left].value, sortedStamps: stamps)) }
-                left += 1
-                right += 1
-            }
-        }
-        return result
-    }
 }
 
 extension AddWinsSet.Element {
@@ -72,4 +48,3 @@ extension AddWinsSet.Element {
     }
 }
 
-extension Stamp: Dotted {}

@@ -41,10 +41,3 @@ func mergeDotted<Item: Dotted & Hashable & Sendable>(
     }
     return result
 }
-
-/// Keeps the items the other side has not seen: the merge against a side that lacks the field.
-@inline(__always)
-func unseenDotted<Item: Dotted & Hashable & Sendable>(_ items: SmallArray<Item>, by seen: VersionVector) -> SmallArray<Item> {
-    if seen.isEmpty { return items }
-    return items.filter { !seen.contains($0.dot) }
-}

@@ -94,3 +94,14 @@ func utf8Equal(_ lhs: String, _ rhs: String) -> Bool {
         }
     }
 }
+
+/// Byte order of two byte runs: negative, zero or positive.
+@inline(__always)
+func compareText(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Int {
+    let common = min(left.count, right.count)
+    if common > 0, let leftBase = left.baseAddress, let rightBase = right.baseAddress {
+        let order = memcmp(leftBase, rightBase, common)
+        if order != 0 { return Int(order) }
+    }
+    return left.count - right.count
+}

@@ -1,5 +1,5 @@
 /// One value written to a register, with the stamp of the write.
-public struct RegisterEntry: Hashable, Sendable, Dotted {
+public struct RegisterEntry: Hashable, Sendable {
     public let stamp: Stamp
     public let value: FieldValue
 
@@ -51,9 +51,5 @@ public struct Register: Hashable, Sendable {
             latest = entry
         }
         return latest.value
-    }
-
-    func merged(with other: Register, seenBySelf: VersionVector, seenByOther: VersionVector) -> SmallArray<RegisterEntry> {
-        mergeDotted(entries, seenByLeft: seenBySelf, other.entries, seenByRight: seenByOther) { $0.value < $1.value }
     }
 }

@@ -39,7 +39,11 @@ public struct DeviceID: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     static func isValid(_ string: String) -> Bool {
-        let bytes = string.utf8
+        var string = string
+        return string.withUTF8 { isValid($0) }
+    }
+
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard (1...64).contains(bytes.count), let first = bytes.first, first.isLowerAlphanumeric else {
             return false
         }

@@ -39,8 +39,7 @@ extension RecordState {
 
     /// Whether any field is in conflict (cheaper than building the list).
     public var hasConflicts: Bool {
-        fields.contains { if case let .register(register) = $0.state { register.isConflicted } else { false } }
-            || deletionConflict != nil
+        table.slots.contains { table.isConflicted($0) } || deletionConflict != nil
     }
 
     private var deletionConflict: Conflict? {

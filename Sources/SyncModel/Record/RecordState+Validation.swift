@@ -10,42 +10,38 @@ extension RecordState {
         for dot in version.dots where dot.counter < 1 || dot.counter > Dot.maxCounter {
             throw ModelError(.invalidCounter, "version of \(type.rawValue) \(id) has counter \(dot.counter) for \(dot.device); counters run from 1 to 2^53-1")
         }
-        var previousName: String?
-        var specIndex = 0
-        for field in fields {
-            if let previousName, !utf8Precedes(previousName, field.name) {
-                throw ModelError(.malformedJSON, "field \(field.name) appears twice", field: field.name)
-            }
-            previousName = field.name
-            // Fields and specs are both sorted by name: walk them in step.
-            while specIndex < schema.fields.count, utf8Precedes(schema.fields[specIndex].name, field.name) { specIndex += 1 }
-            guard specIndex < schema.fields.count, schema.fields[specIndex].name == field.name else {
-                _ = try schema.spec(field.name)
-                continue
-            }
-            let spec = schema.fields[specIndex]
-            guard spec.kind == field.state.kind else {
-                throw ModelError(.wrongFieldKind, "\(type.rawValue).\(field.name) is a \(spec.kind.rawValue), not a \(field.state.kind.rawValue)", field: field.name)
-            }
-            switch field.state {
-            case let .register(register):
-                guard !register.entries.isEmpty else {
-                    throw ModelError(.invalidValue, "\(field.name) has an empty list of values", field: field.name)
+        // What the version has seen of each device the writes name.
+        let seen = table.devices.map { version[$0] }
+        try table.text.withUnsafeBufferPointer { text throws(ModelError) in
+            var previous: FieldSlot?
+            for slot in table.slots {
+                if let previous, FieldTable.compareNames(previous, text, slot, text) >= 0 {
+                    let name = table.name(of: slot)
+                    throw ModelError(.malformedJSON, "field \(name) appears twice", field: name)
                 }
-                try checkDots(register.entries, field: field.name)
-                for entry in register.entries { try spec.check(entry.value) }
-            case let .set(set):
-                var previous: String?
-                for element in set.elements {
-                    if let previous, !utf8Precedes(previous, element.value) {
-                        throw ModelError(.malformedJSON, "\(field.name) lists element \"\(element.value.prefix(40))\" twice", field: field.name)
+                previous = slot
+                guard slot.name != FieldSlot.unknownName, let specIndex = schema.specIndex(ofKnownName: slot.name) else {
+                    _ = try schema.spec(table.name(of: slot))
+                    continue
+                }
+                let spec = schema.fields[specIndex]
+                guard spec.kind == (slot.isSet ? .set : .register) else {
+                    throw ModelError(.wrongFieldKind, "\(type.rawValue).\(spec.name) is a \(spec.kind.rawValue), not a \(slot.isSet ? "set" : "register")", field: spec.name)
+                }
+                if slot.isSet {
+                    var start = slot.writeStart
+                    while start < slot.writeEnd {
+                        let end = table.elementEnd(from: start, in: slot)
+                        try checkDots(start..<end, seen: seen, field: spec.name)
+                        try spec.check(text: text.slice(table.writes[start].textRange))
+                        start = end
                     }
-                    previous = element.value
-                    guard !element.stamps.isEmpty else {
-                        throw ModelError(.invalidValue, "\(field.name) element \"\(element.value.prefix(40))\" has no add stamps", field: field.name)
+                } else {
+                    guard slot.writeCount > 0 else {
+                        throw ModelError(.invalidValue, "\(spec.name) has an empty list of values", field: spec.name)
                     }
-                    try checkDots(element.stamps, field: field.name)
-                    try spec.check(.text(element.value))
+                    try checkDots(slot.writeRange, seen: seen, field: spec.name)
+                    for write in table.writes[slot.writeRange] { try spec.check(write, text: text) }
                 }
             }
         }
@@ -56,13 +52,32 @@ extension RecordState {
             }
         }
         if requireComplete {
-            for spec in schema.fields where spec.required && field(spec.name) == nil {
+            for spec in schema.fields where spec.required && table.slotIndex(named: spec.name) == nil {
                 throw ModelError(.missingField, "\(type.rawValue) \(id) lacks required field \(spec.name)", field: spec.name)
             }
         }
     }
 
-    private func checkDots<Items: Collection>(_ items: Items, field: String) throws(ModelError) where Items.Element: Dotted {
+    /// The dots of one register or set element: counters in range, seen by the version,
+    /// strictly increasing (so none twice). `seen` is the version's counter per table device.
+    private func checkDots(_ run: Range<Int>, seen: [Int], field: String) throws(ModelError) {
+        var previous: FlatWrite?
+        for write in table.writes[run] {
+            guard write.counter >= 1, write.counter <= Dot.maxCounter else {
+                throw ModelError(.invalidCounter, "\(field) has a write with counter \(write.counter); counters run from 1 to 2^53-1", field: field)
+            }
+            guard write.counter <= seen[Int(write.device)] else {
+                let dot = table.stamp(of: write).dot
+                throw ModelError(.dotAboveVersion, "\(field) holds write \(dot) but the record's version has only seen \(dot.device) up to \(version[dot.device])", field: field)
+            }
+            if let previous, !((previous.device, previous.counter) < (write.device, write.counter)) {
+                throw ModelError(.duplicateDot, "\(field) holds write \(table.stamp(of: write).dot) twice", field: field)
+            }
+            previous = write
+        }
+    }
+
+    private func checkDots(_ items: [DeletionMark], field: String) throws(ModelError) {
         var previous: Dot?
         for item in items {
             let dot = item.dot

@@ -26,7 +26,7 @@ extension RecordState {
                 try spec.check(.text(element))
             }
         }
-        for change in changes { write(change, stamp: stamp) }
+        write(changes, stamp: stamp)
         version.record(stamp.dot)
     }
 
@@ -62,7 +62,7 @@ extension RecordState {
         }
         try checkFresh(stamp)
         try spec.check(value)
-        write(.set(field, value), stamp: stamp)
+        write([.set(field, value)], stamp: stamp)
         version.record(stamp.dot)
     }
 
@@ -92,31 +92,64 @@ extension RecordState {
         }
     }
 
-    private mutating func write(_ change: FieldChange, stamp: Stamp) {
-        let (index, found) = fieldIndex(change.field)
-        switch change {
-        case let .set(name, value):
-            let field = RecordField(name: name, state: .register(Register(sortedEntries: [RegisterEntry(stamp: stamp, value: value)] as SmallArray)))
-            if found { fields[index] = field } else { fields.insert(field, at: index) }
-        case let .add(name, element):
-            var elements = found ? set(name).elements : []
-            let position = elements.firstIndex { !utf8Precedes($0.value, element) } ?? elements.count
-            let added = AddWinsSet.Element(value: element, sortedStamps: .one(stamp))
-            if position < elements.count, utf8Equal(elements[position].value, element) {
-                elements[position] = added
-            } else {
-                elements.insert(added, at: position)
+    /// Applies checked changes in order: each changed field's new state is worked out on
+    /// the public value types, then the table is rebuilt once with those fields replaced.
+    private mutating func write(_ changes: [FieldChange], stamp: Stamp) {
+        var replaced: [(name: String, state: FieldState?)] = []
+        for change in changes {
+            let name = change.field
+            let position = replaced.firstIndex { $0.name == name }
+            let current = position.map { replaced[$0].state } ?? field(name)
+            let state: FieldState?
+            switch change {
+            case let .set(_, value):
+                state = .register(Register(sortedEntries: .one(RegisterEntry(stamp: stamp, value: value))))
+            case let .add(_, element):
+                var elements: [AddWinsSet.Element] = []
+                if case let .set(set)? = current { elements = set.elements }
+                let index = elements.firstIndex { !utf8Precedes($0.value, element) } ?? elements.count
+                let added = AddWinsSet.Element(value: element, sortedStamps: .one(stamp))
+                if index < elements.count, utf8Equal(elements[index].value, element) {
+                    elements[index] = added
+                } else {
+                    elements.insert(added, at: index)
+                }
+                state = .set(AddWinsSet(sortedElements: elements))
+            case let .remove(_, element):
+                guard case let .set(set)? = current else { continue }
+                let elements = set.elements.filter { !utf8Equal($0.value, element) }
+                state = elements.isEmpty ? nil : .set(AddWinsSet(sortedElements: elements))
             }
-            let field = RecordField(name: name, state: .set(AddWinsSet(sortedElements: elements)))
-            if found { fields[index] = field } else { fields.insert(field, at: index) }
-        case let .remove(_, element):
-            guard found else { return }
-            let elements = set(change.field).elements.filter { !utf8Equal($0.value, element) }
-            if elements.isEmpty {
-                fields.remove(at: index)
-            } else {
-                fields[index].state = .set(AddWinsSet(sortedElements: elements))
+            if let position { replaced[position].state = state } else { replaced.append((name, state)) }
+        }
+        table = table.replacing(replaced)
+    }
+}
+
+extension FieldTable {
+    /// This table with the named fields replaced (nil removes a field).
+    func replacing(_ replaced: [(name: String, state: FieldState?)]) -> FieldTable {
+        let known = replaced.map { FieldNames.index(of: $0.name) }
+        var builder = FieldTableBuilder(expectedWrites: writes.count + replaced.count)
+        text.withUnsafeBufferPointer { text in
+            for slot in slots where !replaced.indices.contains(where: { self.slot(slot, isNamed: replaced[$0].name, knownIndex: known[$0]) }) {
+                if slot.name == FieldSlot.unknownName {
+                    builder.beginField(nameBytes: text.slice(slot.unknownNameRange), isSet: slot.isSet)
+                } else {
+                    builder.beginField(named: FieldNames.all[Int(slot.name)], isSet: slot.isSet)
+                }
+                for write in writes[slot.writeRange] {
+                    var copied = write
+                    copied.device = builder.device(devices[Int(write.device)])
+                    if write.kind == .text { copied.payload = builder.text(text.slice(write.textRange)).packed }
+                    builder.append(copied)
+                }
+                builder.endField()
             }
         }
+        for (name, state) in replaced {
+            if let state { builder.append(RecordField(name: name, state: state)) }
+        }
+        return builder.finish()
     }
 }

@@ -10,8 +10,8 @@ public struct RecordState: Hashable, Sendable {
     public let id: RecordID
     /// Every write to this record this state has seen.
     public internal(set) var version: VersionVector
-    /// Fields holding at least one value, sorted by name.
-    public internal(set) var fields: [RecordField]
+    /// The fields, stored flat (see `FieldTable`).
+    var table: FieldTable
     /// The tombstone register; empty for a record never deleted.
     public internal(set) var deletion: [DeletionMark]
 
@@ -20,7 +20,7 @@ public struct RecordState: Hashable, Sendable {
         self.type = type
         self.id = id
         version = VersionVector()
-        fields = []
+        table = FieldTable()
         deletion = []
     }
 
@@ -29,14 +29,18 @@ public struct RecordState: Hashable, Sendable {
         self.type = type
         self.id = id
         self.version = version
-        self.fields = fields.sorted { utf8Precedes($0.name, $1.name) }
+        var builder = FieldTableBuilder(expectedWrites: fields.count)
+        for field in fields { builder.append(field) }
+        table = builder.finish()
         self.deletion = deletion.sorted { $0.dot < $1.dot }
     }
 
+    /// Fields holding at least one value, sorted by name.
+    public var fields: [RecordField] { table.fields }
+
     /// The state of field `name`, if it holds anything.
     public func field(_ name: String) -> FieldState? {
-        for field in fields where field.name == name { return field.state }
-        return nil
+        table.slotIndex(named: name).map { table.fieldState(of: table.slots[$0]) }
     }
 
     /// The register of field `name`, if it is a register holding a value.
@@ -53,7 +57,10 @@ public struct RecordState: Hashable, Sendable {
 
     /// The value to show for register `name` (see `Register.displayValue`).
     public func value(_ name: String) -> FieldValue? {
-        register(name)?.displayValue
+        guard let index = table.slotIndex(named: name) else { return nil }
+        let slot = table.slots[index]
+        guard !slot.isSet, slot.writeCount > 0 else { return nil }
+        return table.value(of: table.displayWrite(of: slot))
     }
 
     /// The text to show for register `name`.
@@ -80,19 +87,21 @@ public struct RecordState: Hashable, Sendable {
     /// The latest wall-clock time of any write this state holds (for "last changed" displays).
     public var lastChanged: Int64 {
         var latest: Int64 = 0
-        for field in fields { for stamp in field.state.stamps { latest = max(latest, stamp.time) } }
+        for write in table.writes { latest = max(latest, write.time) }
         for mark in deletion { latest = max(latest, mark.stamp.time) }
         return latest
     }
 
-    /// Field index for `name`, or where it would be inserted.
-    func fieldIndex(_ name: String) -> (index: Int, found: Bool) {
-        var low = 0
-        var high = fields.count
-        while low < high {
-            let middle = (low + high) / 2
-            if utf8Precedes(fields[middle].name, name) { low = middle + 1 } else { high = middle }
-        }
-        return (low, low < fields.count && fields[low].name == name)
+    public static func == (lhs: RecordState, rhs: RecordState) -> Bool {
+        lhs.type == rhs.type && lhs.id == rhs.id && lhs.version == rhs.version && lhs.deletion == rhs.deletion
+            && lhs.table.holdsSameWrites(as: rhs.table)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(type)
+        hasher.combine(id)
+        hasher.combine(version)
+        hasher.combine(deletion)
+        table.hashWrites(into: &hasher)
     }
 }

@@ -3,7 +3,11 @@ enum CalendarText {
     /// `YYYY-MM-DD`, a real calendar day (leap years included), years 1900–9999.
     static func isDate(_ text: String) -> Bool {
         var text = text
-        return text.withUTF8 { bytes in bytes.count == 10 && checkDate(bytes[0..<10]) }
+        return text.withUTF8 { isDate($0) }
+    }
+
+    static func isDate(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.count == 10 && checkDate(bytes[0..<10])
     }
 
     /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.

@@ -40,18 +40,52 @@ public struct FieldSpec: Hashable, Sendable {
         try checkSlowly(value)
     }
 
+    /// Checks one value held by a state's field table (for a set: one element's stamp).
+    @inline(__always)
+    func check(_ write: FlatWrite, text: UnsafeBufferPointer<UInt8>) throws(ModelError) {
+        switch write.kind {
+        case .text: try check(text: text.slice(write.textRange))
+        case .integer: try check(.integer(Int(write.payload)))
+        case .boolean: try check(.boolean(write.payload != 0))
+        }
+    }
+
+    /// Checks a text value given as its UTF-8 bytes, without building a `String` unless it fails.
+    func check(text bytes: UnsafeBufferPointer<UInt8>) throws(ModelError) {
+        switch valueType {
+        case let .text(maxBytes, multiline):
+            if bytes.count <= maxBytes, Self.isPlain(bytes, multiline: multiline) { return }
+        case .date:
+            if CalendarText.isDate(bytes) { return }
+        case let .choice(words):
+            for word in words where FieldNames.compareBytes(word, bytes) == 0 { return }
+        case .reference:
+            if RecordID.parse(bytes: bytes) != nil { return }
+        case .userName:
+            if DeviceID.isValid(bytes) { return }
+        default:
+            break
+        }
+        try checkSlowly(.text(String(decoding: bytes, as: UTF8.self)))
+    }
+
     /// Non-empty and free of control characters (tab and newlines allowed when multiline).
     @inline(__always)
     static func isPlain(_ text: String, multiline: Bool) -> Bool {
         var text = text
-        return text.withUTF8 { bytes in
-            guard !bytes.isEmpty else { return false }
-            for byte in bytes where byte < 0x20 || byte == 0x7F {
-                if multiline && (byte == 0x0A || byte == 0x0D || byte == 0x09) { continue }
-                return false
-            }
-            return true
+        return text.withUTF8 { isPlain($0, multiline: multiline) }
+    }
+
+    @inline(__always)
+    static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>, multiline: Bool) -> Bool {
+        guard !bytes.isEmpty else { return false }
+        // Eight bytes at a time while none is a control character; then byte by byte.
+        let start = ByteWord.firstWord(in: bytes) { ByteWord.hasByte($0, below: 0x20) || ByteWord.hasByte($0, equalTo: 0x7F) }
+        for byte in bytes[start...] where byte < 0x20 || byte == 0x7F {
+            if multiline && (byte == 0x0A || byte == 0x0D || byte == 0x09) { continue }
+            return false
         }
+        return true
     }
 
     private func checkSlowly(_ value: FieldValue) throws(ModelError) {

@@ -5,13 +5,36 @@
 public struct RecordSchema: Hashable, Sendable {
     public let type: RecordType
     public let fields: [FieldSpec]
+    /// For each index of `FieldNames.all`, the index of its spec in `fields`, or -1.
+    private let specByKnownName: [Int]
 
     /// The pseudo-field that names a record's tombstone in conflicts and `resolve`.
     public static let deletedField = "deleted"
 
     init(_ type: RecordType, _ fields: [FieldSpec]) {
         self.type = type
-        self.fields = fields.sorted { utf8Precedes($0.name, $1.name) }
+        let sorted = fields.sorted { utf8Precedes($0.name, $1.name) }
+        self.fields = sorted
+        specByKnownName = FieldNames.all.map { name in sorted.firstIndex { $0.name == name } ?? -1 }
+    }
+
+    /// The index in `fields` of the known field name `index` (see `FieldNames`), if this type has it.
+    @inline(__always)
+    func specIndex(ofKnownName index: UInt16) -> Int? {
+        let spec = specByKnownName[Int(index)]
+        return spec >= 0 ? spec : nil
+    }
+
+    /// The field specs of `type`, without building its schema (`FieldNames` is built from these).
+    static func fieldSpecs(of type: RecordType) -> [FieldSpec] {
+        switch type {
+        case .case: return caseFields
+        case .party: return partyFields
+        case .session: return sessionFields
+        case .note: return noteFields
+        case .action: return actionFields
+        case .feedback: return feedbackFields
+        }
     }
 
     /// The schema of `type`.
@@ -46,7 +69,8 @@ public struct RecordSchema: Hashable, Sendable {
     static let longText = ValueType.text(maxBytes: 100_000, multiline: true)
     static let caseLink = FieldSpec("case", .reference(.case), required: true)
 
-    static let caseSchema = RecordSchema(.case, [
+    static let caseSchema = RecordSchema(.case, caseFields)
+    static let caseFields: [FieldSpec] = [
         FieldSpec("reference", shortText, required: true),
         FieldSpec("title", shortText, required: true),
         FieldSpec("kind", .choice(["clinical-dispute", "malpractice", "workplace-conduct", "family-clinician", "other"])),
@@ -61,9 +85,10 @@ public struct RecordSchema: Hashable, Sendable {
         FieldSpec("successCriteria", longText),
         FieldSpec("outcome", longText),
         FieldSpec("conflictOfInterest", longText, confidential: true),
-    ])
+    ]
 
-    static let partySchema = RecordSchema(.party, [
+    static let partySchema = RecordSchema(.party, partyFields)
+    static let partyFields: [FieldSpec] = [
         caseLink,
         FieldSpec("role", .choice(["patient", "family", "clinician", "practitioner", "institution", "representative", "other"]), required: true),
         FieldSpec("name", shortText, required: true, confidential: true),
@@ -71,26 +96,29 @@ public struct RecordSchema: Hashable, Sendable {
         FieldSpec("contact", longText, confidential: true),
         FieldSpec("consentToMediate", .boolean),
         FieldSpec("consentToShare", .boolean),
-    ])
+    ]
 
-    static let sessionSchema = RecordSchema(.session, [
+    static let sessionSchema = RecordSchema(.session, sessionFields)
+    static let sessionFields: [FieldSpec] = [
         caseLink,
         FieldSpec("at", .timestamp, required: true),
         FieldSpec("kind", .choice(["joint", "caucus", "private"])),
         FieldSpec("location", shortText),
         FieldSpec("attendees", .set, shortText),
         FieldSpec("summary", longText),
-    ])
+    ]
 
-    static let noteSchema = RecordSchema(.note, [
+    static let noteSchema = RecordSchema(.note, noteFields)
+    static let noteFields: [FieldSpec] = [
         caseLink,
         FieldSpec("session", .reference(.session)),
         FieldSpec("author", shortText),
         FieldSpec("visibility", .choice(["shared", "mediator", "caucus"])),
         FieldSpec("text", longText, required: true, confidential: true),
-    ])
+    ]
 
-    static let actionSchema = RecordSchema(.action, [
+    static let actionSchema = RecordSchema(.action, actionFields)
+    static let actionFields: [FieldSpec] = [
         caseLink,
         FieldSpec("text", longText, required: true),
         FieldSpec("owner", shortText),
@@ -98,13 +126,14 @@ public struct RecordSchema: Hashable, Sendable {
         FieldSpec("measure", longText),
         FieldSpec("status", .choice(["open", "in-progress", "met", "missed", "waived"])),
         FieldSpec("reviewed", .date),
-    ])
+    ]
 
-    static let feedbackSchema = RecordSchema(.feedback, [
+    static let feedbackSchema = RecordSchema(.feedback, feedbackFields)
+    static let feedbackFields: [FieldSpec] = [
         caseLink,
         FieldSpec("party", .reference(.party)),
         FieldSpec("rating", .integer(1...5)),
         FieldSpec("comments", longText, confidential: true),
         FieldSpec("submitted", .date),
-    ])
+    ]
 }

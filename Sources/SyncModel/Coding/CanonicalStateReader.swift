@@ -1,0 +1,261 @@
+/// A fast reader for record states spelled exactly in canonical form (PROTOCOL.md §2), which
+/// is how every replica writes them.
+///
+/// It matches the fixed keys and punctuation byte for byte and gives up (returns nil) at the
+/// first byte that is not canonical: whitespace, a different key order, an escape, a field,
+/// element, entry or device out of order, a tombstone, or anything invalid. The caller then
+/// reads the state again with the general `JSONReader` path, which accepts any spelling and
+/// names any error. So this reader only has to be right about what it accepts: it produces
+/// exactly the state the general path would, and it never throws.
+struct CanonicalStateReader {
+    private let buffer: UnsafeBufferPointer<UInt8>
+    private(set) var position: Int
+    private var builder = FieldTableBuilder()
+    /// The bytes of the last device id read, to map a run of one device's dots quickly.
+    private var lastDevice: (start: Int, count: Int, index: UInt32)?
+
+    init(_ buffer: UnsafeBufferPointer<UInt8>, at position: Int) {
+        self.buffer = buffer
+        self.position = position
+    }
+
+    /// The state at the position, or nil if it is not spelled canonically.
+    mutating func read() -> RecordState? {
+        guard literal("{\"fields\":{") else { return nil }
+        if !next(is: UInt8(ascii: "}")) {
+            var previousName: FieldSlot?
+            repeat {
+                guard readField(after: &previousName) else { return nil }
+            } while next(is: UInt8(ascii: ","))
+        }
+        guard literal("},\"id\":\""), position + 37 <= buffer.count,
+              let id = RecordID.parse(bytes: UnsafeBufferPointer(rebasing: buffer[position..<(position + 36)])) else { return nil }
+        position += 36
+        guard literal("\",\"type\":"), let type = readType(), literal(",\"vv\":{"), let version = readVersion(),
+              next(is: UInt8(ascii: "}")) else { return nil }
+        var state = RecordState(type: type, id: id)
+        state.version = version
+        state.table = builder.finish()
+        return state
+    }
+
+    // MARK: Fields
+
+    /// `"name":[entries]` or `"name":{elements}`, names strictly increasing.
+    private mutating func readField(after previous: inout FieldSlot?) -> Bool {
+        guard let name = readPlainString(), next(is: UInt8(ascii: ":")), position < buffer.count else { return false }
+        let isSet = buffer[position] == UInt8(ascii: "{")
+        guard isSet || buffer[position] == UInt8(ascii: "[") else { return false }
+        position += 1
+        builder.beginField(nameBytes: UnsafeBufferPointer(rebasing: buffer[name]), isSet: isSet)
+        let slot = builder.openSlot!
+        if let previous {
+            let order = builder.table.text.withUnsafeBufferPointer { FieldTable.compareNames(previous, $0, slot, $0) }
+            guard order < 0 else { return false }
+        }
+        previous = slot
+        if isSet {
+            guard readElements() else { return false }
+        } else {
+            guard readWrites(element: nil), next(is: UInt8(ascii: "]")) else { return false }
+        }
+        builder.endField()
+        return true
+    }
+
+    /// `"element":[stamps],…}`, elements strictly increasing by bytes.
+    private mutating func readElements() -> Bool {
+        if next(is: UInt8(ascii: "}")) { return true }
+        var previous: Range<Int>?
+        repeat {
+            guard let element = readPlainString(), literal(":[") else { return false }
+            if let previous {
+                let order = compareText(UnsafeBufferPointer(rebasing: buffer[previous]), UnsafeBufferPointer(rebasing: buffer[element]))
+                guard order < 0 else { return false }
+            }
+            previous = element
+            let range = builder.text(UnsafeBufferPointer(rebasing: buffer[element]))
+            guard readWrites(element: range), next(is: UInt8(ascii: "]")) else { return false }
+        } while next(is: UInt8(ascii: ","))
+        return next(is: UInt8(ascii: "}"))
+    }
+
+    /// One or more write objects separated by commas, strictly increasing by dot.
+    private mutating func readWrites(element: TextRange?) -> Bool {
+        var previous: (device: Int, counter: Int)?
+        repeat {
+            guard literal("{\"at\":"), let time = readInteger(allowNegative: false),
+                  literal(",\"dot\":[\""), let device = readDevice(), next(is: UInt8(ascii: ",")),
+                  let counter = readInteger(allowNegative: false), counter >= 1, next(is: UInt8(ascii: "]")) else { return false }
+            var write = FlatWrite(counter: counter, time: Int64(time), payload: element?.packed ?? 0, device: device, kind: .text)
+            if element == nil {
+                guard literal(",\"value\":"), readValue(into: &write) else { return false }
+            }
+            guard next(is: UInt8(ascii: "}")) else { return false }
+            // Order by device bytes, then counter: one device run at a time in canonical form.
+            let deviceStart = lastDevice!.start
+            if let previous {
+                let order = previous.device == deviceStart ? 0 : compareDevices(previous.device, deviceStart)
+                guard order < 0 || (order == 0 && previous.counter < counter) else { return false }
+            }
+            previous = (deviceStart, counter)
+            builder.append(write)
+        } while next(is: UInt8(ascii: ","))
+        return true
+    }
+
+    private mutating func readValue(into write: inout FlatWrite) -> Bool {
+        guard position < buffer.count else { return false }
+        switch buffer[position] {
+        case UInt8(ascii: "\""):
+            guard let text = readPlainString() else { return false }
+            write.kind = .text
+            write.payload = builder.text(UnsafeBufferPointer(rebasing: buffer[text])).packed
+        case UInt8(ascii: "t"):
+            guard literal("true") else { return false }
+            write.kind = .boolean
+            write.payload = 1
+        case UInt8(ascii: "f"):
+            guard literal("false") else { return false }
+            write.kind = .boolean
+            write.payload = 0
+        default:
+            guard let number = readInteger(allowNegative: true) else { return false }
+            write.kind = .integer
+            write.payload = Int64(number)
+        }
+        return true
+    }
+
+    // MARK: Devices, type and version
+
+    /// A device id string (then its closing quote); its index in the table being built.
+    private mutating func readDevice() -> UInt32? {
+        let start = position
+        if let last = lastDevice, start + last.count < buffer.count, buffer[start + last.count] == UInt8(ascii: "\""),
+           compareText(UnsafeBufferPointer(rebasing: buffer[last.start..<(last.start + last.count)]),
+                       UnsafeBufferPointer(rebasing: buffer[start..<(start + last.count)])) == 0 {
+            position += last.count + 1
+            lastDevice = (start, last.count, last.index)
+            return last.index
+        }
+        while position < buffer.count, buffer[position] != UInt8(ascii: "\"") { position += 1 }
+        guard position < buffer.count else { return nil }
+        let bytes = UnsafeBufferPointer(rebasing: buffer[start..<position])
+        guard DeviceID.isValid(bytes) else { return nil }
+        position += 1
+        let index = builder.device(DeviceID(unchecked: String(decoding: bytes, as: UTF8.self)))
+        lastDevice = (start, bytes.count, index)
+        return index
+    }
+
+    /// Byte order of the device ids starting at two offsets (each ends at a quote).
+    private func compareDevices(_ left: Int, _ right: Int) -> Int {
+        var offset = 0
+        while true {
+            let leftByte = buffer[left + offset]
+            let rightByte = buffer[right + offset]
+            if leftByte != rightByte {
+                if leftByte == UInt8(ascii: "\"") { return -1 }
+                if rightByte == UInt8(ascii: "\"") { return 1 }
+                return leftByte < rightByte ? -1 : 1
+            }
+            if leftByte == UInt8(ascii: "\"") { return 0 }
+            offset += 1
+        }
+    }
+
+    private mutating func readType() -> RecordType? {
+        guard let name = readPlainString() else { return nil }
+        let bytes = UnsafeBufferPointer(rebasing: buffer[name])
+        for type in RecordType.allCases where FieldNames.compareBytes(type.rawValue, bytes) == 0 { return type }
+        return nil
+    }
+
+    /// `"device":counter,…}` with devices strictly increasing and counters ≥ 1.
+    private mutating func readVersion() -> VersionVector? {
+        var dots: [Dot] = []
+        if next(is: UInt8(ascii: "}")) { return VersionVector(sortedUnique: dots) }
+        var previous: Range<Int>?
+        repeat {
+            guard let device = readPlainString(), next(is: UInt8(ascii: ":")),
+                  let counter = readInteger(allowNegative: false), counter >= 1 else { return nil }
+            let bytes = UnsafeBufferPointer(rebasing: buffer[device])
+            guard DeviceID.isValid(bytes) else { return nil }
+            if let previous {
+                guard compareText(UnsafeBufferPointer(rebasing: buffer[previous]), bytes) < 0 else { return nil }
+            }
+            previous = device
+            dots.append(Dot(device: DeviceID(unchecked: String(decoding: bytes, as: UTF8.self)), counter: counter))
+        } while next(is: UInt8(ascii: ","))
+        guard next(is: UInt8(ascii: "}")) else { return nil }
+        return VersionVector(sortedUnique: dots)
+    }
+
+    // MARK: Tokens
+
+    /// A string with no escapes and no control characters, valid UTF-8; the range of its
+    /// bytes (quotes excluded).
+    private mutating func readPlainString() -> Range<Int>? {
+        guard next(is: UInt8(ascii: "\"")) else { return nil }
+        let start = position
+        position += ByteWord.firstWord(in: UnsafeBufferPointer(rebasing: buffer[position...])) { word in
+            ByteWord.hasByte(word, equalTo: UInt8(ascii: "\"")) || ByteWord.hasByte(word, equalTo: UInt8(ascii: "\\"))
+                || ByteWord.hasByte(word, below: 0x20) || word & ByteWord.highBits != 0
+        }
+        var asciiOnly = true
+        while position < buffer.count {
+            let byte = buffer[position]
+            if byte == UInt8(ascii: "\"") {
+                let range = start..<position
+                position += 1
+                if !asciiOnly, !JSONReader.isValidUTF8(UnsafeBufferPointer(rebasing: buffer[range])) { return nil }
+                return range
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+            if byte >= 0x80 { asciiOnly = false }
+            position += 1
+        }
+        return nil
+    }
+
+    /// A whole number as the general reader accepts it: at most 18 digits, no leading zero,
+    /// not followed by a fraction or exponent.
+    private mutating func readInteger(allowNegative: Bool) -> Int? {
+        var negative = false
+        if allowNegative, position < buffer.count, buffer[position] == UInt8(ascii: "-") {
+            negative = true
+            position += 1
+        }
+        let start = position
+        var value = 0
+        while position < buffer.count, buffer[position].isDigit, position - start < 18 {
+            value = value &* 10 &+ Int(buffer[position] &- UInt8(ascii: "0"))  // at most 18 digits: no overflow
+            position += 1
+        }
+        let digits = position - start
+        guard digits > 0, !(digits > 1 && buffer[start] == UInt8(ascii: "0")) else { return nil }
+        if position < buffer.count {
+            let byte = buffer[position]
+            guard !byte.isDigit, byte != UInt8(ascii: "."), byte != UInt8(ascii: "e"), byte != UInt8(ascii: "E") else { return nil }
+        }
+        return negative ? -value : value
+    }
+
+    @inline(__always)
+    private mutating func next(is byte: UInt8) -> Bool {
+        guard position < buffer.count, buffer[position] == byte else { return false }
+        position += 1
+        return true
+    }
+
+    @inline(__always)
+    private mutating func literal(_ text: StaticString) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard position + count <= buffer.count else { return false }
+        let base = text.utf8Start
+        for offset in 0..<count where buffer[position + offset] != base[offset] { return false }
+        position += count
+        return true
+    }
+}

@@ -1,0 +1,153 @@
+extension FieldTable {
+    /// `"name":[entries]` for a register, `"name":{"element":[stamps],…}` for a set, in order.
+    func write(to writer: inout CanonicalJSONWriter) {
+        text.withUnsafeBufferPointer { text in
+            for (index, slot) in slots.enumerated() {
+                if index > 0 { writer.byte(UInt8(ascii: ",")) }
+                if slot.name == FieldSlot.unknownName {
+                    writer.string(text.slice(slot.unknownNameRange))
+                } else {
+                    writer.string(FieldNames.all[Int(slot.name)])
+                }
+                writer.byte(UInt8(ascii: ":"))
+                if slot.isSet {
+                    writer.byte(UInt8(ascii: "{"))
+                    var element: UnsafeBufferPointer<UInt8>?
+                    for write in writes[slot.writeRange] {
+                        let bytes = text.slice(write.textRange)
+                        if let element, compareText(element, bytes) == 0 {
+                            writer.byte(UInt8(ascii: ","))
+                        } else {
+                            if element != nil { writer.raw("],") }
+                            writer.string(bytes)
+                            writer.raw(":[")
+                            element = bytes
+                        }
+                        writer.raw("{\"at\":")
+                        writer.integer(Int(write.time))
+                        writer.raw(",\"dot\":")
+                        writeDot(write, to: &writer)
+                        writer.byte(UInt8(ascii: "}"))
+                    }
+                    if element != nil { writer.byte(UInt8(ascii: "]")) }
+                    writer.byte(UInt8(ascii: "}"))
+                } else {
+                    writer.byte(UInt8(ascii: "["))
+                    for (entryIndex, write) in writes[slot.writeRange].enumerated() {
+                        if entryIndex > 0 { writer.byte(UInt8(ascii: ",")) }
+                        writer.raw("{\"at\":")
+                        writer.integer(Int(write.time))
+                        writer.raw(",\"dot\":")
+                        writeDot(write, to: &writer)
+                        writer.raw(",\"value\":")
+                        switch write.kind {
+                        case .text: writer.string(text.slice(write.textRange))
+                        case .integer: writer.integer(Int(write.payload))
+                        case .boolean: writer.boolean(write.payload != 0)
+                        }
+                        writer.byte(UInt8(ascii: "}"))
+                    }
+                    writer.byte(UInt8(ascii: "]"))
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private func writeDot(_ write: FlatWrite, to writer: inout CanonicalJSONWriter) {
+        writer.byte(UInt8(ascii: "["))
+        writer.string(devices[Int(write.device)].rawValue)
+        writer.byte(UInt8(ascii: ","))
+        writer.integer(write.counter)
+        writer.byte(UInt8(ascii: "]"))
+    }
+
+    /// Reads one field into `builder`: a register is an array of entries, a set an object
+    /// from element to add stamps. Checks here what the flat layout cannot hold: a set
+    /// element with no stamps, or one element listed twice.
+    static func readField(from reader: inout JSONReader, named name: JSONReader.Key, into builder: inout FieldTableBuilder) throws(ModelError) {
+        let kind = try reader.peekKind()
+        guard kind == .array || kind == .object else {
+            throw ModelError(.wrongFieldKind, "field \(name.text) must be a list of register values or an object of set elements", field: name.text)
+        }
+        name.withBytes { builder.beginField(nameBytes: $0, isSet: kind == .object) }
+        if kind == .array {
+            try reader.readArray { reader throws(ModelError) in try readWrite(from: &reader, element: nil, into: &builder) }
+            builder.endField()
+            return
+        }
+        var elements: [TextRange] = []
+        var inOrder = true
+        try reader.readContainer(open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), kind: "object") { reader throws(ModelError) in
+            let element = try builder.text(from: &reader)
+            try reader.consume(UInt8(ascii: ":"), "':' after a key")
+            let before = builder.table.writes.count
+            try reader.readArray { reader throws(ModelError) in try readWrite(from: &reader, element: element, into: &builder) }
+            if builder.table.writes.count == before {
+                let field = builder.openFieldName
+                throw ModelError(.invalidValue, "\(field) element \"\(builder.table.string(element).prefix(40))\" has no add stamps", field: field)
+            }
+            if let last = elements.last, builder.table.text.withUnsafeBufferPointer({ compareText($0.slice(last), $0.slice(element)) >= 0 }) {
+                inOrder = false
+            }
+            elements.append(element)
+        }
+        if !inOrder {
+            let text = builder.table.text
+            text.withUnsafeBufferPointer { text in elements.sort { compareText(text.slice($0), text.slice($1)) < 0 } }
+            for index in elements.indices.dropFirst() where text.withUnsafeBufferPointer({ compareText($0.slice(elements[index - 1]), $0.slice(elements[index])) == 0 }) {
+                let field = builder.openFieldName
+                throw ModelError(.malformedJSON, "\(field) lists element \"\(builder.table.string(elements[index]).prefix(40))\" twice", field: field)
+            }
+        }
+        builder.endField()
+    }
+
+    /// Reads one write object, `{"at","dot","value"}` (a register entry) or `{"at","dot"}`
+    /// (an add stamp of set `element`), into `builder`. Read without building values: this is
+    /// the innermost loop of decoding.
+    private static func readWrite(from reader: inout JSONReader, element: TextRange?, into builder: inout FieldTableBuilder) throws(ModelError) {
+        var time: Int?
+        var counter: Int?
+        var device: UInt32 = 0
+        var kind = FlatWrite.Kind.text
+        var payload: Int64 = element?.packed ?? 0
+        var keys: UInt8 = 0
+        try reader.readFixedObject { reader, key throws(ModelError) in
+            let bit: UInt8
+            if key.is("at") {
+                bit = 1
+                time = try reader.readInteger()
+            } else if key.is("dot") {
+                bit = 2
+                let dot = try Dot.read(from: &reader)
+                device = builder.device(dot.device)
+                counter = dot.counter
+            } else if element == nil, key.is("value") {
+                bit = 4
+                switch try reader.peekKind() {
+                case .string:
+                    kind = .text
+                    payload = try builder.text(from: &reader).packed
+                case .number:
+                    kind = .integer
+                    payload = Int64(try reader.readInteger())
+                case .boolean:
+                    kind = .boolean
+                    payload = try reader.readBoolean() ? 1 : 0
+                default:
+                    let field = builder.openFieldName
+                    throw ModelError(.wrongValueType, "\(field) values are text, whole numbers or true/false", field: field)
+                }
+            } else {
+                throw reader.error("unknown key \"\(key.text.prefix(40))\" in a write of \(builder.openFieldName)")
+            }
+            if keys & bit != 0 { throw reader.error("key \"\(key.text)\" appears twice") }
+            keys |= bit
+        }
+        guard let time, let counter else { throw reader.error("a write of \(builder.openFieldName) needs \"at\" and \"dot\"") }
+        guard time >= 0 else { throw reader.error("write time \(time) is before 1970") }
+        if element == nil, keys & 4 == 0 { throw reader.error("a write of \(builder.openFieldName) needs \"value\"") }
+        builder.append(FlatWrite(counter: counter, time: Int64(time), payload: payload, device: device, kind: kind))
+    }
+}

@@ -1,0 +1,470 @@
+/// The fields of one record state, stored flat: four arrays of plain values instead of a
+/// tree of strings, enums and nested arrays.
+///
+/// Decoding, merging, validating and encoding states is what replicas and the sync node do
+/// for every record they receive; with this layout none of it retains or releases per value,
+/// and copying a state copies four buffers. The public views (`RecordField`, `Register`,
+/// `AddWinsSet`) are built from it on demand.
+///
+/// Invariants (kept by `FieldTableBuilder.finish()` and by the merge, which builds in order):
+/// - `devices` is sorted by id bytes and unique, so comparing two writes' device indices
+///   compares their devices;
+/// - `slots` are sorted by name bytes (duplicates only in an invalid state, adjacent);
+/// - each slot owns the run `writes[slot.writeStart ..< slot.writeEnd]`; a register's run is
+///   sorted by dot; a set's run holds one write per add stamp, sorted by element bytes, then
+///   dot, and consecutive writes with equal element bytes form one element.
+struct FieldTable: Sendable {
+    var devices: [DeviceID] = []
+    var slots: [FieldSlot] = []
+    var writes: [FlatWrite] = []
+    /// Text values, set elements and unknown field names, referred to by `TextRange`.
+    var text: [UInt8] = []
+
+    var isEmpty: Bool { slots.isEmpty }
+}
+
+/// A run of bytes in a table's `text`.
+struct TextRange: Hashable, Sendable {
+    var start: Int
+    var count: Int
+
+    init(start: Int, count: Int) {
+        self.start = start
+        self.count = count
+    }
+
+    /// A range packed into a write's payload: start in the high 32 bits, count in the low.
+    init(packed: Int64) {
+        start = Int(packed >> 32)
+        count = Int(packed & 0xFFFF_FFFF)
+    }
+
+    var packed: Int64 { Int64(start) << 32 | Int64(count) }
+}
+
+/// One field of a `FieldTable`: its name, kind and run of writes.
+struct FieldSlot: Hashable, Sendable {
+    /// `name` of a field the schema does not know (only in a state that fails validation).
+    static let unknownName = UInt16.max
+
+    /// Index into `FieldNames.all`, or `unknownName` with the bytes at `unknownNameRange`.
+    var name: UInt16
+    var isSet: Bool
+    var unknownNameRange = TextRange(start: 0, count: 0)
+    var writeStart: Int
+    var writeCount: Int
+
+    var writeEnd: Int { writeStart + writeCount }
+    var writeRange: Range<Int> { writeStart..<writeEnd }
+}
+
+/// One write held by a field: a register entry, or one add stamp of a set element.
+struct FlatWrite: Hashable, Sendable {
+    enum Kind: UInt8, Sendable {
+        case text, integer, boolean
+    }
+
+    var counter: Int
+    var time: Int64
+    /// Text: a packed `TextRange` (for a set, the element); integer: the value; boolean: 0 or 1.
+    var payload: Int64
+    /// Index into the table's `devices`.
+    var device: UInt32
+    var kind: Kind
+
+    var textRange: TextRange { TextRange(packed: payload) }
+}
+
+/// Every field name of the schema, sorted by UTF-8 bytes, so that comparing two known
+/// names' indices compares their bytes; a table stores a known name as its index.
+enum FieldNames {
+    static let all: [String] = {
+        var names: [String] = []
+        for type in RecordType.allCases {
+            for spec in RecordSchema.fieldSpecs(of: type) where !names.contains(spec.name) { names.append(spec.name) }
+        }
+        return names.sorted { utf8Precedes($0, $1) }
+    }()
+
+    /// `all`, each name packed into integers, in the same order.
+    private static let packed: [PackedName] = all.map { name in
+        var name = name
+        return name.withUTF8 { PackedName($0)! }
+    }
+
+    /// The index of the name spelled by `bytes`, if the schema knows it.
+    static func index(of bytes: UnsafeBufferPointer<UInt8>) -> UInt16? {
+        guard let key = PackedName(bytes) else { return nil }
+        return packed.withUnsafeBufferPointer { packed in
+            var low = 0
+            var high = packed.count
+            while low < high {
+                let middle = (low + high) / 2
+                if packed[middle] == key { return UInt16(middle) }
+                if packed[middle] < key { low = middle + 1 } else { high = middle }
+            }
+            return nil
+        }
+    }
+
+    /// Up to 24 bytes as three big-endian words, zero-padded, plus the length: comparing
+    /// packed names compares their bytes (no name holds a zero byte), with no memory access.
+    private struct PackedName: Comparable {
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count: Int
+
+        init?(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard bytes.count <= 24 else { return nil }
+            count = bytes.count
+            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
+            // Big-endian, so that comparing the words compares the bytes in order.
+            words = (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1), UInt64(bigEndian: words.2))
+        }
+
+        static func == (lhs: PackedName, rhs: PackedName) -> Bool {
+            lhs.words == rhs.words && lhs.count == rhs.count
+        }
+
+        static func < (lhs: PackedName, rhs: PackedName) -> Bool {
+            lhs.words != rhs.words ? lhs.words < rhs.words : lhs.count < rhs.count
+        }
+    }
+
+    static func index(of name: String) -> UInt16? {
+        var name = name
+        return name.withUTF8 { index(of: $0) }
+    }
+
+    /// Byte order of a known name and some bytes: negative, zero or positive.
+    static func compareBytes(_ name: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var name = name
+        return name.withUTF8 { compareText($0, bytes) }
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// The bytes of `range` in this buffer (a table's text).
+    @inline(__always)
+    func slice(_ range: TextRange) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: self[range.start..<(range.start + range.count)])
+    }
+}
+
+// MARK: - Building
+
+/// Builds a `FieldTable` from fields, writes and devices in any order; `finish()` puts the
+/// table in canonical order (devices, then each field's writes, then the fields).
+struct FieldTableBuilder {
+    private(set) var table = FieldTable()
+    private var lastDevice: DeviceID?
+    private var lastDeviceIndex: UInt32 = 0
+    private(set) var openSlot: FieldSlot?
+
+    init(expectedWrites: Int = 16) {
+        table.writes.reserveCapacity(expectedWrites)
+        table.slots.reserveCapacity(expectedWrites)
+        table.text.reserveCapacity(expectedWrites * 32)
+    }
+
+    /// The index of `device` in the table, added when new.
+    mutating func device(_ device: DeviceID) -> UInt32 {
+        if let lastDevice, lastDevice == device { return lastDeviceIndex }
+        let index: UInt32
+        if let found = table.devices.firstIndex(of: device) {
+            index = UInt32(found)
+        } else {
+            index = UInt32(table.devices.count)
+            table.devices.append(device)
+        }
+        lastDevice = device
+        lastDeviceIndex = index
+        return index
+    }
+
+    mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) -> TextRange {
+        let start = table.text.count
+        table.text.append(contentsOf: bytes)
+        return TextRange(start: start, count: bytes.count)
+    }
+
+    mutating func text(_ string: String) -> TextRange {
+        var string = string
+        return string.withUTF8 { text($0) }
+    }
+
+    /// Appends the unescaped bytes of the JSON string at the reader's position.
+    mutating func text(from reader: inout JSONReader) throws(ModelError) -> TextRange {
+        let start = table.text.count
+        try reader.readString(appendingTo: &table.text)
+        return TextRange(start: start, count: table.text.count - start)
+    }
+
+    /// Starts a field; its writes follow, then `endField()`.
+    mutating func beginField(nameBytes: UnsafeBufferPointer<UInt8>, isSet: Bool) {
+        if let known = FieldNames.index(of: nameBytes) {
+            openSlot = FieldSlot(name: known, isSet: isSet, writeStart: table.writes.count, writeCount: 0)
+        } else {
+            openSlot = FieldSlot(name: FieldSlot.unknownName, isSet: isSet, unknownNameRange: text(nameBytes), writeStart: table.writes.count, writeCount: 0)
+        }
+    }
+
+    mutating func beginField(named name: String, isSet: Bool) {
+        var name = name
+        name.withUTF8 { beginField(nameBytes: $0, isSet: isSet) }
+    }
+
+    /// The name of the field being built, for error messages.
+    var openFieldName: String {
+        openSlot.map { table.name(of: $0) } ?? ""
+    }
+
+    mutating func append(_ write: FlatWrite) {
+        table.writes.append(write)
+    }
+
+    /// Appends a register entry or (with `element`) a set stamp given as public values.
+    mutating func append(_ stamp: Stamp, value: FieldValue) {
+        let device = device(stamp.dot.device)
+        switch value {
+        case let .text(text):
+            append(FlatWrite(counter: stamp.dot.counter, time: stamp.time, payload: self.text(text).packed, device: device, kind: .text))
+        case let .integer(number):
+            append(FlatWrite(counter: stamp.dot.counter, time: stamp.time, payload: Int64(number), device: device, kind: .integer))
+        case let .boolean(flag):
+            append(FlatWrite(counter: stamp.dot.counter, time: stamp.time, payload: flag ? 1 : 0, device: device, kind: .boolean))
+        }
+    }
+
+    /// Appends one field given as public values.
+    mutating func append(_ field: RecordField) {
+        switch field.state {
+        case let .register(register):
+            beginField(named: field.name, isSet: false)
+            for entry in register.entries { append(entry.stamp, value: entry.value) }
+        case let .set(set):
+            beginField(named: field.name, isSet: true)
+            for element in set.elements {
+                let range = text(element.value)
+                for stamp in element.stamps {
+                    append(FlatWrite(counter: stamp.dot.counter, time: stamp.time, payload: range.packed, device: device(stamp.dot.device), kind: .text))
+                }
+            }
+        }
+        endField()
+    }
+
+    mutating func endField() {
+        guard var slot = openSlot else { return }
+        slot.writeCount = table.writes.count - slot.writeStart
+        table.slots.append(slot)
+        openSlot = nil
+    }
+
+    /// The table in canonical order.
+    consuming func finish() -> FieldTable {
+        endField()
+        var table = self.table
+        if !table.devices.isSorted(by: <) {
+            let order = table.devices.indices.sorted { table.devices[$0] < table.devices[$1] }
+            var newIndex = [UInt32](repeating: 0, count: order.count)
+            for (new, old) in order.enumerated() { newIndex[old] = UInt32(new) }
+            table.devices = order.map { table.devices[$0] }
+            for index in table.writes.indices { table.writes[index].device = newIndex[Int(table.writes[index].device)] }
+        }
+        let text = table.text
+        for slot in table.slots {
+            let run = table.writes[slot.writeRange]
+            if slot.isSet {
+                let precedes: (FlatWrite, FlatWrite) -> Bool = { left, right in
+                    text.withUnsafeBufferPointer { text in
+                        let order = compareText(text.slice(left.textRange), text.slice(right.textRange))
+                        return order != 0 ? order < 0 : (left.device, left.counter) < (right.device, right.counter)
+                    }
+                }
+                if !run.isSorted(by: precedes) { table.writes[slot.writeRange].sort(by: precedes) }
+            } else {
+                let precedes: (FlatWrite, FlatWrite) -> Bool = { ($0.device, $0.counter) < ($1.device, $1.counter) }
+                if !run.isSorted(by: precedes) { table.writes[slot.writeRange].sort(by: precedes) }
+            }
+        }
+        let slotPrecedes: (FieldSlot, FieldSlot) -> Bool = { left, right in
+            text.withUnsafeBufferPointer { FieldTable.compareNames(left, $0, right, $0) < 0 }
+        }
+        if !table.slots.isSorted(by: slotPrecedes) { table.slots.sort(by: slotPrecedes) }
+        return table
+    }
+}
+
+extension FieldTable {
+    /// Byte order of the names of two slots, each with the text of its own table.
+    @inline(__always)
+    static func compareNames(_ left: FieldSlot, _ leftText: UnsafeBufferPointer<UInt8>, _ right: FieldSlot, _ rightText: UnsafeBufferPointer<UInt8>) -> Int {
+        if left.name != FieldSlot.unknownName, right.name != FieldSlot.unknownName { return Int(left.name) - Int(right.name) }
+        if left.name == FieldSlot.unknownName, right.name == FieldSlot.unknownName {
+            return compareText(leftText.slice(left.unknownNameRange), rightText.slice(right.unknownNameRange))
+        }
+        if left.name == FieldSlot.unknownName {
+            return -FieldNames.compareBytes(FieldNames.all[Int(right.name)], leftText.slice(left.unknownNameRange))
+        }
+        return FieldNames.compareBytes(FieldNames.all[Int(left.name)], rightText.slice(right.unknownNameRange))
+    }
+}
+
+// MARK: - Views
+
+extension FieldTable {
+    /// The name of the field in `slot`.
+    func name(of slot: FieldSlot) -> String {
+        if slot.name != FieldSlot.unknownName { return FieldNames.all[Int(slot.name)] }
+        return text.withUnsafeBufferPointer { String(decoding: $0.slice(slot.unknownNameRange), as: UTF8.self) }
+    }
+
+    /// Whether `slot` is the field called `name`.
+    func slot(_ slot: FieldSlot, isNamed name: String, knownIndex: UInt16?) -> Bool {
+        if let knownIndex { return slot.name == knownIndex }
+        guard slot.name == FieldSlot.unknownName else { return false }
+        var name = name
+        return name.withUTF8 { bytes in text.withUnsafeBufferPointer { compareText($0.slice(slot.unknownNameRange), bytes) == 0 } }
+    }
+
+    /// The index of the slot of field `name`, if the table holds it.
+    func slotIndex(named name: String) -> Int? {
+        let known = FieldNames.index(of: name)
+        for (index, slot) in slots.enumerated() where self.slot(slot, isNamed: name, knownIndex: known) { return index }
+        return nil
+    }
+
+    func value(of write: FlatWrite) -> FieldValue {
+        switch write.kind {
+        case .text: return .text(string(write.textRange))
+        case .integer: return .integer(Int(write.payload))
+        case .boolean: return .boolean(write.payload != 0)
+        }
+    }
+
+    func string(_ range: TextRange) -> String {
+        text.withUnsafeBufferPointer { String(decoding: $0.slice(range), as: UTF8.self) }
+    }
+
+    func stamp(of write: FlatWrite) -> Stamp {
+        Stamp(dot: Dot(device: devices[Int(write.device)], counter: write.counter), time: write.time)
+    }
+
+    /// The field in `slot` as the public value types show it.
+    func fieldState(of slot: FieldSlot) -> FieldState {
+        if !slot.isSet {
+            return .register(Register(sortedEntries: SmallArray(writes[slot.writeRange].map {
+                RegisterEntry(stamp: stamp(of: $0), value: value(of: $0))
+            })))
+        }
+        var elements: [AddWinsSet.Element] = []
+        var index = slot.writeStart
+        while index < slot.writeEnd {
+            let end = elementEnd(from: index, in: slot)
+            let stamps = SmallArray(writes[index..<end].map { stamp(of: $0) })
+            elements.append(AddWinsSet.Element(value: string(writes[index].textRange), sortedStamps: stamps))
+            index = end
+        }
+        return .set(AddWinsSet(sortedElements: elements))
+    }
+
+    /// The end of the set element whose first stamp is `writes[start]`.
+    func elementEnd(from start: Int, in slot: FieldSlot) -> Int {
+        var end = start + 1
+        text.withUnsafeBufferPointer { text in
+            let element = text.slice(writes[start].textRange)
+            while end < slot.writeEnd, compareText(text.slice(writes[end].textRange), element) == 0 { end += 1 }
+        }
+        return end
+    }
+
+    var fields: [RecordField] {
+        slots.map { RecordField(name: name(of: $0), state: fieldState(of: $0)) }
+    }
+
+    /// The value a register shows: its only value, or in a conflict the one written last by
+    /// wall clock (ties broken by dot), as `Register.displayValue`.
+    func displayWrite(of slot: FieldSlot) -> FlatWrite {
+        var latest = writes[slot.writeStart]
+        for write in writes[slot.writeStart..<slot.writeEnd].dropFirst()
+        where (latest.time, latest.device, latest.counter) < (write.time, write.device, write.counter) {
+            latest = write
+        }
+        return latest
+    }
+
+    /// Whether two writes of this table hold the same value.
+    func sameValue(_ left: FlatWrite, _ right: FlatWrite) -> Bool {
+        guard left.kind == right.kind else { return false }
+        if left.payload == right.payload { return true }
+        guard left.kind == .text else { return false }
+        return text.withUnsafeBufferPointer { compareText($0.slice(left.textRange), $0.slice(right.textRange)) == 0 }
+    }
+
+    /// A register holding two or more different values (a conflict).
+    func isConflicted(_ slot: FieldSlot) -> Bool {
+        guard !slot.isSet, slot.writeCount > 1 else { return false }
+        let first = writes[slot.writeStart]
+        return writes[(slot.writeStart + 1)..<slot.writeEnd].contains { !sameValue(first, $0) }
+    }
+}
+
+// MARK: - Equality and hashing
+
+extension FieldTable {
+    /// Whether both tables hold the same fields and writes (layouts may differ).
+    func holdsSameWrites(as other: FieldTable) -> Bool {
+        guard slots.count == other.slots.count, writes.count == other.writes.count else { return false }
+        let sameDevices = devices == other.devices
+        return text.withUnsafeBufferPointer { left in
+            other.text.withUnsafeBufferPointer { right in
+                for (slot, otherSlot) in zip(slots, other.slots) {
+                    guard slot.name == otherSlot.name, slot.isSet == otherSlot.isSet, slot.writeCount == otherSlot.writeCount else { return false }
+                    if slot.name == FieldSlot.unknownName,
+                       compareText(left.slice(slot.unknownNameRange), right.slice(otherSlot.unknownNameRange)) != 0 { return false }
+                    for offset in 0..<slot.writeCount {
+                        let write = writes[slot.writeStart + offset]
+                        let otherWrite = other.writes[otherSlot.writeStart + offset]
+                        guard write.counter == otherWrite.counter, write.time == otherWrite.time, write.kind == otherWrite.kind else { return false }
+                        if sameDevices {
+                            guard write.device == otherWrite.device else { return false }
+                        } else {
+                            guard devices[Int(write.device)] == other.devices[Int(otherWrite.device)] else { return false }
+                        }
+                        if write.kind == .text {
+                            guard compareText(left.slice(write.textRange), right.slice(otherWrite.textRange)) == 0 else { return false }
+                        } else {
+                            guard write.payload == otherWrite.payload else { return false }
+                        }
+                    }
+                }
+                return true
+            }
+        }
+    }
+
+    /// Hashes what `holdsSameWrites` compares.
+    func hashWrites(into hasher: inout Hasher) {
+        hasher.combine(slots.count)
+        text.withUnsafeBufferPointer { text in
+            for slot in slots {
+                hasher.combine(slot.name)
+                hasher.combine(slot.isSet)
+                if slot.name == FieldSlot.unknownName { hasher.combine(bytes: UnsafeRawBufferPointer(text.slice(slot.unknownNameRange))) }
+                hasher.combine(slot.writeCount)
+                for write in writes[slot.writeRange] {
+                    hasher.combine(devices[Int(write.device)])
+                    hasher.combine(write.counter)
+                    hasher.combine(write.time)
+                    hasher.combine(write.kind)
+                    if write.kind == .text {
+                        hasher.combine(write.textRange.count)
+                        hasher.combine(bytes: UnsafeRawBufferPointer(text.slice(write.textRange)))
+                    } else {
+                        hasher.combine(write.payload)
+                    }
+                }
+            }
+        }
+    }
+}
