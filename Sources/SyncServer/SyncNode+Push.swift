@@ -15,25 +15,24 @@ extension SyncNode {
     /// rewritten dot) and scope-checked; any failure rejects the whole batch and stores
     /// nothing. Each record whose stored state changes gets the next change sequence number.
     /// Re-sending a batch changes nothing.
-    public func push(_ states: [RecordState], from account: DeviceAccount) async throws -> (results: [PushResult], seq: Int) {
+    public func push(_ received: [ReceivedState], from account: DeviceAccount) async throws -> (results: [PushResult], seq: Int) {
         try Self.requireSyncRole(account)
         let time = now()
+        let states = received.map(\.state)
         // What needs no stored state (validation, and the row a new record is stored as) is
         // done before the write transaction, so it runs while the node commits another
-        // device's batch.
-        let rows = try states.enumerated().map { index, state in
-            do { try state.validate() } catch let error as ModelError { throw APIError.rejected(error, index: index) }
-            return RecordRow(state)
+        // device's batch. A state that arrived canonical is stored as the bytes received.
+        let rows = try received.enumerated().map { index, received in
+            do { try received.state.validate() } catch let error as ModelError { throw APIError.rejected(error, index: index) }
+            return RecordRow(received.state, canonicalJSON: received.canonicalJSON)
         }
         let outcome = try await store.writer.write { db -> ([PushResult], Int, Int, Int) in
             var seq = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM record") ?? 0
             let node = try ReplicaStore.replica(in: db)
             var nodeCounter = node.counter
-            var stored: [RecordID: RecordState] = [:]
-            for state in states where stored[state.id] == nil {
-                stored[state.id] = try ReplicaStore.load(state.id, in: db)
-            }
-            let newCases = Set(states.filter { $0.type == .case && stored[$0.id] == nil }.map(\.id))
+            var stored = try ReplicaStore.loadAll(states.lazy.map(\.id), in: db)
+            let newCases = Set(states.lazy.filter { $0.type == .case && stored[$0.id] == nil }.map(\.id))
+            let saveRecord = try ReplicaStore.saveStatement(in: db)
 
             var results: [PushResult] = []
             var changed = 0
@@ -56,7 +55,7 @@ extension SyncNode {
                 var grantCreator = false
                 var isReceivedState = before == nil
                 if account.user.role == .mediator, merged.type == .case, before == nil,
-                   !merged.set("mediators").contains(account.user.name) {
+                   !merged.members("mediators").contains(account.user.name) {
                     if merged.isDeleted {
                         // Created and deleted offline: no write on a deleted record, but the
                         // creator keeps access so a restore or a conflict reaches them.
@@ -70,9 +69,12 @@ extension SyncNode {
                 }
                 if merged != before {
                     seq += 1
-                    try ReplicaStore.save(isReceivedState ? rows[index] : RecordRow(merged), seq: seq, in: db)
-                    if merged.type == .case, merged.set("mediators").members != before?.set("mediators").members {
-                        try Self.updateAccess(merged, isNew: before == nil, seq: seq, in: db)
+                    try ReplicaStore.save(isReceivedState ? rows[index] : RecordRow(merged), seq: seq, using: saveRecord)
+                    if merged.type == .case {
+                        let members = merged.members("mediators")
+                        if before == nil || members != before?.members("mediators") {
+                            try Self.updateAccess(merged.id, members: members, isNew: before == nil, seq: seq, in: db)
+                        }
                     }
                     if grantCreator {
                         try db.cachedStatement(sql: "INSERT OR IGNORE INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)")
@@ -81,8 +83,9 @@ extension SyncNode {
                     changed += 1
                 }
                 stored[state.id] = merged
-                if merged.hasConflicts { conflicts += 1 }
-                results.append(PushResult(id: merged.id, version: merged.version, conflict: merged.hasConflicts))
+                let conflict = merged.hasConflicts
+                if conflict { conflicts += 1 }
+                results.append(PushResult(id: merged.id, version: merged.version, conflict: conflict))
             }
             if nodeCounter != node.counter {
                 try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [nodeCounter])
@@ -90,6 +93,7 @@ extension SyncNode {
             try ReplicaStore.audit("push", user: account.user.name, device: account.id, records: states.map(\.id), at: time, in: db)
             return (results, seq, changed, conflicts)
         }
+        store.checkpointer?.request()
         metrics.recordsMerged.increment(by: Int64(states.count))
         metrics.recordsChanged.increment(by: Int64(outcome.2))
         metrics.conflicts.increment(by: Int64(outcome.3))
@@ -134,13 +138,13 @@ extension SyncNode {
     /// case's mediators: a new mediator gets the case's whole history from sequence `seq` on;
     /// a removed one stops receiving it. A case the node did not hold (`isNew`) has no access
     /// rows yet.
-    static func updateAccess(_ state: RecordState, isNew: Bool, seq: Int, in db: Database) throws {
-        let members = Set(state.set("mediators").members)
-        let caseID = state.id.rawValue
+    static func updateAccess(_ id: RecordID, members: [String], isNew: Bool, seq: Int, in db: Database) throws {
+        let caseID = id.rawValue
         let current = isNew ? [] : Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID]))
-        for user in members.subtracting(current) {
+        for user in members where !current.contains(user) {
             try db.cachedStatement(sql: "INSERT INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)").execute(arguments: [caseID, user, seq])
         }
+        let members = Set(members)
         for user in current.subtracting(members) {
             try db.cachedStatement(sql: "DELETE FROM caseAccess WHERE caseID = ? AND user = ?").execute(arguments: [caseID, user])
         }

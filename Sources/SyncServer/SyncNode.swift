@@ -26,6 +26,7 @@ public struct SyncNode: Sendable {
             var generator = SystemRandomNumberGenerator()
             try store.initialize(device: try DeviceID("node-" + DeviceID.random(using: &generator).rawValue), name: "sync node", at: now())
         }
+        try store.dropDeviceListIndex()
     }
 
     /// Creates a one-time enrollment token for `user`, valid for `ttl` seconds.

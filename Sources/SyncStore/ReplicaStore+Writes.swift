@@ -170,14 +170,33 @@ extension ReplicaStore {
         }
     }
 
-    /// Stores `state` inside a transaction the caller holds; `seq`, on the sync node, is the
-    /// change sequence number pulls page by (nil keeps the stored one).
-    public static func save(_ state: RecordState, seq: Int? = nil, in db: Database) throws {
-        try save(RecordRow(state), seq: seq, in: db)
+    /// The stored states of `ids` that exist, read with one query per 500 ids, inside a
+    /// transaction the caller holds.
+    public static func loadAll(_ ids: some Collection<RecordID>, in db: Database) throws -> [RecordID: RecordState] {
+        var states: [RecordID: RecordState] = [:]
+        let unique = Array(Set(ids))
+        for start in stride(from: 0, to: unique.count, by: 500) {
+            let chunk = unique[start..<min(start + 500, unique.count)]
+            let placeholders = repeatElement("?", count: chunk.count).joined(separator: ",")
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, state FROM record WHERE id IN (\(placeholders))",
+                                           arguments: StatementArguments(chunk.map { $0.rawValue }))
+            while let row = try rows.next() {
+                let data: Data = row[1]
+                do {
+                    let state = try RecordState(json: [UInt8](data))
+                    states[state.id] = state
+                } catch {
+                    let id: String = row[0]
+                    throw StoreError(.corrupt, "stored record \(id) does not decode: \(error)")
+                }
+            }
+        }
+        return states
     }
 
-    /// Stores a row built earlier (see `RecordRow`) inside a transaction the caller holds.
-    public static func save(_ row: RecordRow, seq: Int? = nil, in db: Database) throws {
+    /// The statement `save(_:seq:using:)` runs, prepared once per transaction by callers
+    /// that save many rows.
+    public static func saveStatement(in db: Database) throws -> Statement {
         try db.cachedStatement(sql: """
             INSERT INTO record (id, type, caseID, version, state, deleted, conflicted, reference, title, status, site, changed, seq)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -186,7 +205,23 @@ extension ReplicaStore {
                 conflicted = excluded.conflicted, reference = excluded.reference, title = excluded.title,
                 status = excluded.status, site = excluded.site, changed = excluded.changed,
                 seq = COALESCE(excluded.seq, record.seq)
-            """).execute(arguments: row.arguments + [seq])
+            """)
+    }
+
+    /// Stores a row with the statement from `saveStatement(in:)`.
+    public static func save(_ row: RecordRow, seq: Int?, using statement: Statement) throws {
+        try statement.execute(arguments: row.arguments + [seq])
+    }
+
+    /// Stores `state` inside a transaction the caller holds; `seq`, on the sync node, is the
+    /// change sequence number pulls page by (nil keeps the stored one).
+    public static func save(_ state: RecordState, seq: Int? = nil, in db: Database) throws {
+        try save(RecordRow(state), seq: seq, in: db)
+    }
+
+    /// Stores a row built earlier (see `RecordRow`) inside a transaction the caller holds.
+    public static func save(_ row: RecordRow, seq: Int? = nil, in db: Database) throws {
+        try save(row, seq: seq, using: saveStatement(in: db))
     }
 
     public static func enqueue(_ id: RecordID, in db: Database) throws {

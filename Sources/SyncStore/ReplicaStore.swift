@@ -12,17 +12,27 @@ import SyncModel
 public struct ReplicaStore: Sendable {
     /// The database: a `DatabasePool` on disk, a `DatabaseQueue` in tests.
     public let writer: any DatabaseWriter
+    /// Set when the store was opened to checkpoint in the background (a long-running sync
+    /// node): writers should `request()` a checkpoint after they commit.
+    public let checkpointer: WALCheckpointer?
 
     /// Opens (creating if needed) the store in `directory`, as `replica.sqlite`.
-    public static func open(directory: URL) throws -> ReplicaStore {
+    /// `checkpointInBackground` suits a long-running process with many writes (the sync
+    /// node): see `WALCheckpointer`.
+    public static func open(directory: URL, checkpointInBackground: Bool = false) throws -> ReplicaStore {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        return try open(path: directory.appendingPathComponent("replica.sqlite").path)
+        return try open(path: directory.appendingPathComponent("replica.sqlite").path, checkpointInBackground: checkpointInBackground)
     }
 
     /// Opens (creating if needed) the store at `path`.
-    public static func open(path: String) throws -> ReplicaStore {
-        let pool = try DatabasePool(path: path, configuration: configuration())
-        return try ReplicaStore(writer: pool)
+    public static func open(path: String, checkpointInBackground: Bool = false) throws -> ReplicaStore {
+        var configuration = configuration()
+        if checkpointInBackground {
+            // The writer checkpoints only if the background checkpointer falls far behind.
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 65536") }
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        return try ReplicaStore(writer: pool, checkpointer: checkpointInBackground ? WALCheckpointer(path: path) : nil)
     }
 
     /// A store in memory, for tests.
@@ -31,8 +41,9 @@ public struct ReplicaStore: Sendable {
     }
 
     /// Wraps `writer` and brings its schema up to date.
-    public init(writer: any DatabaseWriter) throws {
+    public init(writer: any DatabaseWriter, checkpointer: WALCheckpointer? = nil) throws {
         self.writer = writer
+        self.checkpointer = checkpointer
         try ReplicaStore.migrator.migrate(writer)
     }
 
@@ -48,6 +59,13 @@ public struct ReplicaStore: Sendable {
             try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         return configuration
+    }
+
+    /// For a sync node's store: drops the index that only a device's `case list` reads. It is
+    /// the widest of the record table's indexes, and a node writes every record of every
+    /// device. (Idempotent; a device never calls it.)
+    public func dropDeviceListIndex() throws {
+        try writer.write { try $0.execute(sql: "DROP INDEX IF EXISTS record_case_list") }
     }
 
     /// Runs SQLite's integrity check; returns its findings ("ok" when sound).

@@ -96,7 +96,7 @@ struct Serve: AsyncParsableCommand {
         }
         var logger = Logger(label: "casesyncd")
         logger.logLevel = .info
-        let node = try SyncNode(store: ReplicaStore.open(directory: options.directory), logger: logger)
+        let node = try SyncNode(store: ReplicaStore.open(directory: options.directory, checkpointInBackground: true), logger: logger)
         let configuration = NodeConfiguration(host: host, port: port, maxBodyBytes: maxBody)
         let dataPath = options.directory.path
         let app = buildApplication(node: node, configuration: configuration) { boundPort in

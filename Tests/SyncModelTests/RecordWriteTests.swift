@@ -100,9 +100,13 @@ struct RecordWriteTests {
         try bob.apply([.add("mediators", "ann"), .add("mediators", "bob")], stamp: Fixtures.stamp("bob-laptop", 1))
         let merged = try ann.merged(with: bob)
         #expect(merged.set("mediators").members == ["ann", "bob"])
+        #expect(merged.members("mediators") == ["ann", "bob"])
+        #expect(merged.set("mediators").elements.first { $0.value == "ann" }?.stamps.count == 1)
         #expect(merged.conflicts.isEmpty)
         // A remove that had seen the add does remove.
         #expect(try base.merged(with: ann).set("mediators").members == [])
+        #expect(try base.merged(with: ann).members("mediators") == [])
+        #expect(merged.members("title") == [])
     }
 
     @Test func writesAreRefusedWithTypedErrorsAndChangeNothing() throws {

@@ -1,5 +1,6 @@
 /// A fast reader for record states spelled exactly in canonical form (PROTOCOL.md §2), which
-/// is how every replica writes them.
+/// is how every replica writes them. What it accepts is byte for byte the canonical JSON of
+/// the state it returns, so a receiver may keep those bytes instead of encoding again.
 ///
 /// It matches the fixed keys and punctuation byte for byte and gives up (returns nil) at the
 /// first byte that is not canonical: whitespace, a different key order, an escape, a field,
@@ -239,6 +240,7 @@ struct CanonicalStateReader {
             let byte = buffer[position]
             guard !byte.isDigit, byte != UInt8(ascii: "."), byte != UInt8(ascii: "e"), byte != UInt8(ascii: "E") else { return nil }
         }
+        if negative, value == 0 { return nil }  // "-0" is JSON, but not canonical
         return negative ? -value : value
     }
 

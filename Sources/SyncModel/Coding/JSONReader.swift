@@ -51,6 +51,17 @@ public struct JSONReader {
         return state
     }
 
+    /// Skips whitespace and returns the position of the next value.
+    mutating func startOfValue() -> Int {
+        skipWhitespace()
+        return position
+    }
+
+    /// The bytes from `start` up to the position.
+    func bytes(from start: Int) -> [UInt8] {
+        Array(buffer[start..<position])
+    }
+
     /// Throws unless only whitespace remains.
     public mutating func finish() throws(ModelError) {
         skipWhitespace()

@@ -55,6 +55,17 @@ extension RecordState {
         return try readAnySpelling(from: &reader, validate: validate)
     }
 
+    /// Like `read(from:validate:)`, and when the bytes read were exactly the state's
+    /// canonical JSON (as replicas write it), those bytes too.
+    public static func readReceived(from reader: inout JSONReader, validate: Bool = true) throws(ModelError) -> ReceivedState {
+        let start = reader.startOfValue()
+        if let state = reader.readCanonicalState() {
+            if validate { try state.validate(requireComplete: false) }
+            return ReceivedState(state, canonicalJSON: reader.bytes(from: start))
+        }
+        return ReceivedState(try readAnySpelling(from: &reader, validate: validate))
+    }
+
     /// The general path of `read(from:validate:)`: any valid JSON spelling, every error named.
     static func readAnySpelling(from reader: inout JSONReader, validate: Bool) throws(ModelError) -> RecordState {
         var type: RecordType?

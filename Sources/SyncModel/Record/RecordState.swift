@@ -55,6 +55,20 @@ public struct RecordState: Hashable, Sendable {
         return AddWinsSet(sortedElements: [])
     }
 
+    /// The members of set field `name` in canonical order (`set(name).members`, without
+    /// building the set).
+    public func members(_ name: String) -> [String] {
+        guard let index = table.slotIndex(named: name), table.slots[index].isSet else { return [] }
+        let slot = table.slots[index]
+        var members: [String] = []
+        var start = slot.writeStart
+        while start < slot.writeEnd {
+            members.append(table.string(table.writes[start].textRange))
+            start = table.elementEnd(from: start, in: slot)
+        }
+        return members
+    }
+
     /// The value to show for register `name` (see `Register.displayValue`).
     public func value(_ name: String) -> FieldValue? {
         guard let index = table.slotIndex(named: name) else { return nil }
