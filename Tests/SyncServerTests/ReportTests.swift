@@ -203,9 +203,9 @@ final class LogCapture: LogHandler, @unchecked Sendable {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
         lock.lock()
-        lines.append("\(message) \(metadata ?? [:]) \(self.metadata)")
+        lines.append("\(event.message) \(event.metadata ?? [:]) \(self.metadata)")
         lock.unlock()
     }
 
