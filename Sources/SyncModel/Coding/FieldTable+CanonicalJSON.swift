@@ -107,47 +107,28 @@ extension FieldTable {
     /// (an add stamp of set `element`), into `builder`. Read without building values: this is
     /// the innermost loop of decoding.
     private static func readWrite(from reader: inout JSONReader, element: TextRange?, into builder: inout FieldTableBuilder) throws(ModelError) {
-        var time: Int?
-        var counter: Int?
-        var device: UInt32 = 0
         var kind = FlatWrite.Kind.text
         var payload: Int64 = element?.packed ?? 0
-        var keys: UInt8 = 0
-        try reader.readFixedObject { reader, key throws(ModelError) in
-            let bit: UInt8
-            if key.is("at") {
-                bit = 1
-                time = try reader.readInteger()
-            } else if key.is("dot") {
-                bit = 2
-                let dot = try Dot.read(from: &reader)
-                device = builder.device(dot.device)
-                counter = dot.counter
-            } else if element == nil, key.is("value") {
-                bit = 4
-                switch try reader.peekKind() {
-                case .string:
-                    kind = .text
-                    payload = try builder.text(from: &reader).packed
-                case .number:
-                    kind = .integer
-                    payload = Int64(try reader.readInteger())
-                case .boolean:
-                    kind = .boolean
-                    payload = try reader.readBoolean() ? 1 : 0
-                default:
-                    let field = builder.openFieldName
-                    throw ModelError(.wrongValueType, "\(field) values are text, whole numbers or true/false", field: field)
-                }
-            } else {
-                throw reader.error("unknown key \"\(key.text.prefix(40))\" in a write of \(builder.openFieldName)")
+        let (stamp, keys) = try WriteObject.read(from: &reader, field: { builder.openFieldName }) { reader, key throws(ModelError) in
+            guard element == nil, key.is("value") else { return nil }
+            switch try reader.peekKind() {
+            case .string:
+                kind = .text
+                payload = try builder.text(from: &reader).packed
+            case .number:
+                kind = .integer
+                payload = Int64(try reader.readInteger())
+            case .boolean:
+                kind = .boolean
+                payload = try reader.readBoolean() ? 1 : 0
+            default:
+                let field = builder.openFieldName
+                throw ModelError(.wrongValueType, "\(field) values are text, whole numbers or true/false", field: field)
             }
-            if keys & bit != 0 { throw reader.error("key \"\(key.text)\" appears twice") }
-            keys |= bit
+            return 4
         }
-        guard let time, let counter else { throw reader.error("a write of \(builder.openFieldName) needs \"at\" and \"dot\"") }
-        guard time >= 0 else { throw reader.error("write time \(time) is before 1970") }
         if element == nil, keys & 4 == 0 { throw reader.error("a write of \(builder.openFieldName) needs \"value\"") }
-        builder.append(FlatWrite(counter: counter, time: Int64(time), payload: payload, device: device, kind: kind))
+        let device = builder.device(stamp.dot.device)
+        builder.append(FlatWrite(counter: stamp.dot.counter, time: stamp.time, payload: payload, device: device, kind: kind))
     }
 }

@@ -184,14 +184,15 @@ extension VersionVector {
     }
 }
 
-extension DeletionMark {
-    /// Reads a tombstone, `{"at","dot","seen","value"}`.
-    static func read(from reader: inout JSONReader) throws(ModelError) -> DeletionMark {
-        let field = RecordSchema.deletedField
+/// The frame every write object shares: `"at"` and `"dot"`, plus the keys `extra` knows (it
+/// reads the value and returns a bit of its own for the key, or nil for a key it does not
+/// know). Refuses unknown and repeated keys, a missing `at` or `dot`, and times before 1970;
+/// `field` names the field in those errors. Returns the stamp and the bits of the keys seen.
+enum WriteObject {
+    static func read(from reader: inout JSONReader, field: () -> String,
+                     extra: (inout JSONReader, JSONReader.Key) throws(ModelError) -> UInt8?) throws(ModelError) -> (stamp: Stamp, keys: UInt8) {
         var time: Int?
         var dot: Dot?
-        var deleted: Bool?
-        var seen: VersionVector?
         var keys: UInt8 = 0
         try reader.readFixedObject { reader, key throws(ModelError) in
             let bit: UInt8
@@ -201,25 +202,42 @@ extension DeletionMark {
             } else if key.is("dot") {
                 bit = 2
                 dot = try Dot.read(from: &reader)
-            } else if key.is("value") {
-                bit = 4
-                guard try reader.peekKind() == .boolean else {
-                    throw ModelError(.wrongValueType, "a tombstone's value is true (deleted) or false (restored)", field: field)
-                }
-                deleted = try reader.readBoolean()
-            } else if key.is("seen") {
-                bit = 8
-                seen = try VersionVector.read(from: &reader)
+            } else if let own = try extra(&reader, key) {
+                bit = own
             } else {
-                throw reader.error("unknown key \"\(key.text.prefix(40))\" in a write of \(field)")
+                throw reader.error("unknown key \"\(key.text.prefix(40))\" in a write of \(field())")
             }
             if keys & bit != 0 { throw reader.error("key \"\(key.text)\" appears twice") }
             keys |= bit
         }
-        guard let time, let dot else { throw reader.error("a write of \(field) needs \"at\" and \"dot\"") }
+        guard let time, let dot else { throw reader.error("a write of \(field()) needs \"at\" and \"dot\"") }
         guard time >= 0 else { throw reader.error("write time \(time) is before 1970") }
+        return (Stamp(dot: dot, time: Int64(time)), keys)
+    }
+}
+
+extension DeletionMark {
+    /// Reads a tombstone, `{"at","dot","seen","value"}`.
+    static func read(from reader: inout JSONReader) throws(ModelError) -> DeletionMark {
+        let field = RecordSchema.deletedField
+        var deleted: Bool?
+        var seen: VersionVector?
+        let (stamp, _) = try WriteObject.read(from: &reader, field: { field }) { reader, key throws(ModelError) in
+            if key.is("value") {
+                guard try reader.peekKind() == .boolean else {
+                    throw ModelError(.wrongValueType, "a tombstone's value is true (deleted) or false (restored)", field: field)
+                }
+                deleted = try reader.readBoolean()
+                return 4
+            }
+            if key.is("seen") {
+                seen = try VersionVector.read(from: &reader)
+                return 8
+            }
+            return nil
+        }
         guard let deleted else { throw reader.error("a write of \(field) needs \"value\"") }
         guard let seen else { throw reader.error("a tombstone needs \"seen\"") }
-        return DeletionMark(stamp: Stamp(dot: dot, time: Int64(time)), deleted: deleted, seen: seen)
+        return DeletionMark(stamp: stamp, deleted: deleted, seen: seen)
     }
 }
