@@ -163,6 +163,11 @@ extension ReplicaStore {
         guard let data = try Data.fetchOne(db.cachedStatement(sql: "SELECT state FROM record WHERE id = ?"), arguments: [id.rawValue]) else {
             return nil
         }
+        return try decodeStored(data, id: id.rawValue)
+    }
+
+    /// A stored state blob as a state; a blob that does not decode is a corrupt store.
+    static func decodeStored(_ data: Data, id: String) throws -> RecordState {
         do {
             return try RecordState(json: [UInt8](data))
         } catch {
@@ -181,14 +186,8 @@ extension ReplicaStore {
             let rows = try Row.fetchCursor(db, sql: "SELECT id, state FROM record WHERE id IN (\(placeholders))",
                                            arguments: StatementArguments(chunk.map { $0.rawValue }))
             while let row = try rows.next() {
-                let data: Data = row[1]
-                do {
-                    let state = try RecordState(json: [UInt8](data))
-                    states[state.id] = state
-                } catch {
-                    let id: String = row[0]
-                    throw StoreError(.corrupt, "stored record \(id) does not decode: \(error)")
-                }
+                let state = try decodeStored(row[1], id: row[0])
+                states[state.id] = state
             }
         }
         return states

@@ -43,18 +43,8 @@ public struct CanonicalJSONWriter: Sendable {
     }
 
     public mutating func string(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var utf8 = value.utf8
-        let needsEscape = utf8.withContiguousStorageIfAvailable { buffer -> Bool in
-            for byte in buffer where byte < 0x20 || byte == 0x22 || byte == 0x5C { return true }
-            bytes.append(contentsOf: buffer)
-            return false
-        }
-        if needsEscape != false {
-            if needsEscape == nil { utf8 = value.utf8 }
-            for byte in utf8 { escaped(byte) }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { string($0) }
     }
 
     private mutating func escaped(_ byte: UInt8) {

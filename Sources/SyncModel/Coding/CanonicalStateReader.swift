@@ -169,7 +169,7 @@ struct CanonicalStateReader {
     private mutating func readType() -> RecordType? {
         guard let name = readPlainString() else { return nil }
         let bytes = UnsafeBufferPointer(rebasing: buffer[name])
-        for type in RecordType.allCases where FieldNames.compareBytes(type.rawValue, bytes) == 0 { return type }
+        for type in RecordType.allCases where compareText(type.rawValue, bytes) == 0 { return type }
         return nil
     }
 
@@ -199,25 +199,12 @@ struct CanonicalStateReader {
     /// bytes (quotes excluded).
     private mutating func readPlainString() -> Range<Int>? {
         guard next(is: UInt8(ascii: "\"")) else { return nil }
-        let start = position
-        position += ByteWord.firstWord(in: UnsafeBufferPointer(rebasing: buffer[position...])) { word in
-            ByteWord.hasByte(word, equalTo: UInt8(ascii: "\"")) || ByteWord.hasByte(word, equalTo: UInt8(ascii: "\\"))
-                || ByteWord.hasByte(word, below: 0x20) || word & ByteWord.highBits != 0
-        }
-        var asciiOnly = true
-        while position < buffer.count {
-            let byte = buffer[position]
-            if byte == UInt8(ascii: "\"") {
-                let range = start..<position
-                position += 1
-                if !asciiOnly, !JSONReader.isValidUTF8(UnsafeBufferPointer(rebasing: buffer[range])) { return nil }
-                return range
-            }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
-            if byte >= 0x80 { asciiOnly = false }
-            position += 1
-        }
-        return nil
+        let run = JSONReader.plainRun(in: buffer, from: position)
+        guard run.end < buffer.count, buffer[run.end] == UInt8(ascii: "\"") else { return nil }
+        let range = position..<run.end
+        if !run.asciiOnly, !JSONReader.isValidUTF8(UnsafeBufferPointer(rebasing: buffer[range])) { return nil }
+        position = run.end + 1
+        return range
     }
 
     /// A whole number as the general reader accepts it: at most 18 digits, no leading zero,

@@ -290,24 +290,23 @@ public struct JSONReader {
     public mutating func readString() throws(ModelError) -> String {
         try consume(UInt8(ascii: "\""), "a string")
         let start = position
-        var asciiOnly = true
-        while position < buffer.count {
-            let byte = buffer[position]
-            if byte == UInt8(ascii: "\"") {
-                let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
-                position += 1
-                if asciiOnly { return String(decoding: slice, as: UTF8.self) }
-                guard let text = String(validating: slice, as: UTF8.self) else {
-                    throw error("string is not valid UTF-8")
-                }
-                return text
-            }
-            if byte == UInt8(ascii: "\\") { return try readEscapedString(from: start) }
-            if byte < 0x20 { throw error("control character in a string must be escaped") }
-            if byte >= 0x80 { asciiOnly = false }
+        let run = JSONReader.plainRun(in: buffer, from: start)
+        position = run.end
+        guard position < buffer.count else { throw error("unterminated string") }
+        switch buffer[position] {
+        case UInt8(ascii: "\""):
+            let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
             position += 1
+            if run.asciiOnly { return String(decoding: slice, as: UTF8.self) }
+            guard let text = String(validating: slice, as: UTF8.self) else {
+                throw error("string is not valid UTF-8")
+            }
+            return text
+        case UInt8(ascii: "\\"):
+            return try readEscapedString(from: start)
+        default:
+            throw error("control character in a string must be escaped")
         }
-        throw error("unterminated string")
     }
 
     /// Reads a string and appends its unescaped UTF-8 bytes to `bytes`, checking them as
@@ -317,31 +316,40 @@ public struct JSONReader {
         let quote = position
         try consume(UInt8(ascii: "\""), "a string")
         let start = position
-        var asciiOnly = true
+        let run = JSONReader.plainRun(in: buffer, from: start)
+        position = run.end
+        guard position < buffer.count else { throw error("unterminated string") }
+        switch buffer[position] {
+        case UInt8(ascii: "\""):
+            let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
+            if !run.asciiOnly, !JSONReader.isValidUTF8(slice) { throw error("string is not valid UTF-8") }
+            bytes.append(contentsOf: slice)
+            position += 1
+        case UInt8(ascii: "\\"):
+            position = quote
+            bytes.append(contentsOf: try readString().utf8)
+        default:
+            throw error("control character in a string must be escaped")
+        }
+    }
+
+    /// The run of a string's bytes from `start` that needs no unescaping: it ends at the
+    /// first quote, backslash or control character (or the buffer's end), which the caller
+    /// judges. `asciiOnly` tells whether the run needs a UTF-8 check.
+    static func plainRun(in buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> (end: Int, asciiOnly: Bool) {
         // Eight bytes at a time through plain ASCII; the loop below sees the rest.
-        position += ByteWord.firstWord(in: UnsafeBufferPointer(rebasing: buffer[position...])) { word in
+        var end = start + ByteWord.firstWord(in: UnsafeBufferPointer(rebasing: buffer[start...])) { word in
             ByteWord.hasByte(word, equalTo: UInt8(ascii: "\"")) || ByteWord.hasByte(word, equalTo: UInt8(ascii: "\\"))
                 || ByteWord.hasByte(word, below: 0x20) || word & ByteWord.highBits != 0
         }
-        while position < buffer.count {
-            let byte = buffer[position]
-            if byte == UInt8(ascii: "\"") {
-                let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
-                if !asciiOnly, !JSONReader.isValidUTF8(slice) { throw error("string is not valid UTF-8") }
-                bytes.append(contentsOf: slice)
-                position += 1
-                return
-            }
-            if byte == UInt8(ascii: "\\") {
-                position = quote
-                bytes.append(contentsOf: try readString().utf8)
-                return
-            }
-            if byte < 0x20 { throw error("control character in a string must be escaped") }
+        var asciiOnly = true
+        while end < buffer.count {
+            let byte = buffer[end]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
             if byte >= 0x80 { asciiOnly = false }
-            position += 1
+            end += 1
         }
-        throw error("unterminated string")
+        return (end, asciiOnly)
     }
 
     /// Strict UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).

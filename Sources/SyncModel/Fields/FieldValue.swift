@@ -105,3 +105,9 @@ func compareText(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointe
     }
     return left.count - right.count
 }
+
+/// Byte order of a string and a byte run: negative, zero or positive.
+func compareText(_ text: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    var text = text
+    return text.withUTF8 { compareText($0, bytes) }
+}

@@ -49,13 +49,6 @@ public enum SmallArray<Element: Hashable & Sendable>: RandomAccessCollection, Ha
         }
     }
 
-    public func filter(_ isIncluded: (Element) throws -> Bool) rethrows -> SmallArray {
-        if case let .one(element) = self { return try isIncluded(element) ? self : SmallArray() }
-        var result = SmallArray()
-        for element in self where try isIncluded(element) { result.append(element) }
-        return result
-    }
-
     public static func == (lhs: SmallArray, rhs: SmallArray) -> Bool {
         switch (lhs, rhs) {
         case let (.one(left), .one(right)): return left == right

@@ -134,12 +134,6 @@ enum FieldNames {
         var name = name
         return name.withUTF8 { index(of: $0) }
     }
-
-    /// Byte order of a known name and some bytes: negative, zero or positive.
-    static func compareBytes(_ name: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var name = name
-        return name.withUTF8 { compareText($0, bytes) }
-    }
 }
 
 extension UnsafeBufferPointer<UInt8> {
@@ -182,9 +176,7 @@ struct FieldTableBuilder {
     }
 
     mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) -> TextRange {
-        let start = table.text.count
-        table.text.append(contentsOf: bytes)
-        return TextRange(start: start, count: bytes.count)
+        table.append(text: bytes)
     }
 
     mutating func text(_ string: String) -> TextRange {
@@ -304,9 +296,9 @@ extension FieldTable {
             return compareText(leftText.slice(left.unknownNameRange), rightText.slice(right.unknownNameRange))
         }
         if left.name == FieldSlot.unknownName {
-            return -FieldNames.compareBytes(FieldNames.all[Int(right.name)], leftText.slice(left.unknownNameRange))
+            return -compareText(FieldNames.all[Int(right.name)], leftText.slice(left.unknownNameRange))
         }
-        return FieldNames.compareBytes(FieldNames.all[Int(left.name)], rightText.slice(right.unknownNameRange))
+        return compareText(FieldNames.all[Int(left.name)], rightText.slice(right.unknownNameRange))
     }
 }
 

@@ -24,19 +24,7 @@ public struct FieldSpec: Hashable, Sendable {
 
     /// Checks one value (for a set: one element) against the value type.
     public func check(_ value: FieldValue) throws(ModelError) {
-        // Fast paths for the common cases, without copying the value type's payload.
-        if case let .text(text) = value {
-            switch valueType {
-            case let .text(maxBytes, multiline):
-                if text.utf8.count <= maxBytes, Self.isPlain(text, multiline: multiline) { return }
-            case .date:
-                if CalendarText.isDate(text) { return }
-            case let .choice(words):
-                if words.contains(text) { return }
-            default:
-                break
-            }
-        }
+        if case var .text(text) = value, text.withUTF8({ passesQuickly($0) }) { return }
         try checkSlowly(value)
     }
 
@@ -52,30 +40,30 @@ public struct FieldSpec: Hashable, Sendable {
 
     /// Checks a text value given as its UTF-8 bytes, without building a `String` unless it fails.
     func check(text bytes: UnsafeBufferPointer<UInt8>) throws(ModelError) {
-        switch valueType {
-        case let .text(maxBytes, multiline):
-            if bytes.count <= maxBytes, Self.isPlain(bytes, multiline: multiline) { return }
-        case .date:
-            if CalendarText.isDate(bytes) { return }
-        case let .choice(words):
-            for word in words where FieldNames.compareBytes(word, bytes) == 0 { return }
-        case .reference:
-            if RecordID.parse(bytes: bytes) != nil { return }
-        case .userName:
-            if DeviceID.isValid(bytes) { return }
-        default:
-            break
-        }
+        if passesQuickly(bytes) { return }
         try checkSlowly(.text(String(decoding: bytes, as: UTF8.self)))
     }
 
-    /// Non-empty and free of control characters (tab and newlines allowed when multiline).
-    @inline(__always)
-    static func isPlain(_ text: String, multiline: Bool) -> Bool {
-        var text = text
-        return text.withUTF8 { isPlain($0, multiline: multiline) }
+    /// Whether text passes, decided on its bytes without copying the value type's payload;
+    /// false sends it to `checkSlowly`, which decides again and names the problem.
+    private func passesQuickly(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch valueType {
+        case let .text(maxBytes, multiline):
+            return bytes.count <= maxBytes && Self.isPlain(bytes, multiline: multiline)
+        case .date:
+            return CalendarText.isDate(bytes)
+        case let .choice(words):
+            return words.contains { compareText($0, bytes) == 0 }
+        case .reference:
+            return RecordID.parse(bytes: bytes) != nil
+        case .userName:
+            return DeviceID.isValid(bytes)
+        default:
+            return false
+        }
     }
 
+    /// Non-empty and free of control characters (tab and newlines allowed when multiline).
     @inline(__always)
     static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>, multiline: Bool) -> Bool {
         guard !bytes.isEmpty else { return false }
