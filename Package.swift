@@ -29,7 +29,12 @@ let package = Package(
         .target(name: "SyncModel"),
         .target(
             name: "SyncStore",
-            dependencies: ["SyncModel", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "SyncModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the few statements bound directly (`StatementBindings`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .target(
             name: "SyncServer",

@@ -138,15 +138,18 @@ extension SyncNode {
     /// case's mediators: a new mediator gets the case's whole history from sequence `seq` on;
     /// a removed one stops receiving it. A case the node did not hold (`isNew`) has no access
     /// rows yet.
-    static func updateAccess(_ id: RecordID, members: [String], isNew: Bool, seq: Int, in db: Database) throws {
-        let caseID = id.rawValue
-        let current = isNew ? [] : Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID]))
+    static func updateAccess(_ caseID: RecordID, members: [String], isNew: Bool, seq: Int, in db: Database) throws {
+        let current = isNew ? [] : Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID.rawValue]))
         for user in members where !current.contains(user) {
-            try db.cachedStatement(sql: "INSERT INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)").execute(arguments: [caseID, user, seq])
+            try db.cachedStatement(sql: "INSERT INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)").execute { row in
+                row.bind(caseID)
+                row.bind(user)
+                row.bind(seq)
+            }
         }
         let members = Set(members)
         for user in current.subtracting(members) {
-            try db.cachedStatement(sql: "DELETE FROM caseAccess WHERE caseID = ? AND user = ?").execute(arguments: [caseID, user])
+            try db.cachedStatement(sql: "DELETE FROM caseAccess WHERE caseID = ? AND user = ?").execute(arguments: [caseID.rawValue, user])
         }
     }
 }

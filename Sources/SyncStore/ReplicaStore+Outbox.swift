@@ -17,15 +17,21 @@ extension ReplicaStore {
     /// Up to `limit` queued records with ids after `after`, in id order.
     public func outbox(after: RecordID?, limit: Int) throws -> [QueuedRecord] {
         try writer.read { db in
-            try GRDB.Row.fetchAll(db, sql: """
+            var records: [QueuedRecord] = []
+            records.reserveCapacity(limit)
+            try db.cachedStatement(sql: """
                 SELECT record.id, record.caseID, record.state FROM outbox JOIN record ON record.id = outbox.recordID
                 WHERE outbox.recordID > ? ORDER BY outbox.recordID LIMIT ?
-                """, arguments: [after?.rawValue ?? "", limit]).map { row in
-                guard let id = try? RecordID(row[0] as String), let caseID = try? RecordID(row[1] as String) else {
+                """).forEachRow { bindings in
+                if let after { bindings.bind(after) } else { bindings.bind("") }
+                bindings.bind(limit)
+            } _: { row in
+                guard let id = row.recordID(at: 0), let caseID = row.recordID(at: 1) else {
                     throw StoreError(.corrupt, "a stored record id does not parse")
                 }
-                return QueuedRecord(id: id, caseID: caseID, state: [UInt8](row[2] as Data))
+                records.append(QueuedRecord(id: id, caseID: caseID, state: row.bytes(at: 2)))
             }
+            return records
         }
     }
 
@@ -35,11 +41,15 @@ extension ReplicaStore {
     public func acknowledge(_ answers: [(id: RecordID, version: VersionVector)]) throws -> Int {
         try writer.write { db in
             var cleared = 0
+            let readVersion = try db.cachedStatement(sql: "SELECT version FROM record WHERE id = ?")
+            let dequeue = try db.cachedStatement(sql: "DELETE FROM outbox WHERE recordID = ?")
             for answer in answers {
-                guard let text = try String.fetchOne(db.cachedStatement(sql: "SELECT version FROM record WHERE id = ?"), arguments: [answer.id.rawValue]),
-                      let local = try? JSONReader.read(Array(text.utf8), { reader throws(ModelError) in try VersionVector.read(from: &reader) }),
-                      answer.version.dominates(local) else { continue }
-                try db.cachedStatement(sql: "DELETE FROM outbox WHERE recordID = ?").execute(arguments: [answer.id.rawValue])
+                var local: VersionVector?
+                try readVersion.forEachRow { $0.bind(answer.id) } _: { row in
+                    local = try? JSONReader.read(row.bytes(at: 0)) { reader throws(ModelError) in try VersionVector.read(from: &reader) }
+                }
+                guard let local, answer.version.dominates(local) else { continue }
+                try dequeue.execute { $0.bind(answer.id) }
                 cleared += db.changesCount
             }
             return cleared

@@ -160,18 +160,19 @@ extension ReplicaStore {
 
     /// The stored state of `id` inside a transaction the caller holds.
     public static func load(_ id: RecordID, in db: Database) throws -> RecordState? {
-        guard let data = try Data.fetchOne(db.cachedStatement(sql: "SELECT state FROM record WHERE id = ?"), arguments: [id.rawValue]) else {
-            return nil
+        var state: RecordState?
+        try db.cachedStatement(sql: "SELECT state FROM record WHERE id = ?").forEachRow { $0.bind(id) } _: { row in
+            state = try decodeStored(row.bytes(at: 0), id: id.rawValue)
         }
-        return try decodeStored(data, id: id.rawValue)
+        return state
     }
 
     /// A stored state blob as a state; a blob that does not decode is a corrupt store.
-    static func decodeStored(_ data: Data, id: String) throws -> RecordState {
+    static func decodeStored(_ bytes: [UInt8], id: @autoclosure () -> String) throws -> RecordState {
         do {
-            return try RecordState(json: [UInt8](data))
+            return try RecordState(json: bytes)
         } catch {
-            throw StoreError(.corrupt, "stored record \(id) does not decode: \(error)")
+            throw StoreError(.corrupt, "stored record \(id()) does not decode: \(error)")
         }
     }
 
@@ -180,13 +181,16 @@ extension ReplicaStore {
     public static func loadAll(_ ids: some Collection<RecordID>, in db: Database) throws -> [RecordID: RecordState] {
         var states: [RecordID: RecordState] = [:]
         let unique = Array(Set(ids))
-        for start in stride(from: 0, to: unique.count, by: 500) {
-            let chunk = unique[start..<min(start + 500, unique.count)]
-            let placeholders = repeatElement("?", count: chunk.count).joined(separator: ",")
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, state FROM record WHERE id IN (\(placeholders))",
-                                           arguments: StatementArguments(chunk.map { $0.rawValue }))
-            while let row = try rows.next() {
-                let state = try decodeStored(row[1], id: row[0])
+        let chunkSize = 500
+        for start in stride(from: 0, to: unique.count, by: chunkSize) {
+            let chunk = unique[start..<min(start + chunkSize, unique.count)]
+            let sql = "SELECT id, state FROM record WHERE id IN (\(repeatElement("?", count: chunk.count).joined(separator: ",")))"
+            // Full chunks (all but the last) share one prepared statement.
+            let statement = chunk.count == chunkSize ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+            try statement.forEachRow { bindings in
+                for id in chunk { bindings.bind(id) }
+            } _: { row in
+                let state = try decodeStored(row.bytes(at: 1), id: String(decoding: row.bytes(at: 0), as: UTF8.self))
                 states[state.id] = state
             }
         }
@@ -209,7 +213,10 @@ extension ReplicaStore {
 
     /// Stores a row with the statement from `saveStatement(in:)`.
     public static func save(_ row: RecordRow, seq: Int?, using statement: Statement) throws {
-        try statement.execute(arguments: row.arguments + [seq])
+        try statement.execute { bindings in
+            row.bind(to: &bindings)
+            bindings.bind(seq)
+        }
     }
 
     /// Stores `state` inside a transaction the caller holds; `seq`, on the sync node, is the
@@ -224,7 +231,7 @@ extension ReplicaStore {
     }
 
     public static func enqueue(_ id: RecordID, in db: Database) throws {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (recordID) VALUES (?)").execute(arguments: [id.rawValue])
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (recordID) VALUES (?)").execute { $0.bind(id) }
     }
 }
 

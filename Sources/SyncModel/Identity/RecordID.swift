@@ -50,7 +50,12 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    func writeText(into buffer: UnsafeMutableBufferPointer<UInt8>) {
+    /// The length of the text form (`rawValue`) in bytes.
+    public static let textLength = 36
+
+    /// Writes the text form (`rawValue`, as UTF-8) into the first `textLength` bytes of
+    /// `buffer`: for callers that want it without making a `String`.
+    public func writeText(into buffer: UnsafeMutableBufferPointer<UInt8>) {
         var out = 0
         for nibble in 0..<32 {
             if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 {
@@ -71,7 +76,8 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
         return text.withUTF8 { parse(bytes: $0) }
     }
 
-    static func parse(bytes: UnsafeBufferPointer<UInt8>) -> RecordID? {
+    /// Parses the text form from UTF-8 bytes; nil unless they are a lowercase UUID.
+    public static func parse(bytes: UnsafeBufferPointer<UInt8>) -> RecordID? {
         guard bytes.count == 36 else { return nil }
         var high: UInt64 = 0
         var low: UInt64 = 0
