@@ -23,6 +23,32 @@ struct RecordWriteTests {
         #expect(merged.conflicts.isEmpty)
     }
 
+    @Test func aNewerStateMergesToItselfWhicheverSideItIsOn() throws {
+        let base = try Fixtures.newCase()
+        var newer = base
+        try newer.set("title", .text("Billing dispute — revised"), stamp: Fixtures.stamp("bob-laptop", 1))
+        for merged in [try base.merged(with: newer), try newer.merged(with: base)] {
+            #expect(merged == newer)
+            #expect(merged.canonicalJSON() == newer.canonicalJSON())
+        }
+    }
+
+    /// A decoded state may hold a set field with no elements; merging drops such a field,
+    /// so the merge must not hand that state back unchanged.
+    @Test func aFieldWithNoWritesIsDroppedByEveryMerge() throws {
+        let base = try Fixtures.newCase()
+        var json = base.canonicalJSON()
+        let fields = Array(#""fields":{"#.utf8)
+        let at = try #require(json.indices.first { json[$0...].starts(with: fields) }) + fields.count
+        json.insert(contentsOf: Array(#""mediators":{},"#.utf8), at: at)
+        let withEmptySet = try RecordState(json: json)
+        #expect(withEmptySet.table.slots.count == base.table.slots.count + 1)
+        #expect(withEmptySet.canonicalJSON() != base.canonicalJSON())
+        for merged in [try withEmptySet.merged(with: base), try base.merged(with: withEmptySet)] {
+            #expect(merged.canonicalJSON() == base.canonicalJSON())
+        }
+    }
+
     @Test func concurrentEditsToOneFieldBecomeAConflictWithBothSides() throws {
         let base = try Fixtures.newCase()
         var ann = base

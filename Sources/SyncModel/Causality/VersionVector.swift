@@ -49,8 +49,12 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
 
     /// The least vector that has seen everything either side has seen.
     public func joined(with other: VersionVector) -> VersionVector {
-        if other.dots.isEmpty || self == other { return self }
-        if dots.isEmpty { return other }
+        // When one side has seen everything (most merges), it is the join: no new array.
+        switch compare(other) {
+        case .equal, .after: return self
+        case .before: return other
+        case .concurrent: break
+        }
         var result: [Dot] = []
         result.reserveCapacity(max(dots.count, other.dots.count))
         var left = 0

@@ -217,6 +217,15 @@ struct CanonicalStateReader {
         }
         let start = position
         var value = 0
+        // Eight bytes at a time while a whole word of digits cannot pass 18 digits.
+        while position + 8 <= buffer.count, position - start <= 10 {
+            let word = ByteWord.load(buffer, at: position)
+            let digits = ByteWord.leadingDigits(word)
+            guard digits > 0 else { break }
+            value = value &* Self.powersOfTen[digits] &+ ByteWord.decimalValue(word, digits: digits)
+            position += digits
+            if digits < 8 { break }
+        }
         while position < buffer.count, buffer[position].isDigit, position - start < 18 {
             value = value &* 10 &+ Int(buffer[position] &- UInt8(ascii: "0"))  // at most 18 digits: no overflow
             position += 1
@@ -230,6 +239,8 @@ struct CanonicalStateReader {
         if negative, value == 0 { return nil }  // "-0" is JSON, but not canonical
         return negative ? -value : value
     }
+
+    private static let powersOfTen = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]
 
     @inline(__always)
     private mutating func next(is byte: UInt8) -> Bool {

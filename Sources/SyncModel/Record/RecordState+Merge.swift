@@ -17,7 +17,17 @@ extension RecordState {
     func mergedUnchecked(with other: RecordState) -> RecordState {
         if other.version.isEmpty && other.table.isEmpty && other.deletion.isEmpty { return self }
         if version.isEmpty && table.isEmpty && deletion.isEmpty { return other }
-        if version == other.version && self == other { return self }
+        // Most merges give one side back: a replica receiving a newer state of a record, or
+        // one it already holds. A walk that builds nothing finds that out; the side is then
+        // returned as it is (with the joined version), sharing its buffers.
+        if deletion.isEmpty && other.deletion.isEmpty {
+            let shortcut = FieldTable.mergeShortcut(table, seenBy: version, other.table, seenBy: other.version)
+            if shortcut.givesLeft || shortcut.givesRight {
+                var merged = shortcut.givesLeft ? self : other
+                merged.version = version.joined(with: other.version)
+                return merged
+            }
+        }
 
         var merged = RecordState(type: type, id: id)
         merged.table = FieldTable.merged(table, seenBy: version, other.table, seenBy: other.version)
@@ -34,65 +44,83 @@ extension FieldTable {
     /// hold, and every write one side holds that the other has not seen. Both tables are
     /// walked in order and the result is built in order, so it needs no sorting.
     static func merged(_ left: FieldTable, seenBy leftVersion: VersionVector, _ right: FieldTable, seenBy rightVersion: VersionVector) -> FieldTable {
+        var output = MergeOutput(table: FieldTable())
+        output.table.slots.reserveCapacity(max(left.slots.count, right.slots.count))
+        output.table.writes.reserveCapacity(max(left.writes.count, right.writes.count) + 1)
+        output.table.text.reserveCapacity(max(left.text.count, right.text.count))
+        walk(left, seenBy: leftVersion, right, seenBy: rightVersion, into: &output)
+        return output.table
+    }
+
+    /// Whether merging the two tables would give one of them back unchanged, found by the
+    /// merge's own walk with nothing built; it stops as soon as neither can be.
+    static func mergeShortcut(_ left: FieldTable, seenBy leftVersion: VersionVector, _ right: FieldTable, seenBy rightVersion: VersionVector) -> MergeShortcut {
+        var shortcut = MergeShortcut()
+        walk(left, seenBy: leftVersion, right, seenBy: rightVersion, into: &shortcut)
+        return shortcut
+    }
+
+    /// Walks both tables as the merge does, telling `sink` what survives.
+    private static func walk<Sink: MergeSink>(_ left: FieldTable, seenBy leftVersion: VersionVector, _ right: FieldTable, seenBy rightVersion: VersionVector, into sink: inout Sink) {
         let sameDevices = left.devices == right.devices
         let counts = (left: left.devices.count, right: right.devices.count)
         // Per device of each side: its index in the union, and what the other side has seen of it.
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * (counts.left + counts.right)) { scratch in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * (counts.left + counts.right)) { scratch in
             let leftMap = UnsafeMutableBufferPointer(rebasing: scratch[0..<counts.left])
             let rightMap = UnsafeMutableBufferPointer(rebasing: scratch[counts.left..<(counts.left + counts.right)])
             let leftSeen = UnsafeMutableBufferPointer(rebasing: scratch[(counts.left + counts.right)..<(2 * counts.left + counts.right)])
             let rightSeen = UnsafeMutableBufferPointer(rebasing: scratch[(2 * counts.left + counts.right)...])
-            var result = FieldTable()
-            result.devices = sameDevices ? left.devices : unionOfDevices(left.devices, right.devices, leftMap: leftMap, rightMap: rightMap)
+            if sameDevices {
+                sink.useDevices(left.devices)
+            } else {
+                mapDevices(left.devices, right.devices, leftMap: leftMap, rightMap: rightMap) { sink.addDevice($0) }
+            }
             for (index, device) in left.devices.enumerated() { leftSeen[index] = rightVersion[device] }
             for (index, device) in right.devices.enumerated() { rightSeen[index] = leftVersion[device] }
-            result.slots.reserveCapacity(max(left.slots.count, right.slots.count))
-            result.writes.reserveCapacity(max(left.writes.count, right.writes.count) + 1)
-            result.text.reserveCapacity(max(left.text.count, right.text.count))
-            return left.text.withUnsafeBufferPointer { leftText in
-                right.text.withUnsafeBufferPointer { rightText in
+            left.withUnsafeParts { leftSlots, leftWrites, leftText in
+                right.withUnsafeParts { rightSlots, rightWrites, rightText in
                     let merge = FieldMerge(
-                        left: MergeSide(table: left, text: leftText, deviceMap: sameDevices ? nil : UnsafeBufferPointer(leftMap), seenByOther: UnsafeBufferPointer(leftSeen)),
-                        right: MergeSide(table: right, text: rightText, deviceMap: sameDevices ? nil : UnsafeBufferPointer(rightMap), seenByOther: UnsafeBufferPointer(rightSeen)))
-                    var output = MergeOutput(table: result)
-                    merge.run(into: &output)
-                    return output.table
+                        left: MergeSide(slots: leftSlots, writes: leftWrites, text: leftText,
+                                        deviceMap: sameDevices ? nil : UnsafeBufferPointer(leftMap), seenByOther: UnsafeBufferPointer(leftSeen)),
+                        right: MergeSide(slots: rightSlots, writes: rightWrites, text: rightText,
+                                         deviceMap: sameDevices ? nil : UnsafeBufferPointer(rightMap), seenByOther: UnsafeBufferPointer(rightSeen)))
+                    merge.run(into: &sink)
                 }
             }
         }
     }
 
-    /// The devices of two tables as one sorted list; `leftMap` and `rightMap` receive where
-    /// each side's devices went.
-    private static func unionOfDevices(_ left: [DeviceID], _ right: [DeviceID], leftMap: UnsafeMutableBufferPointer<Int>, rightMap: UnsafeMutableBufferPointer<Int>) -> [DeviceID] {
-        var all: [DeviceID] = []
-        all.reserveCapacity(left.count + right.count)
+    /// The devices of two tables as one sorted list, given to `add` in order; `leftMap` and
+    /// `rightMap` receive where each side's devices went.
+    private static func mapDevices(_ left: [DeviceID], _ right: [DeviceID], leftMap: UnsafeMutableBufferPointer<Int>, rightMap: UnsafeMutableBufferPointer<Int>, add: (DeviceID) -> Void) {
+        var count = 0
         var leftIndex = 0
         var rightIndex = 0
         while leftIndex < left.count || rightIndex < right.count {
             if rightIndex == right.count || (leftIndex < left.count && left[leftIndex] < right[rightIndex]) {
-                leftMap[leftIndex] = all.count
-                all.append(left[leftIndex])
+                leftMap[leftIndex] = count
+                add(left[leftIndex])
                 leftIndex += 1
             } else if leftIndex == left.count || right[rightIndex] < left[leftIndex] {
-                rightMap[rightIndex] = all.count
-                all.append(right[rightIndex])
+                rightMap[rightIndex] = count
+                add(right[rightIndex])
                 rightIndex += 1
             } else {
-                leftMap[leftIndex] = all.count
-                rightMap[rightIndex] = all.count
-                all.append(left[leftIndex])
+                leftMap[leftIndex] = count
+                rightMap[rightIndex] = count
+                add(left[leftIndex])
                 leftIndex += 1
                 rightIndex += 1
             }
+            count += 1
         }
-        return all
     }
 }
 
-/// One side of a merge: its table, text, device mapping and what the other side has seen.
+/// One side of a merge: its table's parts, device mapping and what the other side has seen.
 struct MergeSide {
-    let table: FieldTable
+    let slots: UnsafeBufferPointer<FieldSlot>
+    let writes: UnsafeBufferPointer<FlatWrite>
     let text: UnsafeBufferPointer<UInt8>
     /// Union index of each of this side's devices; nil when both sides have the same devices.
     let deviceMap: UnsafeBufferPointer<Int>?
@@ -116,25 +144,126 @@ struct MergeSide {
     }
 }
 
-/// The table a merge builds.
-struct MergeOutput {
+/// What a merge walk tells as it goes: which writes survive, field by field.
+protocol MergeSink {
+    /// Whether the walk may stop early.
+    var isDone: Bool { get }
+    /// The merged table's devices: both sides have these.
+    mutating func useDevices(_ devices: [DeviceID])
+    /// The next device of the merged table, in order (the sides' devices differ).
+    mutating func addDevice(_ device: DeviceID)
+    mutating func beginSlot()
+    /// `write` of one side survives; `shared` when the other side holds it too, with the
+    /// same content.
+    mutating func keep(_ write: FlatWrite, from side: MergeSide, isLeft: Bool, isSetStamp: Bool, shared: Bool)
+    /// A write of one side is dropped (the other side has seen and overwritten it), or a
+    /// field of one side that holds no writes.
+    mutating func drop(isLeft: Bool)
+    /// Closes the field begun with `beginSlot()`, named like `slot` of `side`.
+    mutating func endSlot(like slot: FieldSlot, from side: MergeSide)
+    /// The sides hold one field with different kinds (only invalid states do): the field
+    /// merges as `slot` of `side`, and the other side's writes are dropped.
+    mutating func dropKindMismatch()
+}
+
+/// Builds the merged table.
+struct MergeOutput: MergeSink {
     var table: FieldTable
     /// The last set element copied into `table`, so a run of stamps shares its bytes.
     var lastElement: TextRange?
+    private var slotStart = 0
+
+    init(table: FieldTable) {
+        self.table = table
+    }
+
+    var isDone: Bool { false }
+
+    mutating func useDevices(_ devices: [DeviceID]) {
+        table.devices = devices
+    }
+
+    mutating func addDevice(_ device: DeviceID) {
+        table.devices.append(device)
+    }
+
+    mutating func beginSlot() {
+        lastElement = nil
+        slotStart = table.writes.count
+    }
+
+    @inline(__always)
+    mutating func keep(_ write: FlatWrite, from side: MergeSide, isLeft: Bool, isSetStamp: Bool, shared: Bool) {
+        var copied = write
+        copied.device = side.device(write)
+        if write.kind == .text {
+            let bytes = side.bytes(write)
+            if isSetStamp, let last = lastElement, table.text.withUnsafeBufferPointer({ compareText($0.slice(last), bytes) == 0 }) {
+                copied.payload = last.packed
+            } else {
+                let range = table.append(text: bytes)
+                copied.payload = range.packed
+                if isSetStamp { lastElement = range }
+            }
+        }
+        table.writes.append(copied)
+    }
+
+    mutating func drop(isLeft: Bool) {}
+
+    /// A field left with no writes disappears.
+    mutating func endSlot(like slot: FieldSlot, from side: MergeSide) {
+        let count = table.writes.count - slotStart
+        guard count > 0 else { return }
+        var merged = FieldSlot(name: slot.name, isSet: slot.isSet, writeStart: slotStart, writeCount: count)
+        if slot.name == FieldSlot.unknownName { merged.unknownNameRange = table.append(text: side.text.slice(slot.unknownNameRange)) }
+        table.slots.append(merged)
+    }
+
+    mutating func dropKindMismatch() {}
 }
 
-/// The walk that merges two tables. Its sides are constants and all building goes to one
-/// `MergeOutput`, so the walk reads both tables without copying (or retaining) them.
+/// Finds out, building nothing, whether a merge gives one side back: it does when every
+/// write of that side survives and nothing else does.
+struct MergeShortcut: MergeSink {
+    private(set) var givesLeft = true
+    private(set) var givesRight = true
+
+    var isDone: Bool { !givesLeft && !givesRight }
+
+    mutating func useDevices(_ devices: [DeviceID]) {}
+    mutating func addDevice(_ device: DeviceID) {}
+    mutating func beginSlot() {}
+
+    mutating func keep(_ write: FlatWrite, from side: MergeSide, isLeft: Bool, isSetStamp: Bool, shared: Bool) {
+        guard !shared else { return }
+        if isLeft { givesRight = false } else { givesLeft = false }
+    }
+
+    mutating func drop(isLeft: Bool) {
+        if isLeft { givesLeft = false } else { givesRight = false }
+    }
+
+    mutating func endSlot(like slot: FieldSlot, from side: MergeSide) {}
+
+    mutating func dropKindMismatch() {
+        givesLeft = false
+        givesRight = false
+    }
+}
+
+/// The walk that merges two tables. Its sides are buffers and everything it finds goes to
+/// one sink, so the walk reads both tables without copying (or retaining) them.
 struct FieldMerge {
     let left: MergeSide
     let right: MergeSide
 
-    func run(into output: inout MergeOutput) {
-        let leftSlots = left.table.slots
-        let rightSlots = right.table.slots
+    func run<Sink: MergeSink>(into sink: inout Sink) {
+        let leftSlots = left.slots
+        let rightSlots = right.slots
         var leftIndex = 0
         var rightIndex = 0
-        while leftIndex < leftSlots.count || rightIndex < rightSlots.count {
+        while (leftIndex < leftSlots.count || rightIndex < rightSlots.count) && !sink.isDone {
             let order: Int
             if leftIndex == leftSlots.count {
                 order = 1
@@ -144,22 +273,25 @@ struct FieldMerge {
                 order = FieldTable.compareNames(leftSlots[leftIndex], left.text, rightSlots[rightIndex], right.text)
             }
             if order < 0 {
-                copyUnseen(leftSlots[leftIndex], from: left, into: &output)
+                keepUnseen(leftSlots[leftIndex], from: left, isLeft: true, into: &sink)
                 leftIndex += 1
             } else if order > 0 {
-                copyUnseen(rightSlots[rightIndex], from: right, into: &output)
+                keepUnseen(rightSlots[rightIndex], from: right, isLeft: false, into: &sink)
                 rightIndex += 1
             } else {
                 let leftSlot = leftSlots[leftIndex]
                 let rightSlot = rightSlots[rightIndex]
                 if leftSlot.isSet == rightSlot.isSet {
-                    merge(leftSlot, rightSlot, into: &output)
-                } else if !leftSlot.isSet {
+                    merge(leftSlot, rightSlot, into: &sink)
+                } else {
                     // A kind mismatch cannot pass validation; keep the register side so the
                     // result still does not depend on argument order.
-                    copyUnseen(leftSlot, from: left, into: &output)
-                } else {
-                    copyUnseen(rightSlot, from: right, into: &output)
+                    sink.dropKindMismatch()
+                    if !leftSlot.isSet {
+                        keepUnseen(leftSlot, from: left, isLeft: true, into: &sink)
+                    } else {
+                        keepUnseen(rightSlot, from: right, isLeft: false, into: &sink)
+                    }
                 }
                 leftIndex += 1
                 rightIndex += 1
@@ -168,22 +300,30 @@ struct FieldMerge {
     }
 
     /// A field only one side holds: keep the writes the other side has not seen.
-    private func copyUnseen(_ slot: FieldSlot, from side: MergeSide, into output: inout MergeOutput) {
-        let start = beginSlot(&output)
+    private func keepUnseen<Sink: MergeSink>(_ slot: FieldSlot, from side: MergeSide, isLeft: Bool, into sink: inout Sink) {
+        // A field with no writes (only a decoded state has one) is dropped with them.
+        if slot.writeCount == 0 { sink.drop(isLeft: isLeft) }
+        sink.beginSlot()
         for index in slot.writeRange {
-            let write = side.table.writes[index]
-            if !side.otherHasSeen(write) { copy(write, from: side, isSetStamp: slot.isSet, into: &output) }
+            let write = side.writes[index]
+            if side.otherHasSeen(write) {
+                sink.drop(isLeft: isLeft)
+            } else {
+                sink.keep(write, from: side, isLeft: isLeft, isSetStamp: slot.isSet, shared: false)
+            }
         }
-        endSlot(like: slot, from: side, start: start, into: &output)
+        sink.endSlot(like: slot, from: side)
     }
 
     /// A field both sides hold: walk both runs in their order (by dot for a register; by
     /// element, then dot, for a set).
-    private func merge(_ leftSlot: FieldSlot, _ rightSlot: FieldSlot, into output: inout MergeOutput) {
+    private func merge<Sink: MergeSink>(_ leftSlot: FieldSlot, _ rightSlot: FieldSlot, into sink: inout Sink) {
         let isSet = leftSlot.isSet
-        let start = beginSlot(&output)
-        let leftWrites = left.table.writes
-        let rightWrites = right.table.writes
+        if leftSlot.writeCount == 0 { sink.drop(isLeft: true) }
+        if rightSlot.writeCount == 0 { sink.drop(isLeft: false) }
+        sink.beginSlot()
+        let leftWrites = left.writes
+        let rightWrites = right.writes
         var leftIndex = leftSlot.writeStart
         var rightIndex = rightSlot.writeStart
         while leftIndex < leftSlot.writeEnd || rightIndex < rightSlot.writeEnd {
@@ -205,77 +345,66 @@ struct FieldMerge {
             }
             if order < 0 {
                 let write = leftWrites[leftIndex]
-                if !left.otherHasSeen(write) { copy(write, from: left, isSetStamp: isSet, into: &output) }
+                if left.otherHasSeen(write) {
+                    sink.drop(isLeft: true)
+                } else {
+                    sink.keep(write, from: left, isLeft: true, isSetStamp: isSet, shared: false)
+                }
                 leftIndex += 1
             } else if order > 0 {
                 let write = rightWrites[rightIndex]
-                if !right.otherHasSeen(write) { copy(write, from: right, isSetStamp: isSet, into: &output) }
+                if right.otherHasSeen(write) {
+                    sink.drop(isLeft: false)
+                } else {
+                    sink.keep(write, from: right, isLeft: false, isSetStamp: isSet, shared: false)
+                }
                 rightIndex += 1
             } else {
                 // The same write on both sides; if their contents differ (an invalid
                 // history) keep the smaller, so the result does not depend on argument order.
                 let leftWrite = leftWrites[leftIndex]
                 let rightWrite = rightWrites[rightIndex]
-                if keepsLeft(leftWrite, rightWrite) {
-                    copy(leftWrite, from: left, isSetStamp: isSet, into: &output)
+                let content = compareContent(leftWrite, rightWrite)
+                if content <= 0 {
+                    sink.keep(leftWrite, from: left, isLeft: true, isSetStamp: isSet, shared: content == 0)
                 } else {
-                    copy(rightWrite, from: right, isSetStamp: isSet, into: &output)
+                    sink.keep(rightWrite, from: right, isLeft: false, isSetStamp: isSet, shared: false)
                 }
                 leftIndex += 1
                 rightIndex += 1
             }
         }
-        endSlot(like: leftSlot, from: left, start: start, into: &output)
+        sink.endSlot(like: leftSlot, from: left)
     }
 
-    /// Of two writes with one dot: register entries by value (booleans, numbers, text by
-    /// bytes), then time; set stamps (same element) by time.
-    private func keepsLeft(_ leftWrite: FlatWrite, _ rightWrite: FlatWrite) -> Bool {
+    /// The order of two writes with one dot: register entries by value (booleans, numbers,
+    /// text by bytes), then time; set stamps (same element) by time. Zero when they hold
+    /// the same content.
+    private func compareContent(_ leftWrite: FlatWrite, _ rightWrite: FlatWrite) -> Int {
         if leftWrite.kind != rightWrite.kind {
-            return FlatWrite.kindRank(leftWrite.kind) < FlatWrite.kindRank(rightWrite.kind)
+            return FlatWrite.kindRank(leftWrite.kind) < FlatWrite.kindRank(rightWrite.kind) ? -1 : 1
         }
         if leftWrite.kind == .text {
             let order = compareText(left.bytes(leftWrite), right.bytes(rightWrite))
-            if order != 0 { return order < 0 }
+            if order != 0 { return order }
         } else if leftWrite.payload != rightWrite.payload {
-            return leftWrite.payload < rightWrite.payload
+            return leftWrite.payload < rightWrite.payload ? -1 : 1
         }
-        return leftWrite.time <= rightWrite.time
-    }
-
-    private func beginSlot(_ output: inout MergeOutput) -> Int {
-        output.lastElement = nil
-        return output.table.writes.count
-    }
-
-    /// Closes the slot begun at `start`; a field left with no writes disappears.
-    private func endSlot(like slot: FieldSlot, from side: MergeSide, start: Int, into output: inout MergeOutput) {
-        let count = output.table.writes.count - start
-        guard count > 0 else { return }
-        var merged = FieldSlot(name: slot.name, isSet: slot.isSet, writeStart: start, writeCount: count)
-        if slot.name == FieldSlot.unknownName { merged.unknownNameRange = output.table.append(text: side.text.slice(slot.unknownNameRange)) }
-        output.table.slots.append(merged)
-    }
-
-    @inline(__always)
-    private func copy(_ write: FlatWrite, from side: MergeSide, isSetStamp: Bool, into output: inout MergeOutput) {
-        var copied = write
-        copied.device = side.device(write)
-        if write.kind == .text {
-            let bytes = side.bytes(write)
-            if isSetStamp, let last = output.lastElement, output.table.text.withUnsafeBufferPointer({ compareText($0.slice(last), bytes) == 0 }) {
-                copied.payload = last.packed
-            } else {
-                let range = output.table.append(text: bytes)
-                copied.payload = range.packed
-                if isSetStamp { output.lastElement = range }
-            }
-        }
-        output.table.writes.append(copied)
+        return leftWrite.time == rightWrite.time ? 0 : (leftWrite.time < rightWrite.time ? -1 : 1)
     }
 }
 
 extension FieldTable {
+    /// Calls `body` with the table's slots, writes and text as buffers.
+    @inline(__always)
+    func withUnsafeParts<Result>(_ body: (UnsafeBufferPointer<FieldSlot>, UnsafeBufferPointer<FlatWrite>, UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        slots.withUnsafeBufferPointer { slots in
+            writes.withUnsafeBufferPointer { writes in
+                text.withUnsafeBufferPointer { text in body(slots, writes, text) }
+            }
+        }
+    }
+
     /// Appends bytes to the text and returns where they went.
     mutating func append(text bytes: UnsafeBufferPointer<UInt8>) -> TextRange {
         let start = text.count

@@ -10,39 +10,12 @@ extension RecordState {
         for dot in version.dots where dot.counter < 1 || dot.counter > Dot.maxCounter {
             throw ModelError(.invalidCounter, "version of \(type.rawValue) \(id) has counter \(dot.counter) for \(dot.device); counters run from 1 to 2^53-1")
         }
-        // What the version has seen of each device the writes name.
-        let seen = table.devices.map { version[$0] }
         try table.text.withUnsafeBufferPointer { text throws(ModelError) in
-            var previous: FieldSlot?
-            for slot in table.slots {
-                if let previous, FieldTable.compareNames(previous, text, slot, text) >= 0 {
-                    let name = table.name(of: slot)
-                    throw ModelError(.malformedJSON, "field \(name) appears twice", field: name)
-                }
-                previous = slot
-                guard slot.name != FieldSlot.unknownName, let specIndex = schema.specIndex(ofKnownName: slot.name) else {
-                    _ = try schema.spec(table.name(of: slot))
-                    continue
-                }
-                let spec = schema.fields[specIndex]
-                guard spec.kind == (slot.isSet ? .set : .register) else {
-                    throw ModelError(.wrongFieldKind, "\(type.rawValue).\(spec.name) is a \(spec.kind.rawValue), not a \(slot.isSet ? "set" : "register")", field: spec.name)
-                }
-                if slot.isSet {
-                    var start = slot.writeStart
-                    while start < slot.writeEnd {
-                        let end = table.elementEnd(from: start, in: slot)
-                        try checkDots(start..<end, seen: seen, field: spec.name)
-                        try spec.check(text: text.slice(table.writes[start].textRange))
-                        start = end
-                    }
-                } else {
-                    guard slot.writeCount > 0 else {
-                        throw ModelError(.invalidValue, "\(spec.name) has an empty list of values", field: spec.name)
-                    }
-                    try checkDots(slot.writeRange, seen: seen, field: spec.name)
-                    for write in table.writes[slot.writeRange] { try spec.check(write, text: text) }
-                }
+            // What the version has seen of each device the writes name (on the stack: this
+            // runs for every state a replica receives).
+            try withUnsafeTemporaryAllocation(of: Int.self, capacity: table.devices.count) { seen throws(ModelError) in
+                for (index, device) in table.devices.enumerated() { seen[index] = version[device] }
+                try checkFields(of: schema, text: text, seen: UnsafeBufferPointer(seen))
             }
         }
         try checkDots(deletion, field: RecordSchema.deletedField)
@@ -52,15 +25,64 @@ extension RecordState {
             }
         }
         if requireComplete {
-            for spec in schema.fields where spec.required && table.slotIndex(named: spec.name) == nil {
+            for name in schema.requiredKnownNames where !table.slots.contains(where: { $0.name == name }) {
+                let spec = schema.fields[schema.specIndex(ofKnownName: name) ?? 0]
                 throw ModelError(.missingField, "\(type.rawValue) \(id) lacks required field \(spec.name)", field: spec.name)
+            }
+        }
+    }
+
+    /// Every field: names in order and unique, known with the right kind, dots and values
+    /// valid. Values are checked as plain values (`ValueCheck`); the spec names a failure.
+    private func checkFields(of schema: RecordSchema, text: UnsafeBufferPointer<UInt8>, seen: UnsafeBufferPointer<Int>) throws(ModelError) {
+        try schema.checks.withUnsafeBufferPointer { checks throws(ModelError) in
+            try schema.choiceWords.withUnsafeBufferPointer { words throws(ModelError) in
+                var previous: FieldSlot?
+                for slot in table.slots {
+                    if let previous, FieldTable.compareNames(previous, text, slot, text) >= 0 {
+                        let name = table.name(of: slot)
+                        throw ModelError(.malformedJSON, "field \(name) appears twice", field: name)
+                    }
+                    previous = slot
+                    guard slot.name != FieldSlot.unknownName, let specIndex = schema.specIndex(ofKnownName: slot.name) else {
+                        _ = try schema.spec(table.name(of: slot))
+                        continue
+                    }
+                    let check = checks[specIndex]
+                    guard check.isSet == slot.isSet else {
+                        let spec = schema.fields[specIndex]
+                        throw ModelError(.wrongFieldKind, "\(type.rawValue).\(spec.name) is a \(spec.kind.rawValue), not a \(slot.isSet ? "set" : "register")", field: spec.name)
+                    }
+                    if slot.isSet {
+                        var start = slot.writeStart
+                        while start < slot.writeEnd {
+                            let end = table.elementEnd(from: start, in: slot)
+                            try checkDots(start..<end, seen: seen, field: slot)
+                            let element = text.slice(table.writes[start].textRange)
+                            if !check.passes(text: element, words: words) {
+                                try schema.fields[specIndex].check(.text(String(decoding: element, as: UTF8.self)))
+                            }
+                            start = end
+                        }
+                    } else {
+                        guard slot.writeCount > 0 else {
+                            let name = table.name(of: slot)
+                            throw ModelError(.invalidValue, "\(name) has an empty list of values", field: name)
+                        }
+                        try checkDots(slot.writeRange, seen: seen, field: slot)
+                        for write in table.writes[slot.writeRange] where !check.passes(write, text: text, words: words) {
+                            try schema.fields[specIndex].check(table.value(of: write))
+                        }
+                    }
+                }
             }
         }
     }
 
     /// The dots of one register or set element: counters in range, seen by the version,
     /// strictly increasing (so none twice). `seen` is the version's counter per table device.
-    private func checkDots(_ run: Range<Int>, seen: [Int], field: String) throws(ModelError) {
+    private func checkDots(_ run: Range<Int>, seen: UnsafeBufferPointer<Int>, field slot: FieldSlot) throws(ModelError) {
+        var field: String { table.name(of: slot) }
         var previous: FlatWrite?
         for write in table.writes[run] {
             guard write.counter >= 1, write.counter <= Dot.maxCounter else {

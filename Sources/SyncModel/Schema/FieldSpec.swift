@@ -22,61 +22,10 @@ public struct FieldSpec: Hashable, Sendable {
         self.confidential = confidential
     }
 
-    /// Checks one value (for a set: one element) against the value type.
+    /// Checks one value (for a set: one element) against the value type; the error names
+    /// the field and the problem. (Validating a received state passes most values through
+    /// `ValueCheck` first and comes here only for the rest.)
     public func check(_ value: FieldValue) throws(ModelError) {
-        if case var .text(text) = value, text.withUTF8({ passesQuickly($0) }) { return }
-        try checkSlowly(value)
-    }
-
-    /// Checks one value held by a state's field table (for a set: one element's stamp).
-    @inline(__always)
-    func check(_ write: FlatWrite, text: UnsafeBufferPointer<UInt8>) throws(ModelError) {
-        switch write.kind {
-        case .text: try check(text: text.slice(write.textRange))
-        case .integer: try check(.integer(Int(write.payload)))
-        case .boolean: try check(.boolean(write.payload != 0))
-        }
-    }
-
-    /// Checks a text value given as its UTF-8 bytes, without building a `String` unless it fails.
-    func check(text bytes: UnsafeBufferPointer<UInt8>) throws(ModelError) {
-        if passesQuickly(bytes) { return }
-        try checkSlowly(.text(String(decoding: bytes, as: UTF8.self)))
-    }
-
-    /// Whether text passes, decided on its bytes without copying the value type's payload;
-    /// false sends it to `checkSlowly`, which decides again and names the problem.
-    private func passesQuickly(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        switch valueType {
-        case let .text(maxBytes, multiline):
-            return bytes.count <= maxBytes && Self.isPlain(bytes, multiline: multiline)
-        case .date:
-            return CalendarText.isDate(bytes)
-        case let .choice(words):
-            return words.contains { compareText($0, bytes) == 0 }
-        case .reference:
-            return RecordID.parse(bytes: bytes) != nil
-        case .userName:
-            return DeviceID.isValid(bytes)
-        default:
-            return false
-        }
-    }
-
-    /// Non-empty and free of control characters (tab and newlines allowed when multiline).
-    @inline(__always)
-    static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>, multiline: Bool) -> Bool {
-        guard !bytes.isEmpty else { return false }
-        // Eight bytes at a time while none is a control character; then byte by byte.
-        let start = ByteWord.firstWord(in: bytes) { ByteWord.hasByte($0, below: 0x20) || ByteWord.hasByte($0, equalTo: 0x7F) }
-        for byte in bytes[start...] where byte < 0x20 || byte == 0x7F {
-            if multiline && (byte == 0x0A || byte == 0x0D || byte == 0x09) { continue }
-            return false
-        }
-        return true
-    }
-
-    private func checkSlowly(_ value: FieldValue) throws(ModelError) {
         switch (valueType, value) {
         case let (.text(maxBytes, multiline), .text(text)):
             guard text.utf8.count <= maxBytes else {
@@ -118,6 +67,19 @@ public struct FieldSpec: Hashable, Sendable {
         default:
             throw ModelError(.wrongValueType, "\(name) must be \(valueType.summary), not \(value.typeName)", field: name)
         }
+    }
+
+    /// Non-empty and free of control characters (tab and newlines allowed when multiline).
+    @inline(__always)
+    static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>, multiline: Bool) -> Bool {
+        guard !bytes.isEmpty else { return false }
+        // Eight bytes at a time while none is a control character; then byte by byte.
+        let start = ByteWord.firstWord(in: bytes) { ByteWord.hasByte($0, below: 0x20) || ByteWord.hasByte($0, equalTo: 0x7F) }
+        for byte in bytes[start...] where byte < 0x20 || byte == 0x7F {
+            if multiline && (byte == 0x0A || byte == 0x0D || byte == 0x09) { continue }
+            return false
+        }
+        return true
     }
 }
 

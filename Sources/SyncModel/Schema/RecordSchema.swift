@@ -7,6 +7,11 @@ public struct RecordSchema: Hashable, Sendable {
     public let fields: [FieldSpec]
     /// For each index of `FieldNames.all`, the index of its spec in `fields`, or -1.
     private let specByKnownName: [Int]
+    /// The known-name indices (see `FieldNames`) of the required fields.
+    let requiredKnownNames: [UInt16]
+    /// `fields` as plain values for validation, in the same order, and their choice words.
+    let checks: [ValueCheck]
+    let choiceWords: [PackedName]
 
     /// The pseudo-field that names a record's tombstone in conflicts and `resolve`.
     public static let deletedField = "deleted"
@@ -16,6 +21,20 @@ public struct RecordSchema: Hashable, Sendable {
         let sorted = fields.sorted { utf8Precedes($0.name, $1.name) }
         self.fields = sorted
         specByKnownName = FieldNames.all.map { name in sorted.firstIndex { $0.name == name } ?? -1 }
+        requiredKnownNames = sorted.filter(\.required).compactMap { FieldNames.index(of: $0.name) }
+        var words: [PackedName] = []
+        checks = sorted.map { ValueCheck($0, words: &words) }
+        choiceWords = words
+    }
+
+    /// Everything else a schema holds is derived from its type and fields.
+    public static func == (lhs: RecordSchema, rhs: RecordSchema) -> Bool {
+        lhs.type == rhs.type && lhs.fields == rhs.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(type)
+        hasher.combine(fields)
     }
 
     /// The index in `fields` of the known field name `index` (see `FieldNames`), if this type has it.
