@@ -31,7 +31,8 @@ extension SyncNode {
             let node = try ReplicaStore.replica(in: db)
             var nodeCounter = node.counter
             var stored = try ReplicaStore.loadAll(states.lazy.map(\.id), in: db)
-            let newCases = Set(states.lazy.filter { $0.type == .case && stored[$0.id] == nil }.map(\.id))
+            // The cases this batch creates: a mediator may write their records (only mediators are scoped).
+            let newCases = account.user.role == .mediator ? Set(states.lazy.filter { $0.type == .case && stored[$0.id] == nil }.map(\.id)) : []
             let saveRecord = try ReplicaStore.saveStatement(in: db)
 
             var results: [PushResult] = []

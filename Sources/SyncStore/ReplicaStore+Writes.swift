@@ -179,14 +179,14 @@ extension ReplicaStore {
     /// The stored states of `ids` that exist, read with one query per 500 ids, inside a
     /// transaction the caller holds.
     public static func loadAll(_ ids: some Collection<RecordID>, in db: Database) throws -> [RecordID: RecordState] {
+        // Room for every id, and the ids as given: a repeated id in `IN (...)` reads its row once.
         var states: [RecordID: RecordState] = [:]
-        let unique = Array(Set(ids))
-        let chunkSize = 500
-        for start in stride(from: 0, to: unique.count, by: chunkSize) {
-            let chunk = unique[start..<min(start + chunkSize, unique.count)]
-            let sql = "SELECT id, state FROM record WHERE id IN (\(repeatElement("?", count: chunk.count).joined(separator: ",")))"
+        states.reserveCapacity(ids.count)
+        let ids = Array(ids)
+        for start in stride(from: 0, to: ids.count, by: loadChunkSize) {
+            let chunk = ids[start..<min(start + loadChunkSize, ids.count)]
             // Full chunks (all but the last) share one prepared statement.
-            let statement = chunk.count == chunkSize ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+            let statement = chunk.count == loadChunkSize ? try db.cachedStatement(sql: loadChunkSQL) : try db.makeStatement(sql: loadSQL(count: chunk.count))
             try statement.forEachRow { bindings in
                 for id in chunk { bindings.bind(id) }
             } _: { row in
@@ -195,6 +195,13 @@ extension ReplicaStore {
             }
         }
         return states
+    }
+
+    private static let loadChunkSize = 500
+    private static let loadChunkSQL = loadSQL(count: loadChunkSize)
+
+    private static func loadSQL(count: Int) -> String {
+        "SELECT id, state FROM record WHERE id IN (\(repeatElement("?", count: count).joined(separator: ",")))"
     }
 
     /// The statement `save(_:seq:using:)` runs, prepared once per transaction by callers

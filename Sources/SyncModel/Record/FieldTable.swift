@@ -132,6 +132,7 @@ struct FieldTableBuilder {
     private(set) var openSlot: FieldSlot?
 
     init(expectedWrites: Int = 16) {
+        table.devices.reserveCapacity(4)
         table.writes.reserveCapacity(expectedWrites)
         table.slots.reserveCapacity(expectedWrites)
         table.text.reserveCapacity(expectedWrites * 32)
