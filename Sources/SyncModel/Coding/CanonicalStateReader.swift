@@ -36,7 +36,7 @@ struct CanonicalStateReader {
               next(is: UInt8(ascii: "}")) else { return nil }
         var state = RecordState(type: type, id: id)
         state.version = version
-        state.table = builder.finish()
+        state.table = builder.finishInOrder()
         return state
     }
 

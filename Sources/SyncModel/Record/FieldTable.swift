@@ -232,15 +232,7 @@ struct FieldTableBuilder {
 
     /// The table in canonical order.
     consuming func finish() -> FieldTable {
-        endField()
-        var table = self.table
-        if !table.devices.isSorted(by: <) {
-            let order = table.devices.indices.sorted { table.devices[$0] < table.devices[$1] }
-            var newIndex = [UInt32](repeating: 0, count: order.count)
-            for (new, old) in order.enumerated() { newIndex[old] = UInt32(new) }
-            table.devices = order.map { table.devices[$0] }
-            for index in table.writes.indices { table.writes[index].device = newIndex[Int(table.writes[index].device)] }
-        }
+        var table = finishInOrder()
         let text = table.text
         for slot in table.slots {
             let run = table.writes[slot.writeRange]
@@ -261,6 +253,24 @@ struct FieldTableBuilder {
             text.withUnsafeBufferPointer { FieldTable.compareNames(left, $0, right, $0) < 0 }
         }
         if !table.slots.isSorted(by: slotPrecedes) { table.slots.sort(by: slotPrecedes) }
+        return table
+    }
+}
+
+extension FieldTableBuilder {
+    /// The table, for a builder fed in canonical order (fields by name, set elements by
+    /// bytes, each run of writes by device id, then counter), as `CanonicalStateReader`
+    /// checks it is: only the devices, numbered as first met, need sorting.
+    consuming func finishInOrder() -> FieldTable {
+        endField()
+        var table = self.table
+        if !table.devices.isSorted(by: <) {
+            let order = table.devices.indices.sorted { table.devices[$0] < table.devices[$1] }
+            var newIndex = [UInt32](repeating: 0, count: order.count)
+            for (new, old) in order.enumerated() { newIndex[old] = UInt32(new) }
+            table.devices = order.map { table.devices[$0] }
+            for index in table.writes.indices { table.writes[index].device = newIndex[Int(table.writes[index].device)] }
+        }
         return table
     }
 }

@@ -19,8 +19,10 @@ extension RecordState {
         if version.isEmpty && table.isEmpty && deletion.isEmpty { return other }
         // Most merges give one side back: a replica receiving a newer state of a record, or
         // one it already holds. A walk that builds nothing finds that out; the side is then
-        // returned as it is (with the joined version), sharing its buffers.
-        if deletion.isEmpty && other.deletion.isEmpty {
+        // returned as it is (with the joined version), sharing its buffers. With concurrent
+        // versions neither side of a causal history can win whole, so that walk is skipped
+        // (skipping it is always safe: the full merge below is the rule itself).
+        if deletion.isEmpty && other.deletion.isEmpty && version.compare(other.version) != .concurrent {
             let shortcut = FieldTable.mergeShortcut(table, seenBy: version, other.table, seenBy: other.version)
             if shortcut.givesLeft || shortcut.givesRight {
                 var merged = shortcut.givesLeft ? self : other
