@@ -134,8 +134,7 @@ struct CanonicalStateReader {
     private mutating func readDevice() -> UInt32? {
         let start = position
         if let last = lastDevice, start + last.count < buffer.count, buffer[start + last.count] == UInt8(ascii: "\""),
-           compareText(UnsafeBufferPointer(rebasing: buffer[last.start..<(last.start + last.count)]),
-                       UnsafeBufferPointer(rebasing: buffer[start..<(start + last.count)])) == 0 {
+           sameBytes(at: last.start, and: start, count: last.count) {
             position += last.count + 1
             lastDevice = (start, last.count, last.index)
             return last.index
@@ -148,6 +147,23 @@ struct CanonicalStateReader {
         let index = builder.device(DeviceID(unchecked: String(decoding: bytes, as: UTF8.self)))
         lastDevice = (start, bytes.count, index)
         return index
+    }
+
+    /// Whether the `count` bytes at two offsets are the same (device ids are short: words
+    /// rather than a call to `memcmp`).
+    @inline(__always)
+    private func sameBytes(at left: Int, and right: Int, count: Int) -> Bool {
+        let base = UnsafeRawPointer(buffer.baseAddress!)
+        var offset = 0
+        while offset + 8 <= count {
+            guard base.loadUnaligned(fromByteOffset: left + offset, as: UInt64.self) == base.loadUnaligned(fromByteOffset: right + offset, as: UInt64.self) else { return false }
+            offset += 8
+        }
+        while offset < count {
+            guard buffer[left + offset] == buffer[right + offset] else { return false }
+            offset += 1
+        }
+        return true
     }
 
     /// Byte order of the device ids starting at two offsets (each ends at a quote).
@@ -254,7 +270,16 @@ struct CanonicalStateReader {
         let count = text.utf8CodeUnitCount
         guard position + count <= buffer.count else { return false }
         let base = text.utf8Start
-        for offset in 0..<count where buffer[position + offset] != base[offset] { return false }
+        if count >= 8 {
+            // Two (perhaps overlapping) words cover 8 to 16 bytes.
+            let here = UnsafeRawPointer(buffer.baseAddress! + position)
+            let expected = UnsafeRawPointer(base)
+            guard here.loadUnaligned(as: UInt64.self) == expected.loadUnaligned(as: UInt64.self),
+                  here.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) == expected.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self),
+                  count <= 16 || (8..<count).allSatisfy({ buffer[position + $0] == base[$0] }) else { return false }
+        } else {
+            for offset in 0..<count where buffer[position + offset] != base[offset] { return false }
+        }
         position += count
         return true
     }

@@ -92,18 +92,33 @@ enum FieldNames {
         return name.withUTF8 { PackedName($0)! }
     }
 
+    /// The indices of `packed` by hash (`PackedName.hashSlot`), -1 for an empty slot: open
+    /// addressing with at most a quarter of the slots used, so a lookup probes one or two.
+    private static let byHash: [Int16] = {
+        var size = 64
+        while size < 4 * packed.count { size *= 2 }
+        var slots = [Int16](repeating: -1, count: size)
+        for (index, name) in packed.enumerated() {
+            var slot = name.hashSlot(size: size)
+            while slots[slot] >= 0 { slot = (slot + 1) & (size - 1) }
+            slots[slot] = Int16(index)
+        }
+        return slots
+    }()
+
     /// The index of the name spelled by `bytes`, if the schema knows it.
     static func index(of bytes: UnsafeBufferPointer<UInt8>) -> UInt16? {
         guard let key = PackedName(bytes) else { return nil }
-        return packed.withUnsafeBufferPointer { packed in
-            var low = 0
-            var high = packed.count
-            while low < high {
-                let middle = (low + high) / 2
-                if packed[middle] == key { return UInt16(middle) }
-                if packed[middle] < key { low = middle + 1 } else { high = middle }
+        return byHash.withUnsafeBufferPointer { slots in
+            packed.withUnsafeBufferPointer { packed in
+                var slot = key.hashSlot(size: slots.count)
+                while true {
+                    let index = Int(slots[slot])
+                    if index < 0 { return nil }
+                    if packed[index] == key { return UInt16(index) }
+                    slot = (slot + 1) & (slots.count - 1)
+                }
             }
-            return nil
         }
     }
 

@@ -13,6 +13,13 @@ struct PackedName: Comparable, Sendable {
         words = (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1), UInt64(bigEndian: words.2))
     }
 
+    /// A slot in a table of `size` (a power of two) slots, from all the packed bits.
+    @inline(__always)
+    func hashSlot(size: Int) -> Int {
+        let mixed = (words.0 ^ (words.1 &* 0x9E37_79B9_7F4A_7C15) ^ (words.2 &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(count)) &* 0x9E37_79B9_7F4A_7C15
+        return Int(truncatingIfNeeded: mixed >> 32) & (size - 1)
+    }
+
     static func == (lhs: PackedName, rhs: PackedName) -> Bool {
         lhs.words == rhs.words && lhs.count == rhs.count
     }
