@@ -25,9 +25,9 @@ extension RecordState {
             }
         }
         if requireComplete {
-            for name in schema.requiredKnownNames where !table.slots.contains(where: { $0.name == name }) {
-                let spec = schema.fields[schema.specIndex(ofKnownName: name) ?? 0]
-                throw ModelError(.missingField, "\(type.rawValue) \(id) lacks required field \(spec.name)", field: spec.name)
+            for known in schema.requiredKnownNames where !table.slots.contains(where: { $0.name == known }) {
+                let name = FieldNames.all[Int(known)]
+                throw ModelError(.missingField, "\(type.rawValue) \(id) lacks required field \(name)", field: name)
             }
         }
     }
