@@ -70,7 +70,11 @@ extension SyncNode {
                 }
                 if merged != before {
                     seq += 1
-                    try ReplicaStore.save(isReceivedState ? rows[index] : RecordRow(merged), seq: seq, using: saveRecord)
+                    // A pushed state that wins whole (the usual update: the device had the
+                    // node's state and wrote on it) is stored as received, like a new record.
+                    let storesReceived = isReceivedState || (before != nil && merged == state)
+                    assert(!storesReceived || rows[index].state == merged.canonicalJSON(), "the row built before the transaction must be the merged state's")
+                    try ReplicaStore.save(storesReceived ? rows[index] : RecordRow(merged), seq: seq, using: saveRecord)
                     if merged.type == .case {
                         let members = merged.members("mediators")
                         if before == nil || members != before?.members("mediators") {

@@ -11,7 +11,7 @@ public struct RecordRow: Sendable {
     /// The version vector's canonical JSON.
     let version: [UInt8]
     /// The state's canonical JSON.
-    let state: [UInt8]
+    public let state: [UInt8]
     let deleted: Bool
     let conflicted: Bool
     /// The columns `case list` shows and filters by; nil for every other record type.
