@@ -99,23 +99,24 @@ public struct SyncClient: Sendable {
         return answers
     }
 
-    /// One page of a pull, already validated.
+    /// One page of a pull, decoded but not yet validated (the store validates what it
+    /// merges), each state with its bytes when they arrived canonical.
     public struct Page: Sendable {
-        public let states: [RecordState]
+        public let states: [ReceivedState]
         public let next: Int
         public let more: Bool
     }
 
     public func pull(since: Int, limit: Int = 500) async throws -> Page {
         let page: Page = try await exchange(TransportRequest(.get, "/v1/sync/pull?since=\(since)&limit=\(limit)", headers: credentials())) { body in
-        var states: [RecordState] = []
+        var states: [ReceivedState] = []
         var next = since
         var more = false
         try Self.decode(body) { reader throws(ModelError) in
             try reader.readObject { reader, key throws(ModelError) in
                 switch key {
                 // Validated where they are merged (`ReplicaStore.merge`), not twice.
-                case "records": try reader.readArray { reader throws(ModelError) in states.append(try RecordState.read(from: &reader, validate: false)) }
+                case "records": try reader.readArray { reader throws(ModelError) in states.append(try RecordState.readReceived(from: &reader, validate: false)) }
                 case "next": next = try reader.readInteger()
                 case "more": more = try reader.readBoolean()
                 default: try reader.skipValue()

@@ -59,7 +59,7 @@ extension ReplicaStore {
     /// Merges a pulled page and stores `settings` (the cursor, and after the last page the
     /// sync time) in the same transaction, so the cursor never runs ahead of what is stored.
     @discardableResult
-    public func merge(_ states: [RecordState], settings: [String: String]) throws -> MergeOutcome {
+    public func merge(_ states: [ReceivedState], settings: [String: String]) throws -> MergeOutcome {
         try writer.write { db in
             let outcome = states.isEmpty ? MergeOutcome() : try Self.merge(states, in: db)
             for (key, value) in settings {

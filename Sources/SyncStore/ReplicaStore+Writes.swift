@@ -133,21 +133,26 @@ extension ReplicaStore {
     /// above any of its own writes found in the received states, so it never reuses a dot.
     @discardableResult
     public func merge(_ states: [RecordState]) throws -> MergeOutcome {
-        try writer.write { db in try Self.merge(states, in: db) }
+        try writer.write { db in try Self.merge(states.map { ReceivedState($0) }, in: db) }
     }
 
-    static func merge(_ states: [RecordState], in db: Database) throws -> MergeOutcome {
+    /// Like `merge(_:)`; a received state that is stored as it came (new here, or winning
+    /// whole) keeps the bytes it arrived in instead of being encoded again.
+    static func merge(_ states: [ReceivedState], in db: Database) throws -> MergeOutcome {
         let replica = try Self.replica(in: db)
         var outcome = MergeOutcome()
         var counter = replica.counter
-        for received in states {
+        let saveRecord = try saveStatement(in: db)
+        for item in states {
+            let received = item.state
             try received.validate(requireComplete: false)
             let existing = try Self.load(received.id, in: db)
             let merged = try existing.map { try $0.merged(with: received) } ?? received
             counter = max(counter, merged.version[replica.device])
             outcome.received += 1
             if merged != existing {
-                try Self.save(merged, in: db)
+                let bytes = existing == nil || merged == received ? item.canonicalJSON : nil
+                try Self.save(RecordRow(merged, canonicalJSON: bytes), seq: nil, using: saveRecord)
                 outcome.changed += 1
             }
             if merged.hasConflicts { outcome.conflicted += 1 }
