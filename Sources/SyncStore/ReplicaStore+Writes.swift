@@ -151,7 +151,7 @@ extension ReplicaStore {
             counter = max(counter, merged.version[replica.device])
             outcome.received += 1
             if merged != existing {
-                let bytes = existing == nil || merged == received ? item.canonicalJSON : nil
+                let bytes = item.canonicalJSON.flatMap { existing == nil || merged == received ? $0 : nil }
                 try Self.save(RecordRow(merged, canonicalJSON: bytes), seq: nil, using: saveRecord)
                 outcome.changed += 1
             }
