@@ -288,16 +288,12 @@ public struct JSONReader {
 
     /// Reads a string, unescaping it; rejects invalid UTF-8 and raw control characters.
     public mutating func readString() throws(ModelError) -> String {
-        try consume(UInt8(ascii: "\""), "a string")
-        let start = position
-        let run = JSONReader.plainRun(in: buffer, from: start)
-        position = run.end
-        guard position < buffer.count else { throw error("unterminated string") }
+        let (start, asciiOnly) = try openString()
         switch buffer[position] {
         case UInt8(ascii: "\""):
             let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
             position += 1
-            if run.asciiOnly { return String(decoding: slice, as: UTF8.self) }
+            if asciiOnly { return String(decoding: slice, as: UTF8.self) }
             guard let text = String(validating: slice, as: UTF8.self) else {
                 throw error("string is not valid UTF-8")
             }
@@ -312,25 +308,31 @@ public struct JSONReader {
     /// Reads a string and appends its unescaped UTF-8 bytes to `bytes`, checking them as
     /// `readString` does, without building a `String` unless it holds escapes.
     mutating func readString(appendingTo bytes: inout [UInt8]) throws(ModelError) {
-        skipWhitespace()
-        let quote = position
+        let (start, asciiOnly) = try openString()
+        switch buffer[position] {
+        case UInt8(ascii: "\""):
+            let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
+            if !asciiOnly, !JSONReader.isValidUTF8(slice) { throw error("string is not valid UTF-8") }
+            bytes.append(contentsOf: slice)
+            position += 1
+        case UInt8(ascii: "\\"):
+            position = start - 1  // back to the opening quote: the general reader unescapes
+            bytes.append(contentsOf: try readString().utf8)
+        default:
+            throw error("control character in a string must be escaped")
+        }
+    }
+
+    /// Consumes a string's opening quote and the run after it that needs no unescaping
+    /// (`plainRun`), leaving the position at the byte that ended the run: a quote, a
+    /// backslash or a control character, for the caller to judge.
+    private mutating func openString() throws(ModelError) -> (start: Int, asciiOnly: Bool) {
         try consume(UInt8(ascii: "\""), "a string")
         let start = position
         let run = JSONReader.plainRun(in: buffer, from: start)
         position = run.end
         guard position < buffer.count else { throw error("unterminated string") }
-        switch buffer[position] {
-        case UInt8(ascii: "\""):
-            let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
-            if !run.asciiOnly, !JSONReader.isValidUTF8(slice) { throw error("string is not valid UTF-8") }
-            bytes.append(contentsOf: slice)
-            position += 1
-        case UInt8(ascii: "\\"):
-            position = quote
-            bytes.append(contentsOf: try readString().utf8)
-        default:
-            throw error("control character in a string must be escaped")
-        }
+        return (start, run.asciiOnly)
     }
 
     /// The run of a string's bytes from `start` that needs no unescaping: it ends at the

@@ -307,14 +307,19 @@ struct FieldMerge {
         if slot.writeCount == 0 { sink.drop(isLeft: isLeft) }
         sink.beginSlot()
         for index in slot.writeRange {
-            let write = side.writes[index]
-            if side.otherHasSeen(write) {
-                sink.drop(isLeft: isLeft)
-            } else {
-                sink.keep(write, from: side, isLeft: isLeft, isSetStamp: slot.isSet, shared: false)
-            }
+            keepUnseen(side.writes[index], from: side, isLeft: isLeft, isSetStamp: slot.isSet, into: &sink)
         }
         sink.endSlot(like: slot, from: side)
+    }
+
+    /// A write only one side holds survives unless the other side has seen it.
+    @inline(__always)
+    private func keepUnseen<Sink: MergeSink>(_ write: FlatWrite, from side: MergeSide, isLeft: Bool, isSetStamp: Bool, into sink: inout Sink) {
+        if side.otherHasSeen(write) {
+            sink.drop(isLeft: isLeft)
+        } else {
+            sink.keep(write, from: side, isLeft: isLeft, isSetStamp: isSetStamp, shared: false)
+        }
     }
 
     /// A field both sides hold: walk both runs in their order (by dot for a register; by
@@ -346,20 +351,10 @@ struct FieldMerge {
                 }
             }
             if order < 0 {
-                let write = leftWrites[leftIndex]
-                if left.otherHasSeen(write) {
-                    sink.drop(isLeft: true)
-                } else {
-                    sink.keep(write, from: left, isLeft: true, isSetStamp: isSet, shared: false)
-                }
+                keepUnseen(leftWrites[leftIndex], from: left, isLeft: true, isSetStamp: isSet, into: &sink)
                 leftIndex += 1
             } else if order > 0 {
-                let write = rightWrites[rightIndex]
-                if right.otherHasSeen(write) {
-                    sink.drop(isLeft: false)
-                } else {
-                    sink.keep(write, from: right, isLeft: false, isSetStamp: isSet, shared: false)
-                }
+                keepUnseen(rightWrites[rightIndex], from: right, isLeft: false, isSetStamp: isSet, into: &sink)
                 rightIndex += 1
             } else {
                 // The same write on both sides; if their contents differ (an invalid
