@@ -106,6 +106,36 @@ struct CanonicalJSONTests {
         }
     }
 
+    /// The fast reader reads numbers by whole words: times of every length it may meet, and
+    /// spellings of them that are not canonical (a leading zero, more than 18 digits, a
+    /// fraction), must come out as the general reader reads them, or be left to it.
+    @Test func theFastReaderReadsNumbersOfEveryLengthAsTheGeneralReaderDoes() throws {
+        func fast(_ text: String) -> RecordState? {
+            (try? JSONReader.read(Array(text.utf8)) { reader throws(ModelError) in reader.readCanonicalState() }) ?? nil
+        }
+        func general(_ text: String) -> RecordState? {
+            try? JSONReader.read(Array(text.utf8)) { reader throws(ModelError) in try RecordState.readAnySpelling(from: &reader, validate: false) }
+        }
+        for digits in 1...18 {
+            let time = Int(String(repeating: "7", count: digits))!
+            var state = RecordState(type: .case, id: try RecordID("0192f0c4-7d3e-7a41-9b2c-000000000001"))
+            try state.apply([.set("title", .text("t"))], stamp: Fixtures.stamp("ann-laptop", 1, at: 0))
+            let text = String(decoding: state.canonicalJSON(), as: UTF8.self)
+            let spelled = text.replacingOccurrences(of: #""at":\#(state.table.writes[0].time)"#, with: #""at":\#(time)"#)
+            let expected = try #require(general(spelled))
+            #expect(expected.table.writes[0].time == Int64(time))
+            #expect(fast(spelled) == expected, "\(digits) digits")
+            // One digit more is still a number (19 digits are too many for either reader).
+            let longer = spelled.replacingOccurrences(of: #""at":\#(time)"#, with: #""at":\#(time)7"#)
+            #expect(fast(longer) == general(longer), "\(digits + 1) digits")
+            #expect((general(longer) == nil) == (digits == 18))
+            for variant in ["0\(time)", "\(time).0", "\(time)e0"] {
+                let mutant = spelled.replacingOccurrences(of: #""at":\#(time)"#, with: #""at":\#(variant)"#)
+                #expect(fast(mutant) == nil, "\(variant) is not canonical")
+            }
+        }
+    }
+
     /// The fast reader for canonical bytes must accept only what the general reader reads
     /// the same way, or a crafted state could mean one thing to it and another to a replica
     /// that took the general path. States from random histories are each mutated many

@@ -5,26 +5,41 @@ enum ByteWord {
     static let lowBits: UInt64 = 0x0101_0101_0101_0101
     static let highBits: UInt64 = 0x8080_8080_8080_8080
 
+    /// The high bit of each byte of `word` below `limit` (which must be at most 128). Only
+    /// the lowest flagged byte is sure to qualify: a borrow may flag the bytes after it.
+    @inline(__always)
+    static func bytes(_ word: UInt64, below limit: UInt8) -> UInt64 {
+        (word &- lowBits &* UInt64(limit)) & ~word & highBits
+    }
+
+    /// The high bit of each byte of `word` equal to `value`, as `bytes(_:below:)` flags them.
+    @inline(__always)
+    static func bytes(_ word: UInt64, equalTo value: UInt8) -> UInt64 {
+        bytes(word ^ (lowBits &* UInt64(value)), below: 1)
+    }
+
     /// Whether some byte of `word` is below `limit` (which must be at most 128).
     @inline(__always)
     static func hasByte(_ word: UInt64, below limit: UInt8) -> Bool {
-        (word &- lowBits &* UInt64(limit)) & ~word & highBits != 0
+        bytes(word, below: limit) != 0
     }
 
     /// Whether some byte of `word` equals `value`.
     @inline(__always)
     static func hasByte(_ word: UInt64, equalTo value: UInt8) -> Bool {
-        hasByte(word ^ (lowBits &* UInt64(value)), below: 1)
+        bytes(word, equalTo: value) != 0
     }
 
-    /// The offset of the first whole eight-byte word of `bytes` for which `stops` holds (or
-    /// of the short tail); every byte before it lies in a word for which it did not hold.
+    /// The offset in `bytes` of the first byte that `flags` flags (given each whole word, as
+    /// the functions above flag bytes: the lowest flag exact), or of the short tail after the
+    /// last whole word when none is flagged before it.
     @inline(__always)
-    static func firstWord(in bytes: UnsafeBufferPointer<UInt8>, where stops: (UInt64) -> Bool) -> Int {
+    static func firstFlagged(in bytes: UnsafeBufferPointer<UInt8>, by flags: (UInt64) -> UInt64) -> Int {
         guard let base = bytes.baseAddress else { return 0 }
         var offset = 0
         while offset + 8 <= bytes.count {
-            if stops(UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self)) { break }
+            let flagged = flags(UInt64(littleEndian: UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self)))
+            if flagged != 0 { return offset + flagged.trailingZeroBitCount / 8 }
             offset += 8
         }
         return offset

@@ -105,6 +105,7 @@ struct CanonicalStateReader {
         return true
     }
 
+    @inline(__always)
     private mutating func readValue(into write: inout FlatWrite) -> Bool {
         guard position < buffer.count else { return false }
         switch buffer[position] {
@@ -131,6 +132,7 @@ struct CanonicalStateReader {
     // MARK: Devices, type and version
 
     /// A device id string (then its closing quote); its index in the table being built.
+    @inline(__always)
     private mutating func readDevice() -> UInt32? {
         let start = position
         if let last = lastDevice, start + last.count < buffer.count, buffer[start + last.count] == UInt8(ascii: "\""),
@@ -213,6 +215,7 @@ struct CanonicalStateReader {
 
     /// A string with no escapes and no control characters, valid UTF-8; the range of its
     /// bytes (quotes excluded).
+    @inline(__always)
     private mutating func readPlainString() -> Range<Int>? {
         guard next(is: UInt8(ascii: "\"")) else { return nil }
         let run = JSONReader.plainRun(in: buffer, from: position)
@@ -225,6 +228,7 @@ struct CanonicalStateReader {
 
     /// A whole number as the general reader accepts it: at most 18 digits, no leading zero,
     /// not followed by a fraction or exponent.
+    @inline(__always)
     private mutating func readInteger(allowNegative: Bool) -> Int? {
         var negative = false
         if allowNegative, position < buffer.count, buffer[position] == UInt8(ascii: "-") {
@@ -233,14 +237,21 @@ struct CanonicalStateReader {
         }
         let start = position
         var value = 0
-        // Eight bytes at a time while a whole word of digits cannot pass 18 digits.
-        while position + 8 <= buffer.count, position - start <= 10 {
-            let word = ByteWord.load(buffer, at: position)
-            let digits = ByteWord.leadingDigits(word)
-            guard digits > 0 else { break }
-            value = value &* Self.powersOfTen[digits] &+ ByteWord.decimalValue(word, digits: digits)
-            position += digits
-            if digits < 8 { break }
+        // Up to sixteen digits by whole words (a time has thirteen); the byte loop below
+        // reads on to at most 18 digits, and reads numbers at the end of the buffer.
+        if position + 16 <= buffer.count {
+            let first = ByteWord.load(buffer, at: position)
+            let digits = ByteWord.leadingDigits(first)
+            if digits == 8 {
+                let second = ByteWord.load(buffer, at: position + 8)
+                let more = ByteWord.leadingDigits(second)
+                value = ByteWord.decimalValue(first, digits: 8)
+                if more > 0 { value = value &* Self.powerOfTen(more) &+ ByteWord.decimalValue(second, digits: more) }
+                position += 8 + more
+            } else if digits > 0 {
+                value = ByteWord.decimalValue(first, digits: digits)
+                position += digits
+            }
         }
         while position < buffer.count, buffer[position].isDigit, position - start < 18 {
             value = value &* 10 &+ Int(buffer[position] &- UInt8(ascii: "0"))  // at most 18 digits: no overflow
@@ -256,7 +267,20 @@ struct CanonicalStateReader {
         return negative ? -value : value
     }
 
-    private static let powersOfTen = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]
+    /// 10 to the power `exponent` (1...8), from a table the compiler builds.
+    @inline(__always)
+    private static func powerOfTen(_ exponent: Int) -> Int {
+        switch exponent {
+        case 1: 10
+        case 2: 100
+        case 3: 1_000
+        case 4: 10_000
+        case 5: 100_000
+        case 6: 1_000_000
+        case 7: 10_000_000
+        default: 100_000_000
+        }
+    }
 
     @inline(__always)
     private mutating func next(is byte: UInt8) -> Bool {

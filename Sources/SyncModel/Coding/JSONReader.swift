@@ -339,11 +339,13 @@ public struct JSONReader {
     /// first quote, backslash or control character (or the buffer's end), which the caller
     /// judges. `asciiOnly` tells whether the run needs a UTF-8 check.
     static func plainRun(in buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> (end: Int, asciiOnly: Bool) {
-        // Eight bytes at a time through plain ASCII; the loop below sees the rest.
-        var end = start + ByteWord.firstWord(in: UnsafeBufferPointer(rebasing: buffer[start...])) { word in
-            ByteWord.hasByte(word, equalTo: UInt8(ascii: "\"")) || ByteWord.hasByte(word, equalTo: UInt8(ascii: "\\"))
-                || ByteWord.hasByte(word, below: 0x20) || word & ByteWord.highBits != 0
+        // Eight bytes at a time to the first byte that ends the run or is not ASCII.
+        var end = start + ByteWord.firstFlagged(in: UnsafeBufferPointer(rebasing: buffer[start...])) { word in
+            ByteWord.bytes(word, equalTo: UInt8(ascii: "\"")) | ByteWord.bytes(word, equalTo: UInt8(ascii: "\\"))
+                | ByteWord.bytes(word, below: 0x20) | word & ByteWord.highBits
         }
+        // From there (a byte that ends the run, one that is not ASCII, or the short tail) byte
+        // by byte; every byte before it is plain ASCII.
         var asciiOnly = true
         while end < buffer.count {
             let byte = buffer[end]

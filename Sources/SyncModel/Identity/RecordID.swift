@@ -78,24 +78,41 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// Parses the text form from UTF-8 bytes; nil unless they are a lowercase UUID.
     public static func parse(bytes: UnsafeBufferPointer<UInt8>) -> RecordID? {
-        guard bytes.count == 36 else { return nil }
-        var high: UInt64 = 0
-        var low: UInt64 = 0
-        var nibbles = 0
-        for (index, byte) in bytes.enumerated() {
-            if index == 8 || index == 13 || index == 18 || index == 23 {
-                if byte != UInt8(ascii: "-") { return nil }
-                continue
-            }
-            let value: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-            if nibbles < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt64(value) }
-            nibbles += 1
+        guard bytes.count == 36, let base = bytes.baseAddress else { return nil }
+        let hyphen = UInt8(ascii: "-")
+        guard bytes[8] == hyphen, bytes[13] == hyphen, bytes[18] == hyphen, bytes[23] == hyphen else { return nil }
+        // The 32 digits as four words of eight: 0-7, 9-12 with 14-17, 19-22 with 24-27, 28-35.
+        let raw = UnsafeRawPointer(base)
+        func word(_ offset: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        func halves(_ first: Int, _ second: Int) -> UInt64 {
+            UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: first, as: UInt32.self)))
+                | UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: second, as: UInt32.self))) << 32
         }
-        return RecordID(high: high, low: low)
+        guard let a = hexValue(word(0)), let b = hexValue(halves(9, 14)),
+              let c = hexValue(halves(19, 24)), let d = hexValue(word(28)) else { return nil }
+        return RecordID(high: UInt64(a) << 32 | UInt64(b), low: UInt64(c) << 32 | UInt64(d))
+    }
+
+    /// The number spelled by eight lowercase hex digits loaded as a word (first digit in the
+    /// lowest byte), or nil if any byte is not one: eight bytes at once instead of a loop.
+    @inline(__always)
+    static func hexValue(_ word: UInt64) -> UInt32? {
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        guard word & high == 0 else { return nil }
+        // For a byte x below 0x80, x + (0x80 - k) has its high bit set iff x >= k, and never
+        // carries into the next byte.
+        func atLeast(_ k: UInt8) -> UInt64 { (word &+ ones &* UInt64(0x80 - k)) & high }
+        let digit = atLeast(UInt8(ascii: "0")) & ~atLeast(UInt8(ascii: "9") + 1)
+        let letter = atLeast(UInt8(ascii: "a")) & ~atLeast(UInt8(ascii: "f") + 1)
+        guard digit | letter == high else { return nil }
+        // Nibble values: the low four bits, plus 9 for a letter ("a" is 0x61).
+        let nibbles = (word & 0x0F0F_0F0F_0F0F_0F0F) &+ (letter >> 7) &* 9
+        // First digit most significant: pack the nibbles pairwise into bytes, 16 and 32 bits.
+        var packed = nibbles.byteSwapped
+        packed = (packed | packed >> 4) & 0x00FF_00FF_00FF_00FF
+        packed = (packed | packed >> 8) & 0x0000_FFFF_0000_FFFF
+        packed = (packed | packed >> 16) & 0x0000_0000_FFFF_FFFF
+        return UInt32(truncatingIfNeeded: packed)
     }
 }

@@ -35,43 +35,20 @@ extension RecordState {
     /// Every field: names in order and unique, known with the right kind, dots and values
     /// valid. Values are checked as plain values (`ValueCheck`); the spec names a failure.
     private func checkFields(of schema: RecordSchema, text: UnsafeBufferPointer<UInt8>, seen: UnsafeBufferPointer<Int>) throws(ModelError) {
-        try schema.checks.withUnsafeBufferPointer { checks throws(ModelError) in
-            try schema.choiceWords.withUnsafeBufferPointer { words throws(ModelError) in
-                var previous: FieldSlot?
-                for slot in table.slots {
-                    if let previous, FieldTable.compareNames(previous, text, slot, text) >= 0 {
-                        let name = table.name(of: slot)
-                        throw ModelError(.malformedJSON, "field \(name) appears twice", field: name)
-                    }
-                    previous = slot
-                    guard slot.name != FieldSlot.unknownName, let specIndex = schema.specIndex(ofKnownName: slot.name) else {
-                        _ = try schema.spec(table.name(of: slot))
-                        continue
-                    }
-                    let check = checks[specIndex]
-                    guard check.isSet == slot.isSet else {
-                        let spec = schema.fields[specIndex]
-                        throw ModelError(.wrongFieldKind, "\(type.rawValue).\(spec.name) is a \(spec.kind.rawValue), not a \(slot.isSet ? "set" : "register")", field: spec.name)
-                    }
-                    if slot.isSet {
-                        var start = slot.writeStart
-                        while start < slot.writeEnd {
-                            let end = table.elementEnd(from: start, in: slot)
-                            try checkDots(start..<end, seen: seen, field: slot)
-                            let element = text.slice(table.writes[start].textRange)
-                            if !check.passes(text: element, words: words) {
-                                try schema.fields[specIndex].check(.text(String(decoding: element, as: UTF8.self)))
+        try table.slots.withUnsafeBufferPointer { slots throws(ModelError) in
+            try table.writes.withUnsafeBufferPointer { writes throws(ModelError) in
+                try schema.checks.withUnsafeBufferPointer { checks throws(ModelError) in
+                    try schema.choiceWords.withUnsafeBufferPointer { words throws(ModelError) in
+                        for (index, slot) in slots.enumerated() {
+                            if index > 0, FieldTable.compareNames(slots[index - 1], text, slot, text) >= 0 {
+                                let name = table.name(of: slot)
+                                throw ModelError(.malformedJSON, "field \(name) appears twice", field: name)
                             }
-                            start = end
-                        }
-                    } else {
-                        guard slot.writeCount > 0 else {
-                            let name = table.name(of: slot)
-                            throw ModelError(.invalidValue, "\(name) has an empty list of values", field: name)
-                        }
-                        try checkDots(slot.writeRange, seen: seen, field: slot)
-                        for write in table.writes[slot.writeRange] where !check.passes(write, text: text, words: words) {
-                            try schema.fields[specIndex].check(table.value(of: write))
+                            guard slot.name != FieldSlot.unknownName, let specIndex = schema.specIndex(ofKnownName: slot.name) else {
+                                _ = try schema.spec(table.name(of: slot))
+                                continue
+                            }
+                            try checkField(slot, writes: writes, check: checks[specIndex], spec: specIndex, of: schema, text: text, words: words, seen: seen)
                         }
                     }
                 }
@@ -79,12 +56,46 @@ extension RecordState {
         }
     }
 
+    /// One known field of the schema: its kind, its dots and its values.
+    @inline(__always)
+    private func checkField(_ slot: FieldSlot, writes: UnsafeBufferPointer<FlatWrite>, check: ValueCheck, spec specIndex: Int, of schema: RecordSchema,
+                            text: UnsafeBufferPointer<UInt8>, words: UnsafeBufferPointer<PackedName>, seen: UnsafeBufferPointer<Int>) throws(ModelError) {
+        guard check.isSet == slot.isSet else {
+            let spec = schema.fields[specIndex]
+            throw ModelError(.wrongFieldKind, "\(type.rawValue).\(spec.name) is a \(spec.kind.rawValue), not a \(slot.isSet ? "set" : "register")", field: spec.name)
+        }
+        guard slot.isSet else {
+            guard slot.writeCount > 0 else {
+                let name = table.name(of: slot)
+                throw ModelError(.invalidValue, "\(name) has an empty list of values", field: name)
+            }
+            try checkDots(UnsafeBufferPointer(rebasing: writes[slot.writeRange]), seen: seen, field: slot)
+            for write in writes[slot.writeRange] where !check.passes(write, text: text, words: words) {
+                try schema.fields[specIndex].check(table.value(of: write))
+            }
+            return
+        }
+        // A set: each element's run of stamps (equal element bytes), then its value.
+        var start = slot.writeStart
+        while start < slot.writeEnd {
+            let element = text.slice(writes[start].textRange)
+            var end = start + 1
+            while end < slot.writeEnd, compareText(text.slice(writes[end].textRange), element) == 0 { end += 1 }
+            try checkDots(UnsafeBufferPointer(rebasing: writes[start..<end]), seen: seen, field: slot)
+            if !check.passes(text: element, words: words) {
+                try schema.fields[specIndex].check(.text(String(decoding: element, as: UTF8.self)))
+            }
+            start = end
+        }
+    }
+
     /// The dots of one register or set element: counters in range, seen by the version,
     /// strictly increasing (so none twice). `seen` is the version's counter per table device.
-    private func checkDots(_ run: Range<Int>, seen: UnsafeBufferPointer<Int>, field slot: FieldSlot) throws(ModelError) {
+    @inline(__always)
+    private func checkDots(_ run: UnsafeBufferPointer<FlatWrite>, seen: UnsafeBufferPointer<Int>, field slot: FieldSlot) throws(ModelError) {
         var field: String { table.name(of: slot) }
         var previous: FlatWrite?
-        for write in table.writes[run] {
+        for write in run {
             guard write.counter >= 1, write.counter <= Dot.maxCounter else {
                 throw ModelError(.invalidCounter, "\(field) has a write with counter \(write.counter); counters run from 1 to 2^53-1", field: field)
             }

@@ -73,8 +73,8 @@ public struct FieldSpec: Hashable, Sendable {
     @inline(__always)
     static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>, multiline: Bool) -> Bool {
         guard !bytes.isEmpty else { return false }
-        // Eight bytes at a time while none is a control character; then byte by byte.
-        let start = ByteWord.firstWord(in: bytes) { ByteWord.hasByte($0, below: 0x20) || ByteWord.hasByte($0, equalTo: 0x7F) }
+        // Eight bytes at a time to the first control character; then byte by byte.
+        let start = ByteWord.firstFlagged(in: bytes) { ByteWord.bytes($0, below: 0x20) | ByteWord.bytes($0, equalTo: 0x7F) }
         for byte in bytes[start...] where byte < 0x20 || byte == 0x7F {
             if multiline && (byte == 0x0A || byte == 0x0D || byte == 0x09) { continue }
             return false
