@@ -136,6 +136,34 @@ struct CanonicalJSONTests {
         }
     }
 
+    /// The fast reader matches a device id it has met before by its bytes (for the first four
+    /// devices of a state): states with many devices, met in any order, and a version naming
+    /// devices whose writes were all overwritten, read as the general reader reads them.
+    @Test func theFastReaderMapsEveryDeviceOfAState() throws {
+        let devices = ["f-dev", "b-dev", "e-dev", "a-dev", "d-dev", "c-dev"]
+        let ownFields: [(String, String)?] = [nil, ("outcome", "x"), ("objectives", "x"), ("successCriteria", "x"), ("closed", "2026-01-04"), ("kind", "other")]
+        let base = RecordState(type: .case, id: try RecordID("0192f0c4-7d3e-7a41-9b2c-000000000001"))
+        var replicas = devices.map { _ in base }
+        for (index, device) in devices.enumerated() {
+            // Each device writes `title` (and but the first a field of its own), having seen
+            // the one before: `title` ends with the last device's write, so the first device
+            // lives on only in the version.
+            if index > 0 { replicas[index] = try replicas[index].merged(with: replicas[index - 1]) }
+            let own = ownFields[index].map { FieldChange.set($0.0, .text($0.1)) }
+            try replicas[index].apply([.set("title", .text("by \(device)"))] + (own.map { [$0] } ?? []), stamp: Fixtures.stamp(device, index + 1, at: 0))
+        }
+        // A concurrent write of another device, so `title` holds a conflict.
+        var concurrent = base
+        try concurrent.apply([.set("title", .text("concurrent"))], stamp: Fixtures.stamp("zz-dev", 1, at: 0))
+        let state = try replicas[devices.count - 1].merged(with: concurrent)
+        let bytes = state.canonicalJSON()
+        let fast = try JSONReader.read(bytes) { reader throws(ModelError) in reader.readCanonicalState() }
+        #expect(fast == state)
+        #expect(fast?.version.dots.count == devices.count + 1)
+        #expect(fast?.table.devices == state.table.devices)
+        #expect(state.table.devices.count == devices.count)  // zz-dev in, f-dev out
+    }
+
     /// The fast reader for canonical bytes must accept only what the general reader reads
     /// the same way, or a crafted state could mean one thing to it and another to a replica
     /// that took the general path. States from random histories are each mutated many

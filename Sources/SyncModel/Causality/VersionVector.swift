@@ -49,8 +49,14 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
 
     /// The least vector that has seen everything either side has seen.
     public func joined(with other: VersionVector) -> VersionVector {
+        joined(with: other, order: compare(other))
+    }
+
+    /// `joined(with:)` for a caller that has compared the two already: `order` must be
+    /// `compare(other)`.
+    func joined(with other: VersionVector, order: CausalOrder) -> VersionVector {
         // When one side has seen everything (most merges), it is the join: no new array.
-        switch compare(other) {
+        switch order {
         case .equal, .after: return self
         case .before: return other
         case .concurrent: break
@@ -60,9 +66,10 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
         var left = 0
         var right = 0
         while left < dots.count || right < other.dots.count {
-            if right == other.dots.count || (left < dots.count && dots[left].device < other.dots[right].device) {
+            let step = left == dots.count ? 1 : right == other.dots.count ? -1 : DeviceID.order(dots[left].device, other.dots[right].device)
+            if step < 0 {
                 result.append(dots[left]); left += 1
-            } else if left == dots.count || other.dots[right].device < dots[left].device {
+            } else if step > 0 {
                 result.append(other.dots[right]); right += 1
             } else {
                 result.append(dots[left].counter >= other.dots[right].counter ? dots[left] : other.dots[right])
@@ -79,9 +86,10 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
         var left = 0
         var right = 0
         while left < dots.count || right < other.dots.count {
-            if right == other.dots.count || (left < dots.count && dots[left].device < other.dots[right].device) {
+            let step = left == dots.count ? 1 : right == other.dots.count ? -1 : DeviceID.order(dots[left].device, other.dots[right].device)
+            if step < 0 {
                 selfAhead = true; left += 1
-            } else if left == dots.count || other.dots[right].device < dots[left].device {
+            } else if step > 0 {
                 otherAhead = true; right += 1
             } else {
                 if dots[left].counter > other.dots[right].counter { selfAhead = true }

@@ -14,6 +14,11 @@ struct CanonicalStateReader {
     private var builder = FieldTableBuilder()
     /// The bytes of the last device id read, to map a run of one device's dots quickly.
     private var lastDevice: (start: Int, count: Int, index: UInt32)?
+    /// Where the first devices of the table were read (`start << 8 | count`), by index: an
+    /// id met again (in another field, or in the version) is matched by its bytes instead
+    /// of being checked and made into a string again.
+    private var deviceSpans = SIMD4<Int>()
+    private var knownDevices = 0
 
     init(_ buffer: UnsafeBufferPointer<UInt8>, at position: Int) {
         self.buffer = buffer
@@ -143,12 +148,31 @@ struct CanonicalStateReader {
         }
         while position < buffer.count, buffer[position] != UInt8(ascii: "\"") { position += 1 }
         guard position < buffer.count else { return nil }
-        let bytes = UnsafeBufferPointer(rebasing: buffer[start..<position])
-        guard DeviceID.isValid(bytes) else { return nil }
+        let count = position - start
         position += 1
+        if let index = knownDevice(at: start, count: count) {
+            lastDevice = (start, count, index)
+            return index
+        }
+        let bytes = UnsafeBufferPointer(rebasing: buffer[start..<(start + count)])
+        guard DeviceID.isValid(bytes) else { return nil }
         let index = builder.device(DeviceID(unchecked: String(decoding: bytes, as: UTF8.self)))
-        lastDevice = (start, bytes.count, index)
+        if Int(index) == knownDevices, knownDevices < deviceSpans.scalarCount {
+            deviceSpans[knownDevices] = start << 8 | count
+            knownDevices += 1
+        }
+        lastDevice = (start, count, index)
         return index
+    }
+
+    /// The index of the device whose id is the `count` bytes at `start`, if it was met before
+    /// (and is one of the first four).
+    private func knownDevice(at start: Int, count: Int) -> UInt32? {
+        for index in 0..<knownDevices {
+            let span = deviceSpans[index]
+            if span & 0xFF == count, sameBytes(at: span >> 8, and: start, count: count) { return UInt32(index) }
+        }
+        return nil
     }
 
     /// Whether the `count` bytes at two offsets are the same (device ids are short: words
@@ -195,17 +219,22 @@ struct CanonicalStateReader {
     private mutating func readVersion() -> VersionVector? {
         var dots: [Dot] = []
         if next(is: UInt8(ascii: "}")) { return VersionVector(sortedUnique: dots) }
+        dots.reserveCapacity(max(1, builder.table.devices.count))
         var previous: Range<Int>?
         repeat {
             guard let device = readPlainString(), next(is: UInt8(ascii: ":")),
                   let counter = readInteger(allowNegative: false), counter >= 1 else { return nil }
             let bytes = UnsafeBufferPointer(rebasing: buffer[device])
-            guard DeviceID.isValid(bytes) else { return nil }
             if let previous {
                 guard compareText(UnsafeBufferPointer(rebasing: buffer[previous]), bytes) < 0 else { return nil }
             }
             previous = device
-            dots.append(Dot(device: DeviceID(unchecked: String(decoding: bytes, as: UTF8.self)), counter: counter))
+            if let known = knownDevice(at: device.lowerBound, count: device.count) {
+                dots.append(Dot(device: builder.table.devices[Int(known)], counter: counter))
+            } else {
+                guard DeviceID.isValid(bytes) else { return nil }
+                dots.append(Dot(device: DeviceID(unchecked: String(decoding: bytes, as: UTF8.self)), counter: counter))
+            }
         } while next(is: UInt8(ascii: ","))
         guard next(is: UInt8(ascii: "}")) else { return nil }
         return VersionVector(sortedUnique: dots)

@@ -38,6 +38,14 @@ public struct DeviceID: Hashable, Comparable, Sendable, CustomStringConvertible 
         utf8Precedes(lhs.rawValue, rhs.rawValue)
     }
 
+    /// Byte order of two ids: negative, zero or positive. Walks over two sorted lists of ids
+    /// mostly meet equal ones, which `==` finds without comparing bytes.
+    @inline(__always)
+    static func order(_ lhs: DeviceID, _ rhs: DeviceID) -> Int {
+        if lhs.rawValue == rhs.rawValue { return 0 }  // ASCII: equal as strings iff equal bytes
+        return lhs < rhs ? -1 : 1
+    }
+
     static func isValid(_ string: String) -> Bool {
         var string = string
         return string.withUTF8 { isValid($0) }

@@ -22,11 +22,12 @@ extension RecordState {
         // returned as it is (with the joined version), sharing its buffers. With concurrent
         // versions neither side of a causal history can win whole, so that walk is skipped
         // (skipping it is always safe: the full merge below is the rule itself).
-        if deletion.isEmpty && other.deletion.isEmpty && version.compare(other.version) != .concurrent {
+        let order = version.compare(other.version)
+        if deletion.isEmpty && other.deletion.isEmpty && order != .concurrent {
             let shortcut = FieldTable.mergeShortcut(table, seenBy: version, other.table, seenBy: other.version)
             if shortcut.givesLeft || shortcut.givesRight {
                 var merged = shortcut.givesLeft ? self : other
-                merged.version = version.joined(with: other.version)
+                merged.version = version.joined(with: other.version, order: order)
                 return merged
             }
         }
@@ -36,7 +37,7 @@ extension RecordState {
         if !deletion.isEmpty || !other.deletion.isEmpty {
             merged.deletion = Array(mergeDotted(SmallArray(deletion), seenByLeft: version, SmallArray(other.deletion), seenByRight: other.version, prefer: DeletionMark.precedes))
         }
-        merged.version = version.joined(with: other.version)
+        merged.version = version.joined(with: other.version, order: order)
         return merged
     }
 }
@@ -99,11 +100,12 @@ extension FieldTable {
         var leftIndex = 0
         var rightIndex = 0
         while leftIndex < left.count || rightIndex < right.count {
-            if rightIndex == right.count || (leftIndex < left.count && left[leftIndex] < right[rightIndex]) {
+            let step = leftIndex == left.count ? 1 : rightIndex == right.count ? -1 : DeviceID.order(left[leftIndex], right[rightIndex])
+            if step < 0 {
                 leftMap[leftIndex] = count
                 add(left[leftIndex])
                 leftIndex += 1
-            } else if leftIndex == left.count || right[rightIndex] < left[leftIndex] {
+            } else if step > 0 {
                 rightMap[rightIndex] = count
                 add(right[rightIndex])
                 rightIndex += 1
