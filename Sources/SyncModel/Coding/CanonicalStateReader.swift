@@ -53,7 +53,11 @@ struct CanonicalStateReader {
         let isSet = buffer[position] == UInt8(ascii: "{")
         guard isSet || buffer[position] == UInt8(ascii: "[") else { return false }
         position += 1
-        builder.beginField(nameBytes: UnsafeBufferPointer(rebasing: buffer[name]), isSet: isSet)
+        if name.count <= 24, name.lowerBound + 24 <= buffer.count, let known = FieldNames.index(of: PackedName(loading: buffer.baseAddress! + name.lowerBound, count: name.count)) {
+            builder.beginField(known: known, isSet: isSet)
+        } else {
+            builder.beginField(nameBytes: UnsafeBufferPointer(rebasing: buffer[name]), isSet: isSet)
+        }
         let slot = builder.openSlot!
         if let previous {
             let order = builder.table.text.withUnsafeBufferPointer { FieldTable.compareNames(previous, $0, slot, $0) }

@@ -87,38 +87,49 @@ enum FieldNames {
     }()
 
     /// `all`, each name packed into integers, in the same order.
-    private static let packed: [PackedName] = all.map { name in
-        var name = name
-        return name.withUTF8 { PackedName($0)! }
+    /// `all`, packed, in a table with one slot per name and no two names in one slot: the
+    /// seed of the hash is chosen when the table is built, so a lookup is one probe.
+    private struct Lookup {
+        static let bits = 8
+        let seed: UInt64
+        /// The index of the name in each slot (-1 for none), and the name packed.
+        let slots: [(index: Int16, name: PackedName)]
     }
 
-    /// The indices of `packed` by hash (`PackedName.hashSlot`), -1 for an empty slot: open
-    /// addressing with at most a quarter of the slots used, so a lookup probes one or two.
-    private static let byHash: [Int16] = {
-        var size = 64
-        while size < 4 * packed.count { size *= 2 }
-        var slots = [Int16](repeating: -1, count: size)
-        for (index, name) in packed.enumerated() {
-            var slot = name.hashSlot(size: size)
-            while slots[slot] >= 0 { slot = (slot + 1) & (size - 1) }
-            slots[slot] = Int16(index)
+    private static let lookup: Lookup = {
+        let packed = all.map { name in
+            var name = name
+            return name.withUTF8 { PackedName($0)! }
         }
-        return slots
+        // 256 slots for fewer than 64 names: some odd seed near the golden ratio's spreads
+        // them out within a few tries.
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        while true {
+            var slots = [(index: Int16, name: PackedName)](repeating: (-1, PackedName()), count: 1 << Lookup.bits)
+            var clash = false
+            for (index, name) in packed.enumerated() {
+                let slot = name.hashSlot(seed: seed, bits: Lookup.bits)
+                if slots[slot].index >= 0 { clash = true; break }
+                slots[slot] = (Int16(index), name)
+            }
+            if !clash { return Lookup(seed: seed, slots: slots) }
+            seed &+= 2
+        }
     }()
 
     /// The index of the name spelled by `bytes`, if the schema knows it.
     static func index(of bytes: UnsafeBufferPointer<UInt8>) -> UInt16? {
         guard let key = PackedName(bytes) else { return nil }
-        return byHash.withUnsafeBufferPointer { slots in
-            packed.withUnsafeBufferPointer { packed in
-                var slot = key.hashSlot(size: slots.count)
-                while true {
-                    let index = Int(slots[slot])
-                    if index < 0 { return nil }
-                    if packed[index] == key { return UInt16(index) }
-                    slot = (slot + 1) & (slots.count - 1)
-                }
-            }
+        return index(of: key)
+    }
+
+    /// The index of the packed name `key`, if the schema knows it.
+    @inline(__always)
+    static func index(of key: PackedName) -> UInt16? {
+        let lookup = lookup
+        return lookup.slots.withUnsafeBufferPointer { slots in
+            let entry = slots[key.hashSlot(seed: lookup.seed, bits: Lookup.bits)]
+            return entry.index >= 0 && entry.name == key ? UInt16(entry.index) : nil
         }
     }
 
@@ -187,10 +198,15 @@ struct FieldTableBuilder {
     /// Starts a field; its writes follow, then `endField()`.
     mutating func beginField(nameBytes: UnsafeBufferPointer<UInt8>, isSet: Bool) {
         if let known = FieldNames.index(of: nameBytes) {
-            openSlot = FieldSlot(name: known, isSet: isSet, writeStart: table.writes.count, writeCount: 0)
+            beginField(known: known, isSet: isSet)
         } else {
             openSlot = FieldSlot(name: FieldSlot.unknownName, isSet: isSet, unknownNameRange: text(nameBytes), writeStart: table.writes.count, writeCount: 0)
         }
+    }
+
+    /// Starts a field the schema knows, by its index in `FieldNames.all`.
+    mutating func beginField(known name: UInt16, isSet: Bool) {
+        openSlot = FieldSlot(name: name, isSet: isSet, writeStart: table.writes.count, writeCount: 0)
     }
 
     mutating func beginField(named name: String, isSet: Bool) {

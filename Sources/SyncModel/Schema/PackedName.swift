@@ -5,6 +5,9 @@ struct PackedName: Comparable, Sendable {
     var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
     var count: Int
 
+    /// The empty name.
+    init() { count = 0 }
+
     init?(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard bytes.count <= 24 else { return nil }
         count = bytes.count
@@ -13,11 +16,28 @@ struct PackedName: Comparable, Sendable {
         words = (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1), UInt64(bigEndian: words.2))
     }
 
-    /// A slot in a table of `size` (a power of two) slots, from all the packed bits.
+    /// The `count` (at most 24) bytes at `base`, for a caller that may read 24 bytes there:
+    /// three loads, with the bytes past `count` masked off, instead of a copy.
     @inline(__always)
-    func hashSlot(size: Int) -> Int {
-        let mixed = (words.0 ^ (words.1 &* 0x9E37_79B9_7F4A_7C15) ^ (words.2 &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(count)) &* 0x9E37_79B9_7F4A_7C15
-        return Int(truncatingIfNeeded: mixed >> 32) & (size - 1)
+    init(loading base: UnsafeRawPointer, count: Int) {
+        self.count = count
+        @inline(__always)
+        func word(_ index: Int) -> UInt64 {
+            let remaining = count - 8 * index
+            guard remaining > 0 else { return 0 }
+            let loaded = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self))
+            // The first byte most significant, as in `init(_:)`.
+            return (remaining >= 8 ? loaded : loaded & (1 &<< UInt64(8 * remaining) &- 1)).byteSwapped
+        }
+        words = (word(0), word(1), word(2))
+    }
+
+    /// A slot among `1 << bits` slots, from all the packed bits: multiplied by an odd `seed`,
+    /// whose product's top bits are its best mixed.
+    @inline(__always)
+    func hashSlot(seed: UInt64, bits: Int) -> Int {
+        let folded = words.0 ^ (words.1 &* 0x9E37_79B9_7F4A_7C15) ^ (words.2 &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(count)
+        return Int(truncatingIfNeeded: (folded &* seed) >> UInt64(64 - bits))
     }
 
     static func == (lhs: PackedName, rhs: PackedName) -> Bool {
