@@ -62,7 +62,7 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
         case .concurrent: break
         }
         var result: [Dot] = []
-        result.reserveCapacity(max(dots.count, other.dots.count))
+        result.reserveCapacity(dots.count + other.dots.count)
         var left = 0
         var right = 0
         while left < dots.count || right < other.dots.count {

@@ -188,6 +188,7 @@ struct MergeOutput: MergeSink {
     }
 
     mutating func addDevice(_ device: DeviceID) {
+        if table.devices.isEmpty { table.devices.reserveCapacity(4) }  // one allocation, not one per growth
         table.devices.append(device)
     }
 
