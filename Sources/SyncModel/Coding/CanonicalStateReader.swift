@@ -53,7 +53,10 @@ struct CanonicalStateReader {
         let isSet = buffer[position] == UInt8(ascii: "{")
         guard isSet || buffer[position] == UInt8(ascii: "[") else { return false }
         position += 1
-        if name.count <= 24, name.lowerBound + 24 <= buffer.count, let known = FieldNames.index(of: PackedName(loading: buffer.baseAddress! + name.lowerBound, count: name.count)) {
+        // A known name is packed by loading words when 24 bytes may be read from it (they
+        // may everywhere but at the end of the buffer).
+        if name.count <= 24, name.lowerBound + 24 <= buffer.count,
+           let known = FieldNames.index(of: PackedName(loading: buffer.baseAddress! + name.lowerBound, count: name.count)) {
             builder.beginField(known: known, isSet: isSet)
         } else {
             builder.beginField(nameBytes: UnsafeBufferPointer(rebasing: buffer[name]), isSet: isSet)
@@ -114,7 +117,9 @@ struct CanonicalStateReader {
         return true
     }
 
-    @inline(__always)
+    // `always`, not `__always`: with the weaker form the compiler kept this and
+    // `readInteger` as calls (seen in the disassembly), and calls cost a per-write prologue.
+    @inline(always)
     private mutating func readValue(into write: inout FlatWrite) -> Bool {
         guard position < buffer.count else { return false }
         switch buffer[position] {
@@ -171,6 +176,7 @@ struct CanonicalStateReader {
 
     /// The index of the device whose id is the `count` bytes at `start`, if it was met before
     /// (and is one of the first four).
+    @inline(__always)
     private func knownDevice(at start: Int, count: Int) -> UInt32? {
         for index in 0..<knownDevices {
             let span = deviceSpans[index]
@@ -197,6 +203,7 @@ struct CanonicalStateReader {
     }
 
     /// Byte order of the device ids starting at two offsets (each ends at a quote).
+    @inline(__always)
     private func compareDevices(_ left: Int, _ right: Int) -> Int {
         var offset = 0
         while true {
@@ -261,7 +268,7 @@ struct CanonicalStateReader {
 
     /// A whole number as the general reader accepts it: at most 18 digits, no leading zero,
     /// not followed by a fraction or exponent.
-    @inline(__always)
+    @inline(always)
     private mutating func readInteger(allowNegative: Bool) -> Int? {
         var negative = false
         if allowNegative, position < buffer.count, buffer[position] == UInt8(ascii: "-") {

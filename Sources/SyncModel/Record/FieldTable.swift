@@ -86,7 +86,6 @@ enum FieldNames {
         return names.sorted { utf8Precedes($0, $1) }
     }()
 
-    /// `all`, each name packed into integers, in the same order.
     /// `all`, packed, in a table with one slot per name and no two names in one slot: the
     /// seed of the hash is chosen when the table is built, so a lookup is one probe.
     private struct Lookup {
@@ -381,11 +380,17 @@ extension FieldTable {
 
     /// The end of the set element whose first stamp is `writes[start]`.
     func elementEnd(from start: Int, in slot: FieldSlot) -> Int {
-        var end = start + 1
-        text.withUnsafeBufferPointer { text in
-            let element = text.slice(writes[start].textRange)
-            while end < slot.writeEnd, compareText(text.slice(writes[end].textRange), element) == 0 { end += 1 }
+        writes.withUnsafeBufferPointer { writes in
+            text.withUnsafeBufferPointer { Self.elementEnd(from: start, in: slot, writes: writes, text: $0) }
         }
+    }
+
+    /// `elementEnd(from:in:)` over a table's parts: stamps run on while their element's bytes
+    /// are the same.
+    static func elementEnd(from start: Int, in slot: FieldSlot, writes: UnsafeBufferPointer<FlatWrite>, text: UnsafeBufferPointer<UInt8>) -> Int {
+        let element = text.slice(writes[start].textRange)
+        var end = start + 1
+        while end < slot.writeEnd, compareText(text.slice(writes[end].textRange), element) == 0 { end += 1 }
         return end
     }
 

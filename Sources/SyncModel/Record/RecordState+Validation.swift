@@ -79,8 +79,7 @@ extension RecordState {
         var start = slot.writeStart
         while start < slot.writeEnd {
             let element = text.slice(writes[start].textRange)
-            var end = start + 1
-            while end < slot.writeEnd, compareText(text.slice(writes[end].textRange), element) == 0 { end += 1 }
+            let end = FieldTable.elementEnd(from: start, in: slot, writes: writes, text: text)
             try checkDots(UnsafeBufferPointer(rebasing: writes[start..<end]), seen: seen, field: slot)
             if !check.passes(text: element, words: words) {
                 try schema.fields[specIndex].check(.text(String(decoding: element, as: UTF8.self)))
