@@ -29,7 +29,7 @@ struct CanonicalStateReader {
     mutating func read() -> RecordState? {
         guard literal("{\"fields\":{") else { return nil }
         if !next(is: UInt8(ascii: "}")) {
-            var previousName: FieldSlot?
+            var previousName: UInt16?
             repeat {
                 guard readField(after: &previousName) else { return nil }
             } while next(is: UInt8(ascii: ","))
@@ -47,26 +47,22 @@ struct CanonicalStateReader {
 
     // MARK: Fields
 
-    /// `"name":[entries]` or `"name":{elements}`, names strictly increasing.
-    private mutating func readField(after previous: inout FieldSlot?) -> Bool {
+    /// `"name":[entries]` or `"name":{elements}`, names strictly increasing. A name the
+    /// schema does not know is left to the general path (it makes the state invalid).
+    private mutating func readField(after previous: inout UInt16?) -> Bool {
         guard let name = readPlainString(), next(is: UInt8(ascii: ":")), position < buffer.count else { return false }
+        // The name is packed by loading words when 24 bytes may be read from it (they may
+        // everywhere but at the end of the buffer).
+        let known = name.count <= 24 && name.lowerBound + 24 <= buffer.count
+            ? FieldNames.index(of: PackedName(loading: buffer.baseAddress! + name.lowerBound, count: name.count))
+            : FieldNames.index(of: UnsafeBufferPointer(rebasing: buffer[name]))
+        // Known names are numbered in byte order.
+        guard let known, previous.map({ $0 < known }) ?? true else { return false }
+        previous = known
         let isSet = buffer[position] == UInt8(ascii: "{")
         guard isSet || buffer[position] == UInt8(ascii: "[") else { return false }
         position += 1
-        // A known name is packed by loading words when 24 bytes may be read from it (they
-        // may everywhere but at the end of the buffer).
-        if name.count <= 24, name.lowerBound + 24 <= buffer.count,
-           let known = FieldNames.index(of: PackedName(loading: buffer.baseAddress! + name.lowerBound, count: name.count)) {
-            builder.beginField(known: known, isSet: isSet)
-        } else {
-            builder.beginField(nameBytes: UnsafeBufferPointer(rebasing: buffer[name]), isSet: isSet)
-        }
-        let slot = builder.openSlot!
-        if let previous {
-            let order = builder.table.text.withUnsafeBufferPointer { FieldTable.compareNames(previous, $0, slot, $0) }
-            guard order < 0 else { return false }
-        }
-        previous = slot
+        builder.beginField(known: known, isSet: isSet)
         if isSet {
             guard readElements() else { return false }
         } else {

@@ -338,6 +338,7 @@ public struct JSONReader {
     /// The run of a string's bytes from `start` that needs no unescaping: it ends at the
     /// first quote, backslash or control character (or the buffer's end), which the caller
     /// judges. `asciiOnly` tells whether the run needs a UTF-8 check.
+    @inline(always)  // every string of every state read goes through it
     static func plainRun(in buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> (end: Int, asciiOnly: Bool) {
         // Eight bytes at a time to the first byte that ends the run or is not ASCII.
         var end = start + ByteWord.firstFlagged(in: UnsafeBufferPointer(rebasing: buffer[start...])) { word in
