@@ -89,8 +89,9 @@ enum FieldNames {
     /// `all`, packed, in a table with one slot per name and no two names in one slot: the
     /// seed of the hash is chosen when the table is built, so a lookup is one probe.
     private struct Lookup {
-        static let bits = 8
         let seed: UInt64
+        /// The table has `1 << bits` slots.
+        let bits: Int
         /// The index of the name in each slot (-1 for none), and the name packed.
         let slots: [(index: Int16, name: PackedName)]
     }
@@ -100,18 +101,23 @@ enum FieldNames {
             var name = name
             return name.withUTF8 { PackedName($0)! }
         }
-        // 256 slots for fewer than 64 names: some odd seed near the golden ratio's spreads
-        // them out within a few tries.
+        // At least 256 slots and four per name: some odd seed near the golden ratio's spreads
+        // the names out within a few dozen tries; a table twice as big is tried after 1,000.
+        var bits = 8
+        while 1 << bits < 4 * packed.count { bits += 1 }
         var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var attempts = 0
         while true {
-            var slots = [(index: Int16, name: PackedName)](repeating: (-1, PackedName()), count: 1 << Lookup.bits)
+            attempts += 1
+            if attempts % 1_000 == 0 { bits += 1 }
+            var slots = [(index: Int16, name: PackedName)](repeating: (-1, PackedName()), count: 1 << bits)
             var clash = false
             for (index, name) in packed.enumerated() {
-                let slot = name.hashSlot(seed: seed, bits: Lookup.bits)
+                let slot = name.hashSlot(seed: seed, bits: bits)
                 if slots[slot].index >= 0 { clash = true; break }
                 slots[slot] = (Int16(index), name)
             }
-            if !clash { return Lookup(seed: seed, slots: slots) }
+            if !clash { return Lookup(seed: seed, bits: bits, slots: slots) }
             seed &+= 2
         }
     }()
@@ -127,7 +133,7 @@ enum FieldNames {
     static func index(of key: PackedName) -> UInt16? {
         let lookup = lookup
         return lookup.slots.withUnsafeBufferPointer { slots in
-            let entry = slots[key.hashSlot(seed: lookup.seed, bits: Lookup.bits)]
+            let entry = slots[key.hashSlot(seed: lookup.seed, bits: lookup.bits)]
             return entry.index >= 0 && entry.name == key ? UInt16(entry.index) : nil
         }
     }
