@@ -160,7 +160,7 @@ struct FieldTableBuilder {
     private(set) var table = FieldTable()
     private var lastDevice: DeviceID?
     private var lastDeviceIndex: UInt32 = 0
-    private(set) var openSlot: FieldSlot?
+    private var openSlot: FieldSlot?
 
     init(expectedWrites: Int = 16) {
         table.devices.reserveCapacity(4)

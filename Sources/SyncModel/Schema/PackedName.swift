@@ -1,7 +1,7 @@
-/// Up to 24 bytes as three big-endian words, zero-padded, plus the length: comparing
-/// packed names compares their bytes (no name holds a zero byte), with no memory access.
-/// Field names (`FieldNames`) and the words of choice fields (`ValueCheck`) are kept so.
-struct PackedName: Comparable, Sendable {
+/// Up to 24 bytes as three big-endian words, zero-padded, plus the length: comparing two
+/// packed names for equality compares their bytes, with no memory access. Field names
+/// (`FieldNames`) and the words of choice fields (`ValueCheck`) are kept so.
+struct PackedName: Equatable, Sendable {
     var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
     var count: Int
 
@@ -12,7 +12,7 @@ struct PackedName: Comparable, Sendable {
         guard bytes.count <= 24 else { return nil }
         count = bytes.count
         withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
-        // Big-endian, so that comparing the words compares the bytes in order.
+        // Big-endian: the first byte most significant.
         words = (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1), UInt64(bigEndian: words.2))
     }
 
@@ -42,10 +42,6 @@ struct PackedName: Comparable, Sendable {
 
     static func == (lhs: PackedName, rhs: PackedName) -> Bool {
         lhs.words == rhs.words && lhs.count == rhs.count
-    }
-
-    static func < (lhs: PackedName, rhs: PackedName) -> Bool {
-        lhs.words != rhs.words ? lhs.words < rhs.words : lhs.count < rhs.count
     }
 }
 
