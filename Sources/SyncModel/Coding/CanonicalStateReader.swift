@@ -11,7 +11,7 @@
 struct CanonicalStateReader {
     private let buffer: UnsafeBufferPointer<UInt8>
     private(set) var position: Int
-    private var builder = FieldTableBuilder()
+    private var builder: FieldTableBuilder
     /// The bytes of the last device id read, to map a run of one device's dots quickly.
     private var lastDevice: (start: Int, count: Int, index: UInt32)?
     /// Where the first devices of the table were read (`start << 8 | count`), by index: an
@@ -23,6 +23,11 @@ struct CanonicalStateReader {
     init(_ buffer: UnsafeBufferPointer<UInt8>, at position: Int) {
         self.buffer = buffer
         self.position = position
+        // Room for a state like a case record's (a field in each 128 bytes, a write in each
+        // 96, text in a quarter of them) in a block small enough for the allocator's cache; more
+        // grows the builder.
+        let length = buffer.count - position
+        builder = FieldTableBuilder(slots: 2 + length / 128, writes: 2 + length / 96, text: length / 4)
     }
 
     /// The state at the position, or nil if it is not spelled canonically.
@@ -226,7 +231,7 @@ struct CanonicalStateReader {
     private mutating func readVersion() -> VersionVector? {
         var dots: [Dot] = []
         if next(is: UInt8(ascii: "}")) { return VersionVector(sortedUnique: dots) }
-        dots.reserveCapacity(max(1, builder.table.devices.count))
+        dots.reserveCapacity(max(1, builder.devices.count))
         var previous: Range<Int>?
         repeat {
             guard let device = readPlainString(), next(is: UInt8(ascii: ":")),
@@ -237,7 +242,7 @@ struct CanonicalStateReader {
             }
             previous = device
             if let known = knownDevice(at: device.lowerBound, count: device.count) {
-                dots.append(Dot(device: builder.table.devices[Int(known)], counter: counter))
+                dots.append(Dot(device: builder.devices[Int(known)], counter: counter))
             } else {
                 guard DeviceID.isValid(bytes) else { return nil }
                 dots.append(Dot(device: DeviceID(unchecked: String(decoding: bytes, as: UTF8.self)), counter: counter))

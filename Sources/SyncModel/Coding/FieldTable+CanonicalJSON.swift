@@ -1,7 +1,7 @@
 extension FieldTable {
     /// `"name":[entries]` for a register, `"name":{"element":[stamps],…}` for a set, in order.
     func write(to writer: inout CanonicalJSONWriter) {
-        text.withUnsafeBufferPointer { text in
+        withUnsafeParts { slots, writes, text in
             for (index, slot) in slots.enumerated() {
                 if index > 0 { writer.byte(UInt8(ascii: ",")) }
                 if slot.name == FieldSlot.unknownName {
@@ -13,7 +13,7 @@ extension FieldTable {
                 if slot.isSet {
                     writer.byte(UInt8(ascii: "{"))
                     var element: UnsafeBufferPointer<UInt8>?
-                    for write in writes[slot.writeRange] {
+                    for write in UnsafeBufferPointer(rebasing: writes[slot.writeRange]) {
                         let bytes = text.slice(write.textRange)
                         if let element, compareText(element, bytes) == 0 {
                             writer.byte(UInt8(ascii: ","))
@@ -33,7 +33,7 @@ extension FieldTable {
                     writer.byte(UInt8(ascii: "}"))
                 } else {
                     writer.byte(UInt8(ascii: "["))
-                    for (entryIndex, write) in writes[slot.writeRange].enumerated() {
+                    for (entryIndex, write) in UnsafeBufferPointer(rebasing: writes[slot.writeRange]).enumerated() {
                         if entryIndex > 0 { writer.byte(UInt8(ascii: ",")) }
                         writer.raw("{\"at\":")
                         writer.integer(Int(write.time))
@@ -81,23 +81,22 @@ extension FieldTable {
         try reader.readContainer(open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), kind: "object") { reader throws(ModelError) in
             let element = try builder.text(from: &reader)
             try reader.consume(UInt8(ascii: ":"), "':' after a key")
-            let before = builder.table.writes.count
+            let before = builder.writeCount
             try reader.readArray { reader throws(ModelError) in try readWrite(from: &reader, element: element, into: &builder) }
-            if builder.table.writes.count == before {
+            if builder.writeCount == before {
                 let field = builder.openFieldName
-                throw ModelError(.invalidValue, "\(field) element \"\(builder.table.string(element).prefix(40))\" has no add stamps", field: field)
+                throw ModelError(.invalidValue, "\(field) element \"\(builder.string(element).prefix(40))\" has no add stamps", field: field)
             }
-            if let last = elements.last, builder.table.text.withUnsafeBufferPointer({ compareText($0.slice(last), $0.slice(element)) >= 0 }) {
+            if let last = elements.last, builder.compareText(last, element) >= 0 {
                 inOrder = false
             }
             elements.append(element)
         }
         if !inOrder {
-            let text = builder.table.text
-            text.withUnsafeBufferPointer { text in elements.sort { compareText(text.slice($0), text.slice($1)) < 0 } }
-            for index in elements.indices.dropFirst() where text.withUnsafeBufferPointer({ compareText($0.slice(elements[index - 1]), $0.slice(elements[index])) == 0 }) {
+            elements.sort { builder.compareText($0, $1) < 0 }
+            for index in elements.indices.dropFirst() where builder.compareText(elements[index - 1], elements[index]) == 0 {
                 let field = builder.openFieldName
-                throw ModelError(.malformedJSON, "\(field) lists element \"\(builder.table.string(elements[index]).prefix(40))\" twice", field: field)
+                throw ModelError(.malformedJSON, "\(field) lists element \"\(builder.string(elements[index]).prefix(40))\" twice", field: field)
             }
         }
         builder.endField()

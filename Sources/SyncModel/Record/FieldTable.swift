@@ -1,10 +1,11 @@
-/// The fields of one record state, stored flat: four arrays of plain values instead of a
-/// tree of strings, enums and nested arrays.
+/// The fields of one record state, stored flat: slots, writes and text bytes of plain values
+/// in one buffer (`FieldStorage`), and the devices the writes name, instead of a tree of
+/// strings, enums and nested arrays.
 ///
 /// Decoding, merging, validating and encoding states is what replicas and the sync node do
 /// for every record they receive; with this layout none of it retains or releases per value,
-/// and copying a state copies four buffers. The public views (`RecordField`, `Register`,
-/// `AddWinsSet`) are built from it on demand.
+/// a state's fields are one allocation, and copying a state copies two references. The
+/// public views (`RecordField`, `Register`, `AddWinsSet`) are built from it on demand.
 ///
 /// Invariants (kept by `FieldTableBuilder.finish()` and by the merge, which builds in order):
 /// - `devices` is sorted by id bytes and unique, so comparing two writes' device indices
@@ -15,12 +16,57 @@
 ///   dot, and consecutive writes with equal element bytes form one element.
 struct FieldTable: Sendable {
     var devices: [DeviceID] = []
-    var slots: [FieldSlot] = []
-    var writes: [FlatWrite] = []
-    /// Text values, set elements and unknown field names, referred to by `TextRange`.
-    var text: [UInt8] = []
+    /// Slots, writes and text; nil for a table with no fields. Never written once a table
+    /// holds it, so sharing it between threads is safe (`ManagedBuffer` itself is not
+    /// `Sendable`, since in general its contents may change).
+    nonisolated(unsafe) private(set) var storage: FieldStorage?
 
-    var isEmpty: Bool { slots.isEmpty }
+    init() {}
+
+    init(devices: [DeviceID], storage: FieldStorage? = nil) {
+        self.devices = devices
+        self.storage = storage
+    }
+
+    var isEmpty: Bool { storage.map { $0.counts.slotCount == 0 } ?? true }
+
+    /// The fields, sorted by name.
+    var slots: Part<FieldSlot> { Part(storage: storage, count: storage?.counts.slotCount ?? 0) { slots, _, _ in slots } }
+
+    /// The writes of every field, each field's run in order.
+    var writes: Part<FlatWrite> { Part(storage: storage, count: storage?.counts.writeCount ?? 0) { _, writes, _ in writes } }
+
+    /// Text values, set elements and unknown field names, referred to by `TextRange`.
+    var text: Part<UInt8> { Part(storage: storage, count: storage?.counts.textCount ?? 0) { _, _, text in text } }
+
+    /// Calls `body` with the table's slots, writes and text as buffers.
+    @inline(__always)
+    func withUnsafeParts<Result, Failure: Error>(
+        _ body: (UnsafeBufferPointer<FieldSlot>, UnsafeBufferPointer<FlatWrite>, UnsafeBufferPointer<UInt8>) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        guard let storage else { return try body(UnsafeBufferPointer(start: nil, count: 0), UnsafeBufferPointer(start: nil, count: 0), UnsafeBufferPointer(start: nil, count: 0)) }
+        return try storage.withParts(body)
+    }
+
+    /// One region of a table's storage as a read-only collection.
+    struct Part<Element>: RandomAccessCollection {
+        fileprivate let storage: FieldStorage?
+        let count: Int
+        fileprivate let select: (UnsafeBufferPointer<FieldSlot>, UnsafeBufferPointer<FlatWrite>, UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<Element>
+
+        var startIndex: Int { 0 }
+        var endIndex: Int { count }
+
+        subscript(position: Int) -> Element {
+            precondition(position >= 0 && position < count, "index out of range")
+            return withUnsafeBufferPointer { $0[position] }
+        }
+
+        func withUnsafeBufferPointer<Result, Failure: Error>(_ body: (UnsafeBufferPointer<Element>) throws(Failure) -> Result) throws(Failure) -> Result {
+            guard let storage else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+            return try storage.withParts { (slots, writes, text) throws(Failure) in try body(select(slots, writes, text)) }
+        }
+    }
 }
 
 /// A run of bytes in a table's `text`.
@@ -42,7 +88,8 @@ struct TextRange: Hashable, Sendable {
     var packed: Int64 { Int64(start) << 32 | Int64(count) }
 }
 
-/// One field of a `FieldTable`: its name, kind and run of writes.
+/// One field of a `FieldTable`: its name, kind and run of writes. 24 bytes: a state's
+/// storage stays small enough for the allocator's cache of small blocks.
 struct FieldSlot: Hashable, Sendable {
     /// `name` of a field the schema does not know (only in a state that fails validation).
     static let unknownName = UInt16.max
@@ -50,9 +97,29 @@ struct FieldSlot: Hashable, Sendable {
     /// Index into `FieldNames.all`, or `unknownName` with the bytes at `unknownNameRange`.
     var name: UInt16
     var isSet: Bool
-    var unknownNameRange = TextRange(start: 0, count: 0)
-    var writeStart: Int
-    var writeCount: Int
+    private var start: UInt32
+    private var packedNameRange: Int64 = 0
+    private var count: UInt32
+
+    init(name: UInt16, isSet: Bool, unknownNameRange: TextRange = TextRange(start: 0, count: 0), writeStart: Int, writeCount: Int) {
+        self.name = name
+        self.isSet = isSet
+        start = UInt32(truncatingIfNeeded: writeStart)
+        count = UInt32(truncatingIfNeeded: writeCount)
+        packedNameRange = unknownNameRange.packed
+    }
+
+    var unknownNameRange: TextRange {
+        get { TextRange(packed: packedNameRange) }
+        set { packedNameRange = newValue.packed }
+    }
+
+    var writeStart: Int { Int(start) }
+
+    var writeCount: Int {
+        get { Int(count) }
+        set { count = UInt32(truncatingIfNeeded: newValue) }
+    }
 
     var writeEnd: Int { writeStart + writeCount }
     var writeRange: Range<Int> { writeStart..<writeEnd }
@@ -156,36 +223,69 @@ extension UnsafeBufferPointer<UInt8> {
 
 /// Builds a `FieldTable` from fields, writes and devices in any order; `finish()` puts the
 /// table in canonical order (devices, then each field's writes, then the fields).
+///
+/// It fills a storage of its own (grown when a region is full) and finishes by handing over
+/// that storage, or a copy of exactly the filled size when much of it is unused. A builder
+/// has one owner while it is filled: appends assume the storage is not shared (asserted in
+/// debug builds; a check on every append measured at 5 % of receiving a state). Finishing, which may
+/// reorder what is stored, copies a shared storage first.
 struct FieldTableBuilder {
-    private(set) var table = FieldTable()
+    private(set) var devices: [DeviceID] = []
+    private var storage: FieldStorage
     private var lastDevice: DeviceID?
     private var lastDeviceIndex: UInt32 = 0
     private var openSlot: FieldSlot?
 
     init(expectedWrites: Int = 16) {
-        table.devices.reserveCapacity(4)
-        table.writes.reserveCapacity(expectedWrites)
-        table.slots.reserveCapacity(expectedWrites)
-        table.text.reserveCapacity(expectedWrites * 32)
+        self.init(slots: expectedWrites, writes: expectedWrites, text: expectedWrites * 32)
     }
+
+    /// Room for the given numbers of slots, writes and text bytes before growing.
+    init(slots: Int, writes: Int, text: Int) {
+        storage = FieldStorage.make(slots: max(slots, 1), writes: max(writes, 1), text: text)
+    }
+
+    var writeCount: Int { storage.counts.writeCount }
 
     /// The index of `device` in the table, added when new.
     mutating func device(_ device: DeviceID) -> UInt32 {
         if let lastDevice, lastDevice == device { return lastDeviceIndex }
         let index: UInt32
-        if let found = table.devices.firstIndex(of: device) {
+        if let found = devices.firstIndex(of: device) {
             index = UInt32(found)
         } else {
-            index = UInt32(table.devices.count)
-            table.devices.append(device)
+            index = UInt32(devices.count)
+            if devices.isEmpty { devices.reserveCapacity(4) }  // one allocation, not one per growth
+            devices.append(device)
         }
         lastDevice = device
         lastDeviceIndex = index
         return index
     }
 
+    /// Appends a device known to be new and to follow every device added before (as the
+    /// merge adds the union of two sorted lists).
+    mutating func appendDevice(_ device: DeviceID) {
+        if devices.isEmpty { devices.reserveCapacity(4) }
+        devices.append(device)
+    }
+
+    /// Makes the table's devices `devices` (sorted, unique), for writes that already index them.
+    mutating func useDevices(_ devices: [DeviceID]) {
+        self.devices = devices
+        lastDevice = nil
+    }
+
+    /// Appends `bytes` to the text and returns where they went.
+    @inline(__always)
     mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) -> TextRange {
-        table.append(text: bytes)
+        reserve(text: bytes.count)
+        return storage.withMutableParts { _, _, text, header in
+            let start = header.textCount
+            if let source = bytes.baseAddress, !bytes.isEmpty { (text.baseAddress! + start).update(from: source, count: bytes.count) }
+            header.textCount += bytes.count
+            return TextRange(start: start, count: bytes.count)
+        }
     }
 
     mutating func text(_ string: String) -> TextRange {
@@ -195,9 +295,19 @@ struct FieldTableBuilder {
 
     /// Appends the unescaped bytes of the JSON string at the reader's position.
     mutating func text(from reader: inout JSONReader) throws(ModelError) -> TextRange {
-        let start = table.text.count
-        try reader.readString(appendingTo: &table.text)
-        return TextRange(start: start, count: table.text.count - start)
+        var bytes: [UInt8] = []
+        try reader.readString(appendingTo: &bytes)
+        return bytes.withUnsafeBufferPointer { text($0) }
+    }
+
+    /// The bytes of `range` of the text, as a string.
+    func string(_ range: TextRange) -> String {
+        storage.withParts { _, _, text in String(decoding: text.slice(range), as: UTF8.self) }
+    }
+
+    /// Byte order of two runs of the text.
+    func compareText(_ left: TextRange, _ right: TextRange) -> Int {
+        storage.withParts { _, _, text in SyncModel.compareText(text.slice(left), text.slice(right)) }
     }
 
     /// Starts a field; its writes follow, then `endField()`.
@@ -205,13 +315,14 @@ struct FieldTableBuilder {
         if let known = FieldNames.index(of: nameBytes) {
             beginField(known: known, isSet: isSet)
         } else {
-            openSlot = FieldSlot(name: FieldSlot.unknownName, isSet: isSet, unknownNameRange: text(nameBytes), writeStart: table.writes.count, writeCount: 0)
+            openSlot = FieldSlot(name: FieldSlot.unknownName, isSet: isSet, unknownNameRange: text(nameBytes), writeStart: writeCount, writeCount: 0)
         }
     }
 
     /// Starts a field the schema knows, by its index in `FieldNames.all`.
+    @inline(__always)
     mutating func beginField(known name: UInt16, isSet: Bool) {
-        openSlot = FieldSlot(name: name, isSet: isSet, writeStart: table.writes.count, writeCount: 0)
+        openSlot = FieldSlot(name: name, isSet: isSet, writeStart: writeCount, writeCount: 0)
     }
 
     mutating func beginField(named name: String, isSet: Bool) {
@@ -221,11 +332,28 @@ struct FieldTableBuilder {
 
     /// The name of the field being built, for error messages.
     var openFieldName: String {
-        openSlot.map { table.name(of: $0) } ?? ""
+        guard let slot = openSlot else { return "" }
+        if slot.name != FieldSlot.unknownName { return FieldNames.all[Int(slot.name)] }
+        return string(slot.unknownNameRange)
     }
 
+    @inline(__always)
     mutating func append(_ write: FlatWrite) {
-        table.writes.append(write)
+        reserve(writes: 1)
+        storage.withMutableParts { _, writes, _, header in
+            writes[header.writeCount] = write
+            header.writeCount += 1
+        }
+    }
+
+    /// Appends a finished slot whose writes were appended before it (as the merge builds).
+    @inline(__always)
+    mutating func append(_ slot: FieldSlot) {
+        reserve(slots: 1)
+        storage.withMutableParts { slots, _, _, header in
+            slots[header.slotCount] = slot
+            header.slotCount += 1
+        }
     }
 
     /// Appends a register entry or (with `element`) a set stamp given as public values.
@@ -259,55 +387,101 @@ struct FieldTableBuilder {
         endField()
     }
 
+    @inline(__always)
     mutating func endField() {
         guard var slot = openSlot else { return }
-        slot.writeCount = table.writes.count - slot.writeStart
-        table.slots.append(slot)
+        slot.writeCount = writeCount - slot.writeStart
+        append(slot)
         openSlot = nil
+    }
+
+    /// Room for the given numbers of slots, writes and text bytes: when a region is too
+    /// small, everything moves to a new storage (a region that grows at least doubles, so
+    /// appends stay amortised constant).
+    @inline(__always)
+    private mutating func reserve(slots: Int = 0, writes: Int = 0, text: Int = 0) {
+        assert(isKnownUniquelyReferenced(&storage), "a builder's storage has one owner while it is filled")
+        let header = storage.counts
+        guard header.slotCount + slots > header.slotCapacity || header.writeCount + writes > header.writeCapacity
+                || header.textCount + text > header.textCapacity else { return }
+        moveStorage(slots: slots, writes: writes, text: text)
+    }
+
+    /// The storage, not shared with a copy of this builder, before reordering it.
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { moveStorage() }
+    }
+
+    private mutating func moveStorage(slots: Int = 0, writes: Int = 0, text: Int = 0) {
+        let header = storage.counts
+        func room(_ needed: Int, count: Int, capacity: Int) -> Int {
+            count + needed <= capacity ? capacity - count : max(needed, capacity)
+        }
+        storage = FieldStorage.make(
+            copying: storage,
+            slotRoom: room(slots, count: header.slotCount, capacity: header.slotCapacity),
+            writeRoom: room(writes, count: header.writeCount, capacity: header.writeCapacity),
+            textRoom: room(text, count: header.textCount, capacity: header.textCapacity))
     }
 
     /// The table in canonical order.
     consuming func finish() -> FieldTable {
-        var table = finishInOrder()
-        let text = table.text
-        for slot in table.slots {
-            let run = table.writes[slot.writeRange]
-            if slot.isSet {
-                let precedes: (FlatWrite, FlatWrite) -> Bool = { left, right in
-                    text.withUnsafeBufferPointer { text in
-                        let order = compareText(text.slice(left.textRange), text.slice(right.textRange))
+        endField()
+        sortDevices()
+        makeUnique()
+        storage.withMutableParts { slots, writes, text, header in
+            let text = UnsafeBufferPointer(rebasing: text[0..<header.textCount])
+            for slot in UnsafeBufferPointer(rebasing: slots[0..<header.slotCount]) {
+                var run = UnsafeMutableBufferPointer(rebasing: writes[slot.writeRange])
+                if slot.isSet {
+                    let precedes: (FlatWrite, FlatWrite) -> Bool = { left, right in
+                        let order = SyncModel.compareText(text.slice(left.textRange), text.slice(right.textRange))
                         return order != 0 ? order < 0 : (left.device, left.counter) < (right.device, right.counter)
                     }
+                    if !run.isSorted(by: precedes) { run.sort(by: precedes) }
+                } else {
+                    let precedes: (FlatWrite, FlatWrite) -> Bool = { ($0.device, $0.counter) < ($1.device, $1.counter) }
+                    if !run.isSorted(by: precedes) { run.sort(by: precedes) }
                 }
-                if !run.isSorted(by: precedes) { table.writes[slot.writeRange].sort(by: precedes) }
-            } else {
-                let precedes: (FlatWrite, FlatWrite) -> Bool = { ($0.device, $0.counter) < ($1.device, $1.counter) }
-                if !run.isSorted(by: precedes) { table.writes[slot.writeRange].sort(by: precedes) }
             }
+            var filled = UnsafeMutableBufferPointer(rebasing: slots[0..<header.slotCount])
+            let slotPrecedes: (FieldSlot, FieldSlot) -> Bool = { FieldTable.compareNames($0, text, $1, text) < 0 }
+            if !filled.isSorted(by: slotPrecedes) { filled.sort(by: slotPrecedes) }
         }
-        let slotPrecedes: (FieldSlot, FieldSlot) -> Bool = { left, right in
-            text.withUnsafeBufferPointer { FieldTable.compareNames(left, $0, right, $0) < 0 }
-        }
-        if !table.slots.isSorted(by: slotPrecedes) { table.slots.sort(by: slotPrecedes) }
-        return table
+        return table()
     }
-}
 
-extension FieldTableBuilder {
     /// The table, for a builder fed in canonical order (fields by name, set elements by
     /// bytes, each run of writes by device id, then counter), as `CanonicalStateReader`
-    /// checks it is: only the devices, numbered as first met, need sorting.
+    /// checks it is, or as the merge builds: only the devices, numbered as first met, may
+    /// need sorting.
     consuming func finishInOrder() -> FieldTable {
         endField()
-        var table = self.table
-        if !table.devices.isSorted(by: <) {
-            let order = table.devices.indices.sorted { table.devices[$0] < table.devices[$1] }
-            var newIndex = [UInt32](repeating: 0, count: order.count)
-            for (new, old) in order.enumerated() { newIndex[old] = UInt32(new) }
-            table.devices = order.map { table.devices[$0] }
-            for index in table.writes.indices { table.writes[index].device = newIndex[Int(table.writes[index].device)] }
+        sortDevices()
+        return table()
+    }
+
+    /// Sorts the devices and renumbers the writes' device indices to match.
+    private mutating func sortDevices() {
+        guard !devices.isSorted(by: <) else { return }
+        let order = devices.indices.sorted { devices[$0] < devices[$1] }
+        var newIndex = [UInt32](repeating: 0, count: order.count)
+        for (new, old) in order.enumerated() { newIndex[old] = UInt32(new) }
+        devices = order.map { devices[$0] }
+        makeUnique()
+        storage.withMutableParts { _, writes, _, header in
+            for index in 0..<header.writeCount { writes[index].device = newIndex[Int(writes[index].device)] }
         }
-        return table
+    }
+
+    /// The storage as a table: as it is when at most an eighth of it is unused room, else a
+    /// copy of exactly the filled size.
+    private func table() -> FieldTable {
+        let header = storage.counts
+        if header.slotCount == 0 && header.writeCount == 0 && header.textCount == 0 { return FieldTable(devices: devices) }
+        let room = (header.slotCapacity - header.slotCount) * MemoryLayout<FieldSlot>.stride
+            + (header.writeCapacity - header.writeCount) * MemoryLayout<FlatWrite>.stride + header.textCapacity - header.textCount
+        return FieldTable(devices: devices, storage: room * 8 <= header.textOffset + header.textCapacity ? storage : FieldStorage.make(copying: storage))
     }
 }
 

@@ -47,12 +47,15 @@ extension FieldTable {
     /// hold, and every write one side holds that the other has not seen. Both tables are
     /// walked in order and the result is built in order, so it needs no sorting.
     static func merged(_ left: FieldTable, seenBy leftVersion: VersionVector, _ right: FieldTable, seenBy rightVersion: VersionVector) -> FieldTable {
-        var output = MergeOutput(table: FieldTable())
-        output.table.slots.reserveCapacity(max(left.slots.count, right.slots.count))
-        output.table.writes.reserveCapacity(max(left.writes.count, right.writes.count) + 1)
-        output.table.text.reserveCapacity(max(left.text.count, right.text.count))
+        // Room for the larger side and a little more (a merge of concurrent states adds a few
+        // writes), in a block small enough for the allocator's cache; more grows the builder,
+        // which hands over a storage of exactly the merged size.
+        let slots = max(left.slots.count, right.slots.count)
+        let writes = max(left.writes.count, right.writes.count)
+        let text = max(left.text.count, right.text.count)
+        var output = MergeOutput(builder: FieldTableBuilder(slots: slots + 1, writes: writes + 2, text: text + text / 8))
         walk(left, seenBy: leftVersion, right, seenBy: rightVersion, into: &output)
-        return output.table
+        return output.builder.finishInOrder()
     }
 
     /// Whether merging the two tables would give one of them back unchanged, found by the
@@ -172,29 +175,29 @@ protocol MergeSink {
 
 /// Builds the merged table.
 struct MergeOutput: MergeSink {
-    var table: FieldTable
-    /// The last set element copied into `table`, so a run of stamps shares its bytes.
-    var lastElement: TextRange?
+    var builder: FieldTableBuilder
+    /// The last set element copied, with its bytes on the side it came from, so a run of
+    /// stamps of one element shares one copy.
+    private var lastElement: (range: TextRange, bytes: UnsafeBufferPointer<UInt8>)?
     private var slotStart = 0
 
-    init(table: FieldTable) {
-        self.table = table
+    init(builder: FieldTableBuilder) {
+        self.builder = builder
     }
 
     var isDone: Bool { false }
 
     mutating func useDevices(_ devices: [DeviceID]) {
-        table.devices = devices
+        builder.useDevices(devices)
     }
 
     mutating func addDevice(_ device: DeviceID) {
-        if table.devices.isEmpty { table.devices.reserveCapacity(4) }  // one allocation, not one per growth
-        table.devices.append(device)
+        builder.appendDevice(device)
     }
 
     mutating func beginSlot() {
         lastElement = nil
-        slotStart = table.writes.count
+        slotStart = builder.writeCount
     }
 
     @inline(__always)
@@ -203,26 +206,26 @@ struct MergeOutput: MergeSink {
         copied.device = side.device(write)
         if write.kind == .text {
             let bytes = side.bytes(write)
-            if isSetStamp, let last = lastElement, table.text.withUnsafeBufferPointer({ compareText($0.slice(last), bytes) == 0 }) {
-                copied.payload = last.packed
+            if isSetStamp, let last = lastElement, compareText(last.bytes, bytes) == 0 {
+                copied.payload = last.range.packed
             } else {
-                let range = table.append(text: bytes)
+                let range = builder.text(bytes)
                 copied.payload = range.packed
-                if isSetStamp { lastElement = range }
+                if isSetStamp { lastElement = (range, bytes) }
             }
         }
-        table.writes.append(copied)
+        builder.append(copied)
     }
 
     mutating func drop(isLeft: Bool) {}
 
     /// A field left with no writes disappears.
     mutating func endSlot(like slot: FieldSlot, from side: MergeSide) {
-        let count = table.writes.count - slotStart
+        let count = builder.writeCount - slotStart
         guard count > 0 else { return }
         var merged = FieldSlot(name: slot.name, isSet: slot.isSet, writeStart: slotStart, writeCount: count)
-        if slot.name == FieldSlot.unknownName { merged.unknownNameRange = table.append(text: side.text.slice(slot.unknownNameRange)) }
-        table.slots.append(merged)
+        if slot.name == FieldSlot.unknownName { merged.unknownNameRange = builder.text(side.text.slice(slot.unknownNameRange)) }
+        builder.append(merged)
     }
 
     mutating func dropKindMismatch() {}
@@ -391,25 +394,6 @@ struct FieldMerge {
             return leftWrite.payload < rightWrite.payload ? -1 : 1
         }
         return leftWrite.time == rightWrite.time ? 0 : (leftWrite.time < rightWrite.time ? -1 : 1)
-    }
-}
-
-extension FieldTable {
-    /// Calls `body` with the table's slots, writes and text as buffers.
-    @inline(__always)
-    func withUnsafeParts<Result>(_ body: (UnsafeBufferPointer<FieldSlot>, UnsafeBufferPointer<FlatWrite>, UnsafeBufferPointer<UInt8>) -> Result) -> Result {
-        slots.withUnsafeBufferPointer { slots in
-            writes.withUnsafeBufferPointer { writes in
-                text.withUnsafeBufferPointer { text in body(slots, writes, text) }
-            }
-        }
-    }
-
-    /// Appends bytes to the text and returns where they went.
-    mutating func append(text bytes: UnsafeBufferPointer<UInt8>) -> TextRange {
-        let start = text.count
-        text.append(contentsOf: bytes)
-        return TextRange(start: start, count: bytes.count)
     }
 }
 
