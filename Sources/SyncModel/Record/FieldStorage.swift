@@ -1,8 +1,8 @@
 /// The slots, writes and text of a `FieldTable` in one allocation.
 ///
 /// A replica holds one table per record and decodes or merges one for every record it
-/// receives; one allocation instead of one array per part halves the allocator's share of
-/// that work and keeps a record's fields on neighbouring cache lines. The buffer holds
+/// receives; one allocation instead of an array per part saves two allocations a state and
+/// keeps a record's fields on neighbouring cache lines. The buffer holds
 /// three regions, each sized by its capacity: slots, then writes, then text bytes.
 ///
 /// Ownership: a storage is written only by the `FieldTableBuilder` that made it, before any
@@ -51,7 +51,8 @@ final class FieldStorage: ManagedBuffer<FieldStorage.Header, UInt64> {
         return storage
     }
 
-    /// A storage holding exactly what `source` holds, with room for `extra` more of each.
+    /// A storage holding what `source` holds, with room for `slotRoom` more slots,
+    /// `writeRoom` more writes and `textRoom` more text bytes.
     static func make(copying source: FieldStorage, slotRoom: Int = 0, writeRoom: Int = 0, textRoom: Int = 0) -> FieldStorage {
         let counts = source.counts
         let copy = make(slots: counts.slotCount + slotRoom, writes: counts.writeCount + writeRoom, text: counts.textCount + textRoom)
@@ -69,7 +70,8 @@ final class FieldStorage: ManagedBuffer<FieldStorage.Header, UInt64> {
     }
 
     /// The header, read without the exclusivity check of `ManagedBuffer.header` (a class
-    /// property, checked at run time on every access: measured at a fifth of a merge).
+    /// property, checked at run time on every access: measured at a fifth of receiving a
+    /// state).
     @inline(__always)
     var counts: Header { withUnsafeMutablePointerToHeader { $0.pointee } }
 
