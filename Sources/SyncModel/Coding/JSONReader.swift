@@ -305,19 +305,21 @@ public struct JSONReader {
         }
     }
 
-    /// Reads a string and appends its unescaped UTF-8 bytes to `bytes`, checking them as
-    /// `readString` does, without building a `String` unless it holds escapes.
-    mutating func readString(appendingTo bytes: inout [UInt8]) throws(ModelError) {
+    /// Reads a string and calls `body` with its unescaped UTF-8 bytes, checked as
+    /// `readString` checks them: a string without escapes straight from the input, with
+    /// nothing copied or built; one with escapes as the `String` `readString` makes.
+    mutating func readString<Result>(bytes body: (UnsafeBufferPointer<UInt8>) -> Result) throws(ModelError) -> Result {
         let (start, asciiOnly) = try openString()
         switch buffer[position] {
         case UInt8(ascii: "\""):
             let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
             if !asciiOnly, !JSONReader.isValidUTF8(slice) { throw error("string is not valid UTF-8") }
-            bytes.append(contentsOf: slice)
             position += 1
+            return body(slice)
         case UInt8(ascii: "\\"):
             position = start - 1  // back to the opening quote: the general reader unescapes
-            bytes.append(contentsOf: try readString().utf8)
+            var text = try readString()
+            return text.withUTF8(body)
         default:
             throw error("control character in a string must be escaped")
         }

@@ -81,11 +81,10 @@ final class FieldStorage: ManagedBuffer<FieldStorage.Header, UInt64> {
         _ body: (UnsafeBufferPointer<FieldSlot>, UnsafeBufferPointer<FlatWrite>, UnsafeBufferPointer<UInt8>) throws(Failure) -> Result
     ) throws(Failure) -> Result {
         let parts = withUnsafeMutablePointers { header, words in
-            let base = UnsafeRawPointer(words)
+            let (slots, writes, text) = Self.regions(of: header.pointee, at: words)
             let counts = header.pointee
-            return (UnsafeBufferPointer(start: base.assumingMemoryBound(to: FieldSlot.self), count: counts.slotCount),
-                    UnsafeBufferPointer(start: (base + counts.writesOffset).assumingMemoryBound(to: FlatWrite.self), count: counts.writeCount),
-                    UnsafeBufferPointer(start: (base + counts.textOffset).assumingMemoryBound(to: UInt8.self), count: counts.textCount))
+            return (UnsafeBufferPointer(start: slots, count: counts.slotCount), UnsafeBufferPointer(start: writes, count: counts.writeCount),
+                    UnsafeBufferPointer(start: text, count: counts.textCount))
         }
         defer { withExtendedLifetime(self) {} }
         return try body(parts.0, parts.1, parts.2)
@@ -97,12 +96,20 @@ final class FieldStorage: ManagedBuffer<FieldStorage.Header, UInt64> {
         _ body: (UnsafeMutableBufferPointer<FieldSlot>, UnsafeMutableBufferPointer<FlatWrite>, UnsafeMutableBufferPointer<UInt8>, inout Header) -> Result
     ) -> Result {
         withUnsafeMutablePointers { header, words in
-            let base = UnsafeMutableRawPointer(words)
+            let (slots, writes, text) = Self.regions(of: header.pointee, at: words)
             let capacities = header.pointee
-            return body(UnsafeMutableBufferPointer(start: base.assumingMemoryBound(to: FieldSlot.self), count: capacities.slotCapacity),
-                        UnsafeMutableBufferPointer(start: (base + capacities.writesOffset).assumingMemoryBound(to: FlatWrite.self), count: capacities.writeCapacity),
-                        UnsafeMutableBufferPointer(start: (base + capacities.textOffset).assumingMemoryBound(to: UInt8.self), count: capacities.textCapacity),
-                        &header.pointee)
+            return body(UnsafeMutableBufferPointer(start: slots, count: capacities.slotCapacity),
+                        UnsafeMutableBufferPointer(start: writes, count: capacities.writeCapacity),
+                        UnsafeMutableBufferPointer(start: text, count: capacities.textCapacity), &header.pointee)
         }
+    }
+
+    /// Where each region starts in the buffer at `words` (bound to its type by `make`).
+    @inline(__always)
+    private static func regions(of header: Header, at words: UnsafeMutablePointer<UInt64>)
+        -> (UnsafeMutablePointer<FieldSlot>, UnsafeMutablePointer<FlatWrite>, UnsafeMutablePointer<UInt8>) {
+        let base = UnsafeMutableRawPointer(words)
+        return (base.assumingMemoryBound(to: FieldSlot.self), (base + header.writesOffset).assumingMemoryBound(to: FlatWrite.self),
+                (base + header.textOffset).assumingMemoryBound(to: UInt8.self))
     }
 }

@@ -295,9 +295,7 @@ struct FieldTableBuilder {
 
     /// Appends the unescaped bytes of the JSON string at the reader's position.
     mutating func text(from reader: inout JSONReader) throws(ModelError) -> TextRange {
-        var bytes: [UInt8] = []
-        try reader.readString(appendingTo: &bytes)
-        return bytes.withUnsafeBufferPointer { text($0) }
+        try reader.readString { text($0) }
     }
 
     /// The bytes of `range` of the text, as a string.
