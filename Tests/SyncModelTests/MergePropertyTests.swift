@@ -100,29 +100,37 @@ struct MergePropertyTests {
         }
     }
 
-    /// `merged(with:)` gives one side back when the merge would (`MergeShortcut`); the result
-    /// must be what building the merge gives, byte for byte, and both paths must be taken.
-    @Test("the merge's shortcut gives exactly what the full merge builds", arguments: Array(0..<10))
-    func shortcutMatchesFullMerge(chunk: Int) throws {
-        var shortcuts = 0
+    /// `merged(with:)` gives one side back when the merge's plan says it survives whole;
+    /// the result must be what building the merge gives, byte for byte, and both paths
+    /// must be taken.
+    @Test("giving one side back is exactly what the built merge gives", arguments: Array(0..<10))
+    func givenSideMatchesBuiltMerge(chunk: Int) throws {
+        var given = 0
         var built = 0
         for (seed, simulation) in try Self.histories(chunk: chunk) {
             for states in simulation.snapshots.values {
                 for a in states where a.deletion.isEmpty {
                     for b in states where b.deletion.isEmpty {
                         var full = RecordState(type: a.type, id: a.id)
-                        full.table = FieldTable.merged(a.table, seenBy: a.version, b.table, seenBy: b.version)
+                        full.table = FieldTable.merge(a.table, seenBy: a.version, b.table, seenBy: b.version, alwaysBuild: true).table(left: a.table, right: b.table)
                         full.version = a.version.joined(with: b.version)
-                        let shortcut = FieldTable.mergeShortcut(a.table, seenBy: a.version, b.table, seenBy: b.version)
-                        if shortcut.givesLeft || shortcut.givesRight { shortcuts += 1 } else { built += 1 }
-                        #expect(try a.merged(with: b).canonicalJSON() == full.canonicalJSON(), "seed \(seed): the shortcut changed a merge")
-                        #expect(!shortcut.givesLeft || a.table.holdsSameWrites(as: full.table), "seed \(seed): gave the left side wrongly")
-                        #expect(!shortcut.givesRight || b.table.holdsSameWrites(as: full.table), "seed \(seed): gave the right side wrongly")
+                        let result = FieldTable.merge(a.table, seenBy: a.version, b.table, seenBy: b.version)
+                        switch result {
+                        case .left:
+                            given += 1
+                            #expect(a.table.holdsSameWrites(as: full.table), "seed \(seed): gave the left side wrongly")
+                        case .right:
+                            given += 1
+                            #expect(b.table.holdsSameWrites(as: full.table), "seed \(seed): gave the right side wrongly")
+                        case .built:
+                            built += 1
+                        }
+                        #expect(try a.merged(with: b).canonicalJSON() == full.canonicalJSON(), "seed \(seed): giving a side changed a merge")
                     }
                 }
             }
         }
-        #expect(shortcuts > 100 && built > 100, "both paths should be exercised (\(shortcuts) shortcuts, \(built) built)")
+        #expect(given > 100 && built > 100, "both paths should be exercised (\(given) given, \(built) built)")
     }
 
     @Test("conflicts are reported identically on every replica", arguments: Array(0..<5))

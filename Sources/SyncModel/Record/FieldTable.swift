@@ -263,19 +263,6 @@ struct FieldTableBuilder {
         return index
     }
 
-    /// Appends a device known to be new and to follow every device added before (as the
-    /// merge adds the union of two sorted lists).
-    mutating func appendDevice(_ device: DeviceID) {
-        if devices.isEmpty { devices.reserveCapacity(4) }
-        devices.append(device)
-    }
-
-    /// Makes the table's devices `devices` (sorted, unique), for writes that already index them.
-    mutating func useDevices(_ devices: [DeviceID]) {
-        self.devices = devices
-        lastDevice = nil
-    }
-
     /// Appends `bytes` to the text and returns where they went.
     @inline(__always)
     mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) -> TextRange {
@@ -344,7 +331,7 @@ struct FieldTableBuilder {
         }
     }
 
-    /// Appends a finished slot whose writes were appended before it (as the merge builds).
+    /// Appends a finished slot whose writes were appended before it.
     @inline(__always)
     mutating func append(_ slot: FieldSlot) {
         reserve(slots: 1)
@@ -451,8 +438,7 @@ struct FieldTableBuilder {
 
     /// The table, for a builder fed in canonical order (fields by name, set elements by
     /// bytes, each run of writes by device id, then counter), as `CanonicalStateReader`
-    /// checks it is, or as the merge builds: only the devices, numbered as first met, may
-    /// need sorting.
+    /// checks it is: only the devices, numbered as first met, may need sorting.
     consuming func finishInOrder() -> FieldTable {
         endField()
         sortDevices()

@@ -3,124 +3,125 @@ extension RecordState {
     /// has not seen survives, values one side has seen and overwritten are dropped, and the
     /// version vectors are joined. Throws `identity_mismatch` for states of different records.
     public func merged(with other: RecordState) throws(ModelError) -> RecordState {
-        guard id == other.id, type == other.type else {
-            throw ModelError(.identityMismatch, "cannot merge \(type.rawValue) \(id) with \(other.type.rawValue) \(other.id): they are different records")
-        }
-        return mergedUnchecked(with: other)
+        var merged = self
+        try merged.merge(other)
+        return merged
     }
 
     /// Merges `other` into this state in place (see `merged(with:)`).
     public mutating func merge(_ other: RecordState) throws(ModelError) {
-        self = try merged(with: other)
-    }
-
-    func mergedUnchecked(with other: RecordState) -> RecordState {
-        if other.version.isEmpty && other.table.isEmpty && other.deletion.isEmpty { return self }
-        if version.isEmpty && table.isEmpty && deletion.isEmpty { return other }
-        // Most merges give one side back: a replica receiving a newer state of a record, or
-        // one it already holds. A walk that builds nothing finds that out; the side is then
-        // returned as it is (with the joined version), sharing its buffers. With concurrent
-        // versions neither side of a causal history can win whole, so that walk is skipped
-        // (skipping it is always safe: the full merge below is the rule itself).
-        let order = version.compare(other.version)
-        if deletion.isEmpty && other.deletion.isEmpty && order != .concurrent {
-            let shortcut = FieldTable.mergeShortcut(table, seenBy: version, other.table, seenBy: other.version)
-            if shortcut.givesLeft || shortcut.givesRight {
-                var merged = shortcut.givesLeft ? self : other
-                merged.version = version.joined(with: other.version, order: order)
-                return merged
+        guard id == other.id, type == other.type else {
+            throw ModelError(.identityMismatch, "cannot merge \(type.rawValue) \(id) with \(other.type.rawValue) \(other.id): they are different records")
+        }
+        let joined = version.joined(with: other.version)
+        let fields = FieldTable.merge(table, seenBy: version, other.table, seenBy: other.version)
+        if deletion.isEmpty && other.deletion.isEmpty {
+            // Most merges give one side's fields back: a replica receiving a newer state of a
+            // record, or one it already holds. That side's buffers are then shared.
+            switch fields {
+            case .left: break
+            case .right: self = other
+            case let .built(table): self.table = table
             }
+        } else {
+            deletion = Array(mergeDotted(SmallArray(deletion), seenByLeft: version, SmallArray(other.deletion), seenByRight: other.version, prefer: DeletionMark.precedes))
+            table = fields.table(left: table, right: other.table)
         }
+        version = joined
+    }
+}
 
-        var merged = RecordState(type: type, id: id)
-        merged.table = FieldTable.merged(table, seenBy: version, other.table, seenBy: other.version)
-        if !deletion.isEmpty || !other.deletion.isEmpty {
-            merged.deletion = Array(mergeDotted(SmallArray(deletion), seenByLeft: version, SmallArray(other.deletion), seenByRight: other.version, prefer: DeletionMark.precedes))
+/// What merging two field tables gives: one of them as it is, or a table built anew.
+enum FieldMergeResult {
+    case left
+    case right
+    case built(FieldTable)
+
+    /// The merged table, given the two tables merged.
+    func table(left: FieldTable, right: FieldTable) -> FieldTable {
+        switch self {
+        case .left: left
+        case .right: right
+        case let .built(table): table
         }
-        merged.version = version.joined(with: other.version, order: order)
-        return merged
     }
 }
 
 extension FieldTable {
     /// The merge of two states' fields (PROTOCOL.md §3): per field, every write both sides
-    /// hold, and every write one side holds that the other has not seen. Both tables are
-    /// walked in order and the result is built in order, so it needs no sorting.
-    static func merged(_ left: FieldTable, seenBy leftVersion: VersionVector, _ right: FieldTable, seenBy rightVersion: VersionVector) -> FieldTable {
-        // Room for the larger side and a little more (a merge of concurrent states adds a few
-        // writes), in a block small enough for the allocator's cache; more grows the builder,
-        // which hands over a storage of exactly the merged size.
-        let slots = max(left.slots.count, right.slots.count)
-        let writes = max(left.writes.count, right.writes.count)
-        let text = max(left.text.count, right.text.count)
-        var output = MergeOutput(builder: FieldTableBuilder(slots: slots + 1, writes: writes + 2, text: text + text / 8))
-        walk(left, seenBy: leftVersion, right, seenBy: rightVersion, into: &output)
-        return output.builder.finishInOrder()
-    }
-
-    /// Whether merging the two tables would give one of them back unchanged, found by the
-    /// merge's own walk with nothing built; it stops as soon as neither can be.
-    static func mergeShortcut(_ left: FieldTable, seenBy leftVersion: VersionVector, _ right: FieldTable, seenBy rightVersion: VersionVector) -> MergeShortcut {
-        var shortcut = MergeShortcut()
-        walk(left, seenBy: leftVersion, right, seenBy: rightVersion, into: &shortcut)
-        return shortcut
-    }
-
-    /// Walks both tables as the merge does, telling `sink` what survives.
-    private static func walk<Sink: MergeSink>(_ left: FieldTable, seenBy leftVersion: VersionVector, _ right: FieldTable, seenBy rightVersion: VersionVector, into sink: inout Sink) {
+    /// hold, and every write one side holds that the other has not seen.
+    ///
+    /// Two passes. The first walks both tables in order and writes down what survives (a
+    /// `MergePlan`), building nothing; when that is exactly one side, that side is the
+    /// answer. Otherwise the second copies the survivors into one storage of exactly the
+    /// merged size, already in order. `alwaysBuild` builds even then (for tests).
+    static func merge(_ left: FieldTable, seenBy leftVersion: VersionVector, _ right: FieldTable, seenBy rightVersion: VersionVector,
+                      alwaysBuild: Bool = false) -> FieldMergeResult {
         let sameDevices = left.devices == right.devices
         let counts = (left: left.devices.count, right: right.devices.count)
         // Per device of each side: its index in the union, and what the other side has seen of it.
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * (counts.left + counts.right)) { scratch in
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * (counts.left + counts.right)) { scratch in
             let leftMap = UnsafeMutableBufferPointer(rebasing: scratch[0..<counts.left])
             let rightMap = UnsafeMutableBufferPointer(rebasing: scratch[counts.left..<(counts.left + counts.right)])
             let leftSeen = UnsafeMutableBufferPointer(rebasing: scratch[(counts.left + counts.right)..<(2 * counts.left + counts.right)])
             let rightSeen = UnsafeMutableBufferPointer(rebasing: scratch[(2 * counts.left + counts.right)...])
-            if sameDevices {
-                sink.useDevices(left.devices)
-            } else {
-                mapDevices(left.devices, right.devices, leftMap: leftMap, rightMap: rightMap) { sink.addDevice($0) }
-            }
+            let unionCount = sameDevices ? counts.left : mapDevices(left.devices, right.devices, leftMap: leftMap, rightMap: rightMap)
             for (index, device) in left.devices.enumerated() { leftSeen[index] = rightVersion[device] }
             for (index, device) in right.devices.enumerated() { rightSeen[index] = leftVersion[device] }
-            left.withUnsafeParts { leftSlots, leftWrites, leftText in
+            return left.withUnsafeParts { leftSlots, leftWrites, leftText in
                 right.withUnsafeParts { rightSlots, rightWrites, rightText in
-                    let merge = FieldMerge(
-                        left: MergeSide(slots: leftSlots, writes: leftWrites, text: leftText,
-                                        deviceMap: sameDevices ? nil : UnsafeBufferPointer(leftMap), seenByOther: UnsafeBufferPointer(leftSeen)),
-                        right: MergeSide(slots: rightSlots, writes: rightWrites, text: rightText,
-                                         deviceMap: sameDevices ? nil : UnsafeBufferPointer(rightMap), seenByOther: UnsafeBufferPointer(rightSeen)))
-                    merge.run(into: &sink)
+                    let leftSide = MergeSide(slots: leftSlots, writes: leftWrites, text: leftText, isRight: false,
+                                             deviceMap: sameDevices ? nil : UnsafeBufferPointer(leftMap), seenByOther: UnsafeBufferPointer(leftSeen))
+                    let rightSide = MergeSide(slots: rightSlots, writes: rightWrites, text: rightText, isRight: true,
+                                              deviceMap: sameDevices ? nil : UnsafeBufferPointer(rightMap), seenByOther: UnsafeBufferPointer(rightSeen))
+                    let walk = MergeWalk(left: leftSide, right: rightSide)
+                    return walk.plan { plan in
+                        if !alwaysBuild && plan.givesLeft { return .left }
+                        if !alwaysBuild && plan.givesRight { return .right }
+                        // A union as long as one side's devices is that side's devices.
+                        let devices = unionCount == counts.left ? left.devices
+                            : unionCount == counts.right ? right.devices : unionOfDevices(left.devices, right.devices)
+                        return .built(walk.build(plan, devices: devices))
+                    }
                 }
             }
         }
     }
 
-    /// The devices of two tables as one sorted list, given to `add` in order; `leftMap` and
-    /// `rightMap` receive where each side's devices went.
-    private static func mapDevices(_ left: [DeviceID], _ right: [DeviceID], leftMap: UnsafeMutableBufferPointer<Int>, rightMap: UnsafeMutableBufferPointer<Int>, add: (DeviceID) -> Void) {
+    /// Where each side's devices go in the sorted union of two tables' devices, written to
+    /// `leftMap` and `rightMap`; returns the number of devices in the union.
+    private static func mapDevices(_ left: [DeviceID], _ right: [DeviceID], leftMap: UnsafeMutableBufferPointer<Int>, rightMap: UnsafeMutableBufferPointer<Int>) -> Int {
         var count = 0
         var leftIndex = 0
         var rightIndex = 0
         while leftIndex < left.count || rightIndex < right.count {
             let step = leftIndex == left.count ? 1 : rightIndex == right.count ? -1 : DeviceID.order(left[leftIndex], right[rightIndex])
-            if step < 0 {
+            if step <= 0 {
                 leftMap[leftIndex] = count
-                add(left[leftIndex])
                 leftIndex += 1
-            } else if step > 0 {
+            }
+            if step >= 0 {
                 rightMap[rightIndex] = count
-                add(right[rightIndex])
-                rightIndex += 1
-            } else {
-                leftMap[leftIndex] = count
-                rightMap[rightIndex] = count
-                add(left[leftIndex])
-                leftIndex += 1
                 rightIndex += 1
             }
             count += 1
         }
+        return count
+    }
+
+    /// The sorted union of two tables' devices.
+    private static func unionOfDevices(_ left: [DeviceID], _ right: [DeviceID]) -> [DeviceID] {
+        var union: [DeviceID] = []
+        union.reserveCapacity(left.count + right.count)
+        var leftIndex = 0
+        var rightIndex = 0
+        while leftIndex < left.count || rightIndex < right.count {
+            let step = leftIndex == left.count ? 1 : rightIndex == right.count ? -1 : DeviceID.order(left[leftIndex], right[rightIndex])
+            union.append(step <= 0 ? left[leftIndex] : right[rightIndex])
+            if step <= 0 { leftIndex += 1 }
+            if step >= 0 { rightIndex += 1 }
+        }
+        return union
     }
 }
 
@@ -129,6 +130,7 @@ struct MergeSide {
     let slots: UnsafeBufferPointer<FieldSlot>
     let writes: UnsafeBufferPointer<FlatWrite>
     let text: UnsafeBufferPointer<UInt8>
+    let isRight: Bool
     /// Union index of each of this side's devices; nil when both sides have the same devices.
     let deviceMap: UnsafeBufferPointer<Int>?
     /// Per device of this side, the highest counter the other side has seen.
@@ -136,7 +138,7 @@ struct MergeSide {
 
     @inline(__always)
     func device(_ write: FlatWrite) -> UInt32 {
-        deviceMap.map { UInt32($0[Int(write.device)]) } ?? write.device
+        deviceMap.map { UInt32(truncatingIfNeeded: $0[Int(write.device)]) } ?? write.device
     }
 
     /// Whether the other side has seen (and so overwritten or removed) `write`.
@@ -151,127 +153,111 @@ struct MergeSide {
     }
 }
 
-/// What a merge walk tells as it goes: which writes survive, field by field.
-protocol MergeSink {
-    /// Whether the walk may stop early.
-    var isDone: Bool { get }
-    /// The merged table's devices: both sides have these.
-    mutating func useDevices(_ devices: [DeviceID])
-    /// The next device of the merged table, in order (the sides' devices differ).
-    mutating func addDevice(_ device: DeviceID)
-    mutating func beginSlot()
-    /// `write` of one side survives; `shared` when the other side holds it too, with the
-    /// same content.
-    mutating func keep(_ write: FlatWrite, from side: MergeSide, isLeft: Bool, isSetStamp: Bool, shared: Bool)
-    /// A write of one side is dropped (the other side has seen and overwritten it), or a
-    /// field of one side that holds no writes.
-    mutating func drop(isLeft: Bool)
-    /// Closes the field begun with `beginSlot()`, named like `slot` of `side`.
-    mutating func endSlot(like slot: FieldSlot, from side: MergeSide)
-    /// The sides hold one field with different kinds (only invalid states do): the field
-    /// merges as `slot` of `side`, and the other side's writes are dropped.
-    mutating func dropKindMismatch()
-}
-
-/// Builds the merged table.
-struct MergeOutput: MergeSink {
-    var builder: FieldTableBuilder
-    /// The last set element copied, with its bytes on the side it came from, so a run of
-    /// stamps of one element shares one copy.
-    private var lastElement: (range: TextRange, bytes: UnsafeBufferPointer<UInt8>)?
+/// What survives the merge of two tables (which writes and fields of which side, and so
+/// the merged table's exact size), as `MergeWalk` writes it down.
+struct MergePlan {
+    /// Per surviving write, in merged order: its index on its side << 2, | 2 when it is a
+    /// stamp of the same set element as the write before it (which holds the text), | 1
+    /// for the right side.
+    fileprivate let writeOps: UnsafeMutablePointer<UInt32>
+    /// Per surviving field, two entries: the index of the slot it is named like << 1 (| 1
+    /// for the right side), and its number of writes.
+    fileprivate let slotOps: UnsafeMutablePointer<UInt32>
+    fileprivate(set) var writeCount = 0
+    fileprivate(set) var slotCount = 0
+    /// Text bytes the merged table holds.
+    fileprivate(set) var textCount = 0
+    /// Whether the merged table is the left one, write for write.
+    fileprivate(set) var givesLeft = true
+    /// Whether the merged table is the right one, write for write.
+    fileprivate(set) var givesRight = true
     private var slotStart = 0
+    /// The bytes of the set element last kept in the current field.
+    private var lastElement: UnsafeBufferPointer<UInt8>?
 
-    init(builder: FieldTableBuilder) {
-        self.builder = builder
-    }
-
-    var isDone: Bool { false }
-
-    mutating func useDevices(_ devices: [DeviceID]) {
-        builder.useDevices(devices)
-    }
-
-    mutating func addDevice(_ device: DeviceID) {
-        builder.appendDevice(device)
-    }
-
-    mutating func beginSlot() {
-        lastElement = nil
-        slotStart = builder.writeCount
+    fileprivate init(writeOps: UnsafeMutablePointer<UInt32>, slotOps: UnsafeMutablePointer<UInt32>) {
+        self.writeOps = writeOps
+        self.slotOps = slotOps
     }
 
     @inline(__always)
-    mutating func keep(_ write: FlatWrite, from side: MergeSide, isLeft: Bool, isSetStamp: Bool, shared: Bool) {
-        var copied = write
-        copied.device = side.device(write)
+    fileprivate mutating func beginSlot() {
+        lastElement = nil
+        slotStart = writeCount
+    }
+
+    /// Write `index` of `side` survives; `shared` when the other side holds it too, with the
+    /// same content.
+    @inline(__always)
+    fileprivate mutating func keep(_ index: Int, of side: MergeSide, isSetStamp: Bool, shared: Bool) {
+        if !shared {
+            if side.isRight { givesLeft = false } else { givesRight = false }
+        }
+        var op = UInt32(truncatingIfNeeded: index) << 2 | (side.isRight ? 1 : 0)
+        let write = side.writes[index]
         if write.kind == .text {
             let bytes = side.bytes(write)
-            if isSetStamp, let last = lastElement, compareText(last.bytes, bytes) == 0 {
-                copied.payload = last.range.packed
+            if isSetStamp, let last = lastElement, sameBytes(last, bytes) {
+                op |= 2
             } else {
-                let range = builder.text(bytes)
-                copied.payload = range.packed
-                if isSetStamp { lastElement = (range, bytes) }
+                textCount += bytes.count
+                if isSetStamp { lastElement = bytes }
             }
         }
-        builder.append(copied)
+        writeOps[writeCount] = op
+        writeCount += 1
     }
 
-    mutating func drop(isLeft: Bool) {}
+    /// A write or an empty field of `side` does not survive.
+    @inline(__always)
+    fileprivate mutating func drop(_ side: MergeSide) {
+        if side.isRight { givesRight = false } else { givesLeft = false }
+    }
 
-    /// A field left with no writes disappears.
-    mutating func endSlot(like slot: FieldSlot, from side: MergeSide) {
-        let count = builder.writeCount - slotStart
+    /// Closes the field begun with `beginSlot()`, named like slot `index` of `side`; a field
+    /// left with no writes disappears.
+    @inline(__always)
+    fileprivate mutating func endSlot(_ index: Int, of side: MergeSide) {
+        let count = writeCount - slotStart
         guard count > 0 else { return }
-        var merged = FieldSlot(name: slot.name, isSet: slot.isSet, writeStart: slotStart, writeCount: count)
-        if slot.name == FieldSlot.unknownName { merged.unknownNameRange = builder.text(side.text.slice(slot.unknownNameRange)) }
-        builder.append(merged)
-    }
-
-    mutating func dropKindMismatch() {}
-}
-
-/// Finds out, building nothing, whether a merge gives one side back: it does when every
-/// write of that side survives and nothing else does.
-struct MergeShortcut: MergeSink {
-    private(set) var givesLeft = true
-    private(set) var givesRight = true
-
-    var isDone: Bool { !givesLeft && !givesRight }
-
-    mutating func useDevices(_ devices: [DeviceID]) {}
-    mutating func addDevice(_ device: DeviceID) {}
-    mutating func beginSlot() {}
-
-    mutating func keep(_ write: FlatWrite, from side: MergeSide, isLeft: Bool, isSetStamp: Bool, shared: Bool) {
-        guard !shared else { return }
-        if isLeft { givesRight = false } else { givesLeft = false }
-    }
-
-    mutating func drop(isLeft: Bool) {
-        if isLeft { givesLeft = false } else { givesRight = false }
-    }
-
-    mutating func endSlot(like slot: FieldSlot, from side: MergeSide) {}
-
-    mutating func dropKindMismatch() {
-        givesLeft = false
-        givesRight = false
+        slotOps[2 * slotCount] = UInt32(truncatingIfNeeded: index) << 1 | (side.isRight ? 1 : 0)
+        slotOps[2 * slotCount + 1] = UInt32(truncatingIfNeeded: count)
+        slotCount += 1
+        let slot = side.slots[index]
+        if slot.name == FieldSlot.unknownName { textCount += slot.unknownNameRange.count }
     }
 }
 
-/// The walk that merges two tables. Its sides are buffers and everything it finds goes to
-/// one sink, so the walk reads both tables without copying (or retaining) them.
-struct FieldMerge {
+/// The merge rule as one walk over two tables in order, written down as a `MergePlan`, and
+/// the build of the merged table from that plan.
+///
+/// Fields are matched by name; a field one side holds keeps the writes the other side has
+/// not seen; a field both hold is walked in its order (by dot for a register; by element
+/// bytes, then dot, for a set), keeping each write both hold once and each write one holds
+/// unless the other has seen it.
+struct MergeWalk {
     let left: MergeSide
     let right: MergeSide
 
-    func run<Sink: MergeSink>(into sink: inout Sink) {
+    /// Walks the two sides and calls `body` with the plan (whose buffers live only as long).
+    func plan<Result>(_ body: (MergePlan) -> Result) -> Result {
+        // A table holds far fewer than 2^30 writes (a state is bounded by the request size),
+        // so an index and two flags fit in 32 bits.
+        let writeRoom = left.writes.count + right.writes.count
+        let slotRoom = 2 * (left.slots.count + right.slots.count)
+        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: writeRoom + slotRoom) { buffer in
+            var plan = MergePlan(writeOps: buffer.baseAddress!, slotOps: buffer.baseAddress! + writeRoom)
+            walk(into: &plan)
+            return body(plan)
+        }
+    }
+
+    private func walk(into plan: inout MergePlan) {
         let leftSlots = left.slots
         let rightSlots = right.slots
         var leftIndex = 0
         var rightIndex = 0
-        while (leftIndex < leftSlots.count || rightIndex < rightSlots.count) && !sink.isDone {
+        while leftIndex < leftSlots.count || rightIndex < rightSlots.count {
             let order: Int
             if leftIndex == leftSlots.count {
                 order = 1
@@ -281,25 +267,33 @@ struct FieldMerge {
                 order = FieldTable.compareNames(leftSlots[leftIndex], left.text, rightSlots[rightIndex], right.text)
             }
             if order < 0 {
-                keepUnseen(leftSlots[leftIndex], from: left, isLeft: true, into: &sink)
+                keepUnseen(slot: leftIndex, of: left, into: &plan)
                 leftIndex += 1
             } else if order > 0 {
-                keepUnseen(rightSlots[rightIndex], from: right, isLeft: false, into: &sink)
+                keepUnseen(slot: rightIndex, of: right, into: &plan)
                 rightIndex += 1
             } else {
                 let leftSlot = leftSlots[leftIndex]
                 let rightSlot = rightSlots[rightIndex]
-                if leftSlot.isSet == rightSlot.isSet {
-                    merge(leftSlot, rightSlot, into: &sink)
-                } else {
+                if leftSlot.isSet != rightSlot.isSet {
                     // A kind mismatch cannot pass validation; keep the register side so the
                     // result still does not depend on argument order.
-                    sink.dropKindMismatch()
+                    plan.drop(left)
+                    plan.drop(right)
                     if !leftSlot.isSet {
-                        keepUnseen(leftSlot, from: left, isLeft: true, into: &sink)
+                        keepUnseen(slot: leftIndex, of: left, into: &plan)
                     } else {
-                        keepUnseen(rightSlot, from: right, isLeft: false, into: &sink)
+                        keepUnseen(slot: rightIndex, of: right, into: &plan)
                     }
+                } else if !leftSlot.isSet, leftSlot.writeCount == 1, rightSlot.writeCount == 1,
+                          holdSameWrite(leftSlot.writeStart, rightSlot.writeStart) {
+                    // Most fields of two states of a record are one write both sides hold
+                    // (what `merge` finds, in a few instructions).
+                    plan.beginSlot()
+                    plan.keep(leftSlot.writeStart, of: left, isSetStamp: false, shared: true)
+                    plan.endSlot(leftIndex, of: left)
+                } else {
+                    merge(leftSlot, rightSlot, named: leftIndex, into: &plan)
                 }
                 leftIndex += 1
                 rightIndex += 1
@@ -308,33 +302,33 @@ struct FieldMerge {
     }
 
     /// A field only one side holds: keep the writes the other side has not seen.
-    private func keepUnseen<Sink: MergeSink>(_ slot: FieldSlot, from side: MergeSide, isLeft: Bool, into sink: inout Sink) {
+    private func keepUnseen(slot index: Int, of side: MergeSide, into plan: inout MergePlan) {
+        let slot = side.slots[index]
         // A field with no writes (only a decoded state has one) is dropped with them.
-        if slot.writeCount == 0 { sink.drop(isLeft: isLeft) }
-        sink.beginSlot()
-        for index in slot.writeRange {
-            keepUnseen(side.writes[index], from: side, isLeft: isLeft, isSetStamp: slot.isSet, into: &sink)
+        if slot.writeCount == 0 { plan.drop(side) }
+        plan.beginSlot()
+        for write in slot.writeRange {
+            keepUnseen(write, of: side, isSetStamp: slot.isSet, into: &plan)
         }
-        sink.endSlot(like: slot, from: side)
+        plan.endSlot(index, of: side)
     }
 
     /// A write only one side holds survives unless the other side has seen it.
     @inline(__always)
-    private func keepUnseen<Sink: MergeSink>(_ write: FlatWrite, from side: MergeSide, isLeft: Bool, isSetStamp: Bool, into sink: inout Sink) {
-        if side.otherHasSeen(write) {
-            sink.drop(isLeft: isLeft)
+    private func keepUnseen(_ index: Int, of side: MergeSide, isSetStamp: Bool, into plan: inout MergePlan) {
+        if side.otherHasSeen(side.writes[index]) {
+            plan.drop(side)
         } else {
-            sink.keep(write, from: side, isLeft: isLeft, isSetStamp: isSetStamp, shared: false)
+            plan.keep(index, of: side, isSetStamp: isSetStamp, shared: false)
         }
     }
 
-    /// A field both sides hold: walk both runs in their order (by dot for a register; by
-    /// element, then dot, for a set).
-    private func merge<Sink: MergeSink>(_ leftSlot: FieldSlot, _ rightSlot: FieldSlot, into sink: inout Sink) {
+    /// A field both sides hold: walk both runs in their order.
+    private func merge(_ leftSlot: FieldSlot, _ rightSlot: FieldSlot, named leftSlotIndex: Int, into plan: inout MergePlan) {
         let isSet = leftSlot.isSet
-        if leftSlot.writeCount == 0 { sink.drop(isLeft: true) }
-        if rightSlot.writeCount == 0 { sink.drop(isLeft: false) }
-        sink.beginSlot()
+        if leftSlot.writeCount == 0 { plan.drop(left) }
+        if rightSlot.writeCount == 0 { plan.drop(right) }
+        plan.beginSlot()
         let leftWrites = left.writes
         let rightWrites = right.writes
         var leftIndex = leftSlot.writeStart
@@ -357,44 +351,128 @@ struct FieldMerge {
                 }
             }
             if order < 0 {
-                keepUnseen(leftWrites[leftIndex], from: left, isLeft: true, isSetStamp: isSet, into: &sink)
+                keepUnseen(leftIndex, of: left, isSetStamp: isSet, into: &plan)
                 leftIndex += 1
             } else if order > 0 {
-                keepUnseen(rightWrites[rightIndex], from: right, isLeft: false, isSetStamp: isSet, into: &sink)
+                keepUnseen(rightIndex, of: right, isSetStamp: isSet, into: &plan)
                 rightIndex += 1
             } else {
                 // The same write on both sides; if their contents differ (an invalid
                 // history) keep the smaller, so the result does not depend on argument order.
-                let leftWrite = leftWrites[leftIndex]
-                let rightWrite = rightWrites[rightIndex]
-                let content = compareContent(leftWrite, rightWrite)
+                let content = compareContent(leftWrites[leftIndex], rightWrites[rightIndex])
                 if content <= 0 {
-                    sink.keep(leftWrite, from: left, isLeft: true, isSetStamp: isSet, shared: content == 0)
+                    plan.keep(leftIndex, of: left, isSetStamp: isSet, shared: content == 0)
                 } else {
-                    sink.keep(rightWrite, from: right, isLeft: false, isSetStamp: isSet, shared: false)
+                    plan.keep(rightIndex, of: right, isSetStamp: isSet, shared: false)
                 }
                 leftIndex += 1
                 rightIndex += 1
             }
         }
-        sink.endSlot(like: leftSlot, from: left)
+        plan.endSlot(leftSlotIndex, of: left)
+    }
+
+    /// Whether write `leftIndex` of the left side and `rightIndex` of the right are one write
+    /// (same dot) with the same content.
+    @inline(always)
+    private func holdSameWrite(_ leftIndex: Int, _ rightIndex: Int) -> Bool {
+        let leftWrite = left.writes[leftIndex]
+        let rightWrite = right.writes[rightIndex]
+        return leftWrite.counter == rightWrite.counter && left.device(leftWrite) == right.device(rightWrite)
+            && compareContent(leftWrite, rightWrite) == 0
     }
 
     /// The order of two writes with one dot: register entries by value (booleans, numbers,
     /// text by bytes), then time; set stamps (same element) by time. Zero when they hold
     /// the same content.
+    @inline(always)
     private func compareContent(_ leftWrite: FlatWrite, _ rightWrite: FlatWrite) -> Int {
         if leftWrite.kind != rightWrite.kind {
             return FlatWrite.kindRank(leftWrite.kind) < FlatWrite.kindRank(rightWrite.kind) ? -1 : 1
         }
         if leftWrite.kind == .text {
-            let order = compareText(left.bytes(leftWrite), right.bytes(rightWrite))
-            if order != 0 { return order }
+            let leftBytes = left.bytes(leftWrite)
+            let rightBytes = right.bytes(rightWrite)
+            // Both sides hold the same text in nearly every merge: equal bytes are found
+            // without a call, and only different ones are ordered.
+            if !sameBytes(leftBytes, rightBytes) { return compareText(leftBytes, rightBytes) }
         } else if leftWrite.payload != rightWrite.payload {
             return leftWrite.payload < rightWrite.payload ? -1 : 1
         }
         return leftWrite.time == rightWrite.time ? 0 : (leftWrite.time < rightWrite.time ? -1 : 1)
     }
+
+    /// The merged table: the surviving writes and fields copied in plan order into one
+    /// storage of exactly their size, devices renumbered and text ranges moved.
+    func build(_ plan: MergePlan, devices: [DeviceID]) -> FieldTable {
+        guard plan.slotCount > 0 else { return FieldTable(devices: devices) }
+        let storage = FieldStorage.make(slots: plan.slotCount, writes: plan.writeCount, text: plan.textCount)
+        storage.withMutableParts { slots, writes, text, header in
+            var textEnd = 0
+            for index in 0..<plan.writeCount {
+                let op = plan.writeOps[index]
+                let side = op & 1 == 0 ? left : right
+                var write = side.writes[Int(op >> 2)]
+                write.device = side.device(write)
+                if write.kind == .text {
+                    if op & 2 != 0 {
+                        write.payload = writes[index - 1].payload
+                    } else {
+                        let bytes = side.bytes(write)
+                        if let source = bytes.baseAddress, !bytes.isEmpty { (text.baseAddress! + textEnd).update(from: source, count: bytes.count) }
+                        write.payload = TextRange(start: textEnd, count: bytes.count).packed
+                        textEnd += bytes.count
+                    }
+                }
+                writes[index] = write
+            }
+            var writeStart = 0
+            for index in 0..<plan.slotCount {
+                let op = plan.slotOps[2 * index]
+                let count = Int(plan.slotOps[2 * index + 1])
+                let side = op & 1 == 0 ? left : right
+                let source = side.slots[Int(op >> 1)]
+                var slot = FieldSlot(name: source.name, isSet: source.isSet, writeStart: writeStart, writeCount: count)
+                if source.name == FieldSlot.unknownName {
+                    let name = side.text.slice(source.unknownNameRange)
+                    if let bytes = name.baseAddress, !name.isEmpty { (text.baseAddress! + textEnd).update(from: bytes, count: name.count) }
+                    slot.unknownNameRange = TextRange(start: textEnd, count: name.count)
+                    textEnd += name.count
+                }
+                slots[index] = slot
+                writeStart += count
+            }
+            header.slotCount = plan.slotCount
+            header.writeCount = plan.writeCount
+            header.textCount = textEnd
+        }
+        return FieldTable(devices: devices, storage: storage)
+    }
+}
+
+/// Whether two byte runs are equal: by words, with no call (texts in a table are short).
+@inline(always)
+func sameBytes(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
+    let count = left.count
+    guard count == right.count else { return false }
+    guard count > 0, let leftBase = left.baseAddress, let rightBase = right.baseAddress else { return true }
+    let leftRaw = UnsafeRawPointer(leftBase)
+    let rightRaw = UnsafeRawPointer(rightBase)
+    if count < 8 {
+        var offset = 0
+        while offset < count {
+            guard leftBase[offset] == rightBase[offset] else { return false }
+            offset += 1
+        }
+        return true
+    }
+    var offset = 0
+    while offset + 8 < count {
+        guard leftRaw.loadUnaligned(fromByteOffset: offset, as: UInt64.self) == rightRaw.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
+        offset += 8
+    }
+    // The last word, overlapping the one before: it ends at the runs' end.
+    return leftRaw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) == rightRaw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
 }
 
 extension FlatWrite {
