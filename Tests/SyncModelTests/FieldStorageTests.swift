@@ -1,8 +1,10 @@
 import Testing
 @testable import SyncModel
 
-/// A table's slots, writes and text live in one buffer that its builder sizes by estimate and
-/// grows when a part outgrows it. These states outgrow every part of the first estimate.
+/// A table's slots, writes and text live in one buffer. The builder (the general reader, local
+/// writes) sizes it by estimate and grows it when a part outgrows it; the fast reader's
+/// scratch has room for 64 writes on the stack and moves to the heap beyond. These states
+/// outgrow every part of the builder's first estimate and the scratch's stack room.
 struct FieldStorageTests {
     /// Forty set elements (writes), every text field of a case (slots) and a long outcome
     /// (text), written by two devices concurrently.
@@ -43,6 +45,23 @@ struct FieldStorageTests {
         let conflict = try #require(merged.conflicts.first { $0.field == "outcome" })
         #expect(conflict.sides.count == 2)
         try merged.validate(requireComplete: false)
+    }
+
+    /// A state read from a pushed or pulled batch holds a buffer of exactly its own size,
+    /// though the reader cannot tell from the input where the state ends.
+    @Test func aStateReadFromABatchHoldsABufferOfItsOwnSize() throws {
+        let states = try (0..<50).map { try Fixtures.newCase($0, title: "Case number \($0)") }
+        let batch = Array("[".utf8) + states.map { $0.canonicalJSON() }.joined(separator: Array(",".utf8)) + Array("]".utf8)
+        var read: [RecordState] = []
+        try JSONReader.read(batch) { reader throws(ModelError) in
+            try reader.readArray { reader throws(ModelError) in read.append(try RecordState.read(from: &reader)) }
+        }
+        #expect(read == states)
+        for state in read {
+            let counts = try #require(state.table.storage).counts
+            let used = counts.slotCount * MemoryLayout<FieldSlot>.stride + counts.writeCount * MemoryLayout<FlatWrite>.stride + counts.textCount
+            #expect(counts.textOffset + counts.textCapacity == used)
+        }
     }
 
     /// The builder hands over its own buffer only when at most an eighth of it is unused;

@@ -8,10 +8,13 @@
 /// reads the state again with the general `JSONReader` path, which accepts any spelling and
 /// names any error. So this reader only has to be right about what it accepts: it produces
 /// exactly the state the general path would, and it never throws.
+///
+/// The fields it reads go to a `FieldScratch` on the stack, and from there into one storage
+/// of exactly their size.
 struct CanonicalStateReader {
     private let buffer: UnsafeBufferPointer<UInt8>
     private(set) var position: Int
-    private var builder: FieldTableBuilder
+    private var scratch: FieldScratch
     /// The bytes of the last device id read, to map a run of one device's dots quickly.
     private var lastDevice: (start: Int, count: Int, index: UInt32)?
     /// Where the first devices of the table were read (`start << 8 | count`), by index: an
@@ -20,18 +23,30 @@ struct CanonicalStateReader {
     private var deviceSpans = SIMD4<Int>()
     private var knownDevices = 0
 
-    init(_ buffer: UnsafeBufferPointer<UInt8>, at position: Int) {
+    private init(_ buffer: UnsafeBufferPointer<UInt8>, at position: Int, scratch: FieldScratch) {
         self.buffer = buffer
         self.position = position
-        // Room for a state like a case record's (a field in each 128 bytes, a write in each
-        // 96, text in a quarter of them) in a block small enough for the allocator's cache; more
-        // grows the builder.
-        let length = buffer.count - position
-        builder = FieldTableBuilder(slots: 2 + length / 128, writes: 2 + length / 96, text: length / 4)
+        self.scratch = scratch
+    }
+
+    /// Reads the state at `position` of `buffer` with scratch memory on the stack; nil if it
+    /// is not spelled canonically. `position` moves past the state only when it is read.
+    static func read(_ buffer: UnsafeBufferPointer<UInt8>, at position: inout Int) -> RecordState? {
+        // A text value is kept as a range of the buffer packed in 32-bit halves.
+        guard buffer.count < 1 << 31 else { return nil }
+        return withUnsafeTemporaryAllocation(of: FieldSlot.self, capacity: FieldScratch.slotCapacity) { slots in
+            withUnsafeTemporaryAllocation(of: FlatWrite.self, capacity: FieldScratch.lentWriteCapacity) { writes in
+                var reader = CanonicalStateReader(buffer, at: position, scratch: FieldScratch(slots: slots.baseAddress!, writes: writes.baseAddress!))
+                defer { reader.scratch.release() }
+                guard let state = reader.read() else { return nil }
+                position = reader.position
+                return state
+            }
+        }
     }
 
     /// The state at the position, or nil if it is not spelled canonically.
-    mutating func read() -> RecordState? {
+    private mutating func read() -> RecordState? {
         guard literal("{\"fields\":{") else { return nil }
         if !next(is: UInt8(ascii: "}")) {
             var previousName: UInt16?
@@ -46,7 +61,7 @@ struct CanonicalStateReader {
               next(is: UInt8(ascii: "}")) else { return nil }
         var state = RecordState(type: type, id: id)
         state.version = version
-        state.table = builder.finishInOrder()
+        state.table = scratch.finish(input: buffer)
         return state
     }
 
@@ -67,14 +82,13 @@ struct CanonicalStateReader {
         let isSet = buffer[position] == UInt8(ascii: "{")
         guard isSet || buffer[position] == UInt8(ascii: "[") else { return false }
         position += 1
-        builder.beginField(known: known, isSet: isSet)
+        let slot = scratch.beginField(known: known, isSet: isSet)
         if isSet {
             guard readElements() else { return false }
         } else {
             guard readWrites(element: nil), next(is: UInt8(ascii: "]")) else { return false }
         }
-        builder.endField()
-        return true
+        return scratch.endField(slot)
     }
 
     /// `"element":[stamps],…}`, elements strictly increasing by bytes.
@@ -88,7 +102,7 @@ struct CanonicalStateReader {
                 guard order < 0 else { return false }
             }
             previous = element
-            let range = builder.text(UnsafeBufferPointer(rebasing: buffer[element]))
+            let range = scratch.text(UnsafeBufferPointer(rebasing: buffer[element]), in: buffer.baseAddress!)
             guard readWrites(element: range), next(is: UInt8(ascii: "]")) else { return false }
         } while next(is: UInt8(ascii: ","))
         return next(is: UInt8(ascii: "}"))
@@ -113,7 +127,7 @@ struct CanonicalStateReader {
                 guard order < 0 || (order == 0 && previous.counter < counter) else { return false }
             }
             previous = (deviceStart, counter)
-            builder.append(write)
+            scratch.append(write)
         } while next(is: UInt8(ascii: ","))
         return true
     }
@@ -127,7 +141,7 @@ struct CanonicalStateReader {
         case UInt8(ascii: "\""):
             guard let text = readPlainString() else { return false }
             write.kind = .text
-            write.payload = builder.text(UnsafeBufferPointer(rebasing: buffer[text])).packed
+            write.payload = scratch.text(UnsafeBufferPointer(rebasing: buffer[text]), in: buffer.baseAddress!).packed
         case UInt8(ascii: "t"):
             guard literal("true") else { return false }
             write.kind = .boolean
@@ -166,7 +180,7 @@ struct CanonicalStateReader {
         }
         let bytes = UnsafeBufferPointer(rebasing: buffer[start..<(start + count)])
         guard DeviceID.isValid(bytes) else { return nil }
-        let index = builder.device(DeviceID(unchecked: String(decoding: bytes, as: UTF8.self)))
+        let index = scratch.device(DeviceID(unchecked: String(decoding: bytes, as: UTF8.self)))
         if Int(index) == knownDevices, knownDevices < deviceSpans.scalarCount {
             deviceSpans[knownDevices] = start << 8 | count
             knownDevices += 1
@@ -231,7 +245,7 @@ struct CanonicalStateReader {
     private mutating func readVersion() -> VersionVector? {
         var dots: [Dot] = []
         if next(is: UInt8(ascii: "}")) { return VersionVector(sortedUnique: dots) }
-        dots.reserveCapacity(max(1, builder.devices.count))
+        dots.reserveCapacity(max(1, scratch.devices.count))
         var previous: Range<Int>?
         repeat {
             guard let device = readPlainString(), next(is: UInt8(ascii: ":")),
@@ -242,7 +256,7 @@ struct CanonicalStateReader {
             }
             previous = device
             if let known = knownDevice(at: device.lowerBound, count: device.count) {
-                dots.append(Dot(device: builder.devices[Int(known)], counter: counter))
+                dots.append(Dot(device: scratch.devices[Int(known)], counter: counter))
             } else {
                 guard DeviceID.isValid(bytes) else { return nil }
                 dots.append(Dot(device: DeviceID(unchecked: String(decoding: bytes, as: UTF8.self)), counter: counter))

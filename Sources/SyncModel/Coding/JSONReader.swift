@@ -45,10 +45,7 @@ public struct JSONReader {
     /// case), read by the fast `CanonicalStateReader`; nil, with nothing consumed, otherwise.
     mutating func readCanonicalState() -> RecordState? {
         skipWhitespace()
-        var canonical = CanonicalStateReader(buffer, at: position)
-        guard let state = canonical.read() else { return nil }
-        position = canonical.position
-        return state
+        return CanonicalStateReader.read(buffer, at: &position)
     }
 
     /// Skips whitespace and returns the position of the next value.

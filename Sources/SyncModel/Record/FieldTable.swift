@@ -228,7 +228,9 @@ extension UnsafeBufferPointer<UInt8> {
 /// that storage, or a copy of exactly the filled size when much of it is unused. A builder
 /// has one owner while it is filled: appends assume the storage is not shared (asserted in
 /// debug builds; a check on every append measured at 5 % of receiving a state). Finishing, which may
-/// reorder what is stored, copies a shared storage first.
+/// reorder what is stored, copies a shared storage first. (The fast reader of canonical
+/// states fills a `FieldScratch` instead, and the merge builds from its `MergePlan`: both
+/// know the exact size before they allocate.)
 struct FieldTableBuilder {
     private(set) var devices: [DeviceID] = []
     private var storage: FieldStorage
@@ -436,26 +438,22 @@ struct FieldTableBuilder {
         return table()
     }
 
-    /// The table, for a builder fed in canonical order (fields by name, set elements by
-    /// bytes, each run of writes by device id, then counter), as `CanonicalStateReader`
-    /// checks it is: only the devices, numbered as first met, may need sorting.
-    consuming func finishInOrder() -> FieldTable {
-        endField()
-        sortDevices()
-        return table()
-    }
-
     /// Sorts the devices and renumbers the writes' device indices to match.
     private mutating func sortDevices() {
         guard !devices.isSorted(by: <) else { return }
+        makeUnique()
+        storage.withMutableParts { _, writes, _, header in
+            Self.sort(&devices, renumbering: UnsafeMutableBufferPointer(rebasing: writes[0..<header.writeCount]))
+        }
+    }
+
+    /// Sorts `devices` and renumbers the device indices of `writes` to match.
+    static func sort(_ devices: inout [DeviceID], renumbering writes: UnsafeMutableBufferPointer<FlatWrite>) {
         let order = devices.indices.sorted { devices[$0] < devices[$1] }
         var newIndex = [UInt32](repeating: 0, count: order.count)
         for (new, old) in order.enumerated() { newIndex[old] = UInt32(new) }
         devices = order.map { devices[$0] }
-        makeUnique()
-        storage.withMutableParts { _, writes, _, header in
-            for index in 0..<header.writeCount { writes[index].device = newIndex[Int(writes[index].device)] }
-        }
+        for index in writes.indices { writes[index].device = newIndex[Int(writes[index].device)] }
     }
 
     /// The storage as a table: as it is when at most an eighth of it is unused room, else a
