@@ -3,7 +3,7 @@ import Testing
 
 /// A table's slots, writes and text live in one buffer. The builder (the general reader, local
 /// writes) sizes it by estimate and grows it when a part outgrows it; the fast reader's
-/// scratch has room for 64 writes on the stack and moves to the heap beyond. These states
+/// scratch has room for 32 writes on the stack and moves to the heap beyond. These states
 /// outgrow every part of the builder's first estimate and the scratch's stack room.
 struct FieldStorageTests {
     /// Forty set elements (writes), every text field of a case (slots) and a long outcome

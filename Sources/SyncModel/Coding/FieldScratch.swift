@@ -9,8 +9,10 @@
 struct FieldScratch {
     /// Room for every slot: the reader accepts only known names, each at most once.
     static let slotCapacity = FieldNames.all.count
-    /// Writes that fit in the lent memory; more move to the heap, doubling.
-    static let lentWriteCapacity = 64
+    /// Writes that fit in the lent memory; more move to the heap, doubling. 32 writes are
+    /// 1 KB, the most `withUnsafeTemporaryAllocation` takes from the stack on Linux (above
+    /// that it allocated on the heap for every state read, as a profile showed).
+    static let lentWriteCapacity = 32
 
     private let slots: UnsafeMutablePointer<FieldSlot>
     private var writes: UnsafeMutablePointer<FlatWrite>
