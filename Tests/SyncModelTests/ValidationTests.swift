@@ -33,6 +33,31 @@ struct ValidationTests {
         }
     }
 
+    /// Validation scans text by words of eight bytes and the tail after them; a control
+    /// character is found at any position of values of every length around a word.
+    @Test("a control character anywhere in text is refused; a line break only in multiline text")
+    func controlCharactersAreFoundAnywhere() throws {
+        for length in 1...20 {
+            for position in 0..<length {
+                for (escape, isLineBreak) in [(#"\u0001"#, false), (#"\u007f"#, false), (#"\n"#, true), (#"\t"#, true)] {
+                    var characters = Array(repeating: "a", count: length)
+                    characters[position] = escape
+                    let value = characters.joined()
+                    for (field, multiline) in [("title", false), ("objectives", true)] {
+                        let bytes = Self.state(fields: #""\#(field)":[{"at":1,"dot":["a",1],"value":"\#(value)"}]"#)
+                        if multiline && isLineBreak {
+                            #expect(throws: Never.self, "\(field): \(value)") { try RecordState(json: bytes) }
+                        } else {
+                            #expect("\(field): \(value)") { try RecordState(json: bytes) } throws: { ($0 as? ModelError)?.code == .invalidValue }
+                        }
+                    }
+                }
+            }
+            let plain = Self.state(fields: #""title":[{"at":1,"dot":["a",1],"value":"\#(String(repeating: "a", count: length))"}]"#)
+            #expect(throws: Never.self) { try RecordState(json: plain) }
+        }
+    }
+
     @Test func aTombstoneMustHaveSeenItsOwnWrite() {
         let bytes = Array(#"{"deleted":[{"at":1,"dot":["a",2],"seen":{"a":1},"value":true}],"fields":{},"id":"\#(Self.id)","type":"case","vv":{"a":2}}"#.utf8)
         #expect { try RecordState(json: bytes) } throws: { ($0 as? ModelError)?.code == .dotAboveVersion }

@@ -73,8 +73,11 @@ public struct FieldSpec: Hashable, Sendable {
     @inline(__always)
     static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>, multiline: Bool) -> Bool {
         guard !bytes.isEmpty else { return false }
-        // Eight bytes at a time to the first control character; then byte by byte.
-        let start = ByteWord.firstFlagged(in: bytes) { ByteWord.bytes($0, below: 0x20) | ByteWord.bytes($0, equalTo: 0x7F) }
+        // Eight bytes at a time to the first control character; then byte by byte, unless
+        // none was found and the last eight bytes (overlapping the words before) hold none.
+        let flags = { (word: UInt64) in ByteWord.bytes(word, below: 0x20) | ByteWord.bytes(word, equalTo: 0x7F) }
+        let start = ByteWord.firstFlagged(in: bytes, by: flags)
+        if bytes.count >= 8, start > bytes.count - 8, flags(ByteWord.load(bytes, at: bytes.count - 8)) == 0 { return true }
         for byte in bytes[start...] where byte < 0x20 || byte == 0x7F {
             if multiline && (byte == 0x0A || byte == 0x0D || byte == 0x09) { continue }
             return false
