@@ -111,6 +111,18 @@ struct MergeOracleTests {
         return fields
     }
 
+    /// States without fields: a record nobody has written, and one whose only write deleted it.
+    @Test func statesWithoutFieldsMerge() throws {
+        let empty = RecordState(type: .case, id: Fixtures.recordID(1))
+        var deleted = empty
+        try deleted.delete(stamp: Fixtures.stamp("ann-laptop", 1))
+        #expect(try empty.merged(with: empty) == empty)
+        #expect(try empty.merged(with: deleted) == deleted)
+        #expect(try deleted.merged(with: empty) == deleted)
+        #expect(try deleted.merged(with: deleted) == deleted)
+        #expect(try deleted.merged(with: empty).isDeleted)
+    }
+
     @Test("the merge follows its rule on arbitrary states, in either order", arguments: 0..<8)
     func mergeFollowsTheRule(chunk: Int) throws {
         var given = 0

@@ -130,6 +130,8 @@ struct MergeSide {
     let slots: UnsafeBufferPointer<FieldSlot>
     let writes: UnsafeBufferPointer<FlatWrite>
     let text: UnsafeBufferPointer<UInt8>
+    /// Whether this is the right side (`other` in `RecordState.merge`): the low bit of the
+    /// plan's entries.
     let isRight: Bool
     /// Union index of each of this side's devices; nil when both sides have the same devices.
     let deviceMap: UnsafeBufferPointer<Int>?
@@ -245,7 +247,7 @@ struct MergeWalk {
         // so an index and two flags fit in 32 bits.
         let writeRoom = left.writes.count + right.writes.count
         let slotRoom = 2 * (left.slots.count + right.slots.count)
-        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: writeRoom + slotRoom) { buffer in
+        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: max(1, writeRoom + slotRoom)) { buffer in
             var plan = MergePlan(writeOps: buffer.baseAddress!, slotOps: buffer.baseAddress! + writeRoom)
             walk(into: &plan)
             return body(plan)
