@@ -41,10 +41,7 @@ struct FieldScratch {
 
     /// The index of `device` in the table, added when new.
     mutating func device(_ device: DeviceID) -> UInt32 {
-        if let found = devices.firstIndex(of: device) { return UInt32(found) }
-        if devices.isEmpty { devices.reserveCapacity(4) }  // one allocation, not one per growth
-        devices.append(device)
-        return UInt32(devices.count - 1)
+        FieldTableBuilder.index(of: device, in: &devices)
     }
 
     /// The text value `bytes` of the input, as a range of the input starting at `base`; it is
@@ -105,10 +102,7 @@ struct FieldScratch {
                 var write = writes[index]
                 if write.kind == .text {
                     if write.payload != lastRange.input {
-                        let range = write.textRange
-                        if range.count > 0 { (textOut.baseAddress! + textEnd).update(from: input.baseAddress! + range.start, count: range.count) }
-                        lastRange = (write.payload, TextRange(start: textEnd, count: range.count).packed)
-                        textEnd += range.count
+                        lastRange = (write.payload, textOut.store(input.slice(write.textRange), at: &textEnd).packed)
                     }
                     write.payload = lastRange.output
                 }

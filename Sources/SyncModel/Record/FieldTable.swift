@@ -219,6 +219,18 @@ extension UnsafeBufferPointer<UInt8> {
     }
 }
 
+extension UnsafeMutableBufferPointer<UInt8> {
+    /// Copies `bytes` into this buffer (a storage's text region) at `end`, moves `end` past
+    /// them, and returns the range they take.
+    @inline(__always)
+    func store(_ bytes: UnsafeBufferPointer<UInt8>, at end: inout Int) -> TextRange {
+        let range = TextRange(start: end, count: bytes.count)
+        if let source = bytes.baseAddress, !bytes.isEmpty { (baseAddress! + end).update(from: source, count: bytes.count) }
+        end += bytes.count
+        return range
+    }
+}
+
 // MARK: - Building
 
 /// Builds a `FieldTable` from fields, writes and devices in any order; `finish()` puts the
@@ -252,29 +264,25 @@ struct FieldTableBuilder {
     /// The index of `device` in the table, added when new.
     mutating func device(_ device: DeviceID) -> UInt32 {
         if let lastDevice, lastDevice == device { return lastDeviceIndex }
-        let index: UInt32
-        if let found = devices.firstIndex(of: device) {
-            index = UInt32(found)
-        } else {
-            index = UInt32(devices.count)
-            if devices.isEmpty { devices.reserveCapacity(4) }  // one allocation, not one per growth
-            devices.append(device)
-        }
+        let index = Self.index(of: device, in: &devices)
         lastDevice = device
         lastDeviceIndex = index
         return index
+    }
+
+    /// The index of `device` in `devices`, appended when new.
+    static func index(of device: DeviceID, in devices: inout [DeviceID]) -> UInt32 {
+        if let found = devices.firstIndex(of: device) { return UInt32(found) }
+        if devices.isEmpty { devices.reserveCapacity(4) }  // one allocation, not one per growth
+        devices.append(device)
+        return UInt32(devices.count - 1)
     }
 
     /// Appends `bytes` to the text and returns where they went.
     @inline(__always)
     mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) -> TextRange {
         reserve(text: bytes.count)
-        return storage.withMutableParts { _, _, text, header in
-            let start = header.textCount
-            if let source = bytes.baseAddress, !bytes.isEmpty { (text.baseAddress! + start).update(from: source, count: bytes.count) }
-            header.textCount += bytes.count
-            return TextRange(start: start, count: bytes.count)
-        }
+        return storage.withMutableParts { _, _, text, header in text.store(bytes, at: &header.textCount) }
     }
 
     mutating func text(_ string: String) -> TextRange {

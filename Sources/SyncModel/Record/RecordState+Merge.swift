@@ -420,10 +420,7 @@ struct MergeWalk {
                     if op & 2 != 0 {
                         write.payload = writes[index - 1].payload
                     } else {
-                        let bytes = side.bytes(write)
-                        if let source = bytes.baseAddress, !bytes.isEmpty { (text.baseAddress! + textEnd).update(from: source, count: bytes.count) }
-                        write.payload = TextRange(start: textEnd, count: bytes.count).packed
-                        textEnd += bytes.count
+                        write.payload = text.store(side.bytes(write), at: &textEnd).packed
                     }
                 }
                 writes[index] = write
@@ -436,10 +433,7 @@ struct MergeWalk {
                 let source = side.slots[Int(op >> 1)]
                 var slot = FieldSlot(name: source.name, isSet: source.isSet, writeStart: writeStart, writeCount: count)
                 if source.name == FieldSlot.unknownName {
-                    let name = side.text.slice(source.unknownNameRange)
-                    if let bytes = name.baseAddress, !name.isEmpty { (text.baseAddress! + textEnd).update(from: bytes, count: name.count) }
-                    slot.unknownNameRange = TextRange(start: textEnd, count: name.count)
-                    textEnd += name.count
+                    slot.unknownNameRange = text.store(side.text.slice(source.unknownNameRange), at: &textEnd)
                 }
                 slots[index] = slot
                 writeStart += count
