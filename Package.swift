@@ -72,6 +72,7 @@ let package = Package(
             dependencies: [
                 "SyncModel",
                 "SyncStore",
+                "SyncClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -90,7 +91,7 @@ let package = Package(
         .testTarget(
             name: "SyncServerTests",
             dependencies: [
-                "SyncServer", "SyncStore", "SyncModel", "casesyncd", "CaseSyncTestSupport",
+                "SyncServer", "SyncStore", "SyncModel", "SyncClient", "casesyncd", "CaseSyncTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SyncModel
 
 /// `casesync`: offline case work for mediators, and (later) sync and reports.
 public struct CaseSyncCommand: AsyncParsableCommand {
@@ -7,6 +8,7 @@ public struct CaseSyncCommand: AsyncParsableCommand {
         commandName: "casesync",
         abstract: "Record mediation cases offline and keep them in step with the sync node.",
         discussion: "Exit codes: 0 ok, 1 usage or validation error, 2 not found, 3 server unreachable, 4 not authorised, 5 refused by the server, 10 internal error.",
+        version: "casesync \(ProductVersion.current)",
         subcommands: [
             InitCommand.self, CaseCommand.self, PartyCommand.self, SessionCommand.self, NoteCommand.self,
             ActionCommand.self, EnrollCommand.self, SyncCommand.self, ExportCommand.self, ReportCommand.self, StatusCommand.self, ConflictsCommand.self, ResolveCommand.self,
@@ -39,6 +41,12 @@ public struct CaseSyncCommand: AsyncParsableCommand {
             return ExitStatus.success.rawValue
         } catch {
             if let exit = error as? ExitCode { return exit.rawValue }
+            // `help`, `--help` and a bare group name surface here, from ArgumentParser's own
+            // help command or a group's default run: they print help and succeed.
+            if !(error is CLIError), exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                return ExitStatus.success.rawValue
+            }
             return report(CLIError.from(error))
         }
     }

@@ -103,14 +103,18 @@ public struct SyncClient: Sendable {
     /// merges), each state with its bytes when they arrived canonical.
     public struct Page: Sendable {
         public let states: [ReceivedState]
-        public let next: Int
+        /// Where the next pull starts.
+        public let next: PullCursor
         public let more: Bool
     }
 
-    public func pull(since: Int, limit: Int = 500) async throws -> Page {
-        let page: Page = try await exchange(TransportRequest(.get, "/v1/sync/pull?since=\(since)&limit=\(limit)", headers: credentials())) { body in
+    public func pull(since: PullCursor, limit: Int = 500) async throws -> Page {
+        var path = "/v1/sync/pull?since=\(since.delivery)&limit=\(limit)"
+        if let after = since.after { path += "&after=\(after)" }
+        let page: Page = try await exchange(TransportRequest(.get, path, headers: credentials())) { body in
         var states: [ReceivedState] = []
-        var next = since
+        var next = since.delivery
+        var after: Int?
         var more = false
         try Self.decode(body) { reader throws(ModelError) in
             try reader.readObject { reader, key throws(ModelError) in
@@ -118,12 +122,13 @@ public struct SyncClient: Sendable {
                 // Validated where they are merged (`ReplicaStore.merge`), not twice.
                 case "records": try reader.readArray { reader throws(ModelError) in states.append(try RecordState.readReceived(from: &reader, validate: false)) }
                 case "next": next = try reader.readInteger()
+                case "after": after = try reader.readInteger()
                 case "more": more = try reader.readBoolean()
                 default: try reader.skipValue()
                 }
             }
         }
-        return Page(states: states, next: next, more: more)
+        return Page(states: states, next: PullCursor(delivery: next, after: after), more: more)
         }
         guard page.next >= since else { throw SyncError(.protocolViolation, "the server's cursor went backwards (\(page.next) < \(since))") }
         return page

@@ -81,10 +81,10 @@ public struct SyncEngine: Sendable {
         }
         summary.pushSeconds = Self.seconds(since: pushStart)
         let pullStart = ContinuousClock.now
-        var cursor = Int(try store.setting(Self.cursorKey) ?? "0") ?? 0
+        var cursor = try store.setting(Self.cursorKey).flatMap(PullCursor.init(text:)) ?? .start
         while true {
             let page = try await client.pull(since: cursor, limit: pageSize)
-            var settings = [Self.cursorKey: String(page.next)]
+            var settings = [Self.cursorKey: page.next.description]
             if !page.more { settings["lastSync"] = ISO8601DateFormatter().string(from: Date()) }
             try store.merge(page.states, settings: settings)
             summary.pulled += page.states.count

@@ -10,12 +10,15 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public let message: String
     /// For a rejected push: the index of the offending record in the batch.
     public let index: Int?
+    /// Seconds a client should wait before trying again (`Retry-After`), for 503 and 429.
+    public let retryAfter: Int?
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, index: Int? = nil) {
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, index: Int? = nil, retryAfter: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.index = index
+        self.retryAfter = retryAfter
     }
 
     public static let unauthorised = APIError(.unauthorized, "unauthorised", "missing or invalid device credentials; send Authorization: Bearer DEVICE:SECRET from enrollment")
@@ -57,7 +60,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         writer.raw(",\"message\":")
         writer.string(message)
         writer.raw("}}")
-        return Response.json(writer.bytes, status: status)
+        var response = Response.json(writer.bytes, status: status)
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
     }
 }
 

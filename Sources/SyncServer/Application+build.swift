@@ -9,8 +9,10 @@ import SyncStore
 /// `onListening` receives the bound port (useful with port 0).
 public func buildApplication(node: SyncNode, configuration: NodeConfiguration,
                              onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-    Application(
+    let (seconds, attoseconds) = configuration.idleTimeout.components
+    return Application(
         router: buildRouter(node: node, configuration: configuration),
+        server: .http1(configuration: .init(idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "casesyncd"),
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: node.logger
@@ -29,7 +31,12 @@ public enum APIRoutes {
 /// The routes, apart from the server, so route tests can use them in-process.
 public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Router<BasicRequestContext> {
     let router = Router()
+    // Outermost first: metrics see every answer, errors included; the limit refuses before
+    // any work is done.
+    router.add(middleware: RequestMetricsMiddleware(metrics: node.metrics))
     router.add(middleware: ErrorMiddleware(node: node))
+    router.add(middleware: InFlightLimitMiddleware(counter: InFlightCounter(limit: configuration.maxInFlight)))
+    let budget = BodyBudget(capacity: configuration.bodyBudgetBytes)
 
     precondition(APIRoutes.all.count == 7, "register every route in APIRoutes.all")
     router.get("/healthz") { _, _ in
@@ -42,7 +49,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
     }
 
     router.post("/v1/enroll") { request, _ in
-        let body = try await readBody(request, limit: 64 << 10, node: node)
+        let body = try await readBody(request, limit: 64 << 10, timeout: configuration.bodyTimeout, node: node)
         var token: String?
         var device: String?
         var name: String?
@@ -74,8 +81,13 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
     }
 
     router.post("/v1/sync/push") { request, _ in
-        let account = try node.authenticate(request.headers[.authorization])
-        let body = try await readBody(request, limit: configuration.maxBodyBytes, node: node)
+        let account = try await node.authenticate(request.headers[.authorization])
+        // The body's bytes are reserved before it is read and held until the answer is made:
+        // the decoded states cost memory too.
+        let declared = request.headers[.contentEncoding] == nil ? request.headers[.contentLength].flatMap(Int.init) : nil
+        let reserved = try await budget.reserve(declared ?? configuration.maxBodyBytes)
+        defer { budget.release(reserved) }
+        let body = try await readBody(request, limit: configuration.maxBodyBytes, timeout: configuration.bodyTimeout, node: node)
         let states = try decodePush(body)
         let outcome = try await node.push(states, from: account)
         var writer = CanonicalJSONWriter(capacity: 64 + outcome.results.count * 96)
@@ -97,12 +109,19 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
     }
 
     router.get("/v1/sync/pull") { request, _ in
-        let account = try node.authenticate(request.headers[.authorization])
+        let account = try await node.authenticate(request.headers[.authorization])
         let since = try queryInteger(request, "since", default: 0, range: 0...Int(Dot.maxCounter))
         let limit = try queryInteger(request, "limit", default: 500, range: 1...configuration.maxPageSize)
-        let page = try await node.pull(since: since, limit: limit, for: account)
+        let after = try request.uri.queryParameters.get("after") == nil ? nil : queryInteger(request, "after", default: 0, range: 0...Int(Dot.maxCounter))
+        let page = try await node.pull(since: since, after: after, limit: limit, for: account)
         var writer = CanonicalJSONWriter(capacity: 64 + page.states.reduce(0) { $0 + $1.count + 1 })
-        writer.raw("{\"more\":")
+        writer.byte(UInt8(ascii: "{"))
+        if let after = page.after {
+            writer.raw("\"after\":")
+            writer.integer(after)
+            writer.byte(UInt8(ascii: ","))
+        }
+        writer.raw("\"more\":")
         writer.boolean(page.more)
         writer.raw(",\"next\":")
         writer.integer(page.next)
@@ -116,7 +135,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
         return jsonResponse(writer.bytes, for: request)
     }
     router.get("/v1/export") { request, _ in
-        let account = try node.authenticate(request.headers[.authorization])
+        let account = try await node.authenticate(request.headers[.authorization])
         try SyncNode.requireReportRole(account)
         let since = try queryInteger(request, "since", default: 0, range: 0...Int(Dot.maxCounter))
         let format = request.uri.queryParameters.get("format") ?? "ndjson"
@@ -159,7 +178,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
     }
 
     router.get("/v1/report/summary") { request, _ in
-        let account = try node.authenticate(request.headers[.authorization])
+        let account = try await node.authenticate(request.headers[.authorization])
         try SyncNode.requireReportRole(account)
         let from = request.uri.queryParameters.get("from").map { String($0) }
         let to = request.uri.queryParameters.get("to").map { String($0) }
@@ -175,18 +194,32 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
     return router
 }
 
-/// Collects the body up to `limit` bytes (413 beyond). A gzip body (`Content-Encoding:
-/// gzip`) is inflated, and the limit applies to the inflated size too, so a small
-/// compressed bomb is refused like a large body.
-func readBody(_ request: Request, limit: Int, node: SyncNode) async throws -> [UInt8] {
+/// Collects the body up to `limit` bytes (413 beyond) within `timeout` (408 beyond). A gzip
+/// body (`Content-Encoding: gzip`) is inflated, and the limit applies to the inflated size
+/// too, so a small compressed bomb is refused like a large body.
+func readBody(_ request: Request, limit: Int, timeout: Duration, node: SyncNode) async throws -> [UInt8] {
     if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
         throw APIError(.contentTooLarge, "too_large", "request body of \(length) bytes exceeds the limit of \(limit); push smaller batches")
     }
-    var buffer: ByteBuffer
-    do {
-        buffer = try await request.body.collect(upTo: limit)
-    } catch {
-        throw APIError(.contentTooLarge, "too_large", "request body exceeds the limit of \(limit) bytes; push smaller batches")
+    var buffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+        group.addTask {
+            do {
+                return try await request.body.collect(upTo: limit)
+            } catch is CancellationError {
+                return nil
+            } catch {
+                throw APIError(.contentTooLarge, "too_large", "request body exceeds the limit of \(limit) bytes; push smaller batches")
+            }
+        }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let buffer = first else {
+            throw APIError(.requestTimeout, "timeout", "the request body did not arrive within \(timeout); on a slow link push smaller batches (`casesync sync --batch-size 200`)")
+        }
+        return buffer
     }
     node.metrics.bytesIn.increment(by: Int64(buffer.readableBytes))
     switch request.headers[.contentEncoding]?.lowercased() {
@@ -248,7 +281,9 @@ func decodePush(_ body: [UInt8]) throws -> [ReceivedState] {
 
 func queryInteger(_ request: Request, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
     guard let text = request.uri.queryParameters.get(name) else { return value }
-    guard let number = Int(text), range.contains(number) else {
+    // Digits only: `Int` would also take a sign (`since=+5`).
+    guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+          let number = Int(text), range.contains(number) else {
         throw APIError(.badRequest, "bad_parameter", "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
     }
     return number

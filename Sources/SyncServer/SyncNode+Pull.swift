@@ -3,26 +3,35 @@ import GRDB
 import SyncModel
 import SyncStore
 
-/// One page of a pull: canonical record states in sequence order, the cursor to pass as
-/// `since` next time, and whether more are waiting.
+/// One page of a pull: canonical record states in delivery order, the cursor to pass next
+/// time, and whether more are waiting.
 public struct PullPage: Sendable {
     public let states: [[UInt8]]
+    /// The delivery sequence of the last record served (or the request's `since`).
     public let next: Int
+    /// Set when the page ended inside a delivery sequence that holds more records (a case
+    /// granted with its whole history shares one): the change sequence of the last record
+    /// served, to pass as `after` with `since=next`.
+    public let after: Int?
     public let more: Bool
 }
 
 extension SyncNode {
-    /// The records changed after `since` that `account` may see, at most about `limit`.
+    /// The records that `account` may see after the cursor (`since`, and `after` within it),
+    /// at most `limit` of them.
     ///
     /// A record's delivery sequence is its change sequence, or for a mediator the sequence at
     /// which they gained access to its case if that is later: a mediator added to a case gets
     /// its whole history on the next pull although the records are older than their cursor.
-    /// Records sharing the page's last delivery sequence all go in the same page, so the cursor
-    /// stays a plain number. Only the page is read into memory.
-    public func pull(since: Int, limit: Int, for account: DeviceAccount) async throws -> PullPage {
+    /// Records are served in (delivery, change sequence) order, so a page may end inside a
+    /// delivery sequence and the next one carries on after the last record served: pages stay
+    /// at most `limit` records however large a granted case is. A cursor of `since` alone (as
+    /// every cursor was before) means "after all of delivery `since`". Only the page is read
+    /// into memory.
+    public func pull(since: Int, after: Int? = nil, limit: Int, for account: DeviceAccount) async throws -> PullPage {
         try Self.requireSyncRole(account)
         let time = now()
-        let page = try await store.writer.read { db -> (rows: [(Int, Int, Data, String)], more: Bool) in
+        let page = try await store.writer.read { db -> (rows: [(delivery: Int, seq: Int, state: Data, id: String)], more: Bool) in
             let (select, arguments): (String, StatementArguments)
             if account.user.role == .supervisor {
                 select = "SELECT r.seq AS delivery, r.seq, r.state, r.id FROM record r WHERE r.seq IS NOT NULL"
@@ -35,25 +44,20 @@ extension SyncNode {
                     """
                 arguments = [account.user.name]
             }
-            func fetch(_ condition: String, _ extra: StatementArguments, limit: Int?) throws -> [(Int, Int, Data, String)] {
-                let sql = "SELECT * FROM (\(select)) WHERE \(condition) ORDER BY delivery, seq" + (limit.map { " LIMIT \($0)" } ?? "")
-                return try GRDB.Row.fetchAll(db, sql: sql, arguments: arguments + extra).map { ($0[0], $0[1], $0[2], $0[3]) }
-            }
-            var rows = try fetch("delivery > ?", [since], limit: limit + 1)
-            guard rows.count > limit else { return (rows, false) }
-            let overflow = rows.removeLast()
-            guard let last = rows.last else { return (rows, true) }
-            if overflow.0 == last.0 {
-                rows += try fetch("delivery = ? AND seq > ?", [last.0, last.1], limit: nil)
-                let more = try fetch("delivery > ?", [last.0], limit: 1)
-                return (rows, !more.isEmpty)
-            }
-            return (rows, true)
+            let (condition, extra): (String, StatementArguments) = after.map { ("delivery > ? OR (delivery = ? AND seq > ?)", [since, since, $0]) } ?? ("delivery > ?", [since])
+            let sql = "SELECT * FROM (\(select)) WHERE \(condition) ORDER BY delivery, seq LIMIT \(limit + 1)"
+            var rows = try GRDB.Row.fetchAll(db, sql: sql, arguments: arguments + extra).map { (delivery: $0[0] as Int, seq: $0[1] as Int, state: $0[2] as Data, id: $0[3] as String) }
+            let more = rows.count > limit
+            if more { rows.removeLast() }
+            return (rows, more)
         }
-        let ids = page.rows.compactMap { try? RecordID($0.3) }
+        let ids = page.rows.compactMap { try? RecordID($0.id) }
         try await store.writer.write { db in
             try ReplicaStore.audit("pull", user: account.user.name, device: account.id, records: ids, at: time, in: db)
         }
-        return PullPage(states: page.rows.map { [UInt8]($0.2) }, next: page.rows.last?.0 ?? since, more: page.more)
+        guard let last = page.rows.last else { return PullPage(states: [], next: since, after: after, more: false) }
+        // Carrying on inside the last delivery is needed only when the page stopped in it;
+        // otherwise the plain cursor says the same.
+        return PullPage(states: page.rows.map { [UInt8]($0.state) }, next: last.delivery, after: page.more ? last.seq : nil, more: page.more)
     }
 }

@@ -50,21 +50,20 @@ public struct SyncNode: Sendable {
         }
         let secret = Secrets.make()
         let time = now()
-        let user = try store.enroll(tokenHash: Secrets.hash(token), device: device, name: name, secretHash: Secrets.hash(secret), at: time)
-        try await store.writer.write { db in try ReplicaStore.audit("enroll", user: user.name, device: device, records: [], at: time, in: db) }
+        let user = try await store.enroll(tokenHash: Secrets.hash(token), device: device, name: name, secretHash: Secrets.hash(secret), at: time)
         logger.info("device enrolled", metadata: ["sync.device": "\(device)", "sync.user": "\(user.name)"])
         return Enrollment(device: device, secret: secret, user: user)
     }
 
     /// Checks `Authorization: Bearer DEVICE:SECRET`; revocation and disabled users take
     /// effect on the next request.
-    public func authenticate(_ header: String?) throws -> DeviceAccount {
+    public func authenticate(_ header: String?) async throws -> DeviceAccount {
         guard let header, header.hasPrefix("Bearer ") else { throw APIError.unauthorised }
         let credential = header.dropFirst("Bearer ".count)
         guard let colon = credential.firstIndex(of: ":"), let id = try? DeviceID(String(credential[..<colon])) else { throw APIError.unauthorised }
         // Hash and compare even for an unknown device, so timing does not tell which ids exist.
         let presented = Secrets.hash(String(credential[credential.index(after: colon)...]))
-        let account = try store.device(id)
+        let account = try await store.device(id)
         let matches = Secrets.constantTimeEqual(presented, account?.secretHash ?? Self.unknownDeviceHash)
         guard let account, matches else { throw APIError.unauthorised }
         guard !account.revoked else { throw APIError(.unauthorized, "revoked", "this device was revoked; enroll it again with a new token") }

@@ -42,10 +42,12 @@ extension ReplicaStore {
         }
     }
 
-    /// Redeems a token and binds `device` to its user, in one transaction: the token must be
-    /// known, unused and unexpired, the user enabled, and the device id new.
-    public func enroll(tokenHash: [UInt8], device: DeviceID, name: String, secretHash: [UInt8], at time: Int64) throws -> UserAccount {
-        try writer.write { db in
+    /// Redeems a token and binds `device` to its user, in one transaction with its audit
+    /// entry: the token must be known, unused and unexpired, the user enabled, and the device
+    /// id new. Asynchronous, as everything the node's routes call: a synchronous database
+    /// call would block one of the few threads of Swift's cooperative pool.
+    public func enroll(tokenHash: [UInt8], device: DeviceID, name: String, secretHash: [UInt8], at time: Int64) async throws -> UserAccount {
+        try await writer.write { db in
             guard let row = try GRDB.Row.fetchOne(db, sql: """
                 SELECT user.name, user.role, user.disabled, enrollment.expires, enrollment.used
                 FROM enrollment JOIN user ON user.name = enrollment.user WHERE enrollment.tokenHash = ?
@@ -62,13 +64,17 @@ extension ReplicaStore {
             try db.execute(sql: "UPDATE enrollment SET used = 1 WHERE tokenHash = ?", arguments: [Data(tokenHash)])
             try db.execute(sql: "INSERT INTO device (id, user, name, secretHash, created) VALUES (?, ?, ?, ?, ?)",
                            arguments: [device.rawValue, user.name, name, Data(secretHash), time])
+            try Self.audit("enroll", user: user.name, device: device, records: [], at: time, in: db)
             return user
         }
     }
 
-    /// The device `id` with its user, or nil.
-    public func device(_ id: DeviceID) throws -> DeviceAccount? {
-        try writer.read { db in
+    /// The device `id` with its user, or nil. Asynchronous because the node asks it on every
+    /// request: a synchronous read would block a thread of Swift's cooperative pool while it
+    /// waits for a reader, and the readers held by other requests need those threads to be
+    /// handed back (eight concurrent pulls once wedged the node this way).
+    public func device(_ id: DeviceID) async throws -> DeviceAccount? {
+        try await writer.read { db in
             try GRDB.Row.fetchOne(db, sql: Self.deviceQuery + " WHERE device.id = ?", arguments: [id.rawValue]).map(Self.deviceAccount)
         }
     }

@@ -14,6 +14,7 @@ struct CaseSyncDaemon: AsyncParsableCommand {
         commandName: "casesyncd",
         abstract: "The CaseSync sync node: merges what devices push, serves what they may pull.",
         discussion: "Exit codes: 0 ok, 1 usage or validation error, 2 not found, 4 not authorised, 10 internal error.",
+        version: "casesyncd \(ProductVersion.current)",
         subcommands: [Serve.self, UserCommand.self, Enroll.self, DeviceCommand.self, Backup.self, Check.self]
     )
 
@@ -35,6 +36,11 @@ struct CaseSyncDaemon: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let error where !(error is DaemonError) && exitCode(for: error) == .success {
+            // `help`, `--help` and a bare group name: ArgumentParser's help command or a
+            // group's default run asks for help, which is a success.
+            print(fullMessage(for: error))
+            Foundation.exit(0)
         } catch let error as StoreError {
             switch error.code {
             case .notFound: fail(2, error.message)
@@ -87,6 +93,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8443
     @Option(help: "Largest request body in bytes.") var maxBody = 16 << 20
+    @Option(help: "Requests worked on at once; beyond it devices get 503 and retry.") var maxInFlight = 512
+    @Option(help: "Request-body bytes held at once across pushes (at least --max-body).") var bodyBudget = 32 << 20
+    @Option(help: "Close a connection on which nothing arrives for this long: 30s, 2m.") var idleTimeout = "30s"
+    @Option(help: "Longest time a request body may take to arrive: 5m.") var bodyTimeout = "5m"
+
+    func validate() throws {
+        guard maxInFlight > 0 else { throw ValidationError("--max-in-flight must be at least 1") }
+        guard maxBody > 0, bodyBudget > 0 else { throw ValidationError("--max-body and --body-budget must be positive") }
+        guard DurationText.seconds(idleTimeout, upTo: 86_400) != nil else { throw ValidationError("--idle-timeout must look like 30s or 2m (up to 1d)") }
+        guard DurationText.seconds(bodyTimeout, upTo: 86_400) != nil else { throw ValidationError("--body-timeout must look like 90s or 5m (up to 1d)") }
+    }
     @Option(help: "TLS certificate (PEM); terminate TLS in a reverse proxy instead, see Deploy/.") var tlsCert: String?
     @Option(help: "TLS private key (PEM).") var tlsKey: String?
 
@@ -97,7 +114,10 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "casesyncd")
         logger.logLevel = .info
         let node = try SyncNode(store: ReplicaStore.open(directory: options.directory, checkpointInBackground: true), logger: logger)
-        let configuration = NodeConfiguration(host: host, port: port, maxBodyBytes: maxBody)
+        let configuration = NodeConfiguration(
+            host: host, port: port, maxBodyBytes: maxBody, maxInFlight: maxInFlight, bodyBudgetBytes: bodyBudget,
+            idleTimeout: .seconds(DurationText.seconds(idleTimeout, upTo: 86_400) ?? 30),
+            bodyTimeout: .seconds(DurationText.seconds(bodyTimeout, upTo: 86_400) ?? 300))
         let dataPath = options.directory.path
         let app = buildApplication(node: node, configuration: configuration) { boundPort in
             // Written unbuffered: scripts and tests wait for the first line to learn the port.
@@ -161,21 +181,31 @@ struct Enroll: ParsableCommand {
     @Option(help: "How long the token stays valid: 30m, 24h, 7d.") var ttl = "24h"
 
     func run() throws {
-        guard let seconds = Self.seconds(ttl) else { throw ValidationError("--ttl must look like 30m, 24h or 7d") }
+        guard let seconds = DurationText.seconds(ttl, upTo: 365 * 86_400) else { throw ValidationError("--ttl must look like 30m, 24h or 7d, at most 365d") }
         let token = try options.openNode().makeEnrollmentToken(for: name, ttl: seconds)
         print("One-time enrollment token for \(name), valid \(ttl). On the device: casesync enroll --server URL --token TOKEN")
         print(token)
     }
 
-    static func seconds(_ text: String) -> Int64? {
-        guard let unit = text.last, let number = Int64(text.dropLast()), number > 0 else { return nil }
+}
+
+/// Durations as operators type them: `90s`, `30m`, `24h`, `7d`.
+enum DurationText {
+    /// The seconds `text` names, or nil when it is malformed, not positive, or longer than
+    /// `limit` seconds (which also keeps the arithmetic from overflowing).
+    static func seconds(_ text: String, upTo limit: Int64) -> Int64? {
+        guard let unit = text.last, text.dropLast().allSatisfy(\.isASCII), let number = Int64(text.dropLast()), number > 0 else { return nil }
+        let scale: Int64
         switch unit {
-        case "s": return number
-        case "m": return number * 60
-        case "h": return number * 3600
-        case "d": return number * 86_400
+        case "s": scale = 1
+        case "m": scale = 60
+        case "h": scale = 3600
+        case "d": scale = 86_400
         default: return nil
         }
+        let (seconds, overflow) = number.multipliedReportingOverflow(by: scale)
+        guard !overflow, seconds <= limit else { return nil }
+        return seconds
     }
 }
 

@@ -49,11 +49,16 @@ public final class DaemonProcess {
         return (process.terminationStatus, stdout, stderr)
     }
 
-    /// Starts `casesyncd serve --port 0` and waits for the line naming its port.
-    public func start() throws {
+    /// Starts `casesyncd serve --port 0` (with `options`, e.g. `--idle-timeout 1s`) and waits
+    /// for the line naming its port.
+    public func start(options: [String] = []) throws {
         let process = Process()
         process.executableURL = Self.directory.appendingPathComponent("casesyncd")
-        process.arguments = ["serve", "--data", data.path, "--port", "0"]
+        // HummingbirdTesting's client keeps one connection and cannot open a new one, and on
+        // a loaded machine a test may leave it idle past the node's 30 s default between two
+        // admin commands: tests that do not set the idle timeout get a long one.
+        let idle = options.contains("--idle-timeout") ? [] : ["--idle-timeout", "10m"]
+        process.arguments = ["serve", "--data", data.path, "--port", "0"] + idle + options
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -83,13 +88,21 @@ public final class DaemonProcess {
         self.process = nil
     }
 
-    /// SIGTERM and wait: the graceful stop; returns the exit status.
+    /// SIGTERM and wait: the graceful stop; returns the exit status. A node that has not
+    /// stopped after `timeout` is killed and -1 returned, so a wedged node fails a test
+    /// instead of hanging it.
     @discardableResult
-    public func stop() -> Int32 {
+    public func stop(timeout: Duration = .seconds(20)) -> Int32 {
         guard let process else { return -1 }
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
         self.process = nil
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return -1
+        }
         return process.terminationStatus
     }
 

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import SyncModel
 import SyncStore
+import Synchronization
 import Testing
 
 /// The real `casesyncd` binary on loopback.
@@ -64,6 +65,7 @@ struct DaemonEndToEndTests {
 
         for round in 0..<2 {
             let client = daemon.client()
+            let progress = PushProgress()
             let pusher = Task { () -> [RecordID] in
                 var acknowledged: [RecordID] = []
                 for index in 0..<10_000 {
@@ -73,13 +75,18 @@ struct DaemonEndToEndTests {
                         let (status, _) = try await client.send(.post, "/v1/sync/push", authorization: auth, body: String(buffer: NodeFixture.pushBody([state])))
                         guard status == .ok else { break }
                         acknowledged.append(state.id)
+                        progress.count.store(acknowledged.count, ordering: .relaxed)
                     } catch {
                         break
                     }
                 }
                 return acknowledged
             }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 400...900)))
+            // Crash mid-stream: once pushes are flowing (however slow the machine is), at a
+            // random moment.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while progress.count.load(ordering: .relaxed) < 20 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...400)))
             daemon.crash()
             let acknowledged = try await pusher.value
             try? await client.shutdown()
@@ -103,4 +110,9 @@ struct DaemonEndToEndTests {
         #expect(daemon.stop() == 0)
         #expect(try daemon.admin("check").stdout.contains("ok"))
     }
+}
+
+/// How many pushes have been acknowledged so far, shared with the task that pushes.
+final class PushProgress: Sendable {
+    let count = Atomic<Int>(0)
 }

@@ -21,7 +21,7 @@ struct NodeFixture {
         ("rita", .reporter, "rita-desk"), ("adam", .admin, "adam-desk"),
     ]
 
-    init(maxBodyBytes: Int = 1 << 20, maxPageSize: Int = 2_000, now: Int64? = nil, logger: Logger? = nil) async throws {
+    init(maxBodyBytes: Int = 1 << 20, maxPageSize: Int = 2_000, maxInFlight: Int = 512, now: Int64? = nil, logger: Logger? = nil) async throws {
         let clock: @Sendable () -> Int64
         if let now {
             clock = { now }
@@ -29,7 +29,7 @@ struct NodeFixture {
             clock = { Int64(Date().timeIntervalSince1970 * 1000) }
         }
         node = try SyncNode(store: ReplicaStore.inMemory(), logger: logger ?? Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, now: clock)
-        configuration = NodeConfiguration(maxBodyBytes: maxBodyBytes, maxPageSize: maxPageSize)
+        configuration = NodeConfiguration(maxBodyBytes: maxBodyBytes, maxPageSize: maxPageSize, maxInFlight: maxInFlight)
         for entry in Self.users {
             _ = try node.store.addUser(entry.user, role: entry.role, at: time)
             let token = try node.makeEnrollmentToken(for: entry.user, ttl: 3600)
@@ -89,27 +89,32 @@ struct NodeFixture {
         }
     }
 
-    func pull(_ client: any TestClientProtocol, as device: String, since: Int = 0, limit: Int = 500) async throws -> (HTTPResponse.Status, [String: Any]) {
-        try await client.execute(uri: "/v1/sync/pull?since=\(since)&limit=\(limit)", method: .get, headers: [.authorization: credentials[device] ?? ""]) { response in
+    func pull(_ client: any TestClientProtocol, as device: String, since: Int = 0, after: Int? = nil, limit: Int = 500) async throws -> (HTTPResponse.Status, [String: Any]) {
+        try await client.execute(uri: "/v1/sync/pull?since=\(since)&limit=\(limit)" + (after.map { "&after=\($0)" } ?? ""), method: .get, headers: [.authorization: credentials[device] ?? ""]) { response in
             (response.status, try Self.object(response.body))
         }
     }
 
-    /// Every record id a device receives by pulling until `more` is false, and the final cursor.
-    func pullAll(_ client: any TestClientProtocol, as device: String, since: Int = 0, limit: Int = 500) async throws -> (ids: [String], next: Int, raw: String) {
+    /// Every record id a device receives by pulling until `more` is false, the final cursor,
+    /// and the size of each page.
+    func pullAll(_ client: any TestClientProtocol, as device: String, since: Int = 0, limit: Int = 500) async throws -> (ids: [String], next: Int, raw: String, pages: [Int]) {
         var cursor = since
+        var after: Int?
         var ids: [String] = []
         var raw = ""
+        var pages: [Int] = []
         while true {
-            let (status, page) = try await pull(client, as: device, since: cursor, limit: limit)
+            let (status, page) = try await pull(client, as: device, since: cursor, after: after, limit: limit)
             #expect(status == .ok)
             let records = page["records"] as? [[String: Any]] ?? []
             ids += records.compactMap { $0["id"] as? String }
+            pages.append(records.count)
             raw += (try? String(data: JSONSerialization.data(withJSONObject: records), encoding: .utf8)) ?? ""
             cursor = page["next"] as? Int ?? cursor
+            after = page["after"] as? Int
             if page["more"] as? Bool != true { break }
         }
-        return (ids, cursor, raw)
+        return (ids, cursor, raw, pages)
     }
 
     static func object(_ buffer: ByteBuffer) throws -> [String: Any] {

@@ -41,7 +41,7 @@ struct RouteTests {
             #expect(try await enroll(#"{"device":"ann-tablet","name":"x","token":"t","extra":1}"#).0 == .badRequest)
         }
         // The secret is stored only as a hash.
-        let stored = try #require(try fixture.node.store.device(DeviceID("ann-phone")))
+        let stored = try #require(try await fixture.node.store.device(DeviceID("ann-phone")))
         #expect(stored.secretHash.count == 32)
     }
 

@@ -56,4 +56,27 @@ struct ScopingTests {
             #expect(try await fixture.push(client, [late], as: "ann-laptop").0 == .forbidden)
         }
     }
+
+    @Test func aGrantedCaseWithALongHistoryArrivesInPagesOfAtMostTheLimit() async throws {
+        let fixture = try await NodeFixture()
+        let created = try NodeFixture.caseState(3, by: "bob-laptop", counter: 1)
+        let notes = try (1...25).map { try NodeFixture.note(UInt64(100 + $0), in: created.id, by: "bob-laptop", counter: 1 + $0) }
+        try await fixture.test { client in
+            #expect(try await fixture.push(client, [created] + notes, as: "bob-laptop").0 == .ok)
+            let before = try await fixture.pullAll(client, as: "ann-laptop")
+            #expect(before.ids.isEmpty)
+
+            var bobsCase = try #require(try fixture.node.store.record(created.id))
+            try bobsCase.apply([.add("mediators", "ann")], stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 40, time: 1))
+            #expect(try await fixture.push(client, [bobsCase], as: "bob-laptop").0 == .ok)
+            // All 26 records share the grant's delivery sequence; pages still hold at most 10.
+            let granted = try await fixture.pullAll(client, as: "ann-laptop", since: before.next, limit: 10)
+            #expect(granted.pages.allSatisfy { $0 <= 10 }, "\(granted.pages)")
+            #expect(granted.ids.count == 26 && Set(granted.ids).count == 26, "every record once")
+            #expect(Set(granted.ids) == Set([bobsCase.id.rawValue] + notes.map(\.id.rawValue)))
+            // A plain cursor (as devices stored before pages could split) still means "after
+            // all of that delivery": nothing is served twice.
+            #expect(try await fixture.pullAll(client, as: "ann-laptop", since: granted.next).ids.isEmpty)
+        }
+    }
 }

@@ -1,0 +1,5 @@
+/// The version of CaseSync that `casesync --version` and `casesyncd --version` print: one
+/// number for the whole package, since the tools and the protocol are released together.
+public enum ProductVersion {
+    public static let current = "0.3.0"
+}
