@@ -76,17 +76,22 @@ struct LoadBenchmark: AsyncParsableCommand {
 
         var report: [String] = []
         var json: [String] = ["\"bench\":\"load\"", "\"devices\":\(devices)"]
+        let pid = daemon.processIdentifier
         if shape != "steady" && bursts > 0 {
             var samples = LoadSamples()
+            let cpuBefore = Self.cpuSeconds(pid)
             for _ in 0..<bursts {
                 samples.add(await Self.burst(fleet, hangAfter: hangAfter))
                 try await Task.sleep(for: .seconds(1))
             }
+            samples.nodeCPUPerSync = (Self.cpuSeconds(pid) - cpuBefore) / Double(max(1, bursts * devices))
             report.append("burst (\(bursts) × \(devices) syncs): " + samples.summary)
             json.append("\"burst\":" + samples.json)
         }
         if shape != "burst" && seconds > 0 {
-            let samples = await Self.steady(fleet, seconds: seconds, interval: interval, hangAfter: hangAfter)
+            let cpuBefore = Self.cpuSeconds(pid)
+            var samples = await Self.steady(fleet, seconds: seconds, interval: interval, hangAfter: hangAfter)
+            samples.nodeCPUPerSync = (Self.cpuSeconds(pid) - cpuBefore) / Double(max(1, samples.latencies.count))
             report.append("steady (each device every \(interval) s for \(seconds) s): " + samples.summary)
             json.append("\"steady\":" + samples.json)
         }
@@ -141,6 +146,16 @@ struct LoadBenchmark: AsyncParsableCommand {
             for await samples in group { all.add(samples) }
             return all
         }
+    }
+
+    /// User plus system CPU time the process has used, from `/proc/PID/stat`.
+    static func cpuSeconds(_ pid: Int32) -> Double {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        // Fields after the command name (which is in parentheses and may hold spaces).
+        guard let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     static func peakRSSMegabytes(_ pid: Int32) -> Int {
@@ -203,6 +218,8 @@ struct LoadSamples: Sendable {
     var errors = 0
     var hangs = 0
     var firstError: String?
+    /// The node's CPU time (user + system) per sync, in seconds.
+    var nodeCPUPerSync = 0.0
 
     mutating func add(_ outcome: Outcome) {
         switch outcome {
@@ -229,11 +246,12 @@ struct LoadSamples: Sendable {
 
     var summary: String {
         "\(latencies.count) ok, \(errors) errors, \(hangs) hangs; p50 \(format(percentile(0.5) * 1000)) ms, p95 \(format(percentile(0.95) * 1000)) ms, p99 \(format(percentile(0.99) * 1000)) ms, max \(format((latencies.max() ?? 0) * 1000)) ms"
+            + "; node CPU \(format(nodeCPUPerSync * 1000)) ms a sync"
             + (firstError.map { "; first error: \($0.prefix(200))" } ?? "")
     }
 
     var json: String {
-        #"{"syncs":\#(latencies.count + errors + hangs),"errors":\#(errors),"hangs":\#(hangs),"p50_ms":\#(format(percentile(0.5) * 1000)),"p95_ms":\#(format(percentile(0.95) * 1000)),"p99_ms":\#(format(percentile(0.99) * 1000))}"#
+        #"{"syncs":\#(latencies.count + errors + hangs),"errors":\#(errors),"hangs":\#(hangs),"p50_ms":\#(format(percentile(0.5) * 1000)),"p95_ms":\#(format(percentile(0.95) * 1000)),"p99_ms":\#(format(percentile(0.99) * 1000)),"node_cpu_ms_per_sync":\#(format(nodeCPUPerSync * 1000))}"#
     }
 }
 

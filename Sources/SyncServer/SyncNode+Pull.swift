@@ -45,16 +45,15 @@ extension SyncNode {
                 arguments = [account.user.name]
             }
             let (condition, extra): (String, StatementArguments) = after.map { ("delivery > ? OR (delivery = ? AND seq > ?)", [since, since, $0]) } ?? ("delivery > ?", [since])
-            let sql = "SELECT * FROM (\(select)) WHERE \(condition) ORDER BY delivery, seq LIMIT \(limit + 1)"
-            var rows = try GRDB.Row.fetchAll(db, sql: sql, arguments: arguments + extra).map { (delivery: $0[0] as Int, seq: $0[1] as Int, state: $0[2] as Data, id: $0[3] as String) }
+            // Four statements in all (two scopes, with or without `after`): prepared once.
+            let statement = try db.cachedStatement(sql: "SELECT * FROM (\(select)) WHERE \(condition) ORDER BY delivery, seq LIMIT ?")
+            var rows = try GRDB.Row.fetchAll(statement, arguments: arguments + extra + [limit + 1]).map { (delivery: $0[0] as Int, seq: $0[1] as Int, state: $0[2] as Data, id: $0[3] as String) }
             let more = rows.count > limit
             if more { rows.removeLast() }
             return (rows, more)
         }
         let ids = page.rows.compactMap { try? RecordID($0.id) }
-        try await store.writer.write { db in
-            try ReplicaStore.audit("pull", user: account.user.name, device: account.id, records: ids, at: time, in: db)
-        }
+        try await store.audits.append(AuditQueue.Entry("pull", user: account.user.name, device: account.id, records: ids, at: time))
         guard let last = page.rows.last else { return PullPage(states: [], next: since, after: after, more: false) }
         // Carrying on inside the last delivery is needed only when the page stopped in it;
         // otherwise the plain cursor says the same.

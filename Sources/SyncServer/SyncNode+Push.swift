@@ -26,84 +26,107 @@ extension SyncNode {
             do { try received.state.validate() } catch let error as ModelError { throw APIError.rejected(error, index: index) }
             return RecordRow(received.state, canonicalJSON: received.canonicalJSON)
         }
-        let outcome = try await store.writer.write { db -> ([PushResult], Int, Int, Int) in
-            var seq = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM record") ?? 0
-            let node = try ReplicaStore.replica(in: db)
-            var nodeCounter = node.counter
-            var stored = try ReplicaStore.loadAll(states.lazy.map(\.id), in: db)
-            // The cases this batch creates: a mediator may write their records (only mediators are scoped).
-            let newCases = account.user.role == .mediator ? Set(states.lazy.filter { $0.type == .case && stored[$0.id] == nil }.map(\.id)) : []
-            let saveRecord = try ReplicaStore.saveStatement(in: db)
-
-            var results: [PushResult] = []
-            var changed = 0
-            var conflicts = 0
-            for (index, state) in states.enumerated() {
-                let before = stored[state.id]
-                do {
-                    try state.checkIntroduction(by: account.id, over: before)
-                } catch let error as ModelError {
-                    throw APIError.rejected(error, index: index)
-                }
-                try Self.checkCaseLink(state, before: before, index: index)
-                try Self.checkScope(state, before: before, account: account, newCases: newCases, index: index, in: db)
-                var merged = try before.map { try $0.merged(with: state) } ?? state
-                // Without a new write of its own, a device cannot change what the node holds
-                // (it could otherwise drop others' values by claiming to have seen them).
-                if let before, merged != before, state.version[account.id] <= before.version[account.id] {
-                    throw APIError(.unprocessableContent, "no_own_write", "record \(index): \(state.type.rawValue) \(state.id) would change the node's state without a new write of device \(account.id)", index: index)
-                }
-                var grantCreator = false
-                var isReceivedState = before == nil
-                if account.user.role == .mediator, merged.type == .case, before == nil,
-                   !merged.members("mediators").contains(account.user.name) {
-                    if merged.isDeleted {
-                        // Created and deleted offline: no write on a deleted record, but the
-                        // creator keeps access so a restore or a conflict reaches them.
-                        grantCreator = true
-                    } else {
-                        // A mediator's new case is theirs: the node adds them (a write of its own).
-                        nodeCounter += 1
-                        isReceivedState = false
-                        try merged.apply([.add("mediators", account.user.name)], stamp: Stamp(device: node.device, counter: nodeCounter, time: time))
-                    }
-                }
-                if merged != before {
-                    seq += 1
-                    // A pushed state that wins whole (the usual update: the device had the
-                    // node's state and wrote on it) is stored as received, like a new record.
-                    let storesReceived = isReceivedState || (before != nil && merged == state)
-                    assert(!storesReceived || rows[index].state == merged.canonicalJSON(), "the row built before the transaction must be the merged state's")
-                    try ReplicaStore.save(storesReceived ? rows[index] : RecordRow(merged), seq: seq, using: saveRecord)
-                    if merged.type == .case {
-                        let members = merged.members("mediators")
-                        if before == nil || members != before?.members("mediators") {
-                            try Self.updateAccess(merged.id, members: members, isNew: before == nil, seq: seq, in: db)
-                        }
-                    }
-                    if grantCreator {
-                        try db.cachedStatement(sql: "INSERT OR IGNORE INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)")
-                            .execute(arguments: [merged.id.rawValue, account.user.name, seq])
-                    }
-                    changed += 1
-                }
-                stored[state.id] = merged
-                let conflict = merged.hasConflicts
-                if conflict { conflicts += 1 }
-                results.append(PushResult(id: merged.id, version: merged.version, conflict: conflict))
-            }
-            if nodeCounter != node.counter {
-                try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [nodeCounter])
-            }
-            try ReplicaStore.audit("push", user: account.user.name, device: account.id, records: states.map(\.id), at: time, in: db)
-            return (results, seq, changed, conflicts)
-        }
+        let outcome = try await pushes.submit(PushJob(account: account, states: states, rows: rows, time: time))
         store.checkpointer?.request()
         metrics.recordsMerged.increment(by: Int64(states.count))
-        metrics.recordsChanged.increment(by: Int64(outcome.2))
-        metrics.conflicts.increment(by: Int64(outcome.3))
-        logger.info("push merged", metadata: ["sync.device": "\(account.id)", "sync.records": "\(states.count)", "sync.changed": "\(outcome.2)"])
-        return (outcome.0, outcome.1)
+        metrics.recordsChanged.increment(by: Int64(outcome.changed))
+        metrics.conflicts.increment(by: Int64(outcome.conflicts))
+        logger.info("push merged", metadata: ["sync.device": "\(account.id)", "sync.records": "\(states.count)", "sync.changed": "\(outcome.changed)"])
+        return (outcome.results, outcome.seq)
+    }
+
+    /// One push as the group commit applies it.
+    struct PushJob: Sendable {
+        let account: DeviceAccount
+        let states: [RecordState]
+        /// The rows a state is stored as when it wins whole, built before the transaction.
+        let rows: [RecordRow]
+        let time: Int64
+    }
+
+    /// What applying a push did.
+    struct PushOutcome: Sendable {
+        let results: [PushResult]
+        let seq: Int
+        let changed: Int
+        let conflicts: Int
+    }
+
+    /// Applies one push inside the group commit's transaction (in a savepoint of its own, so
+    /// a refused push leaves nothing behind and does not affect the others in the group).
+    static func apply(_ job: PushJob, in db: Database) throws -> PushOutcome {
+        let (account, states, rows, time) = (job.account, job.states, job.rows, job.time)
+        var seq = try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM record")) ?? 0
+        let node = try ReplicaStore.replica(in: db)
+        var nodeCounter = node.counter
+        var stored = try ReplicaStore.loadAll(states.lazy.map(\.id), in: db)
+        // The cases this batch creates: a mediator may write their records (only mediators are scoped).
+        let newCases = account.user.role == .mediator ? Set(states.lazy.filter { $0.type == .case && stored[$0.id] == nil }.map(\.id)) : []
+        let saveRecord = try ReplicaStore.saveStatement(in: db)
+
+        var results: [PushResult] = []
+        var changed = 0
+        var conflicts = 0
+        for (index, state) in states.enumerated() {
+            let before = stored[state.id]
+            do {
+                try state.checkIntroduction(by: account.id, over: before)
+            } catch {
+                // `checkIntroduction` throws only `ModelError` (typed throws).
+                throw APIError.rejected(error, index: index)
+            }
+            try Self.checkCaseLink(state, before: before, index: index)
+            try Self.checkScope(state, before: before, account: account, newCases: newCases, index: index, in: db)
+            var merged = try before.map { try $0.merged(with: state) } ?? state
+            // Without a new write of its own, a device cannot change what the node holds
+            // (it could otherwise drop others' values by claiming to have seen them).
+            if let before, merged != before, state.version[account.id] <= before.version[account.id] {
+                throw APIError(.unprocessableContent, "no_own_write", "record \(index): \(state.type.rawValue) \(state.id) would change the node's state without a new write of device \(account.id)", index: index)
+            }
+            var grantCreator = false
+            var isReceivedState = before == nil
+            if account.user.role == .mediator, merged.type == .case, before == nil,
+               !merged.members("mediators").contains(account.user.name) {
+                if merged.isDeleted {
+                    // Created and deleted offline: no write on a deleted record, but the
+                    // creator keeps access so a restore or a conflict reaches them.
+                    grantCreator = true
+                } else {
+                    // A mediator's new case is theirs: the node adds them (a write of its own).
+                    nodeCounter += 1
+                    isReceivedState = false
+                    try merged.apply([.add("mediators", account.user.name)], stamp: Stamp(device: node.device, counter: nodeCounter, time: time))
+                }
+            }
+            if merged != before {
+                seq += 1
+                // A pushed state that wins whole (the usual update: the device had the
+                // node's state and wrote on it) is stored as received, like a new record.
+                let storesReceived = isReceivedState || (before != nil && merged == state)
+                assert(!storesReceived || rows[index].state == merged.canonicalJSON(), "the row built before the transaction must be the merged state's")
+                try ReplicaStore.save(storesReceived ? rows[index] : RecordRow(merged), seq: seq, using: saveRecord)
+                if merged.type == .case {
+                    let members = merged.members("mediators")
+                    if before == nil || members != before?.members("mediators") {
+                        try Self.updateAccess(merged.id, members: members, isNew: before == nil, seq: seq, in: db)
+                    }
+                }
+                if grantCreator {
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)")
+                        .execute(arguments: [merged.id.rawValue, account.user.name, seq])
+                }
+                changed += 1
+            }
+            stored[state.id] = merged
+            let conflict = merged.hasConflicts
+            if conflict { conflicts += 1 }
+            results.append(PushResult(id: merged.id, version: merged.version, conflict: conflict))
+        }
+        if nodeCounter != node.counter {
+            try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [nodeCounter])
+        }
+        try ReplicaStore.audit("push", user: account.user.name, device: account.id, records: states.map(\.id), at: time, in: db)
+        return PushOutcome(results: results, seq: seq, changed: changed, conflicts: conflicts)
     }
 
     /// A record's link to its case is set once and never changes: it must hold exactly one
@@ -128,7 +151,7 @@ extension SyncNode {
         if let previous = before?.caseID, !cases.contains(previous) { cases.append(previous) }
         for caseID in cases {
             if newCases.contains(caseID) { continue }
-            let granted = try Bool.fetchOne(db, sql: "SELECT 1 FROM caseAccess WHERE user = ? AND caseID = ?", arguments: [account.user.name, caseID.rawValue]) == true
+            let granted = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM caseAccess WHERE user = ? AND caseID = ?"), arguments: [account.user.name, caseID.rawValue]) == true
             guard granted else {
                 let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM record WHERE id = ? AND type = 'case'", arguments: [caseID.rawValue]) == true
                 if !exists && state.type != .case {

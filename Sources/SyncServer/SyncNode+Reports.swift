@@ -27,9 +27,7 @@ extension SyncNode {
     }
 
     func auditExport(_ account: DeviceAccount, action: String, at time: Int64) async throws {
-        try await store.writer.write { db in
-            try ReplicaStore.audit(action, user: account.user.name, device: account.id, records: [], at: time, in: db)
-        }
+        try await store.audits.append(AuditQueue.Entry(action, user: account.user.name, device: account.id, records: [], at: time))
     }
 
     /// The outcome summary (see `ReportSummary`), computed over a cursor: one record state in

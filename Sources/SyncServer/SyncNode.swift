@@ -13,6 +13,9 @@ public struct SyncNode: Sendable {
     public let logger: Logger
     /// Milliseconds since the Unix epoch; injected so tests control token expiry.
     public let now: @Sendable () -> Int64
+    /// Pushes arriving together are merged in one transaction, each in a savepoint: one
+    /// disk sync for the group, and a refused push still leaves the others alone.
+    let pushes: GroupCommitter<PushJob, PushOutcome>
 
     public init(store: ReplicaStore, metrics: NodeMetrics = NodeMetrics(), logger: Logger = Logger(label: "casesyncd"),
                 now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) throws {
@@ -20,6 +23,7 @@ public struct SyncNode: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.now = now
+        pushes = GroupCommitter(writer: store.writer, maxBatch: 32) { db, job in try Self.apply(job, in: db) }
         // The node writes for itself too (adding a mediator to the case they create), so it
         // is a replica with a device id of its own.
         if (try? store.replica()) == nil {

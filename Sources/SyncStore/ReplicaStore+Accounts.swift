@@ -75,7 +75,7 @@ extension ReplicaStore {
     /// handed back (eight concurrent pulls once wedged the node this way).
     public func device(_ id: DeviceID) async throws -> DeviceAccount? {
         try await writer.read { db in
-            try GRDB.Row.fetchOne(db, sql: Self.deviceQuery + " WHERE device.id = ?", arguments: [id.rawValue]).map(Self.deviceAccount)
+            try GRDB.Row.fetchOne(db.cachedStatement(sql: Self.deviceQuery + " WHERE device.id = ?"), arguments: [id.rawValue]).map(Self.deviceAccount)
         }
     }
 

@@ -24,7 +24,7 @@ extension ReplicaStore {
 
     /// The replica identity inside a transaction the caller holds.
     public static func replica(in db: Database) throws -> ReplicaInfo {
-        guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT device, name, counter, created FROM replica WHERE id = 1") else {
+        guard let row = try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT device, name, counter, created FROM replica WHERE id = 1")) else {
             throw StoreError(.notInitialized, "no replica here yet; run `casesync init` first")
         }
         guard let device = try? DeviceID(row["device"] as String) else {
@@ -190,8 +190,10 @@ extension ReplicaStore {
         let ids = Array(ids)
         for start in stride(from: 0, to: ids.count, by: loadChunkSize) {
             let chunk = ids[start..<min(start + loadChunkSize, ids.count)]
-            // Full chunks (all but the last) share one prepared statement.
-            let statement = chunk.count == loadChunkSize ? try db.cachedStatement(sql: loadChunkSQL) : try db.makeStatement(sql: loadSQL(count: chunk.count))
+            // Full chunks (all but the last) share one prepared statement, and so do the
+            // small batches a device's everyday sync pushes (preparing costs more than reading).
+            let statement = chunk.count == loadChunkSize || chunk.count <= 16 ? try db.cachedStatement(sql: chunk.count == loadChunkSize ? loadChunkSQL : loadSQL(count: chunk.count))
+                : try db.makeStatement(sql: loadSQL(count: chunk.count))
             try statement.forEachRow { bindings in
                 for id in chunk { bindings.bind(id) }
             } _: { row in

@@ -15,6 +15,8 @@ public struct ReplicaStore: Sendable {
     /// Set when the store was opened to checkpoint in the background (a long-running sync
     /// node): writers should `request()` a checkpoint after they commit.
     public let checkpointer: WALCheckpointer?
+    /// Group-committed audit entries (pulls, exports), see `AuditQueue`.
+    public let audits: AuditQueue
 
     /// Opens (creating if needed) the store in `directory`, as `replica.sqlite`.
     /// `checkpointInBackground` suits a long-running process with many writes (the sync
@@ -44,6 +46,7 @@ public struct ReplicaStore: Sendable {
     public init(writer: any DatabaseWriter, checkpointer: WALCheckpointer? = nil) throws {
         self.writer = writer
         self.checkpointer = checkpointer
+        audits = AuditQueue(writer: writer)
         try ReplicaStore.migrator.migrate(writer)
     }
 
