@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "casesyncd",
             dependencies: [
-                "SyncServer", "SyncStore", "SyncModel",
+                "SyncServer", "SyncStore", "SyncModel", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -59,6 +59,8 @@ let package = Package(
             ]
         ),
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // glibc's `mallopt`, for the node's arena limit.
+        .systemLibrary(name: "CMalloc"),
         .target(name: "SyncClient", dependencies: ["CCurl", "SyncModel", "SyncStore"]),
         // The mediator CLI's commands and output, as a library so tests can run them in-process;
         // `casesync` is the thin executable over it.

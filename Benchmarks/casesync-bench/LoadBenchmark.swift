@@ -78,15 +78,28 @@ struct LoadBenchmark: AsyncParsableCommand {
         var json: [String] = ["\"bench\":\"load\"", "\"devices\":\(devices)"]
         let pid = daemon.processIdentifier
         if shape != "steady" && bursts > 0 {
+            // Bursts of syncs and, alternately, bursts of the same number of bare round trips
+            // (two `/healthz` requests a device, as a sync makes two requests) on the same
+            // connections: the limit the machine sets in this run.
             var samples = LoadSamples()
-            let cpuBefore = Self.cpuSeconds(pid)
+            var baseline = LoadSamples()
+            var nodeCPU = 0.0
+            var clientCPU = 0.0
             for _ in 0..<bursts {
-                samples.add(await Self.burst(fleet, hangAfter: hangAfter))
-                try await Task.sleep(for: .seconds(1))
+                let (nodeBefore, clientBefore) = (Self.cpuSeconds(pid), Self.ownCPUSeconds())
+                samples.add(await Self.burst(fleet, hangAfter: hangAfter) { await $0.timedSync(hangAfter: $1) })
+                nodeCPU += Self.cpuSeconds(pid) - nodeBefore
+                clientCPU += Self.ownCPUSeconds() - clientBefore
+                try await Task.sleep(for: .milliseconds(500))
+                baseline.add(await Self.burst(fleet, hangAfter: hangAfter) { await $0.timedRoundTrips(hangAfter: $1) })
+                try await Task.sleep(for: .milliseconds(500))
             }
-            samples.nodeCPUPerSync = (Self.cpuSeconds(pid) - cpuBefore) / Double(max(1, bursts * devices))
+            samples.nodeCPUPerSync = nodeCPU / Double(max(1, bursts * devices))
+            samples.clientCPUPerSync = clientCPU / Double(max(1, bursts * devices))
             report.append("burst (\(bursts) × \(devices) syncs): " + samples.summary)
+            report.append("  bare round trips, same bursts: p50 \(format(baseline.percentile(0.5) * 1000)) ms, p99 \(format(baseline.percentile(0.99) * 1000)) ms; sync p99 / round-trip p99 = \(format(samples.percentile(0.99) / max(baseline.percentile(0.99), 1e-9)))")
             json.append("\"burst\":" + samples.json)
+            json.append("\"burst_round_trip_p99_ms\":\(format(baseline.percentile(0.99) * 1000))")
         }
         if shape != "burst" && seconds > 0 {
             let cpuBefore = Self.cpuSeconds(pid)
@@ -108,14 +121,15 @@ struct LoadBenchmark: AsyncParsableCommand {
 
     static func user(_ index: Int) -> String { String(format: "m%04d", index) }
 
-    /// Every device starts one sync when all are ready.
-    static func burst(_ fleet: [LoadDevice], hangAfter: Double) async -> LoadSamples {
+    /// Every device starts `work` (one sync, or the bare round trips) when all are ready.
+    static func burst(_ fleet: [LoadDevice], hangAfter: Double,
+                      _ work: @escaping @Sendable (LoadDevice, Double) async -> LoadSamples.Outcome) async -> LoadSamples {
         let gate = StartGate(count: fleet.count)
         return await withTaskGroup(of: LoadSamples.Outcome.self) { group in
             for device in fleet {
                 group.addTask {
                     await gate.arriveAndWait()
-                    return await device.timedSync(hangAfter: hangAfter)
+                    return await work(device, hangAfter)
                 }
             }
             var samples = LoadSamples()
@@ -158,6 +172,13 @@ struct LoadBenchmark: AsyncParsableCommand {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// CPU time this process (the simulated devices) has used.
+    static func ownCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
     static func peakRSSMegabytes(_ pid: Int32) -> Int {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         let kilobytes = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
@@ -185,6 +206,20 @@ struct LoadDevice: Sendable {
         let engine = SyncEngine(store: store, client: client)
         _ = try await engine.run()
         return LoadDevice(index: index, store: store, engine: engine, caseID: caseID)
+    }
+
+    /// Two bare `/healthz` round trips on the device's own connections, timed.
+    func timedRoundTrips(hangAfter: Double) async -> LoadSamples.Outcome {
+        let start = ContinuousClock.now
+        do {
+            for _ in 0..<2 {
+                let answer = try await engine.client.transport.send(TransportRequest(.get, "/healthz"))
+                guard answer.status == 200 else { return .failed((ContinuousClock.now - start).seconds, "healthz answered \(answer.status)") }
+            }
+            return .done((ContinuousClock.now - start).seconds)
+        } catch {
+            return .failed((ContinuousClock.now - start).seconds, "\(error)")
+        }
     }
 
     /// One edit and one sync, timed.
@@ -220,6 +255,8 @@ struct LoadSamples: Sendable {
     var firstError: String?
     /// The node's CPU time (user + system) per sync, in seconds.
     var nodeCPUPerSync = 0.0
+    /// The simulated devices' CPU time per sync (this process), in seconds.
+    var clientCPUPerSync = 0.0
 
     mutating func add(_ outcome: Outcome) {
         switch outcome {
@@ -246,7 +283,7 @@ struct LoadSamples: Sendable {
 
     var summary: String {
         "\(latencies.count) ok, \(errors) errors, \(hangs) hangs; p50 \(format(percentile(0.5) * 1000)) ms, p95 \(format(percentile(0.95) * 1000)) ms, p99 \(format(percentile(0.99) * 1000)) ms, max \(format((latencies.max() ?? 0) * 1000)) ms"
-            + "; node CPU \(format(nodeCPUPerSync * 1000)) ms a sync"
+            + "; CPU a sync: node \(format(nodeCPUPerSync * 1000)) ms, devices \(format(clientCPUPerSync * 1000)) ms"
             + (firstError.map { "; first error: \($0.prefix(200))" } ?? "")
     }
 

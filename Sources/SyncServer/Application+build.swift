@@ -49,7 +49,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
     }
 
     router.post("/v1/enroll") { request, _ in
-        let body = try await readBody(request, limit: 64 << 10, timeout: configuration.bodyTimeout, node: node)
+        let body = Array(try await readBody(request, limit: 64 << 10, timeout: configuration.bodyTimeout, node: node).readableBytesView)
         var token: String?
         var device: String?
         var name: String?
@@ -86,7 +86,10 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
         // the decoded states cost memory too.
         let declared = request.headers[.contentEncoding] == nil ? request.headers[.contentLength].flatMap(Int.init) : nil
         let reserved = try await budget.reserve(declared ?? configuration.maxBodyBytes)
-        defer { budget.release(reserved) }
+        defer {
+            budget.release(reserved)
+            if reserved >= configuration.maxBodyBytes / 4 { configuration.afterLargePush() }
+        }
         let body = try await readBody(request, limit: configuration.maxBodyBytes, timeout: configuration.bodyTimeout, node: node)
         let states = try decodePush(body)
         let outcome = try await node.push(states, from: account)
@@ -197,7 +200,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
 /// Collects the body up to `limit` bytes (413 beyond) within `timeout` (408 beyond). A gzip
 /// body (`Content-Encoding: gzip`) is inflated, and the limit applies to the inflated size
 /// too, so a small compressed bomb is refused like a large body.
-func readBody(_ request: Request, limit: Int, timeout: Duration, node: SyncNode) async throws -> [UInt8] {
+func readBody(_ request: Request, limit: Int, timeout: Duration, node: SyncNode) async throws -> ByteBuffer {
     if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
         throw APIError(.contentTooLarge, "too_large", "request body of \(length) bytes exceeds the limit of \(limit); push smaller batches")
     }
@@ -236,7 +239,7 @@ func readBody(_ request: Request, limit: Int, timeout: Duration, node: SyncNode)
     case let other?:
         throw APIError(.unsupportedMediaType, "unsupported_encoding", "Content-Encoding \(other.prefix(20)) is not supported; send identity or gzip")
     }
-    return Array(buffer.readableBytesView)
+    return buffer
 }
 
 /// A JSON answer, gzip-compressed when the client accepts it and it is worth it.
@@ -253,12 +256,14 @@ func jsonResponse(_ bytes: [UInt8], for request: Request) -> Response {
 }
 
 /// `{"records":[STATE,…]}`; a bad record names its index. The states are validated by
-/// `SyncNode.push`, not here.
-func decodePush(_ body: [UInt8]) throws -> [ReceivedState] {
+/// `SyncNode.push`, not here. Read in place from the body's buffer: a maximum-size push
+/// would otherwise hold its 16 MiB twice.
+func decodePush(_ body: ByteBuffer) throws -> [ReceivedState] {
     var states: [ReceivedState] = []
     var sawRecords = false
     do throws(ModelError) {
-        try JSONReader.read(body) { reader throws(ModelError) in
+        try body.withUnsafeReadableBytes { raw throws(ModelError) in
+        try JSONReader.read(raw.assumingMemoryBound(to: UInt8.self)) { reader throws(ModelError) in
             try reader.readObject { reader, key throws(ModelError) in
                 guard key == "records" else { throw reader.error("unknown key \"\(key.prefix(40))\"; a push is {\"records\":[…]}") }
                 sawRecords = true
@@ -270,6 +275,7 @@ func decodePush(_ body: [UInt8]) throws -> [ReceivedState] {
                     }
                 }
             }
+        }
         }
     } catch {
         let index = error.field.flatMap(Int.init)

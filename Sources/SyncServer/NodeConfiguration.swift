@@ -19,9 +19,14 @@ public struct NodeConfiguration: Sendable {
     /// The longest a request body may take to arrive in full (408 beyond): a body trickled
     /// byte by byte cannot hold a connection for ever.
     public var bodyTimeout: Duration
+    /// Called after a push whose body was at least a quarter of `maxBodyBytes` has been
+    /// answered: `casesyncd` hands freed heap pages back to the system there, so memory a
+    /// large push used is not kept as resident (a library cannot know the process's
+    /// allocator, hence a hook).
+    public var afterLargePush: @Sendable () -> Void = {}
 
     public init(host: String = "127.0.0.1", port: Int = 8443, maxBodyBytes: Int = 16 << 20, maxPageSize: Int = 2_000,
-                maxInFlight: Int = 512, bodyBudgetBytes: Int = 32 << 20,
+                maxInFlight: Int = 512, bodyBudgetBytes: Int = 24 << 20,
                 idleTimeout: Duration = .seconds(30), bodyTimeout: Duration = .seconds(300)) {
         self.host = host
         self.port = port

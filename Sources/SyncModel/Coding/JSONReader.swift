@@ -28,17 +28,17 @@ public struct JSONReader {
 
     /// Runs `body` over a reader of `bytes`, then checks that only whitespace follows.
     public static func read<T>(_ bytes: [UInt8], _ body: (inout JSONReader) throws(ModelError) -> T) throws(ModelError) -> T {
-        let result: Result<T, ModelError> = bytes.withUnsafeBufferPointer { buffer in
-            var reader = JSONReader(buffer)
-            do throws(ModelError) {
-                let value = try body(&reader)
-                try reader.finish()
-                return .success(value)
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
+        try bytes.withUnsafeBufferPointer { buffer throws(ModelError) in try read(buffer, body) }
+    }
+
+    /// Runs `body` over a reader of the bytes in `buffer` (valid for the call only), then
+    /// checks that only whitespace follows. For bytes that already sit in another buffer (a
+    /// request body), so they need not be copied into an array first.
+    public static func read<T>(_ buffer: UnsafeBufferPointer<UInt8>, _ body: (inout JSONReader) throws(ModelError) -> T) throws(ModelError) -> T {
+        var reader = JSONReader(buffer)
+        let value = try body(&reader)
+        try reader.finish()
+        return value
     }
 
     /// The record state at the position if it is spelled exactly canonically (the usual
