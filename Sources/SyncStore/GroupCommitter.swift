@@ -83,9 +83,12 @@ public final class GroupCommitter<Job: Sendable, Output: Sendable>: Sendable {
         }
         let jobs = [job] + batch.map(\.job)
         var outputs: [Result<Output, any Error>] = []
-        let committed: Result<Void, any Error>
+        var committed: Result<Void, any Error>
         do {
             outputs = try await writer.write { [apply] db in
+                // A job alone needs no savepoint (they cost a sub-journal copy of every page
+                // the job changes): if it throws, the whole transaction rolls back.
+                if jobs.count == 1 { return [.success(try apply(db, jobs[0]))] }
                 var outputs: [Result<Output, any Error>] = []
                 outputs.reserveCapacity(jobs.count)
                 for job in jobs {
@@ -105,6 +108,8 @@ public final class GroupCommitter<Job: Sendable, Output: Sendable>: Sendable {
             committed = .success(())
         } catch {
             committed = .failure(error)
+            // A lone job's own error is its answer, as it would be in a batch.
+            if jobs.count == 1 { outputs = [.failure(error)]; committed = .success(()) }
         }
         for (index, waiting) in batch.enumerated() {
             switch committed {
