@@ -283,7 +283,7 @@ struct LoadSamples: Sendable {
 
     var summary: String {
         "\(latencies.count) ok, \(errors) errors, \(hangs) hangs; p50 \(format(percentile(0.5) * 1000)) ms, p95 \(format(percentile(0.95) * 1000)) ms, p99 \(format(percentile(0.99) * 1000)) ms, max \(format((latencies.max() ?? 0) * 1000)) ms"
-            + "; CPU a sync: node \(format(nodeCPUPerSync * 1000)) ms, devices \(format(clientCPUPerSync * 1000)) ms"
+            + "; CPU a sync: node \(format(nodeCPUPerSync * 1000)) ms" + (clientCPUPerSync > 0 ? ", devices \(format(clientCPUPerSync * 1000)) ms" : "")
             + (firstError.map { "; first error: \($0.prefix(200))" } ?? "")
     }
 
