@@ -82,8 +82,7 @@ public final class GroupCommitter<Job: Sendable, Output: Sendable>: Sendable {
             return Array(state.queue.prefix(count))
         }
         let jobs = [job] + batch.map(\.job)
-        var outputs: [Result<Output, any Error>] = []
-        var committed: Result<Void, any Error>
+        let outputs: [Result<Output, any Error>]
         do {
             outputs = try await writer.write { [apply] db in
                 // A job alone needs no savepoint (they cost a sub-journal copy of every page
@@ -105,17 +104,12 @@ public final class GroupCommitter<Job: Sendable, Output: Sendable>: Sendable {
                 }
                 return outputs
             }
-            committed = .success(())
         } catch {
-            committed = .failure(error)
-            // A lone job's own error is its answer, as it would be in a batch.
-            if jobs.count == 1 { outputs = [.failure(error)]; committed = .success(()) }
+            // The transaction failed (for a lone job: its own error): every job in it gets it.
+            outputs = Array(repeating: .failure(error), count: jobs.count)
         }
         for (index, waiting) in batch.enumerated() {
-            switch committed {
-            case .success: waiting.continuation.resume(returning: .done(outputs[index + 1]))
-            case let .failure(error): waiting.continuation.resume(returning: .done(.failure(error)))
-            }
+            waiting.continuation.resume(returning: .done(outputs[index + 1]))
         }
         let next = state.withLock { state -> Waiting? in
             guard !state.queue.isEmpty else {
@@ -125,9 +119,6 @@ public final class GroupCommitter<Job: Sendable, Output: Sendable>: Sendable {
             return state.queue.removeFirst()
         }
         next?.continuation.resume(returning: .lead)
-        switch committed {
-        case .success: return outputs[0]
-        case let .failure(error): return .failure(error)
-        }
+        return outputs[0]
     }
 }
