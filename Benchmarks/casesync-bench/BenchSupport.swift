@@ -35,6 +35,16 @@ struct BenchRandom: RandomNumberGenerator {
     }
 }
 
+/// The release executable `name` (`casesync`, `casesyncd`) built beside this benchmark;
+/// throws, naming the build command, when it is not there.
+func builtBinary(_ name: String) throws -> URL {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
+    guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+        throw ValidationError("\(binary.path) not found: build it first (swift build -c release)")
+    }
+    return binary
+}
+
 /// Starts `casesyncd serve --port 0` on `data` and returns it with the port it printed.
 func startDaemon(_ casesyncd: URL, data: String) throws -> (Process, Int) {
     let daemon = Process()

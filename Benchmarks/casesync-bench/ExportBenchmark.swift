@@ -16,9 +16,8 @@ struct ExportBenchmark: ParsableCommand {
     @Option(name: .customLong("format"), help: "ndjson or csv.") var exportFormat = "ndjson"
 
     func run() throws {
-        let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let casesync = binaries.appendingPathComponent("casesync")
-        let casesyncd = binaries.appendingPathComponent("casesyncd")
+        let casesync = try builtBinary("casesync")
+        let casesyncd = try builtBinary("casesyncd")
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("casesync-bench-export-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let node = root.appendingPathComponent("node")

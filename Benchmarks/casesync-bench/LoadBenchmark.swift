@@ -37,11 +37,7 @@ struct LoadBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let casesyncd = binaries.appendingPathComponent("casesyncd")
-        guard FileManager.default.isExecutableFile(atPath: casesyncd.path) else {
-            throw ValidationError("\(casesyncd.path) not found: build it first (swift build -c release)")
-        }
+        let casesyncd = try builtBinary("casesyncd")
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("casesync-bench-load-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let node = root.appendingPathComponent("node").path

@@ -22,11 +22,7 @@ struct MemoryBenchmark: AsyncParsableCommand {
     @Option(help: "The node's largest request body (casesyncd's default).") var maxBody = 16 << 20
 
     func run() async throws {
-        let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let casesyncd = binaries.appendingPathComponent("casesyncd")
-        guard FileManager.default.isExecutableFile(atPath: casesyncd.path) else {
-            throw ValidationError("\(casesyncd.path) not found: build it first (swift build -c release)")
-        }
+        let casesyncd = try builtBinary("casesyncd")
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("casesync-bench-memory-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
 

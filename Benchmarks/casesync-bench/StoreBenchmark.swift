@@ -32,10 +32,7 @@ struct StoreBenchmark: ParsableCommand {
         // runs, as when a mediator lists cases later; the list is timed, not the write-back.
         sync()
 
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("casesync")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw ValidationError("\(binary.path) not found: build it first (swift build -c release)")
-        }
+        let binary = try builtBinary("casesync")
         // Three runs: the first is cold (first open after the writer closed); the median is reported.
         var listTimes: [Double] = []
         var output: [UInt8] = []

@@ -23,12 +23,8 @@ struct SyncBenchmark: ParsableCommand {
     @Option(help: "Keep the data folders in this (new) folder; the node keeps running only for the run.") var keep: String?
 
     func run() throws {
-        let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let casesync = binaries.appendingPathComponent("casesync")
-        let casesyncd = binaries.appendingPathComponent("casesyncd")
-        for binary in [casesync, casesyncd] where !FileManager.default.isExecutableFile(atPath: binary.path) {
-            throw ValidationError("\(binary.path) not found: build it first (swift build -c release)")
-        }
+        let casesync = try builtBinary("casesync")
+        let casesyncd = try builtBinary("casesyncd")
         let root = keep.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory.appendingPathComponent("casesync-bench-sync-\(UUID().uuidString)")
         defer { if keep == nil { try? FileManager.default.removeItem(at: root) } }
         let node = root.appendingPathComponent("node").path

@@ -6,21 +6,6 @@ import Testing
 /// 0 and prints to stdout, nothing to stderr. The subcommands are read from the help itself,
 /// so a new command is covered without touching this test.
 struct HelpTests {
-    static func run(_ binary: URL, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, stdout, stderr)
-    }
-
     /// The subcommand names a help text lists under SUBCOMMANDS.
     static func subcommands(in help: String) -> [String] {
         guard let section = help.components(separatedBy: "SUBCOMMANDS:").dropFirst().first else { return [] }
@@ -36,17 +21,17 @@ struct HelpTests {
     func everyCommandsHelpAndVersionExitZeroOnStdout(tool: String) throws {
         let binary = CLIRunner.binary.deletingLastPathComponent().appendingPathComponent(tool)
         for arguments in [["--help"], ["-h"], ["help"], [], ["--version"]] {
-            let result = try Self.run(binary, arguments)
+            let result = try DaemonProcess.run(binary, arguments)
             #expect(result.status == 0, "\(tool) \(arguments.joined(separator: " ")): \(result.stderr)")
             #expect(result.stderr.isEmpty)
             #expect(!result.stdout.isEmpty)
         }
-        #expect(try Self.run(binary, ["--version"]).stdout.hasPrefix("\(tool) "))
-        var pending = Self.subcommands(in: try Self.run(binary, ["--help"]).stdout).map { [$0] }
+        #expect(try DaemonProcess.run(binary, ["--version"]).stdout.hasPrefix("\(tool) "))
+        var pending = Self.subcommands(in: try DaemonProcess.run(binary, ["--help"]).stdout).map { [$0] }
         #expect(pending.count >= 5, "subcommands found: \(pending)")
         var checked = 0
         while let path = pending.popLast() {
-            let result = try Self.run(binary, path + ["--help"])
+            let result = try DaemonProcess.run(binary, path + ["--help"])
             #expect(result.status == 0 && result.stderr.isEmpty, "\(tool) \(path.joined(separator: " ")) --help exited \(result.status): \(result.stderr)")
             #expect(result.stdout.contains("USAGE: \(tool) \(path.joined(separator: " "))"), "\(tool) \(path.joined(separator: " ")) --help: \(result.stdout.prefix(200))")
             pending += Self.subcommands(in: result.stdout).filter { $0 != "help" }.map { path + [$0] }

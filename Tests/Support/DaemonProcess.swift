@@ -35,9 +35,14 @@ public final class DaemonProcess {
     /// Runs an administration command (`user add`, `enroll`, `check`, …) and returns its output.
     @discardableResult
     public func admin(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+        try Self.run(Self.directory.appendingPathComponent("casesyncd"), arguments + ["--data", data.path])
+    }
+
+    /// Runs `binary` with `arguments` to the end and returns its exit status and output.
+    public static func run(_ binary: URL, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = Self.directory.appendingPathComponent("casesyncd")
-        process.arguments = arguments + ["--data", data.path]
+        process.executableURL = binary
+        process.arguments = arguments
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
