@@ -5,8 +5,11 @@ import HummingbirdTesting
 import NIOCore
 
 extension DaemonProcess {
+    /// A client whose read timeout is generous: suites run in parallel, and while another
+    /// one starts 64 `casesync sync` processes a debug node on two cores can take well over
+    /// 10 s to answer (seen once). Only a hang exceeds a minute.
     func client() -> TestClient {
-        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(10)))
+        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(60)))
         client.connect()
         return client
     }
