@@ -103,7 +103,8 @@ let package = Package(
         // Drives the built `casesync` binary (it depends on the executable so it is built first).
         .testTarget(
             name: "CaseSyncCLITests",
-            dependencies: ["CaseSyncCLI", "SyncStore", "SyncModel", "SyncClient", "CaseSyncTestSupport", "casesync", "casesyncd"]
+            dependencies: ["CaseSyncCLI", "SyncStore", "SyncModel", "SyncClient", "CaseSyncTestSupport", "casesync", "casesyncd",
+                           .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

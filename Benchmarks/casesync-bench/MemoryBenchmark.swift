@@ -73,7 +73,7 @@ struct MemoryBenchmark: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Int.self) { group in
             for (index, (_, client)) in clients.enumerated() {
                 let batch = batches[index]
-                group.addTask { try await client.push(canonical: batch).count }
+                group.addTask { try await client.push(canonical: batch).answers.count }
             }
             for try await answered in group where answered == 0 { throw ValidationError("a push was answered with no results") }
         }

@@ -44,7 +44,7 @@ public struct CLIError: Error, Sendable, CustomStringConvertible {
         case let error as StoreError:
             switch error.code {
             case .notFound, .wrongType: return CLIError(.notFound, error.message)
-            case .notInitialized, .alreadyInitialized, .ambiguous, .exists: return CLIError(.usage, error.message)
+            case .notInitialized, .alreadyInitialized, .ambiguous, .exists, .unusable: return CLIError(.usage, error.message)
             case .refused: return CLIError(.unauthorised, error.message)
             case .corrupt: return CLIError(.internalError, error.message + "; run `casesync status` and report this")
             }

@@ -36,7 +36,7 @@ public struct SyncClient: Sendable {
         writer.raw(",\"token\":")
         writer.string(token)
         writer.byte(UInt8(ascii: "}"))
-        let fields: [String: String] = try await exchange(TransportRequest(.post, "/v1/enroll", body: writer.bytes)) { body in
+        let (fields, _): ([String: String], _) = try await exchange(TransportRequest(.post, "/v1/enroll", body: writer.bytes)) { body in
             var fields: [String: String] = [:]
             try Self.decode(body) { reader throws(ModelError) in
                 try reader.readObject { reader, key throws(ModelError) in fields[key] = try reader.readString() }
@@ -56,12 +56,19 @@ public struct SyncClient: Sendable {
         public let conflict: Bool
     }
 
-    public func push(_ states: [RecordState]) async throws -> [PushAnswer] {
+    /// A push's answer: one result per record, and the node's generation id (nil from a node
+    /// older than generations).
+    public struct PushReply: Sendable {
+        public let answers: [PushAnswer]
+        public let generation: String?
+    }
+
+    public func push(_ states: [RecordState]) async throws -> PushReply {
         try await push(canonical: states.map { $0.canonicalJSON() })
     }
 
     /// Pushes states given as their canonical JSON (as the store keeps them), unchanged.
-    public func push(canonical states: [[UInt8]]) async throws -> [PushAnswer] {
+    public func push(canonical states: [[UInt8]]) async throws -> PushReply {
         var writer = CanonicalJSONWriter(capacity: states.reduce(16) { $0 + $1.count + 1 })
         writer.raw("{\"records\":[")
         for (index, state) in states.enumerated() {
@@ -69,7 +76,7 @@ public struct SyncClient: Sendable {
             writer.json(state)
         }
         writer.raw("]}")
-        let answers: [PushAnswer] = try await exchange(TransportRequest(.post, "/v1/sync/push", headers: credentials(), body: writer.bytes)) { body in
+        let (answers, generation): ([PushAnswer], _) = try await exchange(TransportRequest(.post, "/v1/sync/push", headers: credentials(), body: writer.bytes)) { body in
         var answers: [PushAnswer] = []
         try Self.decode(body) { reader throws(ModelError) in
             try reader.readObject { reader, key throws(ModelError) in
@@ -96,7 +103,7 @@ public struct SyncClient: Sendable {
         guard answers.count == states.count else {
             throw SyncError(.protocolViolation, "the server answered \(answers.count) results for \(states.count) records")
         }
-        return answers
+        return PushReply(answers: answers, generation: generation)
     }
 
     /// One page of a pull, decoded but not yet validated (the store validates what it
@@ -106,12 +113,15 @@ public struct SyncClient: Sendable {
         /// Where the next pull starts.
         public let next: PullCursor
         public let more: Bool
+        /// The node's generation id (nil from a node older than generations): a new one
+        /// means the node was restored and this page's cursor belongs to it, not to ours.
+        public let generation: String?
     }
 
     public func pull(since: PullCursor, limit: Int = 500) async throws -> Page {
         var path = "/v1/sync/pull?since=\(since.delivery)&limit=\(limit)"
         if let after = since.after { path += "&after=\(after)" }
-        let page: Page = try await exchange(TransportRequest(.get, path, headers: credentials())) { body in
+        let (page, generation): (Page, _) = try await exchange(TransportRequest(.get, path, headers: credentials())) { body in
         var states: [ReceivedState] = []
         var next = since.delivery
         var after: Int?
@@ -128,17 +138,17 @@ public struct SyncClient: Sendable {
                 }
             }
         }
-        return Page(states: states, next: PullCursor(delivery: next, after: after), more: more)
+        return Page(states: states, next: PullCursor(delivery: next, after: after), more: more, generation: nil)
         }
         guard page.next >= since else { throw SyncError(.protocolViolation, "the server's cursor went backwards (\(page.next) < \(since))") }
-        return page
+        return Page(states: page.states, next: page.next, more: page.more, generation: generation)
     }
 
     /// Redacted records after `since` as NDJSON or CSV bytes (reporter, supervisor, admin).
     public func export(format: String, type: String?, since: Int) async throws -> [UInt8] {
         var path = "/v1/export?format=\(format)&since=\(since)"
         if let type { path += "&type=\(type)" }
-        return try await exchange(TransportRequest(.get, path, headers: credentials())) { $0 }
+        return try await exchange(TransportRequest(.get, path, headers: credentials())) { $0 }.value
     }
 
     /// The outcome summary as JSON bytes (Protocol/PROTOCOL.md section 11).
@@ -146,7 +156,7 @@ public struct SyncClient: Sendable {
         try await exchange(TransportRequest(.get, "/v1/report/summary" + query, headers: credentials())) { body in
             try Self.decode(body) { reader throws(ModelError) in try reader.skipValue() }
             return body
-        }
+        }.value
     }
 
     private func credentials() throws -> [(String, String)] {
@@ -162,10 +172,10 @@ public struct SyncClient: Sendable {
         }
     }
 
-    /// Sends with retries and decodes a 2xx answer with `decode`; throws `SyncError`
-    /// otherwise. A 2xx answer that does not decode is treated like a broken connection and
+    /// Sends with retries and decodes a 2xx answer with `decode`, returned with the node's
+    /// generation id (`CaseSync-Generation`); throws `SyncError` otherwise. A 2xx answer that does not decode is treated like a broken connection and
     /// retried: every request here is safe to repeat (push merges idempotently, pull reads).
-    func exchange<Value>(_ request: TransportRequest, decode: ([UInt8]) throws -> Value) async throws -> Value {
+    func exchange<Value>(_ request: TransportRequest, decode: ([UInt8]) throws -> Value) async throws -> (value: Value, generation: String?) {
         var attempt = 0
         while true {
             attempt += 1
@@ -178,7 +188,7 @@ public struct SyncClient: Sendable {
             switch outcome {
             case let .success(response) where (200..<300).contains(response.status):
                 do {
-                    return try decode(response.body)
+                    return (try decode(response.body), response.headers["casesync-generation"])
                 } catch let error as SyncError where error.kind == .protocolViolation {
                     guard attempt < retry.attempts else { throw error }
                     try await retry.sleep(retry.delay(after: attempt, retryAfter: nil))

@@ -19,6 +19,14 @@ public struct SyncSummary: Sendable {
     public var conflicts = 0
     /// Records the node refused (id and reason): they stay queued and are retried next time.
     public var refused: [(id: RecordID, reason: String)] = []
+    /// Set when the node turned out to be restored from a backup: this device started its
+    /// pull over and re-sent what it holds.
+    public var nodeRestored = false
+    /// Records re-sent to a restored node.
+    public var redelivered = 0
+    /// Records a restored node would not take back (id and reason): they stay on this
+    /// device, and are not sent again.
+    public var notRedelivered: [(id: RecordID, reason: String)] = []
     /// Wall time of the push and pull phases, in seconds.
     public var pushSeconds = 0.0
     public var pullSeconds = 0.0
@@ -31,8 +39,16 @@ public struct SyncSummary: Sendable {
 /// an outbox entry is cleared only when the server's answer covers the local state, and the
 /// cursor only moves with a committed page, so the next run finishes the job; re-sent
 /// batches and re-pulled pages change nothing.
+///
+/// A node restored from an older backup has a new generation id (sent with every answer)
+/// and numbers its changes anew. A device that sees a generation other than the one it
+/// last pulled from, or is told its cursor is ahead of the node, queues every record it
+/// holds for re-delivery and forgets its cursor (one transaction), then syncs again: the
+/// node gets back what it lost, the device what the node now numbers differently.
 public struct SyncEngine: Sendable {
     public static let cursorKey = "pullCursor"
+    /// The generation of the node this device last pulled from.
+    public static let generationKey = "nodeGeneration"
     public let store: ReplicaStore
     public let client: SyncClient
     public var batchSize = 2000
@@ -43,18 +59,44 @@ public struct SyncEngine: Sendable {
         self.client = client
     }
 
+    /// Thrown inside a sync when the node turns out to have been restored.
+    struct NodeRewound: Error {}
+
     public func run(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
         var summary = SyncSummary()
+        // At most a few rewinds in one run (a node restored twice while we sync is absurd,
+        // but must not loop for ever).
+        for _ in 0..<3 {
+            do {
+                try await pass(&summary, known: store.setting(Self.generationKey), progress: progress)
+                summary.conflicts = try store.conflictedCount()
+                return summary
+            } catch is NodeRewound {
+                summary.nodeRestored = true
+                // The new generation is stored with the first page pulled from the restored node.
+                try store.rewind(forget: [Self.cursorKey, Self.generationKey])
+            }
+        }
+        throw SyncError(.protocolViolation, "the node was restored again and again during this sync; run `casesync sync` again")
+    }
+
+    /// One push of the outbox, re-delivery of what a restored node lacks, and the pull.
+    func pass(_ summary: inout SyncSummary, known: String?, progress: @Sendable (SyncProgress) -> Void) async throws {
         let pushStart = ContinuousClock.now
+        // What a restored node lacks goes first, cases before their records: a queued
+        // change to a record may need its case there.
+        try await redeliver(&summary, known: known, progress: progress)
         let pending = try store.pendingCount()
         // Two batches in flight: the node reads and checks one while it commits the other.
         // A batch holding records of a case that is itself in the batch before waits for
         // that batch's answer, so the node always knows a case before its records.
         var inFlight: (task: Task<BatchOutcome, Error>, ids: Set<RecordID>)?
+        var pushed = summary.pushed
+        var refused: [(id: RecordID, reason: String)] = []
         func collect(_ outcome: BatchOutcome) {
-            summary.pushed += outcome.pushed
-            summary.refused += outcome.refused
-            progress(SyncProgress(phase: .push, done: summary.pushed, total: pending))
+            pushed += outcome.pushed
+            refused += outcome.refused
+            progress(SyncProgress(phase: .push, done: pushed, total: pending))
         }
         do {
             var after: RecordID?
@@ -67,7 +109,7 @@ public struct SyncEngine: Sendable {
                     collect(try await previous.task.value)
                 }
                 let previous = inFlight
-                inFlight = (Task { try await push(batch) }, Set(batch.map(\.id)))
+                inFlight = (Task { try await push(batch, known: known) }, Set(batch.map(\.id)))
                 if let previous { collect(try await previous.task.value) }
             }
             if let previous = inFlight {
@@ -79,12 +121,23 @@ public struct SyncEngine: Sendable {
             if let previous = inFlight { _ = try? await previous.task.value }
             throw error
         }
-        summary.pushSeconds = Self.seconds(since: pushStart)
+        summary.pushed = pushed
+        // A refusal is reported once, from the last pass (a rewind re-sends everything).
+        summary.refused = refused
+        summary.pushSeconds += Self.seconds(since: pushStart)
+
         let pullStart = ContinuousClock.now
         var cursor = try store.setting(Self.cursorKey).flatMap(PullCursor.init(text:)) ?? .start
         while true {
-            let page = try await client.pull(since: cursor, limit: pageSize)
+            let page: SyncClient.Page
+            do {
+                page = try await client.pull(since: cursor, limit: pageSize)
+            } catch let error as SyncError where error.code == "cursor_ahead" {
+                throw NodeRewound()
+            }
+            try Self.check(page.generation, known: known)
             var settings = [Self.cursorKey: page.next.description]
+            if let generation = page.generation, known == nil { settings[Self.generationKey] = generation }
             // `Date.ISO8601FormatStyle`, not `ISO8601DateFormatter`: building the latter
             // (through ICU) cost a tenth of a small sync's CPU. Same text: 2026-12-01T10:00:00Z.
             if !page.more { settings["lastSync"] = Date().formatted(.iso8601) }
@@ -94,9 +147,44 @@ public struct SyncEngine: Sendable {
             progress(SyncProgress(phase: .pull, done: summary.pulled, total: nil))
             if !page.more { break }
         }
-        summary.pullSeconds = Self.seconds(since: pullStart)
-        summary.conflicts = try store.conflictedCount()
-        return summary
+        summary.pullSeconds += Self.seconds(since: pullStart)
+    }
+
+    /// Re-sends the records queued by a rewind, cases first so the node knows a case before
+    /// its records. A record the node refuses is taken off the queue and reported: it stays on
+    /// this device, but re-delivery is best effort (for instance a case this user may no
+    /// longer write), and one refusal must not block every later sync.
+    func redeliver(_ summary: inout SyncSummary, known: String?, progress: @Sendable (SyncProgress) -> Void) async throws {
+        for cases in [true, false] {
+            var after: RecordID?
+            while true {
+                var sending = try store.redelivery(cases: cases, after: after, limit: batchSize)
+                guard let last = sending.last else { break }
+                after = last.id
+                while !sending.isEmpty {
+                    do {
+                        let reply = try await client.push(canonical: sending.map(\.state))
+                        try Self.check(reply.generation, known: known)
+                        try store.acknowledge(reply.answers.map { ($0.id, $0.version) })
+                        try store.dequeueRedelivery(sending.map(\.id))
+                        summary.redelivered += sending.count
+                        break
+                    } catch let error as SyncError where error.kind == .refused {
+                        guard let index = error.index, sending.indices.contains(index) else { throw error }
+                        summary.notRedelivered.append((sending[index].id, error.message))
+                        try store.dequeueRedelivery([sending[index].id])
+                        sending.remove(at: index)
+                    }
+                }
+                progress(SyncProgress(phase: .push, done: summary.pushed + summary.redelivered, total: nil))
+            }
+        }
+    }
+
+    /// Throws `NodeRewound` when an answer comes from another generation of the node than
+    /// the one this device pulled from.
+    static func check(_ generation: String?, known: String?) throws {
+        if let generation, let known, generation != known { throw NodeRewound() }
     }
 
     /// Whether `batch` holds a record of a case that is among `earlier` (the ids of the batch
@@ -115,13 +203,16 @@ public struct SyncEngine: Sendable {
     /// Pushes one batch and acknowledges the answer. A record the node refuses is set aside
     /// (it stays queued) and the rest is pushed, so one bad record never blocks everything
     /// else, nor the pull after it.
-    func push(_ batch: [ReplicaStore.QueuedRecord]) async throws -> BatchOutcome {
+    func push(_ batch: [ReplicaStore.QueuedRecord], known: String?) async throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var sending = batch
         while !sending.isEmpty {
             do {
-                let answers = try await client.push(canonical: sending.map(\.state))
-                try store.acknowledge(answers.map { ($0.id, $0.version) })
+                let reply = try await client.push(canonical: sending.map(\.state))
+                // What a restored node merged is acknowledged like any answer; the rewind
+                // then re-sends everything else.
+                try store.acknowledge(reply.answers.map { ($0.id, $0.version) })
+                try Self.check(reply.generation, known: known)
                 outcome.pushed = sending.count
                 break
             } catch let error as SyncError where error.kind == .refused {

@@ -50,6 +50,11 @@ extension SyncNode {
             var rows = try GRDB.Row.fetchAll(statement, arguments: arguments + extra + [limit + 1]).map { (delivery: $0[0] as Int, seq: $0[1] as Int, state: $0[2] as Data, id: $0[3] as String) }
             let more = rows.count > limit
             if more { rows.removeLast() }
+            // No delivery sequence is above the highest change sequence. A cursor beyond it
+            // was given by this node before it was restored from an older backup.
+            if rows.isEmpty, since > 0, since > (try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM record")) ?? 0) {
+                throw APIError(.conflict, "cursor_ahead", "this pull cursor (\(since)) is ahead of the node: it was restored from an older backup; start the pull over (`casesync sync` does) and re-send what you hold")
+            }
             return (rows, more)
         }
         let ids = page.rows.compactMap { try? RecordID($0.id) }

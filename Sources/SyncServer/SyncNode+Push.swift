@@ -26,7 +26,8 @@ extension SyncNode {
             do { try received.state.validate() } catch let error as ModelError { throw APIError.rejected(error, index: index) }
             return RecordRow(received.state, canonicalJSON: received.canonicalJSON)
         }
-        let outcome = try await pushes.submit(PushJob(account: account, states: states, rows: rows, time: time))
+        let window = restoreWindow.flatMap { $0.until > time ? $0 : nil }
+        let outcome = try await pushes.submit(PushJob(account: account, states: states, rows: rows, time: time, restoreWindow: window))
         store.checkpointer?.request()
         metrics.recordsMerged.increment(by: Int64(states.count))
         metrics.recordsChanged.increment(by: Int64(outcome.changed))
@@ -42,6 +43,8 @@ extension SyncNode {
         /// The rows a state is stored as when it wins whole, built before the transaction.
         let rows: [RecordRow]
         let time: Int64
+        /// Set while the node takes back lost writes after a restore.
+        let restoreWindow: RestoreWindow?
     }
 
     /// What applying a push did.
@@ -63,14 +66,17 @@ extension SyncNode {
         // The cases this batch creates: a mediator may write their records (only mediators are scoped).
         let newCases = account.user.role == .mediator ? Set(states.lazy.filter { $0.type == .case && stored[$0.id] == nil }.map(\.id)) : []
         let saveRecord = try ReplicaStore.saveStatement(in: db)
+        let relayable = try job.restoreWindow.map { try relayableDevices(in: states, by: account, window: $0, in: db) } ?? []
 
         var results: [PushResult] = []
+        var relayed: [RecordID] = []
         var changed = 0
         var conflicts = 0
         for (index, state) in states.enumerated() {
             let before = stored[state.id]
+            let relays: Bool
             do {
-                try state.checkIntroduction(by: account.id, over: before)
+                relays = try state.checkIntroduction(by: account.id, over: before, mayRelay: { relayable.contains($0) })
             } catch {
                 // `checkIntroduction` throws only `ModelError` (typed throws).
                 throw APIError.rejected(error, index: index)
@@ -80,7 +86,8 @@ extension SyncNode {
             var merged = try before.map { try $0.merged(with: state) } ?? state
             // Without a new write of its own, a device cannot change what the node holds
             // (it could otherwise drop others' values by claiming to have seen them).
-            if let before, merged != before, state.version[account.id] <= before.version[account.id] {
+            // (A state bringing back lost writes of others after a restore does change it.)
+            if let before, merged != before, state.version[account.id] <= before.version[account.id], !relays {
                 throw APIError(.unprocessableContent, "no_own_write", "record \(index): \(state.type.rawValue) \(state.id) would change the node's state without a new write of device \(account.id)", index: index)
             }
             var grantCreator = false
@@ -117,6 +124,7 @@ extension SyncNode {
                 }
                 changed += 1
             }
+            if relays { relayed.append(state.id) }
             stored[state.id] = merged
             let conflict = merged.hasConflicts
             if conflict { conflicts += 1 }
@@ -126,7 +134,26 @@ extension SyncNode {
             try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [nodeCounter])
         }
         try ReplicaStore.audit("push", user: account.user.name, device: account.id, records: states.map(\.id), at: time, in: db)
+        if !relayed.isEmpty {
+            // Which device brought back which records' lost writes: a misattributed write
+            // in the restore window is traceable to the device that sent it.
+            try ReplicaStore.audit("relay", user: account.user.name, device: account.id, records: relayed, at: time, in: db)
+        }
         return PushOutcome(results: results, seq: seq, changed: changed, conflicts: conflicts)
+    }
+
+    /// The devices whose writes, unseen by the node, `account` may bring in this push during a
+    /// restore window: the node's own former ids, and devices enrolled for a user who writes
+    /// cases (mediator or supervisor). Not the pusher itself (its own writes need no relay),
+    /// nor an unknown, reporter or admin device: nothing of theirs can be in a record.
+    static func relayableDevices(in states: [RecordState], by account: DeviceAccount, window: RestoreWindow, in db: Database) throws -> Set<DeviceID> {
+        var others: Set<DeviceID> = []
+        for state in states {
+            for dot in state.version.dots where dot.device != account.id && !window.formerNodes.contains(dot.device) {
+                others.insert(dot.device)
+            }
+        }
+        return window.formerNodes.union(try ReplicaStore.caseWriters(among: others, in: db))
     }
 
     /// A record's link to its case is set once and never changes: it must hold exactly one

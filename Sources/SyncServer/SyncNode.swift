@@ -16,6 +16,12 @@ public struct SyncNode: Sendable {
     /// Pushes arriving together are merged in one transaction, each in a savepoint: one
     /// disk sync for the group, and a refused push still leaves the others alone.
     let pushes: GroupCommitter<PushJob, PushOutcome>
+    /// Changes only when the node is restored from a backup; sent with every answer
+    /// (`CaseSync-Generation`) so devices notice a rewound node and start over.
+    public let generation: String
+    /// Set for a while after a restore: devices may bring back writes of other devices the
+    /// node lost (PROTOCOL.md, "Restore").
+    public let restoreWindow: RestoreWindow?
 
     public init(store: ReplicaStore, metrics: NodeMetrics = NodeMetrics(), logger: Logger = Logger(label: "casesyncd"),
                 now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) throws {
@@ -31,6 +37,8 @@ public struct SyncNode: Sendable {
             try store.initialize(device: try DeviceID("node-" + DeviceID.random(using: &generator).rawValue), name: "sync node", at: now())
         }
         try store.dropDeviceListIndex()
+        generation = try store.nodeGeneration()
+        restoreWindow = try store.restoreWindow(at: now())
     }
 
     /// Creates a one-time enrollment token for `user`, valid for `ttl` seconds.
@@ -69,7 +77,13 @@ public struct SyncNode: Sendable {
         let presented = Secrets.hash(String(credential[credential.index(after: colon)...]))
         let account = try await store.device(id)
         let matches = Secrets.constantTimeEqual(presented, account?.secretHash ?? Self.unknownDeviceHash)
-        guard let account, matches else { throw APIError.unauthorised }
+        guard let account else {
+            // Device ids are not secret (they name every write in the records), so saying the
+            // id is unknown gives nothing away; it tells a device enrolled after the backup a
+            // restored node came from what to do.
+            throw APIError(.unauthorized, "unknown_device", "this node does not know device \(id); if it was restored from a backup taken before this device enrolled, get a new token (`casesyncd enroll NAME`) and run `casesync enroll --again --server URL --token TOKEN`: queued changes are kept")
+        }
+        guard matches else { throw APIError.unauthorised }
         guard !account.revoked else { throw APIError(.unauthorized, "revoked", "this device was revoked; enroll it again with a new token") }
         guard !account.user.disabled else { throw APIError(.unauthorized, "disabled", "user \(account.user.name) is disabled") }
         return account

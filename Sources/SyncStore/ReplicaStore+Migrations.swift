@@ -108,6 +108,12 @@ extension ReplicaStore {
                 CREATE INDEX caseAccess_by_case ON caseAccess(caseID);
                 """)
         }
+        migrator.registerMigration("v4: redelivery after a node restore") { db in
+            // On a device: records it holds that a restored node may have lost, to re-send
+            // once (see `ReplicaStore.rewind`). Kept apart from the outbox: a refused
+            // re-delivery is dropped, a refused local change stays queued.
+            try db.execute(sql: "CREATE TABLE redelivery (recordID TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID")
+        }
         return migrator
     }
 }

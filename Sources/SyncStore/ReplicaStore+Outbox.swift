@@ -26,10 +26,7 @@ extension ReplicaStore {
                 if let after { bindings.bind(after) } else { bindings.bind("") }
                 bindings.bind(limit)
             } _: { row in
-                guard let id = row.recordID(at: 0), let caseID = row.recordID(at: 1) else {
-                    throw StoreError(.corrupt, "a stored record id does not parse")
-                }
-                records.append(QueuedRecord(id: id, caseID: caseID, state: row.bytes(at: 2)))
+                records.append(try QueuedRecord(row))
             }
             return records
         }
@@ -68,5 +65,15 @@ extension ReplicaStore {
             }
             return outcome
         }
+    }
+}
+
+extension ReplicaStore.QueuedRecord {
+    /// From a row of (id, caseID, state), as the outbox and re-delivery queries select.
+    init(_ row: StatementRow) throws {
+        guard let id = row.recordID(at: 0), let caseID = row.recordID(at: 1) else {
+            throw StoreError(.corrupt, "a stored record id does not parse")
+        }
+        self.init(id: id, caseID: caseID, state: row.bytes(at: 2))
     }
 }

@@ -76,12 +76,3 @@ public struct ReplicaStore: Sendable {
         try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
     }
 }
-
-extension ReplicaStore {
-    /// Copies the database to a new file with SQLite's online backup: consistent while
-    /// others read and write.
-    public func backup(to path: String) throws {
-        let destination = try DatabaseQueue(path: path)
-        try writer.backup(to: destination)
-    }
-}

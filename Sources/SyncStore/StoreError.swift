@@ -19,6 +19,9 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case exists
         /// An enrollment token that is unknown, used or expired; a disabled user.
         case refused
+        /// A file the store was given that it cannot use: not a node's backup, damaged, or
+        /// not writable where it must be created.
+        case unusable
     }
 
     public let code: Code

@@ -1,6 +1,9 @@
 import ArgumentParser
 import CMalloc
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -16,7 +19,7 @@ struct CaseSyncDaemon: AsyncParsableCommand {
         abstract: "The CaseSync sync node: merges what devices push, serves what they may pull.",
         discussion: "Exit codes: 0 ok, 1 usage or validation error, 2 not found, 4 not authorised, 10 internal error.",
         version: "casesyncd \(ProductVersion.current)",
-        subcommands: [Serve.self, UserCommand.self, Enroll.self, DeviceCommand.self, Backup.self, Check.self]
+        subcommands: [Serve.self, UserCommand.self, Enroll.self, DeviceCommand.self, Backup.self, Restore.self, Check.self]
     )
 
     /// Parses, runs, and maps errors to DESIGN.md's exit codes with one line on stderr.
@@ -120,7 +123,19 @@ struct Serve: AsyncParsableCommand {
         }
         var logger = Logger(label: "casesyncd")
         logger.logLevel = .info
-        let node = try SyncNode(store: ReplicaStore.open(directory: options.directory, checkpointInBackground: true), logger: logger)
+        // One node per data folder; `restore` takes the same lock, so it never swaps the
+        // database under a running node.
+        try FileManager.default.createDirectory(at: options.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let lock = try DataFolderLock(options.directory, purpose: "serve")
+        defer { lock.release() }
+        let store = try ReplicaStore.open(directory: options.directory, checkpointInBackground: true)
+        if let taken = try store.backupTaken() {
+            throw DaemonError(status: 1, message: "the database in \(options.directory.path) is a backup copy (taken \(Timestamp.text(taken))); put a backup in place with `casesyncd restore --from FILE --data \(options.directory.path)`, which keeps users and devices and tells devices to re-send what they hold")
+        }
+        let node = try SyncNode(store: store, logger: logger)
+        if let window = node.restoreWindow {
+            logger.notice("restored node: until \(Timestamp.text(window.until)) devices may bring back writes of other devices that the backup lacked")
+        }
         var settings = NodeConfiguration(
             host: host, port: port, maxBodyBytes: maxBody, maxInFlight: maxInFlight, bodyBudgetBytes: bodyBudget,
             idleTimeout: .seconds(DurationText.seconds(idleTimeout, upTo: 86_400) ?? 30),
@@ -155,7 +170,7 @@ struct UserCommand: ParsableCommand {
         func run() throws {
             guard let role = Role(rawValue: role) else { throw ValidationError("--role must be mediator, supervisor, reporter or admin") }
             let node = try options.openNode()
-            _ = try node.store.addUser(name, role: role, at: Int64(Date().timeIntervalSince1970 * 1000))
+            _ = try node.store.addUser(name, role: role, at: Timestamp.now())
             print("Added \(role.rawValue) \(name). Next: casesyncd enroll \(name)")
         }
     }
@@ -252,8 +267,89 @@ struct Backup: ParsableCommand {
     func run() throws {
         guard !FileManager.default.fileExists(atPath: to) else { throw ValidationError("\(to) exists; choose a new file") }
         let store = try ReplicaStore.open(directory: options.directory)
-        try store.backup(to: to)
-        print("Backed up \(options.directory.path) to \(to).")
+        try store.backup(to: to, at: Timestamp.now())
+        print("Backed up \(options.directory.path) to \(to) (readable by this user only). Restore it with: casesyncd restore --from \(to) --data \(options.directory.path)")
+    }
+}
+
+struct Restore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Put a backup in place on a stopped node, keeping today's users and devices; devices then re-send what the backup lacks.",
+        discussion: """
+            The records come from the backup. Users, devices, enrollment tokens and the audit log come from the current database, so revocations, disables and enrollments made after the backup stay in force.
+
+            The restored node gets a new generation id: every device starts its pull over on its next sync and re-sends every record it holds, and during the restore window (--window) the node takes back writes of other devices that came to a device through the node.
+
+            The replaced database is kept beside it as replica.sqlite.before-restore-TIME. See Deploy/OPERATIONS.md, "Back up and restore".
+            """)
+    @OptionGroup var options: DataOptions
+    @Option(help: "The backup file (written by `casesyncd backup`).") var from: String
+    @Option(help: "How long devices may bring back lost writes of other devices: 30d, 72h.") var window = "30d"
+    @Flag(help: "Use the backup's users and devices (when the current database is lost or damaged): account changes made after the backup are lost and must be made again before the node serves.")
+    var accountsAsOfBackup = false
+
+    func validate() throws {
+        guard DurationText.seconds(window, upTo: 365 * 86_400) != nil else { throw ValidationError("--window must look like 30d or 72h, at most 365d") }
+    }
+
+    func run() throws {
+        guard FileManager.default.isReadableFile(atPath: from) else { throw DaemonError(status: 2, message: "cannot read the backup \(from); give the file `casesyncd backup --to` wrote") }
+        let directory = options.directory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let lock = try DataFolderLock(directory, purpose: "restore")
+        defer { lock.release() }
+        let live = directory.appendingPathComponent("replica.sqlite").path
+        let hasCurrent = FileManager.default.fileExists(atPath: live)
+        guard hasCurrent || accountsAsOfBackup else {
+            throw DaemonError(status: 1, message: "\(directory.path) holds no database to keep users and devices from; if it is lost, run again with --accounts-as-of-backup and then repeat every revocation, disable and enrollment made after the backup")
+        }
+        let staging = live + ".restoring"
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) }
+        let now = Timestamp.now()
+        let report: ReplicaStore.RestoreReport
+        do {
+            report = try ReplicaStore.restoreNode(from: from, to: staging, accountsFrom: accountsAsOfBackup ? nil : live,
+                                                  windowUntil: now + (DurationText.seconds(window, upTo: 365 * 86_400) ?? 0) * 1000, at: now)
+        } catch {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) }
+            if let error = error as? StoreError, error.code == .corrupt, !accountsAsOfBackup, error.message.contains("current database") {
+                throw DaemonError(status: 10, message: "\(error.message); if it is damaged, run again with --accounts-as-of-backup and then repeat every revocation, disable and enrollment made after the backup")
+            }
+            throw error
+        }
+        var kept: String?
+        if hasCurrent {
+            let aside = live + ".before-restore-" + Timestamp.fileStamp(now)
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: live + suffix) {
+                try FileManager.default.moveItem(atPath: live + suffix, toPath: aside + suffix)
+            }
+            kept = aside
+        }
+        try FileManager.default.moveItem(atPath: staging, toPath: live)
+        let taken = report.backupTaken.map { " taken \(Timestamp.text($0))" } ?? ""
+        print("Restored \(report.records) records from \(from)\(taken) into \(directory.path); node generation \(report.generation).")
+        if report.accountsFromCurrent {
+            print("Users, devices and the audit log are today's (\(report.devices) devices): revocations and disables made after the backup stay in force.")
+        } else {
+            print("Users and devices are the backup's (\(report.devices) devices): repeat now every revocation and disable made after the backup (`casesyncd device revoke`, `casesyncd user disable`); devices enrolled after it must enroll again (`casesync enroll --again`).")
+        }
+        if let kept { print("The replaced database is kept as \(kept); delete it once the node serves well.") }
+        print("Start the node: each device re-sends what it holds on its next `casesync sync`; the node takes back other devices' writes until \(Timestamp.text(now + (DurationText.seconds(window, upTo: 365 * 86_400) ?? 0) * 1000)).")
+    }
+}
+
+/// Milliseconds since the Unix epoch, and how operators read them.
+enum Timestamp {
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// `2026-12-01T10:00:00Z`.
+    static func text(_ milliseconds: Int64) -> String {
+        Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(.iso8601)
+    }
+
+    /// `20261201T100000Z`, for file names.
+    static func fileStamp(_ milliseconds: Int64) -> String {
+        text(milliseconds).filter { $0 != "-" && $0 != ":" }
     }
 }
 
@@ -265,5 +361,31 @@ struct Check: ParsableCommand {
         let findings = try ReplicaStore.open(directory: options.directory).integrityCheck()
         guard findings == ["ok"] else { throw DaemonError(status: 10, message: "integrity check failed: " + findings.prefix(5).joined(separator: "; ")) }
         print("ok")
+    }
+}
+
+/// An exclusive lock on a data folder (`flock` on `casesyncd.lock`), held by `serve` for
+/// as long as it runs and by `restore` while it swaps the database: a restore never replaces
+/// the database under a running node, and two nodes never serve one folder. The kernel
+/// drops the lock when the process ends, however it ends.
+struct DataFolderLock {
+    private let descriptor: Int32
+
+    init(_ directory: URL, purpose: String) throws {
+        let path = directory.appendingPathComponent("casesyncd.lock").path
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw DaemonError(status: 1, message: "cannot open \(path); check that the data folder exists and is writable by this user")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            let what = purpose == "serve" ? "another casesyncd serves \(directory.path)" : "a casesyncd node is running on \(directory.path)"
+            throw DaemonError(status: 1, message: "\(what); stop it first (e.g. `systemctl stop casesyncd`)")
+        }
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 }

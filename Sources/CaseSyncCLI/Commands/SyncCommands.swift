@@ -12,11 +12,13 @@ struct EnrollCommand: AsyncParsableCommand {
     @Option(help: "The node's address, e.g. https://casesync.example.org.") var server: String
     @Option(help: "The one-time token from `casesyncd enroll NAME`.") var token: String
     @Option(help: "A CA certificate (PEM) to trust for the node, when it is not signed by a public CA.") var caCert: String?
+    @Flag(help: "Enroll an enrolled device again (the node was restored from a backup older than its enrollment, or it moved): keeps its records and queued changes.")
+    var again = false
 
     func run() async throws {
         let invocation = try Invocation(options)
-        if try invocation.store.setting("secret") != nil {
-            throw CLIError(.usage, "this device is already enrolled with \(try invocation.store.setting("server") ?? "a node"); use a new --data folder to enroll again")
+        if try invocation.store.setting("secret") != nil, !again {
+            throw CLIError(.usage, "this device is already enrolled with \(try invocation.store.setting("server") ?? "a node"); add --again to enroll it anew and keep its records and queued changes")
         }
         if let caCert, !FileManager.default.isReadableFile(atPath: caCert) { throw CLIError(.usage, "cannot read --ca-cert \(caCert)") }
         let client = try SyncClient(server: server, caFile: caCert)
@@ -29,7 +31,8 @@ struct EnrollCommand: AsyncParsableCommand {
         invocation.emit(
             json: .sortedObject([("device", .string(enrollment.device.rawValue)), ("role", .string(enrollment.role)),
                                  ("server", .string(server)), ("user", .string(enrollment.user))]),
-            human: "Enrolled \(invocation.replica.device) as \(enrollment.user) (\(enrollment.role)) with \(server). Run `casesync sync` to reconcile."
+            human: "Enrolled \(invocation.replica.device) as \(enrollment.user) (\(enrollment.role)) with \(server). Run `casesync sync` to reconcile"
+                + (again ? " (queued changes are kept)." : ".")
         )
     }
 }
@@ -67,6 +70,7 @@ struct SyncCommand: AsyncParsableCommand {
             let mapped = CLIError.from(error)
             switch error.kind {
             case .unreachable: throw CLIError(mapped.status, "\(error.message); your changes are kept and will be sent by the next `casesync sync`")
+            case .unauthorised where error.code == "unknown_device": throw mapped
             case .unauthorised: throw CLIError(mapped.status, "\(error.message); if this device was revoked, enroll it again with a new token")
             default: throw mapped
             }
@@ -76,11 +80,20 @@ struct SyncCommand: AsyncParsableCommand {
             json: .sortedObject([
                 ("conflicts", .integer(summary.conflicts)), ("pulled", .integer(summary.pulled)), ("pushed", .integer(summary.pushed)),
                 ("refused", .array(summary.refused.map { .string($0.id.rawValue) })),
+                ("nodeRestored", .boolean(summary.nodeRestored)), ("redelivered", .integer(summary.redelivered)),
+                ("notRedelivered", .array(summary.notRedelivered.map { .string($0.id.rawValue) })),
                 ("pullMilliseconds", .integer(Int(summary.pullSeconds * 1000))), ("pushMilliseconds", .integer(Int(summary.pushSeconds * 1000))),
             ]),
             human: "Synced with \(server): pushed \(summary.pushed), pulled \(summary.pulled)"
                 + (summary.conflicts > 0 ? "; \(summary.conflicts) record\(summary.conflicts == 1 ? "" : "s") in conflict — see `casesync conflicts`." : ".")
         )
+        if summary.nodeRestored && !options.json {
+            print("The node was restored from a backup: this device pulled from the start and re-sent the \(summary.redelivered) record\(summary.redelivered == 1 ? "" : "s") it holds.")
+        }
+        if let first = summary.notRedelivered.first {
+            // Not an error: the records stay here, and the sync did what it could.
+            FileHandle.standardError.write(Data("casesync: the restored node did not take back \(summary.notRedelivered.count) record\(summary.notRedelivered.count == 1 ? "" : "s") this device holds (they stay here): \(RecordView.shortID(first.id)): \(first.reason)\n".utf8))
+        }
         if let first = summary.refused.first {
             throw CLIError(.refused, "the node refused \(summary.refused.count) record\(summary.refused.count == 1 ? "" : "s") (they stay queued): \(RecordView.shortID(first.id)): \(first.reason)")
         }

@@ -130,15 +130,26 @@ extension RecordState {
     /// state of the same record (nil when new): the pusher may introduce only writes of its
     /// own (no other device's counter above what the node has seen), may not go back on its
     /// own counter, and may not hold different content under a dot the node already has.
-    public func checkIntroduction(by device: DeviceID, over stored: RecordState?) throws(ModelError) {
+    ///
+    /// `mayRelay` names the other devices whose unseen writes the pusher may bring anyway: a
+    /// node restored from a backup takes back, for a while, writes it lost from the devices
+    /// that hold them (see PROTOCOL.md, "Restore"). Returns whether the state brought any
+    /// such relayed write.
+    @discardableResult
+    public func checkIntroduction(by device: DeviceID, over stored: RecordState?,
+                                  mayRelay: (DeviceID) -> Bool = { _ in false }) throws(ModelError) -> Bool {
         let known = stored?.version ?? VersionVector()
+        var relays = false
         for dot in version.dots where dot.device != device && dot.counter > known[dot.device] {
-            throw ModelError(.foreignDot, "\(type.rawValue) \(id) claims writes of device \(dot.device) up to \(dot.counter) that this node has not seen (it has \(known[dot.device])); a device may only introduce its own writes")
+            guard mayRelay(dot.device) else {
+                throw ModelError(.foreignDot, "\(type.rawValue) \(id) claims writes of device \(dot.device) up to \(dot.counter) that this node has not seen (it has \(known[dot.device])); a device may only introduce its own writes")
+            }
+            relays = true
         }
         if version[device] < known[device] {
             throw ModelError(.counterRegression, "\(type.rawValue) \(id) from \(device) has counter \(version[device]) but this node already holds its write \(known[device]); a device's counter never goes backwards")
         }
-        guard let stored else { return }
+        guard let stored else { return relays }
         guard stored.type == type, stored.id == id else {
             throw ModelError(.identityMismatch, "record \(id) is a \(stored.type.rawValue), not a \(type.rawValue)")
         }
@@ -149,6 +160,7 @@ extension RecordState {
                 throw ModelError(.equivocation, "\(type.rawValue) \(id) holds write \(content.dot) with content different from the one this node has for that write", field: content.field)
             }
         }
+        return relays
     }
 
     /// One write's content in one place, to compare what two states hold under a dot.

@@ -1,0 +1,202 @@
+import CaseSyncTestSupport
+import Foundation
+import GRDB
+import SyncStore
+import Testing
+
+/// A node restored from an older backup, on the real binaries: devices get back to where
+/// they were, the node gets back every write they hold, and account changes made after the
+/// backup stay in force.
+@Suite(.serialized)
+struct RestoreTests {
+    struct Device {
+        var cli: CLIRunner
+        let id: String
+    }
+
+    func device(_ daemon: DaemonProcess, user: String, name: String) throws -> Device {
+        let (cli, id) = try CLIRunner.enrolled(daemon, user: user, name: name)
+        return Device(cli: cli, id: id)
+    }
+
+    @discardableResult
+    func sync(_ device: Device, _ comment: Comment? = nil) throws -> [String: Any] {
+        let result = try device.cli.run("--json", "sync")
+        #expect(result.status == 0, "\(comment.map { "\($0): " } ?? "")sync of \(device.id) failed: \(result.stderr)")
+        return (try? result.object()) ?? [:]
+    }
+
+    /// Every record a replica holds (id → canonical state bytes), read from its file.
+    static func records(inDatabaseAt path: String) throws -> [String: Data] {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            var records: [String: Data] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, state FROM record") { records[row["id"]] = row["state"] }
+            return records
+        }
+    }
+
+    static func records(of device: Device) throws -> [String: Data] {
+        try records(inDatabaseAt: device.cli.data.appendingPathComponent("replica.sqlite").path)
+    }
+
+    /// Points a device at the node's new port (a restarted test node listens on a new one).
+    static func repoint(_ device: Device, to daemon: DaemonProcess) throws {
+        try device.cli.settingsStore().setSetting("server", "http://127.0.0.1:\(daemon.port)")
+    }
+
+    @Test func aRestoredNodeGetsBackEveryWriteDevicesHoldAndKeepsLaterRevocations() throws {
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
+        defer { daemon.remove() }
+        let laptop = try device(daemon, user: "ann", name: "ann-laptop")
+        let desktop = try device(daemon, user: "ann", name: "ann-desktop")
+        let supervisor = try device(daemon, user: "sue", name: "sue-desk")
+        var devices = [laptop, desktop, supervisor]
+        defer { devices.forEach { $0.cli.remove() } }
+
+        // Before the backup: one case, known everywhere.
+        let old = try #require(try laptop.cli.ok("case", "new", "--title", "Before the backup", "--site", "North")["id"] as? String)
+        _ = try laptop.cli.ok("note", "add", old, "--text", "first note")
+        for device in devices { try sync(device) }
+        let backup = daemon.data.appendingPathComponent("backup.sqlite").path
+        let backedUp = try daemon.admin("backup", "--to", backup)
+        #expect(backedUp.status == 0, "\(backedUp.stderr)")
+        let mode = try FileManager.default.attributesOfItem(atPath: backup)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "a backup is readable by its owner only")
+
+        // After the backup: all three write, and a device enrolled now writes too.
+        let fresh = try #require(try laptop.cli.ok("case", "new", "--title", "After the backup")["id"] as? String)
+        _ = try laptop.cli.ok("note", "add", fresh, "--text", "written on the laptop")
+        try sync(laptop)
+        try sync(desktop)
+        _ = try desktop.cli.ok("case", "set", fresh, "site=South")
+        _ = try desktop.cli.ok("note", "add", old, "--text", "written on the desktop, which is revoked later")
+        try sync(desktop)
+        try sync(supervisor)
+        _ = try supervisor.cli.ok("case", "set", old, "outcome=Apology given")
+        try sync(supervisor)
+        let tablet = try device(daemon, user: "ann", name: "ann-tablet")
+        devices.append(tablet)
+        try sync(tablet)
+        _ = try tablet.cli.ok("note", "add", fresh, "--text", "written on the tablet, enrolled after the backup")
+        try sync(tablet)
+        for device in [laptop, supervisor] { try sync(device) }
+        // The laptop has an unsent change when the node fails.
+        _ = try laptop.cli.ok("case", "set", fresh, "title=After the backup (edited)")
+        // An administrator revokes the desktop after the backup.
+        #expect(try daemon.admin("device", "revoke", desktop.id).status == 0)
+        let nodeBefore = try Self.records(inDatabaseAt: daemon.data.appendingPathComponent("replica.sqlite").path)
+
+        // The node fails and is restored from the backup.
+        #expect(daemon.stop() == 0)
+        let restored = try daemon.admin("restore", "--from", backup)
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(restored.stdout.contains("today's"), "accounts are kept from the current database: \(restored.stdout)")
+        let afterRestore = try Self.records(inDatabaseAt: daemon.data.appendingPathComponent("replica.sqlite").path)
+        #expect(afterRestore.count < nodeBefore.count, "the backup lacks the later records")
+        try daemon.start()
+        for device in devices { try Self.repoint(device, to: daemon) }
+
+        // The remaining devices sync: each notices the restore and re-sends what it holds.
+        let first = try sync(laptop)
+        #expect(first["nodeRestored"] as? Bool == true)
+        #expect((first["redelivered"] as? Int ?? 0) > 0)
+        for device in [supervisor, tablet, laptop, supervisor, tablet] { try sync(device) }
+        let revoked = try desktop.cli.run("sync")
+        #expect(revoked.status == 4, "the desktop revoked after the backup stays refused: \(revoked.stderr)")
+        #expect(revoked.stderr.contains("revoked"))
+
+        #expect(daemon.stop() == 0)
+        let node = try Self.records(inDatabaseAt: daemon.data.appendingPathComponent("replica.sqlite").path)
+        for device in [laptop, supervisor, tablet] {
+            let held = try Self.records(of: device)
+            for (id, state) in held {
+                #expect(node[id] == state, "the node holds \(id) exactly as \(device.id) does")
+            }
+            #expect(try device.cli.ok("status")["pending"] as? Int == 0, "nothing stays queued on \(device.id)")
+        }
+        // Every record the node had before it failed is back, including the revoked
+        // desktop's note that only reached the others through the node.
+        #expect(Set(nodeBefore.keys).isSubset(of: Set(node.keys)))
+        #expect(try Self.records(of: supervisor) == node, "the supervisor's replica and the node are identical")
+        #expect(try Self.records(of: laptop) == Self.records(of: tablet), "two devices of one mediator are identical")
+        let shown = try laptop.cli.ok("case", "show", fresh)
+        let fields = try #require((shown["case"] as? [String: Any])?["fields"] as? [String: Any])
+        #expect(fields["title"] as? String == "After the backup (edited)" && fields["site"] as? String == "South")
+        #expect((shown["notes"] as? [Any])?.count == 2)
+        let nodeDatabase = try DatabaseQueue(path: daemon.data.appendingPathComponent("replica.sqlite").path)
+        let relays = try nodeDatabase.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit WHERE action = 'relay'") ?? 0 }
+        let restores = try nodeDatabase.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit WHERE action = 'restore'") ?? 0 }
+        try nodeDatabase.close()
+        #expect(relays > 0, "re-delivered writes of other devices are audited")
+        #expect(restores == 1, "the restore is in the audit log kept from before it")
+    }
+
+    @Test func withTheDatabaseLostADeviceEnrolledAfterTheBackupEnrollsAgainAndKeepsItsQueuedWrites() throws {
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator")])
+        defer { daemon.remove() }
+        let laptop = try device(daemon, user: "ann", name: "ann-laptop")
+        defer { laptop.cli.remove() }
+        try sync(laptop)
+        let backup = FileManager.default.temporaryDirectory.appendingPathComponent("casesyncd-backup-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: backup) }
+        #expect(try daemon.admin("backup", "--to", backup).status == 0)
+
+        let phone = try device(daemon, user: "ann", name: "ann-phone")
+        defer { phone.cli.remove() }
+        let caseID = try #require(try phone.cli.ok("case", "new", "--title", "Opened on the phone")["id"] as? String)
+        try sync(phone)
+        _ = try phone.cli.ok("note", "add", caseID, "--text", "queued on the phone")
+
+        // The disk is lost: nothing of the data folder is left.
+        daemon.crash()
+        try FileManager.default.removeItem(at: daemon.data)
+        let refused = try daemon.admin("restore", "--from", backup)
+        #expect(refused.status == 1 && refused.stderr.contains("--accounts-as-of-backup"), "\(refused.stderr)")
+        let restored = try daemon.admin("restore", "--from", backup, "--accounts-as-of-backup")
+        #expect(restored.status == 0, "\(restored.stderr)")
+        try daemon.start()
+        try Self.repoint(phone, to: daemon)
+        try Self.repoint(laptop, to: daemon)
+
+        let unknown = try phone.cli.run("sync")
+        #expect(unknown.status == 4)
+        #expect(unknown.stderr.contains("enroll --again"), "the phone is told how to get back: \(unknown.stderr)")
+        #expect(unknown.stderr.split(separator: "\n").count == 1, "one line: \(unknown.stderr)")
+        let notAgain = try phone.cli.run("enroll", "--server", "http://127.0.0.1:\(daemon.port)", "--token", "x")
+        #expect(notAgain.status == 1 && notAgain.stderr.contains("--again"))
+        let token = try #require(try daemon.admin("enroll", "ann").stdout.split(separator: "\n").last.map(String.init))
+        let again = try phone.cli.run("enroll", "--again", "--server", "http://127.0.0.1:\(daemon.port)", "--token", token)
+        #expect(again.status == 0, "\(again.stderr)")
+        let synced = try sync(phone)
+        #expect(synced["nodeRestored"] as? Bool == true)
+        try sync(laptop)
+        let shown = try laptop.cli.ok("case", "show", caseID)
+        #expect((shown["notes"] as? [Any])?.count == 1, "the phone's queued note and its case reached the laptop through the restored node")
+    }
+
+    @Test func aBackupCopyIsNotServedAndARunningNodeIsNotRestoredUnder() throws {
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator")])
+        defer { daemon.remove() }
+        let backup = daemon.data.appendingPathComponent("backup.sqlite").path
+        #expect(try daemon.admin("backup", "--to", backup).status == 0)
+        let busy = try daemon.admin("restore", "--from", backup)
+        #expect(busy.status == 1 && busy.stderr.contains("stop it first"), "\(busy.stderr)")
+        #expect(daemon.stop() == 0)
+
+        // Copied into place by hand, the backup would rewind the node silently: refused.
+        let byHand = DaemonProcess()
+        defer { byHand.remove() }
+        try FileManager.default.createDirectory(at: byHand.data, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: backup, toPath: byHand.data.appendingPathComponent("replica.sqlite").path)
+        let served = try DaemonProcess.run(DaemonProcess.directory.appendingPathComponent("casesyncd"), ["serve", "--port", "0", "--data", byHand.data.path])
+        #expect(served.status == 1 && served.stderr.contains("casesyncd restore"), "\(served.stderr)")
+
+        let notABackup = daemon.data.appendingPathComponent("not-a-backup").path
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: notABackup))
+        let junk = try daemon.admin("restore", "--from", notABackup)
+        #expect(junk.status != 0 && junk.status != 10 && junk.stderr.split(separator: "\n").count == 1, "\(junk.stderr)")
+        #expect(try daemon.admin("check").stdout.contains("ok"), "a refused restore leaves the node's database alone")
+    }
+}
