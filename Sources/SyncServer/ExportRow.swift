@@ -4,8 +4,13 @@ import SyncModel
 /// tombstone details), flattened to plain values, with the node's change sequence so a
 /// script can ask for what changed after it.
 public enum ExportRow {
-    /// The fields a report may carry for `type`, in schema order: every non-confidential one.
+    /// The fields a report may carry for `type`, in the order DESIGN.md lists them: every
+    /// non-confidential one. (NDJSON writes them sorted by name, as all canonical objects.)
     public static func columns(_ type: RecordType) -> [FieldSpec] {
+        RecordSchema.for(type).declared.filter { !$0.confidential && $0.name != "case" }
+    }
+
+    static func sortedColumns(_ type: RecordType) -> [FieldSpec] {
         RecordSchema.for(type).fields.filter { !$0.confidential && $0.name != "case" }
     }
 
@@ -21,7 +26,7 @@ public enum ExportRow {
         writer.boolean(state.isDeleted)
         writer.raw(",\"fields\":{")
         var first = true
-        for spec in columns(state.type) {
+        for spec in sortedColumns(state.type) {
             guard let field = state.field(spec.name) else { continue }
             if !first { writer.byte(UInt8(ascii: ",")) }
             first = false
@@ -58,12 +63,21 @@ public enum ExportRow {
                      state.isDeleted ? "true" : "false", state.hasConflicts ? "true" : "false", String(state.lastChanged)]
         for spec in columns(state.type) {
             switch state.field(spec.name) {
-            case let .register(register)?: cells.append(register.displayValue.description)
-            case let .set(set)?: cells.append(set.members.joined(separator: "; "))
+            case let .register(register)?: cells.append(neutralised(register.displayValue.description))
+            case let .set(set)?: cells.append(neutralised(set.members.joined(separator: "; ")))
             case nil: cells.append("")
             }
         }
         return cells.map(quoted).joined(separator: ",") + "\r\n"
+    }
+
+    /// A cell a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab
+    /// or a carriage return) gets a leading `'`, which spreadsheets show as text (OWASP's
+    /// advice for CSV injection). Only text typed by people can start so; the fixed columns
+    /// (sequence, ids, booleans, times) never do.
+    static func neutralised(_ cell: String) -> String {
+        guard let first = cell.utf8.first, [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D].contains(first) else { return cell }
+        return "'" + cell
     }
 
     /// RFC 4180: a cell with a comma, quote or line break is quoted, quotes doubled.

@@ -4,10 +4,13 @@ import SyncModel
 import SyncStore
 
 extension SyncNode {
-    /// Reporting is for reporters, supervisors and admins; mediators sync instead.
+    /// Reporting is for reporters and supervisors. Mediators sync instead; admins manage
+    /// users and devices and see no case data, not even redacted.
     static func requireReportRole(_ account: DeviceAccount) throws {
-        guard account.user.role != .mediator else {
-            throw APIError(.forbidden, "forbidden", "a mediator device may not export or read the summary; ask a reporter")
+        switch account.user.role {
+        case .reporter, .supervisor: return
+        case .mediator: throw APIError(.forbidden, "forbidden", "a mediator device may not export or read the summary; ask a reporter")
+        case .admin: throw APIError(.forbidden, "forbidden", "an admin device sees no case data; reports are for reporter and supervisor devices")
         }
     }
 

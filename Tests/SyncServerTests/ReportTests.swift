@@ -30,13 +30,17 @@ struct ReportTests {
         }
     }
 
-    @Test func onlyReportersSupervisorsAndAdminsReadReportsAndReportersDoNotSync() async throws {
+    @Test func onlyReportersAndSupervisorsReadReportsAndReportersDoNotSync() async throws {
         let fixture = try await NodeFixture()
         try await fixture.test { client in
-            for uri in ["/v1/export?format=ndjson", "/v1/report/summary"] {
-                let mediator = try await get(client, uri, as: "ann-laptop", fixture: fixture).0
-                #expect(mediator == .forbidden, "mediator on \(uri)")
-                for device in ["rita-desk", "sue-desk", "adam-desk"] {
+            #expect(try await fixture.push(client, [try NodeFixture.caseState(1, by: "sue-desk", counter: 1)], as: "sue-desk").0 == .ok)
+            for uri in ["/v1/export?format=ndjson", "/v1/export?format=csv&type=case", "/v1/report/summary"] {
+                for device in ["ann-laptop", "adam-desk"] {
+                    let (status, body) = try await get(client, uri, as: device, fixture: fixture)
+                    #expect(status == .forbidden, "\(device) on \(uri)")
+                    #expect(!body.contains("MED-2026"), "no case data reaches \(device)")
+                }
+                for device in ["rita-desk", "sue-desk"] {
                     let status = try await get(client, uri, as: device, fixture: fixture).0
                     #expect(status == .ok, "\(device) on \(uri)")
                 }
@@ -79,12 +83,29 @@ struct ReportTests {
             .set("reference", .text("MED-9")), .set("title", .text("Comma, \"quotes\"")), .set("status", .text("intake")),
             .set("outcome", .text("line one\nline two")),
         ])
+        // What a spreadsheet would run: each cell must reach it as text.
+        let formulas = ["=HYPERLINK(\"http://x.example\")", "+1+1", "-2+3", "@SUM(A1)"]
+        let injections = try formulas.enumerated().map { index, formula in
+            try NodeFixture.record(.case, 20 + UInt64(index), counter: 2 + index, [
+                .set("reference", .text("MED-2\(index)")), .set("title", .text(formula)), .set("status", .text("intake")),
+            ])
+        }
         try await fixture.test { client in
-            _ = try await fixture.push(client, [tricky], as: "sue-desk")
+            _ = try await fixture.push(client, [tricky] + injections, as: "sue-desk")
             let csv = try await get(client, "/v1/export?format=csv&type=case", as: "rita-desk", fixture: fixture).1
             let header = try #require(csv.components(separatedBy: "\r\n").first)
-            #expect(header.hasPrefix("seq,id,case,deleted,conflicted,changed,"))
+            // The schema's order (DESIGN.md), not the alphabet.
+            #expect(header == "seq,id,case,deleted,conflicted,changed,reference,title,kind,site,status,confidentiality,mediators,opened,agreed,closed,objectives,successCriteria,outcome")
             #expect(!header.contains("conflictOfInterest"))
+            for line in csv.components(separatedBy: "\r\n").dropFirst() {
+                for cell in line.split(separator: ",", omittingEmptySubsequences: false) {
+                    let text = cell.hasPrefix("\"") ? cell.dropFirst() : cell
+                    #expect(!["=", "+", "@", "\t"].contains(where: { text.hasPrefix($0) }) && !(text.hasPrefix("-") && text.count > 1), "a formula reaches the spreadsheet: \(cell)")
+                }
+            }
+            #expect(csv.contains("'=HYPERLINK") && csv.contains("'-2+3") && csv.contains("'@SUM(A1)"))
+            let ndjson = try await get(client, "/v1/export?format=ndjson&type=case", as: "rita-desk", fixture: fixture).1
+            #expect(ndjson.contains("\"title\":\"-2+3\""), "NDJSON carries the text unchanged: scripts parse it, spreadsheets do not")
             #expect(csv.contains("\"Comma, \"\"quotes\"\"\""))
             #expect(csv.contains("\"line one\nline two\""))
             #expect(csv.hasSuffix("\r\n"))

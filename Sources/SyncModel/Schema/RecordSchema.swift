@@ -5,6 +5,9 @@
 public struct RecordSchema: Hashable, Sendable {
     public let type: RecordType
     public let fields: [FieldSpec]
+    /// The same fields in the order DESIGN.md lists them: the order people read them in
+    /// (CSV columns, help texts).
+    public let declared: [FieldSpec]
     /// For each index of `FieldNames.all`, the index of its spec in `fields`, or -1.
     private let specByKnownName: [Int]
     /// The known-name indices (see `FieldNames`) of the required fields.
@@ -18,6 +21,7 @@ public struct RecordSchema: Hashable, Sendable {
 
     init(_ type: RecordType, _ fields: [FieldSpec]) {
         self.type = type
+        declared = fields
         let sorted = fields.sorted { utf8Precedes($0.name, $1.name) }
         self.fields = sorted
         specByKnownName = FieldNames.all.map { name in sorted.firstIndex { $0.name == name } ?? -1 }
