@@ -114,8 +114,9 @@ extension SyncNode {
                 try ReplicaStore.save(storesReceived ? rows[index] : RecordRow(merged), seq: seq, using: saveRecord)
                 if merged.type == .case {
                     let members = merged.members("mediators")
-                    if before == nil || members != before?.members("mediators") {
-                        try Self.updateAccess(merged.id, members: members, isNew: before == nil, seq: seq, in: db)
+                    let added = Self.newlyAddedMediators(merged, before: before)
+                    if before == nil || !added.isEmpty || members != before?.members("mediators") {
+                        try Self.updateAccess(merged.id, members: members, added: added, isNew: before == nil, seq: seq, in: db)
                     }
                 }
                 if grantCreator {
@@ -189,13 +190,29 @@ extension SyncNode {
         }
     }
 
-    /// Called when a case's mediators changed (or it is new). Keeps `caseAccess` equal to the
-    /// case's mediators: a new mediator gets the case's whole history from sequence `seq` on;
-    /// a removed one stops receiving it. A case the node did not hold (`isNew`) has no access
-    /// rows yet.
-    static func updateAccess(_ caseID: RecordID, members: [String], isNew: Bool, seq: Int, in db: Database) throws {
+    /// The names the merged case's `mediators` holds by an add the node had not seen before
+    /// (an add whose dot `before` lacks): names added, or added again, by this push.
+    static func newlyAddedMediators(_ merged: RecordState, before: RecordState?) -> Set<String> {
+        let known = before?.set("mediators").elements ?? []
+        var added: Set<String> = []
+        for element in merged.set("mediators").elements {
+            let seen = known.first { $0.value == element.value }?.stamps ?? []
+            if element.stamps.contains(where: { stamp in !seen.contains { $0.dot == stamp.dot } }) { added.insert(element.value) }
+        }
+        return added
+    }
+
+    /// Called when a case's mediators changed (or it is new). A name `added` by this push
+    /// that is a user of the node gets access (the case's whole history from sequence `seq`
+    /// on); a name no longer in the set loses it. A name added while no user had it gives
+    /// nothing, then or later: a user created afterwards under that name does not inherit
+    /// the case, until someone adds the name again (an explicit grant). A case the node did
+    /// not hold (`isNew`) has no access rows yet.
+    static func updateAccess(_ caseID: RecordID, members: [String], added: Set<String>, isNew: Bool, seq: Int, in db: Database) throws {
         let current = isNew ? [] : Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID.rawValue]))
-        for user in members where !current.contains(user) {
+        let isUser = try db.cachedStatement(sql: "SELECT 1 FROM user WHERE name = ?")
+        for user in members where added.contains(user) && !current.contains(user) {
+            guard try Bool.fetchOne(isUser, arguments: [user]) == true else { continue }
             try db.cachedStatement(sql: "INSERT INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)").execute { row in
                 row.bind(caseID)
                 row.bind(user)

@@ -79,4 +79,35 @@ struct ScopingTests {
             #expect(try await fixture.pullAll(client, as: "ann-laptop", since: granted.next).ids.isEmpty)
         }
     }
+
+    @Test func aUserCreatedLaterUnderANameAlreadyInACaseGetsItOnlyWhenTheNameIsAddedAgain() async throws {
+        var fixture = try await NodeFixture()
+        // Sue lists "zoe" before any user has that name (a typo, or a colleague not yet set up).
+        let listed = try NodeFixture.caseState(5, by: "sue-desk", counter: 1, title: "ZOE-CASE-TITLE", mediators: ["zoe"])
+        let initial = fixture
+        try await initial.test { client in
+            let (status, _) = try await initial.push(client, [listed], as: "sue-desk")
+            #expect(status == .ok)
+        }
+        _ = try fixture.node.store.addUser("zoe", role: .mediator, at: fixture.time)
+        let token = try fixture.node.makeEnrollmentToken(for: "zoe", ttl: 3600)
+        let enrollment = try await fixture.node.enroll(token: token, device: try DeviceID("zoe-laptop"), name: "zoe-laptop")
+        fixture.credentials["zoe-laptop"] = "Bearer zoe-laptop:\(enrollment.secret)"
+        let zoe = fixture
+        try await zoe.test { client in
+            let before = try await zoe.pullAll(client, as: "zoe-laptop")
+            #expect(before.ids.isEmpty && !before.raw.contains("ZOE-CASE-TITLE"), "the new zoe inherits nothing")
+            // Another change to the mediators does not grant her either.
+            var theCase = try #require(try zoe.node.store.record(listed.id))
+            try theCase.apply([.add("mediators", "bob")], stamp: Stamp(device: try DeviceID("sue-desk"), counter: 2, time: 2))
+            #expect(try await zoe.push(client, [theCase], as: "sue-desk").0 == .ok)
+            #expect(try await zoe.pullAll(client, as: "zoe-laptop").ids.isEmpty)
+            #expect(try await zoe.pullAll(client, as: "bob-laptop").ids == [listed.id.rawValue], "bob existed when added")
+            // Adding her name again is the explicit grant.
+            theCase = try #require(try zoe.node.store.record(listed.id))
+            try theCase.apply([.add("mediators", "zoe")], stamp: Stamp(device: try DeviceID("sue-desk"), counter: 3, time: 3))
+            #expect(try await zoe.push(client, [theCase], as: "sue-desk").0 == .ok)
+            #expect(try await zoe.pullAll(client, as: "zoe-laptop").ids == [listed.id.rawValue])
+        }
+    }
 }
