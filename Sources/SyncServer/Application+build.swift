@@ -230,12 +230,19 @@ func readBody(_ request: Request, limit: Int, timeout: Duration, node: SyncNode)
     case nil, "identity":
         break
     case "gzip":
+        var compressed = buffer
         do {
-            buffer = try buffer.decompress(with: .gzip(), maxSize: limit)
+            buffer = try compressed.decompress(with: .gzip(), maxSize: limit)
         } catch let error as CompressNIOError where error == .bufferOverflow {
             throw APIError(.contentTooLarge, "too_large", "the inflated request body exceeds the limit of \(limit) bytes; push smaller batches")
         } catch {
             throw APIError(.badRequest, "malformed_gzip", "the gzip request body is corrupt")
+        }
+        // Inflating stops at the end of the first gzip member. Bytes after it (a second
+        // member, or anything else) would be ignored silently: refused instead, so what the
+        // node merges is always the whole body.
+        guard compressed.readableBytes == 0 else {
+            throw APIError(.badRequest, "malformed_gzip", "the gzip request body has data after its end; send one gzip member")
         }
     case let other?:
         throw APIError(.unsupportedMediaType, "unsupported_encoding", "Content-Encoding \(other.prefix(20)) is not supported; send identity or gzip")
@@ -267,6 +274,7 @@ func decodePush(_ body: ByteBuffer) throws -> [ReceivedState] {
         try JSONReader.read(raw.assumingMemoryBound(to: UInt8.self)) { reader throws(ModelError) in
             try reader.readObject { reader, key throws(ModelError) in
                 guard key == "records" else { throw reader.error("unknown key \"\(key.prefix(40))\"; a push is {\"records\":[…]}") }
+                guard !sawRecords else { throw reader.error("the key \"records\" appears twice; a push is {\"records\":[…]} once") }
                 sawRecords = true
                 try reader.readArray { reader throws(ModelError) in
                     do throws(ModelError) {

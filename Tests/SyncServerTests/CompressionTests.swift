@@ -42,6 +42,17 @@ struct CompressionTests {
             try await client.execute(uri: "/v1/sync/push", method: .post, headers: headers, body: ByteBuffer(string: "not gzip at all")) { response in
                 #expect(response.status == .badRequest)
             }
+            // Two members: the second (another record) would be dropped silently by a reader
+            // that stops at the first. One member, whole, or nothing.
+            var first = NodeFixture.pushBody([try NodeFixture.caseState(1, by: "sue-desk", counter: 1)])
+            var second = NodeFixture.pushBody([try NodeFixture.caseState(2, by: "sue-desk", counter: 2)])
+            var twoMembers = try first.compress(with: .gzip())
+            var secondMember = try second.compress(with: .gzip())
+            twoMembers.writeBuffer(&secondMember)
+            try await client.execute(uri: "/v1/sync/push", method: .post, headers: headers, body: twoMembers) { response in
+                let answer = try NodeFixture.object(response.body)
+                #expect(response.status == .badRequest && NodeFixture.errorCode(answer) == "malformed_gzip", "\(answer)")
+            }
         }
         #expect(try fixture.node.store.counts().records == 0)
     }

@@ -74,6 +74,7 @@ struct RouteTests {
         ("forged dot of another device", 422), ("regressing counter", 422), ("rewritten write", 422),
         ("another mediator's case", 403), ("note in an unknown case", 422), ("oversize body", 413),
         ("moving a note to another case", 422), ("case link in conflict", 422), ("dropping others' writes without a write of its own", 422),
+        ("records key twice", 400),
     ])
     func badPush(scenario: String, expected: Int) async throws {
         let fixture = try await NodeFixture(maxBodyBytes: 64 << 10)
@@ -138,6 +139,10 @@ struct RouteTests {
                 let stored = try #require(try fixture.node.store.record(annsCase.id))
                 let forged = RecordState(type: .case, id: stored.id, version: stored.version, fields: stored.fields.filter { $0.name != "mediators" })
                 body = NodeFixture.pushBody([good, forged])
+            case "records key twice":
+                // A reader keeping the last (or the first) would merge something else than
+                // another reader of the same bytes.
+                body = ByteBuffer(string: #"{"records":[],"# + String(buffer: NodeFixture.pushBody([good])).dropFirst())
             case "oversize body":
                 body = ByteBuffer(string: String(repeating: " ", count: 70 << 10) + "{}")
             default: Issue.record("unknown scenario")
