@@ -56,11 +56,22 @@ public struct SyncClient: Sendable {
         public let conflict: Bool
     }
 
-    /// A push's answer: one result per record, and the node's generation id (nil from a node
-    /// older than generations).
+    /// What every answer says about the node: its generation id (nil from a node older than
+    /// generations) and whether its restore window is open.
+    public struct NodeState: Sendable, Equatable {
+        public let generation: String?
+        public let restoring: Bool
+
+        init(_ headers: [String: String]) {
+            generation = headers["casesync-generation"]
+            restoring = headers["casesync-restoring"] == "1"
+        }
+    }
+
+    /// A push's answer: one result per record, and the node's state.
     public struct PushReply: Sendable {
         public let answers: [PushAnswer]
-        public let generation: String?
+        public let node: NodeState
     }
 
     public func push(_ states: [RecordState]) async throws -> PushReply {
@@ -76,7 +87,7 @@ public struct SyncClient: Sendable {
             writer.json(state)
         }
         writer.raw("]}")
-        let (answers, generation): ([PushAnswer], _) = try await exchange(TransportRequest(.post, "/v1/sync/push", headers: credentials(), body: writer.bytes)) { body in
+        let (answers, node): ([PushAnswer], _) = try await exchange(TransportRequest(.post, "/v1/sync/push", headers: credentials(), body: writer.bytes)) { body in
         var answers: [PushAnswer] = []
         try Self.decode(body) { reader throws(ModelError) in
             try reader.readObject { reader, key throws(ModelError) in
@@ -103,7 +114,7 @@ public struct SyncClient: Sendable {
         guard answers.count == states.count else {
             throw SyncError(.protocolViolation, "the server answered \(answers.count) results for \(states.count) records")
         }
-        return PushReply(answers: answers, generation: generation)
+        return PushReply(answers: answers, node: node)
     }
 
     /// One page of a pull, decoded but not yet validated (the store validates what it
@@ -113,15 +124,15 @@ public struct SyncClient: Sendable {
         /// Where the next pull starts.
         public let next: PullCursor
         public let more: Bool
-        /// The node's generation id (nil from a node older than generations): a new one
-        /// means the node was restored and this page's cursor belongs to it, not to ours.
-        public let generation: String?
+        /// The node's state: a new generation means the node was restored and this page's
+        /// cursor belongs to it, not to ours. Nil until the page is received.
+        public let node: NodeState?
     }
 
     public func pull(since: PullCursor, limit: Int = 500) async throws -> Page {
         var path = "/v1/sync/pull?since=\(since.delivery)&limit=\(limit)"
         if let after = since.after { path += "&after=\(after)" }
-        let (page, generation): (Page, _) = try await exchange(TransportRequest(.get, path, headers: credentials())) { body in
+        let (page, node): (Page, _) = try await exchange(TransportRequest(.get, path, headers: credentials())) { body in
         var states: [ReceivedState] = []
         var next = since.delivery
         var after: Int?
@@ -138,10 +149,10 @@ public struct SyncClient: Sendable {
                 }
             }
         }
-        return Page(states: states, next: PullCursor(delivery: next, after: after), more: more, generation: nil)
+        return Page(states: states, next: PullCursor(delivery: next, after: after), more: more, node: nil)
         }
         guard page.next >= since else { throw SyncError(.protocolViolation, "the server's cursor went backwards (\(page.next) < \(since))") }
-        return Page(states: page.states, next: page.next, more: page.more, generation: generation)
+        return Page(states: page.states, next: page.next, more: page.more, node: node)
     }
 
     /// Redacted records after `since` as NDJSON or CSV bytes (reporter, supervisor, admin).
@@ -172,10 +183,10 @@ public struct SyncClient: Sendable {
         }
     }
 
-    /// Sends with retries and decodes a 2xx answer with `decode`, returned with the node's
-    /// generation id (`CaseSync-Generation`); throws `SyncError` otherwise. A 2xx answer that does not decode is treated like a broken connection and
+    /// Sends with retries and decodes a 2xx answer with `decode`, returned with what the
+    /// answer's headers say about the node; throws `SyncError` otherwise. A 2xx answer that does not decode is treated like a broken connection and
     /// retried: every request here is safe to repeat (push merges idempotently, pull reads).
-    func exchange<Value>(_ request: TransportRequest, decode: ([UInt8]) throws -> Value) async throws -> (value: Value, generation: String?) {
+    func exchange<Value>(_ request: TransportRequest, decode: ([UInt8]) throws -> Value) async throws -> (value: Value, node: NodeState) {
         var attempt = 0
         while true {
             attempt += 1
@@ -188,7 +199,7 @@ public struct SyncClient: Sendable {
             switch outcome {
             case let .success(response) where (200..<300).contains(response.status):
                 do {
-                    return (try decode(response.body), response.headers["casesync-generation"])
+                    return (try decode(response.body), NodeState(response.headers))
                 } catch let error as SyncError where error.kind == .protocolViolation {
                     guard attempt < retry.attempts else { throw error }
                     try await retry.sleep(retry.delay(after: attempt, retryAfter: nil))
@@ -203,7 +214,8 @@ public struct SyncClient: Sendable {
                 let (code, message, index) = Self.serverError(response.body)
                 // A 403 naming a record is that record out of scope, not this device unwelcome.
                 let kind: SyncError.Kind = response.status == 401 || (response.status == 403 && index == nil) ? .unauthorised : .refused
-                throw SyncError(kind, code: code, "the server refused the request (HTTP \(response.status)\(code.map { ", \($0)" } ?? "")): \(message)", index: index)
+                throw SyncError(kind, code: code, "the server refused the request (HTTP \(response.status)\(code.map { ", \($0)" } ?? "")): \(message)", index: index,
+                                nodeRestoring: NodeState(response.headers).restoring)
             case let .failure(error):
                 guard attempt < retry.attempts else {
                     throw SyncError(.unreachable, "cannot reach \(transport.baseURL): \(error.message) (after \(attempt) attempts)")

@@ -27,6 +27,9 @@ public struct SyncSummary: Sendable {
     /// Records a restored node would not take back (id and reason): they stay on this
     /// device, and are not sent again.
     public var notRedelivered: [(id: RecordID, reason: String)] = []
+    /// Records a restored node refused for now, during its restore window: sent again by
+    /// the next sync.
+    public var redeliveryDeferred = 0
     /// Wall time of the push and pull phases, in seconds.
     public var pushSeconds = 0.0
     public var pullSeconds = 0.0
@@ -62,13 +65,33 @@ public struct SyncEngine: Sendable {
     /// Thrown inside a sync when the node turns out to have been restored.
     struct NodeRewound: Error {}
 
+    /// What this device knows of the node it syncs with, at the start of a pass.
+    struct NodeHistory: Sendable {
+        /// The generation it last pulled from; nil before its first pull from a node that
+        /// names generations.
+        let generation: String?
+        /// Whether it has pulled before (a stored cursor).
+        let hasPulled: Bool
+
+        /// Throws `NodeRewound` when `node` is another generation than the one this device
+        /// pulled from, or is restoring while this device cannot tell (it has pulled, but
+        /// from a node that named no generation): either way the node may lack writes this
+        /// device holds, and this device may hold a cursor the node numbers anew.
+        func check(_ node: SyncClient.NodeState?) throws {
+            guard let node else { return }
+            if let generation, let current = node.generation, current != generation { throw NodeRewound() }
+            if generation == nil, hasPulled, node.restoring { throw NodeRewound() }
+        }
+    }
+
     public func run(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
         var summary = SyncSummary()
         // At most a few rewinds in one run (a node restored twice while we sync is absurd,
         // but must not loop for ever).
         for _ in 0..<3 {
             do {
-                try await pass(&summary, known: store.setting(Self.generationKey), progress: progress)
+                let history = NodeHistory(generation: try store.setting(Self.generationKey), hasPulled: try store.setting(Self.cursorKey) != nil)
+                try await pass(&summary, history: history, progress: progress)
                 summary.conflicts = try store.conflictedCount()
                 return summary
             } catch is NodeRewound {
@@ -81,11 +104,11 @@ public struct SyncEngine: Sendable {
     }
 
     /// One push of the outbox, re-delivery of what a restored node lacks, and the pull.
-    func pass(_ summary: inout SyncSummary, known: String?, progress: @Sendable (SyncProgress) -> Void) async throws {
+    func pass(_ summary: inout SyncSummary, history: NodeHistory, progress: @Sendable (SyncProgress) -> Void) async throws {
         let pushStart = ContinuousClock.now
         // What a restored node lacks goes first, cases before their records: a queued
         // change to a record may need its case there.
-        try await redeliver(&summary, known: known, progress: progress)
+        try await redeliver(&summary, history: history, progress: progress)
         let pending = try store.pendingCount()
         // Two batches in flight: the node reads and checks one while it commits the other.
         // A batch holding records of a case that is itself in the batch before waits for
@@ -109,7 +132,7 @@ public struct SyncEngine: Sendable {
                     collect(try await previous.task.value)
                 }
                 let previous = inFlight
-                inFlight = (Task { try await push(batch, known: known) }, Set(batch.map(\.id)))
+                inFlight = (Task { try await push(batch, history: history) }, Set(batch.map(\.id)))
                 if let previous { collect(try await previous.task.value) }
             }
             if let previous = inFlight {
@@ -135,9 +158,9 @@ public struct SyncEngine: Sendable {
             } catch let error as SyncError where error.code == "cursor_ahead" {
                 throw NodeRewound()
             }
-            try Self.check(page.generation, known: known)
+            try history.check(page.node)
             var settings = [Self.cursorKey: page.next.description]
-            if let generation = page.generation, known == nil { settings[Self.generationKey] = generation }
+            if let generation = page.node?.generation, history.generation == nil { settings[Self.generationKey] = generation }
             // `Date.ISO8601FormatStyle`, not `ISO8601DateFormatter`: building the latter
             // (through ICU) cost a tenth of a small sync's CPU. Same text: 2026-12-01T10:00:00Z.
             if !page.more { settings["lastSync"] = Date().formatted(.iso8601) }
@@ -151,10 +174,12 @@ public struct SyncEngine: Sendable {
     }
 
     /// Re-sends the records queued by a rewind, cases first so the node knows a case before
-    /// its records. A record the node refuses is taken off the queue and reported: it stays on
-    /// this device, but re-delivery is best effort (for instance a case this user may no
-    /// longer write), and one refusal must not block every later sync.
-    func redeliver(_ summary: inout SyncSummary, known: String?, progress: @Sendable (SyncProgress) -> Void) async throws {
+    /// its records. Re-delivery is best effort and never blocks a sync: a record the node
+    /// refuses while its restore window is open stays queued for the next sync (it may be
+    /// refused only until another device has brought back its case, or the access to it);
+    /// refused after the window, it is taken off the queue and reported. Either way it stays
+    /// on this device, and a local change to it is in the outbox as always.
+    func redeliver(_ summary: inout SyncSummary, history: NodeHistory, progress: @Sendable (SyncProgress) -> Void) async throws {
         for cases in [true, false] {
             var after: RecordID?
             while true {
@@ -163,16 +188,20 @@ public struct SyncEngine: Sendable {
                 after = last.id
                 while !sending.isEmpty {
                     do {
-                        let reply = try await client.push(canonical: sending.map(\.state))
-                        try Self.check(reply.generation, known: known)
+                        let reply = try await send(sending[...])
+                        try history.check(reply.node)
                         try store.acknowledge(reply.answers.map { ($0.id, $0.version) })
                         try store.dequeueRedelivery(sending.map(\.id))
                         summary.redelivered += sending.count
                         break
                     } catch let error as SyncError where error.kind == .refused {
                         guard let index = error.index, sending.indices.contains(index) else { throw error }
-                        summary.notRedelivered.append((sending[index].id, error.message))
-                        try store.dequeueRedelivery([sending[index].id])
+                        if error.nodeRestoring {
+                            summary.redeliveryDeferred += 1
+                        } else {
+                            summary.notRedelivered.append((sending[index].id, error.message))
+                            try store.dequeueRedelivery([sending[index].id])
+                        }
                         sending.remove(at: index)
                     }
                 }
@@ -181,10 +210,24 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    /// Throws `NodeRewound` when an answer comes from another generation of the node than
-    /// the one this device pulled from.
-    static func check(_ generation: String?, known: String?) throws {
-        if let generation, let known, generation != known { throw NodeRewound() }
+    /// Pushes `records`. A batch the node finds too large (2,000 records of long texts can
+    /// pass its body limit) goes again in halves; a single record too large is refused as
+    /// that record, so it is set aside like any other refusal. A refusal's `index` counts
+    /// from the start of `records`.
+    func send(_ records: ArraySlice<ReplicaStore.QueuedRecord>) async throws -> SyncClient.PushReply {
+        do {
+            return try await client.push(canonical: records.map(\.state))
+        } catch let error as SyncError where error.code == "too_large" {
+            guard records.count > 1 else { throw error.naming(index: 0) }
+            let middle = records.startIndex + records.count / 2
+            let first = try await send(records[..<middle])
+            do {
+                let second = try await send(records[middle...])
+                return SyncClient.PushReply(answers: first.answers + second.answers, node: second.node)
+            } catch let error as SyncError where error.index != nil {
+                throw error.naming(index: error.index.map { $0 + middle - records.startIndex })
+            }
+        }
     }
 
     /// Whether `batch` holds a record of a case that is among `earlier` (the ids of the batch
@@ -203,16 +246,16 @@ public struct SyncEngine: Sendable {
     /// Pushes one batch and acknowledges the answer. A record the node refuses is set aside
     /// (it stays queued) and the rest is pushed, so one bad record never blocks everything
     /// else, nor the pull after it.
-    func push(_ batch: [ReplicaStore.QueuedRecord], known: String?) async throws -> BatchOutcome {
+    func push(_ batch: [ReplicaStore.QueuedRecord], history: NodeHistory) async throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var sending = batch
         while !sending.isEmpty {
             do {
-                let reply = try await client.push(canonical: sending.map(\.state))
+                let reply = try await send(sending[...])
                 // What a restored node merged is acknowledged like any answer; the rewind
                 // then re-sends everything else.
                 try store.acknowledge(reply.answers.map { ($0.id, $0.version) })
-                try Self.check(reply.generation, known: known)
+                try history.check(reply.node)
                 outcome.pushed = sending.count
                 break
             } catch let error as SyncError where error.kind == .refused {

@@ -18,12 +18,21 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// For a refused push: which record of the batch the server named.
     public let index: Int?
+    /// Whether the node said its restore window is open (`CaseSync-Restoring`): a refusal
+    /// of a re-delivered record may then be only for now.
+    public let nodeRestoring: Bool
 
-    public init(_ kind: Kind, code: String? = nil, _ message: String, index: Int? = nil) {
+    public init(_ kind: Kind, code: String? = nil, _ message: String, index: Int? = nil, nodeRestoring: Bool = false) {
         self.kind = kind
         self.code = code
         self.message = message
         self.index = index
+        self.nodeRestoring = nodeRestoring
+    }
+
+    /// The same error about record `index` (of a larger batch than the one sent).
+    func naming(index: Int?) -> SyncError {
+        SyncError(kind, code: code, message, index: index, nodeRestoring: nodeRestoring)
     }
 
     public var description: String { message }

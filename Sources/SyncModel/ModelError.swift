@@ -24,6 +24,9 @@ public struct ModelError: Error, Hashable, Sendable, CustomStringConvertible {
         case counterRegression = "counter_regression"
         case foreignDot = "foreign_dot"
         case equivocation = "equivocation"
+        /// A register with more concurrent values (or a set element with more concurrent
+        /// adds) than `RecordState.maxConcurrentValues`.
+        case tooManyValues = "too_many_values"
     }
 
     public let code: Code

@@ -34,7 +34,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
     // Outermost first: metrics see every answer, errors included; the limit refuses before
     // any work is done.
     router.add(middleware: RequestMetricsMiddleware(metrics: node.metrics))
-    router.add(middleware: GenerationHeaderMiddleware(generation: node.generation))
+    router.add(middleware: GenerationHeaderMiddleware(node: node))
     router.add(middleware: ErrorMiddleware(node: node))
     router.add(middleware: InFlightLimitMiddleware(counter: InFlightCounter(limit: configuration.maxInFlight)))
     let budget = BodyBudget(capacity: configuration.bodyBudgetBytes)

@@ -52,7 +52,7 @@ extension SyncNode {
             if more { rows.removeLast() }
             // No delivery sequence is above the highest change sequence. A cursor beyond it
             // was given by this node before it was restored from an older backup.
-            if rows.isEmpty, since > 0, since > (try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM record")) ?? 0) {
+            if rows.isEmpty, since > 0, since > max(try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM record")) ?? 0, sequenceFloor) {
                 throw APIError(.conflict, "cursor_ahead", "this pull cursor (\(since)) is ahead of the node: it was restored from an older backup; start the pull over (`casesync sync` does) and re-send what you hold")
             }
             return (rows, more)

@@ -27,7 +27,7 @@ extension SyncNode {
             return RecordRow(received.state, canonicalJSON: received.canonicalJSON)
         }
         let window = restoreWindow.flatMap { $0.until > time ? $0 : nil }
-        let outcome = try await pushes.submit(PushJob(account: account, states: states, rows: rows, time: time, restoreWindow: window))
+        let outcome = try await pushes.submit(PushJob(account: account, states: states, rows: rows, time: time, restoreWindow: window, sequenceFloor: sequenceFloor))
         store.checkpointer?.request()
         metrics.recordsMerged.increment(by: Int64(states.count))
         metrics.recordsChanged.increment(by: Int64(outcome.changed))
@@ -45,6 +45,8 @@ extension SyncNode {
         let time: Int64
         /// Set while the node takes back lost writes after a restore.
         let restoreWindow: RestoreWindow?
+        /// Change sequence numbers start above it (see `ReplicaStore.sequenceFloor`).
+        let sequenceFloor: Int
     }
 
     /// What applying a push did.
@@ -59,14 +61,15 @@ extension SyncNode {
     /// a refused push leaves nothing behind and does not affect the others in the group).
     static func apply(_ job: PushJob, in db: Database) throws -> PushOutcome {
         let (account, states, rows, time) = (job.account, job.states, job.rows, job.time)
-        var seq = try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM record")) ?? 0
+        // A restored node numbers above everything the replaced database had numbered.
+        var seq = max(try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM record")) ?? 0, job.sequenceFloor)
         let node = try ReplicaStore.replica(in: db)
         var nodeCounter = node.counter
         var stored = try ReplicaStore.loadAll(states.lazy.map(\.id), in: db)
         // The cases this batch creates: a mediator may write their records (only mediators are scoped).
         let newCases = account.user.role == .mediator ? Set(states.lazy.filter { $0.type == .case && stored[$0.id] == nil }.map(\.id)) : []
         let saveRecord = try ReplicaStore.saveStatement(in: db)
-        let relayable = try job.restoreWindow.map { try relayableDevices(in: states, by: account, window: $0, in: db) } ?? []
+        let writers = try job.restoreWindow.map { try caseWriters(in: states, by: account, window: $0, in: db) } ?? []
 
         var results: [PushResult] = []
         var relayed: [RecordID] = []
@@ -76,7 +79,7 @@ extension SyncNode {
             let before = stored[state.id]
             let relays: Bool
             do {
-                relays = try state.checkIntroduction(by: account.id, over: before, mayRelay: { relayable.contains($0) })
+                relays = try state.checkIntroduction(by: account.id, over: before, mayRelay: { job.restoreWindow?.mayRelay($0, writers: writers) ?? false })
             } catch {
                 // `checkIntroduction` throws only `ModelError` (typed throws).
                 throw APIError.rejected(error, index: index)
@@ -84,6 +87,9 @@ extension SyncNode {
             try Self.checkCaseLink(state, before: before, index: index)
             try Self.checkScope(state, before: before, account: account, newCases: newCases, index: index, in: db)
             var merged = try before.map { try $0.merged(with: state) } ?? state
+            if before != nil {
+                do { try merged.checkConcurrentValues() } catch { throw APIError.rejected(error, index: index) }
+            }
             // Without a new write of its own, a device cannot change what the node holds
             // (it could otherwise drop others' values by claiming to have seen them).
             // (A state bringing back lost writes of others after a restore does change it.)
@@ -116,7 +122,7 @@ extension SyncNode {
                     let members = merged.members("mediators")
                     let added = Self.newlyAddedMediators(merged, before: before)
                     if before == nil || !added.isEmpty || members != before?.members("mediators") {
-                        try Self.updateAccess(merged.id, members: members, added: added, isNew: before == nil, seq: seq, in: db)
+                        try Self.updateAccess(merged.id, members: members, added: added, seq: seq, in: db)
                     }
                 }
                 if grantCreator {
@@ -143,18 +149,18 @@ extension SyncNode {
         return PushOutcome(results: results, seq: seq, changed: changed, conflicts: conflicts)
     }
 
-    /// The devices whose writes, unseen by the node, `account` may bring in this push during a
-    /// restore window: the node's own former ids, and devices enrolled for a user who writes
-    /// cases (mediator or supervisor). Not the pusher itself (its own writes need no relay),
-    /// nor an unknown, reporter or admin device: nothing of theirs can be in a record.
-    static func relayableDevices(in states: [RecordState], by account: DeviceAccount, window: RestoreWindow, in db: Database) throws -> Set<DeviceID> {
+    /// Of the other devices whose writes this push holds, those enrolled for a user who writes
+    /// cases (mediator or supervisor): during a restore window, their writes (up to each
+    /// one's highest counter before the restore) and the node's own former writes may come
+    /// back through `account`. An unknown, reporter or admin device never wrote a record.
+    static func caseWriters(in states: [RecordState], by account: DeviceAccount, window: RestoreWindow, in db: Database) throws -> Set<DeviceID> {
         var others: Set<DeviceID> = []
         for state in states {
             for dot in state.version.dots where dot.device != account.id && !window.formerNodes.contains(dot.device) {
                 others.insert(dot.device)
             }
         }
-        return window.formerNodes.union(try ReplicaStore.caseWriters(among: others, in: db))
+        return try ReplicaStore.caseWriters(among: others, in: db)
     }
 
     /// A record's link to its case is set once and never changes: it must hold exactly one
@@ -206,10 +212,11 @@ extension SyncNode {
     /// that is a user of the node gets access (the case's whole history from sequence `seq`
     /// on); a name no longer in the set loses it. A name added while no user had it gives
     /// nothing, then or later: a user created afterwards under that name does not inherit
-    /// the case, until someone adds the name again (an explicit grant). A case the node did
-    /// not hold (`isNew`) has no access rows yet.
-    static func updateAccess(_ caseID: RecordID, members: [String], added: Set<String>, isNew: Bool, seq: Int, in db: Database) throws {
-        let current = isNew ? [] : Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID.rawValue]))
+    /// the case, until someone adds the name again (an explicit grant). (A case the node does
+    /// not hold may have access rows: a restore keeps today's access for the cases devices
+    /// bring back.)
+    static func updateAccess(_ caseID: RecordID, members: [String], added: Set<String>, seq: Int, in db: Database) throws {
+        let current = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID.rawValue]))
         let isUser = try db.cachedStatement(sql: "SELECT 1 FROM user WHERE name = ?")
         for user in members where added.contains(user) && !current.contains(user) {
             guard try Bool.fetchOne(isUser, arguments: [user]) == true else { continue }

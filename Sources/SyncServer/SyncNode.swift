@@ -22,6 +22,9 @@ public struct SyncNode: Sendable {
     /// Set for a while after a restore: devices may bring back writes of other devices the
     /// node lost (PROTOCOL.md, "Restore").
     public let restoreWindow: RestoreWindow?
+    /// New change sequence numbers start above it: after a restore, the highest one the
+    /// replaced database had given, so no cursor a device holds can pass over a new change.
+    let sequenceFloor: Int
 
     public init(store: ReplicaStore, metrics: NodeMetrics = NodeMetrics(), logger: Logger = Logger(label: "casesyncd"),
                 now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) throws {
@@ -39,7 +42,11 @@ public struct SyncNode: Sendable {
         try store.dropDeviceListIndex()
         generation = try store.nodeGeneration()
         restoreWindow = try store.restoreWindow(at: now())
+        sequenceFloor = try store.sequenceFloor()
     }
+
+    /// Whether the node takes back lost writes right now (its restore window is open).
+    public var isRestoring: Bool { restoreWindow.map { $0.until > now() } ?? false }
 
     /// Creates a one-time enrollment token for `user`, valid for `ttl` seconds.
     public func makeEnrollmentToken(for user: String, ttl: Int64) throws -> String {

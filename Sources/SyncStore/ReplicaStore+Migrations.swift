@@ -114,6 +114,10 @@ extension ReplicaStore {
             // re-delivery is dropped, a refused local change stays queued.
             try db.execute(sql: "CREATE TABLE redelivery (recordID TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID")
         }
+        migrator.registerMigration("v5: relay limits of a restored node") { db in
+            // On a restored node: each device's highest write counter before the restore.
+            try db.execute(sql: "CREATE TABLE relayLimit (device TEXT PRIMARY KEY NOT NULL, counter INTEGER NOT NULL) WITHOUT ROWID")
+        }
         return migrator
     }
 }

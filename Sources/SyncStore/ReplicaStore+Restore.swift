@@ -13,6 +13,11 @@ extension ReplicaStore {
         static let restoreWindowUntil = "restoreWindowUntil"
         static let formerNodes = "formerNodeDevices"
         static let backupTaken = "backupTaken"
+        /// Set when `relayLimit` holds the highest counter of every device (restored with
+        /// the replaced database at hand); otherwise relays are not bounded by counter.
+        static let relayLimitsKnown = "relayLimitsKnown"
+        /// New change sequence numbers start above it (the replaced database's highest).
+        static let sequenceFloor = "sequenceFloor"
     }
 
     /// The node's generation id, made on first use. It changes only when the node is restored.
@@ -33,7 +38,22 @@ extension ReplicaStore {
             guard let until = try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.restoreWindowUntil]).flatMap(Int64.init),
                   until > time else { return nil }
             let former = try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.formerNodes]) ?? ""
-            return RestoreWindow(until: until, formerNodes: Set(former.split(separator: " ").compactMap { try? DeviceID(String($0)) }))
+            var limits: [DeviceID: Int]?
+            if try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.relayLimitsKnown]) != nil {
+                var known: [DeviceID: Int] = [:]
+                for row in try GRDB.Row.fetchAll(db, sql: "SELECT device, counter FROM relayLimit") {
+                    if let device = try? DeviceID(row[0] as String) { known[device] = row[1] }
+                }
+                limits = known
+            }
+            return RestoreWindow(until: until, formerNodes: Set(former.split(separator: " ").compactMap { try? DeviceID(String($0)) }), relayLimits: limits)
+        }
+    }
+
+    /// New change sequence numbers start above this (0 unless the node was restored).
+    public func sequenceFloor() throws -> Int {
+        try writer.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.sequenceFloor]).flatMap(Int.init) ?? 0
         }
     }
 
@@ -83,15 +103,30 @@ extension ReplicaStore {
         public let devices: Int
     }
 
-    /// Builds, at `destination` (a new file), the database of a node restored from `backup`:
-    /// the backup's records, change sequence and case access; users, devices, enrollment
-    /// tokens and the audit log from `current` (the database being replaced) when given, so
-    /// revocations, disables and enrollments made after the backup stay in force; a new
-    /// generation id, a new device id for the node's own writes (its counter went back with
-    /// the backup, and reusing a dot would give two writes one name) and a restore window
-    /// open until `windowUntil`. Refuses a file that is not a sound node database.
+    /// Builds, at `destination` (a new file), the database of a node restored from `backup`.
+    ///
+    /// From the backup: records and the change sequence. From `current` (the database being
+    /// replaced) when given: users, devices, enrollment tokens, the audit log and case access
+    /// (so revocations, disables, enrollments and access changes made after the backup stay
+    /// in force), the node's device ids, each device's highest write counter (the bound on
+    /// what may be relayed for it) and the highest change sequence (new changes are numbered
+    /// above it, so no cursor a device holds can skip one). New: a generation id, a device id
+    /// for the node's own writes (its counter went back with the backup, and reusing a dot
+    /// would give two writes one name) and a restore window open until `windowUntil`.
+    /// Refuses a file that is not a sound node database. `destination` is closed when this
+    /// returns, with no journal beside it; when it throws, `destination` is removed.
     public static func restoreNode(from backup: String, to destination: String, accountsFrom current: String?,
                                    windowUntil: Int64, at time: Int64) throws -> RestoreReport {
+        do {
+            return try buildRestored(from: backup, to: destination, accountsFrom: current, windowUntil: windowUntil, at: time)
+        } catch {
+            for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: destination + suffix) }
+            throw error
+        }
+    }
+
+    static func buildRestored(from backup: String, to destination: String, accountsFrom current: String?,
+                              windowUntil: Int64, at time: Int64) throws -> RestoreReport {
         var readOnly = Configuration()
         readOnly.readonly = true
         let source: DatabaseQueue
@@ -108,6 +143,7 @@ extension ReplicaStore {
             throw StoreError(.unusable, "cannot create \(destination); check that the data folder is writable")
         }
         let target = try DatabaseQueue(path: destination, configuration: configuration())
+        defer { try? target.close() }
         try source.backup(to: target)
         try source.close()
         // An older backup gets today's schema.
@@ -115,31 +151,15 @@ extension ReplicaStore {
         guard let node = try? store.replica(), node.device.rawValue.hasPrefix("node-") else {
             throw StoreError(.unusable, "\(backup) is not a sync node's database (it has no node- device id); give a file written by `casesyncd backup`")
         }
+        var carried = CarriedState()
         if let current {
-            do {
-                try target.writeWithoutTransaction { db in
-                    try db.execute(sql: "ATTACH DATABASE ? AS current", arguments: [current])
-                    defer { try? db.execute(sql: "DETACH DATABASE current") }
-                    try db.inTransaction {
-                        // Rows are never deleted from these tables, so the current ones are a
-                        // superset of the backup's: copied whole, in order.
-                        try db.execute(sql: """
-                            DELETE FROM enrollment; DELETE FROM device; DELETE FROM user; DELETE FROM audit;
-                            INSERT INTO user (name, role, disabled, created) SELECT name, role, disabled, created FROM current.user;
-                            INSERT INTO device (id, user, name, secretHash, created, revoked) SELECT id, user, name, secretHash, created, revoked FROM current.device;
-                            INSERT INTO enrollment (tokenHash, user, expires, used) SELECT tokenHash, user, expires, used FROM current.enrollment;
-                            INSERT INTO audit (id, at, user, device, action, count, records) SELECT id, at, user, device, action, count, records FROM current.audit ORDER BY id;
-                            """)
-                        return .commit
-                    }
-                }
-            } catch {
-                throw StoreError(.corrupt, "cannot read the users and devices of the current database \(current)")
-            }
+            carried = try carry(from: current, into: target)
         }
         return try target.write { db in
             let taken = try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.backupTaken]).flatMap(Int64.init)
-            let generation = try startGeneration(windowUntil: windowUntil, at: time, in: db)
+            let floor = max(carried.sequenceFloor, try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM record") ?? 0)
+            try setSetting(NodeSetting.sequenceFloor, String(floor), in: db)
+            let generation = try startGeneration(windowUntil: windowUntil, at: time, formerNodes: carried.nodeDevices, relayLimits: carried.relayLimits, in: db)
             return RestoreReport(
                 generation: generation,
                 records: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") ?? 0,
@@ -149,22 +169,100 @@ extension ReplicaStore {
         }
     }
 
-    /// Makes this database a restored node's: a new generation id, a new device id for the
-    /// node's own writes (the old one joins the former ids), the restore window open until
-    /// `windowUntil`, and no backup mark. Returns the new generation. (`restoreNode` calls it
-    /// on the restored copy; in-process tests call it to open a window.)
-    @discardableResult
-    public func startGeneration(windowUntil: Int64, at time: Int64) throws -> String {
-        try writer.write { db in try Self.startGeneration(windowUntil: windowUntil, at: time, in: db) }
+    /// What a restore takes from the database it replaces, beyond the tables it copies.
+    struct CarriedState {
+        var nodeDevices: [String] = []
+        /// Device id → highest write counter in any record; nil when not known.
+        var relayLimits: [String: Int]?
+        var sequenceFloor = 0
     }
 
-    static func startGeneration(windowUntil: Int64, at time: Int64, in db: Database) throws -> String {
+    /// Copies accounts, audit log and case access from the database at `current` into
+    /// `target` and reads what else the restored node needs from it. `current` is first
+    /// opened as a node would open it: brought to today's schema and its write-ahead log
+    /// folded in and emptied, so that afterwards the file alone holds it.
+    static func carry(from current: String, into target: DatabaseQueue) throws -> CarriedState {
+        do {
+            let live = try ReplicaStore.open(path: current)
+            try live.writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+            try (live.writer as? DatabasePool)?.close()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+            throw StoreError(.corrupt, "the current database \(current) is damaged (\(error.resultCode)), so its users and devices cannot be kept")
+        } catch {
+            throw StoreError(.unusable, "cannot open the current database \(current) to keep its users and devices (\(Self.reason(error))); free disk space or fix permissions and run restore again")
+        }
+        do {
+            return try target.writeWithoutTransaction { db in
+                try db.execute(sql: "ATTACH DATABASE ? AS current", arguments: [current])
+                defer { try? db.execute(sql: "DETACH DATABASE current") }
+                var carried = CarriedState()
+                try db.inTransaction {
+                    // Rows are never deleted from the account tables, so the current ones are a
+                    // superset of the backup's: copied whole, in order. Case access is today's too:
+                    // a mediator removed after the backup must not regain the case.
+                    try db.execute(sql: """
+                        DELETE FROM enrollment; DELETE FROM device; DELETE FROM user; DELETE FROM audit; DELETE FROM caseAccess;
+                        INSERT INTO user (name, role, disabled, created) SELECT name, role, disabled, created FROM current.user;
+                        INSERT INTO device (id, user, name, secretHash, created, revoked) SELECT id, user, name, secretHash, created, revoked FROM current.device;
+                        INSERT INTO enrollment (tokenHash, user, expires, used) SELECT tokenHash, user, expires, used FROM current.enrollment;
+                        INSERT INTO audit (id, at, user, device, action, count, records) SELECT id, at, user, device, action, count, records FROM current.audit ORDER BY id;
+                        INSERT INTO caseAccess (caseID, user, grantedSeq) SELECT caseID, user, grantedSeq FROM current.caseAccess;
+                        """)
+                    return .commit
+                }
+                if let device = try String.fetchOne(db, sql: "SELECT device FROM current.replica WHERE id = 1") { carried.nodeDevices.append(device) }
+                let former = try String.fetchOne(db, sql: "SELECT value FROM current.setting WHERE key = ?", arguments: [NodeSetting.formerNodes]) ?? ""
+                carried.nodeDevices += former.split(separator: " ").map(String.init)
+                let floor = try String.fetchOne(db, sql: "SELECT value FROM current.setting WHERE key = ?", arguments: [NodeSetting.sequenceFloor]).flatMap(Int.init) ?? 0
+                carried.sequenceFloor = max(floor, try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM current.record") ?? 0)
+                // The highest write of each device anywhere in the current records: a relayed
+                // write above it never reached the node, so it cannot be one it lost.
+                var limits: [String: Int] = [:]
+                let versions = try String.fetchCursor(db, sql: "SELECT version FROM current.record")
+                while let text = try versions.next() {
+                    guard let version = try? JSONReader.read(Array(text.utf8), { reader throws(ModelError) in try VersionVector.read(from: &reader) }) else { continue }
+                    for dot in version.dots { limits[dot.device.rawValue] = max(limits[dot.device.rawValue] ?? 0, dot.counter) }
+                }
+                carried.relayLimits = limits
+                return carried
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.unusable, "cannot copy the users and devices of the current database \(current) (\(Self.reason(error))); free disk space and run restore again")
+        }
+    }
+
+    /// SQLite's short reason for a failure, for a one-line message.
+    static func reason(_ error: any Error) -> String {
+        (error as? DatabaseError).map { "\($0.resultCode)" } ?? "\(type(of: error))"
+    }
+
+    /// Makes this database a restored node's: a new generation id, a new device id for the
+    /// node's own writes (the old one and `formerNodes` join the former ids), the restore
+    /// window open until `windowUntil` with each device's `relayLimits` (nil: not known), and
+    /// no backup mark. Returns the new generation. (`restoreNode` calls it on the restored
+    /// copy; in-process tests call it to open a window.)
+    @discardableResult
+    public func startGeneration(windowUntil: Int64, at time: Int64, relayLimits: [String: Int]? = nil) throws -> String {
+        try writer.write { db in try Self.startGeneration(windowUntil: windowUntil, at: time, formerNodes: [], relayLimits: relayLimits, in: db) }
+    }
+
+    static func startGeneration(windowUntil: Int64, at time: Int64, formerNodes: [String], relayLimits: [String: Int]?, in db: Database) throws -> String {
+        try db.execute(sql: "DELETE FROM relayLimit")
+        try db.execute(sql: "DELETE FROM setting WHERE key = ?", arguments: [NodeSetting.relayLimitsKnown])
+        if let relayLimits {
+            let insert = try db.cachedStatement(sql: "INSERT INTO relayLimit (device, counter) VALUES (?, ?)")
+            for (device, counter) in relayLimits { try insert.execute(arguments: [device, counter]) }
+            try setSetting(NodeSetting.relayLimitsKnown, "1", in: db)
+        }
         let node = try replica(in: db)
         let generation = newGeneration()
         var generator = SystemRandomNumberGenerator()
         let newNode = try DeviceID("node-" + DeviceID.random(using: &generator).rawValue)
-        let former = (try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.formerNodes]) ?? "")
-            .split(separator: " ").map(String.init) + [node.device.rawValue]
+        var former = (try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.formerNodes]) ?? "")
+            .split(separator: " ").map(String.init)
+        for device in [node.device.rawValue] + formerNodes where !former.contains(device) { former.append(device) }
         try db.execute(sql: "UPDATE replica SET device = ?, counter = 0 WHERE id = 1", arguments: [newNode.rawValue])
         try setSetting(NodeSetting.generation, generation, in: db)
         try setSetting(NodeSetting.formerNodes, former.joined(separator: " "), in: db)
@@ -192,4 +290,16 @@ public struct RestoreWindow: Sendable, Hashable {
     /// The device ids the node wrote under before its restores: its own lost writes come
     /// back under them.
     public let formerNodes: Set<DeviceID>
+    /// The highest write counter of each device before the restore: a relayed write above it
+    /// is not one the node lost, and is refused (a forged counter of 2^53 would otherwise
+    /// stop that device from ever writing again). Nil when the replaced database was not at
+    /// hand (`--accounts-as-of-backup`): relays are then not bounded by counter.
+    public let relayLimits: [DeviceID: Int]?
+
+    /// Whether a write of another device, unseen by the node, may come back in this window.
+    public func mayRelay(_ dot: Dot, writers: Set<DeviceID>) -> Bool {
+        guard writers.contains(dot.device) || formerNodes.contains(dot.device) else { return false }
+        guard let relayLimits else { return true }
+        return dot.counter <= relayLimits[dot.device] ?? 0
+    }
 }

@@ -85,8 +85,14 @@ struct DataOptions: ParsableArguments {
         return URL(fileURLWithPath: "data")
     }
 
+    /// Opens the node's store for an administration command. The command holds the data
+    /// folder's admin lock shared while it runs, so a restore (which holds it exclusive) never
+    /// swaps the database under a revocation that would then be lost.
     func openNode() throws -> SyncNode {
-        try SyncNode(store: ReplicaStore.open(directory: directory))
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // Never released: held until the command's process ends.
+        _ = try DataFolderLock(directory, file: "admin.lock", shared: true, purpose: "an administration command")
+        return try SyncNode(store: ReplicaStore.open(directory: directory))
     }
 }
 
@@ -126,7 +132,7 @@ struct Serve: AsyncParsableCommand {
         // One node per data folder; `restore` takes the same lock, so it never swaps the
         // database under a running node.
         try FileManager.default.createDirectory(at: options.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let lock = try DataFolderLock(options.directory, purpose: "serve")
+        let lock = try DataFolderLock(options.directory, file: "casesyncd.lock", shared: false, purpose: "serve")
         defer { lock.release() }
         let store = try ReplicaStore.open(directory: options.directory, checkpointInBackground: true)
         if let taken = try store.backupTaken() {
@@ -296,8 +302,10 @@ struct Restore: ParsableCommand {
         guard FileManager.default.isReadableFile(atPath: from) else { throw DaemonError(status: 2, message: "cannot read the backup \(from); give the file `casesyncd backup --to` wrote") }
         let directory = options.directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let lock = try DataFolderLock(directory, purpose: "restore")
+        let lock = try DataFolderLock(directory, file: "casesyncd.lock", shared: false, purpose: "restore")
         defer { lock.release() }
+        let adminLock = try DataFolderLock(directory, file: "admin.lock", shared: false, purpose: "restore")
+        defer { adminLock.release() }
         let live = directory.appendingPathComponent("replica.sqlite").path
         let hasCurrent = FileManager.default.fileExists(atPath: live)
         guard hasCurrent || accountsAsOfBackup else {
@@ -311,21 +319,26 @@ struct Restore: ParsableCommand {
             report = try ReplicaStore.restoreNode(from: from, to: staging, accountsFrom: accountsAsOfBackup ? nil : live,
                                                   windowUntil: now + (DurationText.seconds(window, upTo: 365 * 86_400) ?? 0) * 1000, at: now)
         } catch {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) }
             if let error = error as? StoreError, error.code == .corrupt, !accountsAsOfBackup, error.message.contains("current database") {
-                throw DaemonError(status: 10, message: "\(error.message); if it is damaged, run again with --accounts-as-of-backup and then repeat every revocation, disable and enrollment made after the backup")
+                throw DaemonError(status: 10, message: "\(error.message); run again with --accounts-as-of-backup and then repeat every revocation, disable and enrollment made after the backup")
             }
             throw error
         }
+        // The swap, so that a crash at any point leaves a whole database in place: the
+        // current one (its log already folded in by the restore) is linked aside, its log
+        // files removed, then the restored one renamed over it in one step.
         var kept: String?
         if hasCurrent {
             let aside = live + ".before-restore-" + Timestamp.fileStamp(now)
-            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: live + suffix) {
-                try FileManager.default.moveItem(atPath: live + suffix, toPath: aside + suffix)
+            guard link(live, aside) == 0 else {
+                throw DaemonError(status: 1, message: "cannot keep the replaced database as \(aside) (\(String(cString: strerror(errno)))); check the data folder and run restore again")
             }
             kept = aside
         }
-        try FileManager.default.moveItem(atPath: staging, toPath: live)
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: live + suffix) }
+        guard rename(staging, live) == 0 else {
+            throw DaemonError(status: 1, message: "cannot put the restored database in place (\(String(cString: strerror(errno)))); the node's database is unchanged")
+        }
         let taken = report.backupTaken.map { " taken \(Timestamp.text($0))" } ?? ""
         print("Restored \(report.records) records from \(from)\(taken) into \(directory.path); node generation \(report.generation).")
         if report.accountsFromCurrent {
@@ -358,29 +371,41 @@ struct Check: ParsableCommand {
     @OptionGroup var options: DataOptions
 
     func run() throws {
+        // Opening would create an empty database, which checks ok: a missing one is an error.
+        guard FileManager.default.fileExists(atPath: options.directory.appendingPathComponent("replica.sqlite").path) else {
+            throw DaemonError(status: 2, message: "\(options.directory.path) holds no node database; give the node's folder with --data (or restore one with `casesyncd restore`)")
+        }
         let findings = try ReplicaStore.open(directory: options.directory).integrityCheck()
         guard findings == ["ok"] else { throw DaemonError(status: 10, message: "integrity check failed: " + findings.prefix(5).joined(separator: "; ")) }
         print("ok")
     }
 }
 
-/// An exclusive lock on a data folder (`flock` on `casesyncd.lock`), held by `serve` for
-/// as long as it runs and by `restore` while it swaps the database: a restore never replaces
-/// the database under a running node, and two nodes never serve one folder. The kernel
-/// drops the lock when the process ends, however it ends.
+/// A lock on a data folder (`flock` on a file in it). `serve` holds `casesyncd.lock`
+/// exclusive for as long as it runs and `restore` while it swaps the database, so a restore
+/// never replaces the database under a running node and two nodes never serve one folder.
+/// Administration commands hold `admin.lock` shared for their lifetime and `restore` holds it
+/// exclusive, so no account change lands in a database being replaced. The kernel drops a
+/// lock when its process ends, however it ends.
 struct DataFolderLock {
     private let descriptor: Int32
 
-    init(_ directory: URL, purpose: String) throws {
-        let path = directory.appendingPathComponent("casesyncd.lock").path
+    init(_ directory: URL, file: String, shared: Bool, purpose: String) throws {
+        let path = directory.appendingPathComponent(file).path
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw DaemonError(status: 1, message: "cannot open \(path); check that the data folder exists and is writable by this user")
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        guard flock(descriptor, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0 else {
             close(descriptor)
-            let what = purpose == "serve" ? "another casesyncd serves \(directory.path)" : "a casesyncd node is running on \(directory.path)"
-            throw DaemonError(status: 1, message: "\(what); stop it first (e.g. `systemctl stop casesyncd`)")
+            let what: String
+            switch (file, purpose) {
+            case ("casesyncd.lock", "serve"): what = "another casesyncd serves \(directory.path); stop it first (e.g. `systemctl stop casesyncd`)"
+            case ("casesyncd.lock", _): what = "a casesyncd node is running on \(directory.path); stop it first (e.g. `systemctl stop casesyncd`)"
+            case (_, "restore"): what = "an administration command is running on \(directory.path); let it finish and run restore again"
+            default: what = "a restore is running on \(directory.path); run this again when it has finished"
+            }
+            throw DaemonError(status: 1, message: what)
         }
     }
 

@@ -51,4 +51,28 @@ struct FaultToleranceTests {
         for cli in replicas { #expect(try cli.ok("status")["pending"] as? Int == 0) }
         #expect(outcomes.values.reduce(0, +) == 24)
     }
+
+    @Test func aBatchOverTheNodesBodyLimitGoesInHalvesAndARecordTooLargeAloneIsSetAside() throws {
+        let daemon = DaemonProcess()
+        defer { daemon.remove() }
+        #expect(try daemon.admin("user", "add", "ann", "--role", "mediator").status == 0)
+        try daemon.start(options: ["--max-body", "65536", "--body-budget", "65536"])
+        let (cli, _) = try CLIRunner.enrolled(daemon, user: "ann", name: "ann-laptop")
+        defer { cli.remove() }
+        let caseID = try #require(try cli.ok("case", "new", "--title", "Long notes")["id"] as? String)
+        // Five notes of 30 KB: one batch of about 150 KB, over the node's 64 KiB limit.
+        for index in 1...5 {
+            _ = try cli.ok("note", "add", caseID, "--text", String(repeating: "\(index)", count: 30_000))
+        }
+        let synced = try cli.run("--json", "sync")
+        #expect(synced.status == 0, "\(synced.stderr)")
+        #expect(try synced.object()["pushed"] as? Int == 6)
+        // One note of 80 KB cannot go in any batch: it is set aside and named, the rest goes.
+        _ = try cli.ok("note", "add", caseID, "--text", String(repeating: "x", count: 80_000))
+        _ = try cli.ok("case", "set", caseID, "site=North")
+        let refused = try cli.run("sync")
+        #expect(refused.status == 5, "\(refused.stderr)")
+        #expect(refused.stderr.contains("too_large") && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+        #expect(try cli.ok("status")["pending"] as? Int == 1, "only the note too large stays queued")
+    }
 }

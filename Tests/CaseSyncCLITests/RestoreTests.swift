@@ -81,7 +81,20 @@ struct RestoreTests {
         try sync(tablet)
         _ = try tablet.cli.ok("note", "add", fresh, "--text", "written on the tablet, enrolled after the backup")
         try sync(tablet)
+        // The supervisor opens a case for ann; ann's laptop writes in it.
+        let assigned = try #require(try supervisor.cli.ok("case", "new", "--title", "Assigned after the backup")["id"] as? String)
+        _ = try supervisor.cli.ok("case", "set", assigned, "mediators+=ann")
+        try sync(supervisor)
+        try sync(laptop)
+        _ = try laptop.cli.ok("note", "add", assigned, "--text", "ann's note in the assigned case")
         for device in [laptop, supervisor] { try sync(device) }
+        // The tablet's last note reaches only the node before it fails, and the tablet last
+        // synced with a node that named no generation (an older version).
+        _ = try tablet.cli.ok("note", "add", fresh, "--text", "only the tablet and the lost node have this")
+        try sync(tablet)
+        let tabletDatabase = try DatabaseQueue(path: tablet.cli.data.appendingPathComponent("replica.sqlite").path)
+        try tabletDatabase.write { db in try db.execute(sql: "DELETE FROM setting WHERE key = 'nodeGeneration'") }
+        try tabletDatabase.close()
         // The laptop has an unsent change when the node fails.
         _ = try laptop.cli.ok("case", "set", fresh, "title=After the backup (edited)")
         // An administrator revokes the desktop after the backup.
@@ -98,7 +111,9 @@ struct RestoreTests {
         try daemon.start()
         for device in devices { try Self.repoint(device, to: daemon) }
 
-        // The remaining devices sync: each notices the restore and re-sends what it holds.
+        // The remaining devices sync: each notices the restore and re-sends what it holds. The
+        // laptop goes first: the assigned case it relays is the supervisor's, and its access
+        // to it was granted after the backup.
         let first = try sync(laptop)
         #expect(first["nodeRestored"] as? Bool == true)
         #expect((first["redelivered"] as? Int ?? 0) > 0)
@@ -124,7 +139,8 @@ struct RestoreTests {
         let shown = try laptop.cli.ok("case", "show", fresh)
         let fields = try #require((shown["case"] as? [String: Any])?["fields"] as? [String: Any])
         #expect(fields["title"] as? String == "After the backup (edited)" && fields["site"] as? String == "South")
-        #expect((shown["notes"] as? [Any])?.count == 2)
+        #expect((shown["notes"] as? [Any])?.count == 3)
+        #expect((try laptop.cli.ok("case", "show", assigned)["notes"] as? [Any])?.count == 1)
         let nodeDatabase = try DatabaseQueue(path: daemon.data.appendingPathComponent("replica.sqlite").path)
         let relays = try nodeDatabase.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit WHERE action = 'relay'") ?? 0 }
         let restores = try nodeDatabase.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit WHERE action = 'restore'") ?? 0 }

@@ -115,4 +115,22 @@ struct DaemonEndToEndTests {
 /// How many pushes have been acknowledged so far, shared with the task that pushes.
 final class PushProgress: Sendable {
     let count = Atomic<Int>(0)
+
+    @Test func adminCommandsRefuseBadInputInOneLineAndChangeNothing() throws {
+        let daemon = DaemonProcess()
+        defer { daemon.remove() }
+        // `check` on a folder with no database says so; it does not create one to check.
+        let missing = try daemon.admin("check")
+        #expect(missing.status == 2 && missing.stderr.split(separator: "\n").count == 1, "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: daemon.data.appendingPathComponent("replica.sqlite").path))
+
+        #expect(try daemon.admin("user", "add", "ann", "--role", "mediator").status == 0)
+        for ttl in ["999999999999999d", "366d", "0s", "-5m", "1w", "24"] {
+            let refused = try daemon.admin("enroll", "ann", "--ttl", ttl)
+            #expect(refused.status == 1, "--ttl \(ttl): \(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1 && refused.stderr.contains("--ttl"), "--ttl \(ttl): \(refused.stderr)")
+        }
+        #expect(try daemon.admin("enroll", "ann", "--ttl", "365d").status == 0)
+        #expect(try daemon.admin("check").stdout == "ok\n")
+    }
 }

@@ -17,14 +17,15 @@ struct RestoreWindowTests {
     /// The fixture's node as if restored from a backup that lacks `lost`: those records and
     /// their access rows are gone, a new generation starts, and the window is open until
     /// `windowUntil`. `now` is the restored node's clock.
-    static func restored(_ fixture: NodeFixture, losing lost: [RecordID], windowUntil: Int64, now: Int64) throws -> SyncNode {
+    static func restored(_ fixture: NodeFixture, losing lost: [RecordID], windowUntil: Int64, now: Int64,
+                         relayLimits: [String: Int]? = nil) throws -> SyncNode {
         try fixture.node.store.writer.write { db in
             for id in lost {
                 try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [id.rawValue])
                 try db.execute(sql: "DELETE FROM caseAccess WHERE caseID = ?", arguments: [id.rawValue])
             }
         }
-        try fixture.node.store.startGeneration(windowUntil: windowUntil, at: now)
+        try fixture.node.store.startGeneration(windowUntil: windowUntil, at: now, relayLimits: relayLimits)
         return try node(over: fixture, now: now)
     }
 
@@ -119,6 +120,30 @@ struct RestoreWindowTests {
                 let answer = try NodeFixture.object(response.body)
                 #expect(response.status == .unauthorized && NodeFixture.errorCode(answer) == "unauthorised")
             }
+        }
+    }
+
+    @Test func aRelayedWriteAboveWhatTheNodeEverHadIsRefused() async throws {
+        let fixture = try await NodeFixture(now: 1_795_000_000_000)
+        let now = fixture.time
+        let shared = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1, mediators: ["ann", "bob"])
+        let held = try await fixture.test { client in
+            #expect(try await fixture.push(client, [shared], as: "ann-laptop").0 == .ok)
+            var retitled = try #require(try fixture.node.store.record(shared.id))
+            try retitled.set("title", .text("Retitled by bob"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 1, time: now))
+            #expect(try await fixture.push(client, [retitled], as: "bob-laptop").0 == .ok)
+            return try #require(try fixture.node.store.record(shared.id))
+        }
+        // Before the restore the node had bob's writes up to 1 and ann's up to 1.
+        let node = try Self.restored(fixture, losing: [shared.id], windowUntil: now + 3_600_000, now: now,
+                                     relayLimits: ["ann-laptop": 1, "bob-laptop": 1])
+        try await Self.test(node, fixture) { client in
+            // A forged counter far above would stop bob's laptop from ever writing again.
+            var forged = held
+            try forged.set("site", .text("as if bob wrote it"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: Int(Dot.maxCounter), time: now))
+            let (status, answer) = try await fixture.push(client, [forged], as: "ann-laptop")
+            #expect(status == .unprocessableContent && NodeFixture.errorCode(answer) == "foreign_dot", "\(answer)")
+            #expect(try await fixture.push(client, [held], as: "ann-laptop").0 == .ok, "bob's write the node lost comes back")
         }
     }
 }

@@ -229,4 +229,34 @@ struct RouteTests {
         #expect(log.contains { $0.action == "enroll" })
         #expect(!log.contains { $0.records.contains("SECRET") })
     }
+
+    /// A case whose title register holds `count` concurrent values written by `device` (with
+    /// counters from `first`), and one reference and status.
+    static func manyTitles(_ count: Int, by device: String, from first: Int) throws -> RecordState {
+        let writer = try DeviceID(device)
+        let last = first + count - 1
+        let titles = Register(entries: (first...last).map { RegisterEntry(stamp: Stamp(device: writer, counter: $0, time: 1), value: .text("title \($0)")) })
+        let single = { (value: String) in Register(entries: [RegisterEntry(stamp: Stamp(device: writer, counter: last, time: 1), value: .text(value))]) }
+        return RecordState(type: .case, id: RecordID(high: 0x0192_f0c4_7d3e_7a41, low: 0x77), version: VersionVector([Dot(device: writer, counter: last)]),
+                           fields: [RecordField(name: "reference", state: .register(single("MED-77"))), RecordField(name: "status", state: .register(single("intake"))),
+                                    RecordField(name: "title", state: .register(titles))])
+    }
+
+    @Test func aRegisterHoldsAtMost64ConcurrentValuesAlsoAfterAMerge() async throws {
+        var setup = try await NodeFixture()
+        // A second device of the supervisor, to write concurrently with the first.
+        let token = try setup.node.makeEnrollmentToken(for: "sue", ttl: 3600)
+        let second = try await setup.node.enroll(token: token, device: try DeviceID("sue-laptop"), name: "sue-laptop")
+        setup.credentials["sue-laptop"] = "Bearer sue-laptop:\(second.secret)"
+        let fixture = setup
+        try await fixture.test { client in
+            let (tooMany, answer) = try await fixture.push(client, [try Self.manyTitles(65, by: "sue-desk", from: 1)], as: "sue-desk")
+            #expect(tooMany == .unprocessableContent && NodeFixture.errorCode(answer) == "too_many_values", "\(answer)")
+            // 40 and 30 are each within the bound; merged they are not.
+            #expect(try await fixture.push(client, [try Self.manyTitles(40, by: "sue-desk", from: 1)], as: "sue-desk").0 == .ok)
+            let (merged, mergedAnswer) = try await fixture.push(client, [try Self.manyTitles(30, by: "sue-laptop", from: 1)], as: "sue-laptop")
+            #expect(merged == .unprocessableContent && NodeFixture.errorCode(mergedAnswer) == "too_many_values", "\(mergedAnswer)")
+            #expect(try fixture.node.store.record(RecordID(high: 0x0192_f0c4_7d3e_7a41, low: 0x77))?.register("title")?.values.count == 40)
+        }
+    }
 }

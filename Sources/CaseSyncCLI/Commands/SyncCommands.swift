@@ -82,6 +82,7 @@ struct SyncCommand: AsyncParsableCommand {
                 ("refused", .array(summary.refused.map { .string($0.id.rawValue) })),
                 ("nodeRestored", .boolean(summary.nodeRestored)), ("redelivered", .integer(summary.redelivered)),
                 ("notRedelivered", .array(summary.notRedelivered.map { .string($0.id.rawValue) })),
+                ("redeliveryDeferred", .integer(summary.redeliveryDeferred)),
                 ("pullMilliseconds", .integer(Int(summary.pullSeconds * 1000))), ("pushMilliseconds", .integer(Int(summary.pushSeconds * 1000))),
             ]),
             human: "Synced with \(server): pushed \(summary.pushed), pulled \(summary.pulled)"
@@ -89,6 +90,9 @@ struct SyncCommand: AsyncParsableCommand {
         )
         if summary.nodeRestored && !options.json {
             print("The node was restored from a backup: this device pulled from the start and re-sent the \(summary.redelivered) record\(summary.redelivered == 1 ? "" : "s") it holds.")
+        }
+        if summary.redeliveryDeferred > 0 && !options.json {
+            print("\(summary.redeliveryDeferred) record\(summary.redeliveryDeferred == 1 ? "" : "s") the restored node cannot take yet (it lacks their case or the access to it until another device syncs) will be sent again by the next sync.")
         }
         if let first = summary.notRedelivered.first {
             // Not an error: the records stay here, and the sync did what it could.

@@ -69,6 +69,7 @@ extension RecordState {
                 let name = table.name(of: slot)
                 throw ModelError(.invalidValue, "\(name) has an empty list of values", field: name)
             }
+            guard slot.writeCount <= Self.maxConcurrentValues else { throw tooManyValues(slot, slot.writeCount) }
             try checkDots(UnsafeBufferPointer(rebasing: writes[slot.writeRange]), seen: seen, field: slot)
             for write in writes[slot.writeRange] where !check.passes(write, text: text, words: words) {
                 try schema.fields[specIndex].check(table.value(of: write))
@@ -80,11 +81,40 @@ extension RecordState {
         while start < slot.writeEnd {
             let element = text.slice(writes[start].textRange)
             let end = FieldTable.elementEnd(from: start, in: slot, writes: writes, text: text)
+            guard end - start <= Self.maxConcurrentValues else { throw tooManyValues(slot, end - start) }
             try checkDots(UnsafeBufferPointer(rebasing: writes[start..<end]), seen: seen, field: slot)
             if !check.passes(text: element, words: words) {
                 try schema.fields[specIndex].check(.text(String(decoding: element, as: UTF8.self)))
             }
             start = end
+        }
+    }
+
+    /// At most this many concurrent values in one register (and concurrent adds of one set
+    /// element). Honest concurrency is bounded by the devices that write one case while
+    /// apart, a handful; without a bound one device could make every replica hold and show
+    /// thousands of sides of one field.
+    public static let maxConcurrentValues = 64
+
+    private func tooManyValues(_ slot: FieldSlot, _ count: Int) -> ModelError {
+        let name = table.name(of: slot)
+        return ModelError(.tooManyValues, "\(name) holds \(count) concurrent values, more than \(Self.maxConcurrentValues); resolve its conflict (`casesync resolve`) before it takes more", field: name)
+    }
+
+    /// Checks the bound on concurrent values (`maxConcurrentValues`) alone: a sync node checks
+    /// it on the state a merge makes, since two states within the bound can merge beyond it.
+    public func checkConcurrentValues() throws(ModelError) {
+        for slot in table.slots {
+            guard slot.isSet else {
+                guard slot.writeCount <= Self.maxConcurrentValues else { throw tooManyValues(slot, slot.writeCount) }
+                continue
+            }
+            var start = slot.writeStart
+            while start < slot.writeEnd {
+                let end = table.elementEnd(from: start, in: slot)
+                guard end - start <= Self.maxConcurrentValues else { throw tooManyValues(slot, end - start) }
+                start = end
+            }
         }
     }
 
@@ -131,17 +161,17 @@ extension RecordState {
     /// own (no other device's counter above what the node has seen), may not go back on its
     /// own counter, and may not hold different content under a dot the node already has.
     ///
-    /// `mayRelay` names the other devices whose unseen writes the pusher may bring anyway: a
-    /// node restored from a backup takes back, for a while, writes it lost from the devices
-    /// that hold them (see PROTOCOL.md, "Restore"). Returns whether the state brought any
-    /// such relayed write.
+    /// `mayRelay` says which writes of other devices, unseen by the node, the pusher may bring
+    /// anyway: a node restored from a backup takes back, for a while, writes it lost from the
+    /// devices that hold them (see PROTOCOL.md, "Restore"). Returns whether the state brought
+    /// any such relayed write.
     @discardableResult
     public func checkIntroduction(by device: DeviceID, over stored: RecordState?,
-                                  mayRelay: (DeviceID) -> Bool = { _ in false }) throws(ModelError) -> Bool {
+                                  mayRelay: (Dot) -> Bool = { _ in false }) throws(ModelError) -> Bool {
         let known = stored?.version ?? VersionVector()
         var relays = false
         for dot in version.dots where dot.device != device && dot.counter > known[dot.device] {
-            guard mayRelay(dot.device) else {
+            guard mayRelay(dot) else {
                 throw ModelError(.foreignDot, "\(type.rawValue) \(id) claims writes of device \(dot.device) up to \(dot.counter) that this node has not seen (it has \(known[dot.device])); a device may only introduce its own writes")
             }
             relays = true

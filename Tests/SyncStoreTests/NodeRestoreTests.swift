@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+import SyncModel
+import Testing
+@testable import SyncStore
+
+/// What `ReplicaStore.restoreNode` takes from the backup and what from the database it
+/// replaces.
+struct NodeRestoreTests {
+    let now: Int64 = 1_795_000_000_000
+
+    func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("node-restore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    func caseState(_ number: UInt64, writes: [(String, Int)]) throws -> RecordState {
+        var state = RecordState(type: .case, id: RecordID(high: 0x0192_f0c4_7d3e_7a41, low: number))
+        for (index, (device, counter)) in writes.enumerated() {
+            try state.apply([.set("reference", .text("MED-\(number)")), .set("title", .text("t\(index)")), .set("status", .text("intake"))],
+                            stamp: Stamp(device: try DeviceID(device), counter: counter, time: now))
+        }
+        return state
+    }
+
+    func store(_ states: [(RecordState, seq: Int, mediator: String)], in store: ReplicaStore) throws {
+        try store.writer.write { db in
+            for (state, seq, mediator) in states {
+                try ReplicaStore.save(state, seq: seq, in: db)
+                try db.execute(sql: "INSERT INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)", arguments: [state.id.rawValue, mediator, seq])
+            }
+        }
+    }
+
+    @Test func recordsComeFromTheBackupAndAccountsAccessLimitsAndSequenceFromTheReplacedDatabase() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let currentPath = dir.appendingPathComponent("current.sqlite").path
+        let current = try ReplicaStore.open(path: currentPath)
+        try current.initialize(device: try DeviceID("node-first"), name: "sync node", at: now)
+        _ = try current.addUser("ann", role: .mediator, at: now)
+        try store([(try caseState(1, writes: [("ann-laptop", 3)]), 1, "ann")], in: current)
+        let backup = dir.appendingPathComponent("backup.sqlite").path
+        try current.backup(to: backup, at: now)
+        #expect(try FileManager.default.attributesOfItem(atPath: backup)[.posixPermissions] as? Int == 0o600)
+
+        // After the backup: more writes (bob's among them), a new user, a new grant.
+        _ = try current.addUser("bob", role: .mediator, at: now)
+        try store([(try caseState(2, writes: [("ann-laptop", 7), ("bob-laptop", 2)]), 2, "bob"),
+                   (try caseState(3, writes: [("ann-laptop", 5)]), 3, "ann")], in: current)
+        let generationBefore = try current.nodeGeneration()
+        try (current.writer as? DatabasePool)?.close()
+
+        let restoredPath = dir.appendingPathComponent("restored.sqlite").path
+        let report = try ReplicaStore.restoreNode(from: backup, to: restoredPath, accountsFrom: currentPath, windowUntil: now + 1000, at: now)
+        #expect(report.records == 1 && report.accountsFromCurrent && report.backupTaken == now)
+        #expect(!FileManager.default.fileExists(atPath: restoredPath + "-wal"), "the restored file stands alone")
+        let restored = try ReplicaStore.open(path: restoredPath)
+        #expect(try restored.backupTaken() == nil, "no longer a backup copy")
+        #expect(try restored.nodeGeneration() == report.generation && report.generation != generationBefore)
+        #expect(try restored.users().map(\.name) == ["ann", "bob"])
+        let access = try restored.writer.read { db in try String.fetchAll(db, sql: "SELECT caseID || ':' || user FROM caseAccess ORDER BY caseID") }
+        #expect(access.count == 3 && access.contains { $0.hasSuffix(":bob") }, "today's case access")
+        #expect(try restored.sequenceFloor() == 3, "new changes are numbered above the replaced database's")
+        let window = try #require(try restored.restoreWindow(at: now))
+        #expect(window.formerNodes == [try DeviceID("node-first")])
+        #expect(try restored.replica().device.rawValue != "node-first", "the node writes under a new id")
+        let (ann, bob, eve) = (try DeviceID("ann-laptop"), try DeviceID("bob-laptop"), try DeviceID("eve-laptop"))
+        #expect(window.relayLimits?[ann] == 7 && window.relayLimits?[bob] == 2)
+        #expect(window.mayRelay(Dot(device: bob, counter: 2), writers: [bob]))
+        #expect(!window.mayRelay(Dot(device: bob, counter: 3), writers: [bob]), "above what the node ever had")
+        #expect(!window.mayRelay(Dot(device: eve, counter: 1), writers: []), "not a case writer")
+        #expect(try restored.restoreWindow(at: now + 1000) == nil, "the window ends by itself")
+        let restoredNode = try restored.replica().device
+        try (restored.writer as? DatabasePool)?.close()
+
+        // Restored again (from the same backup), the node keeps every id it wrote under.
+        let again = dir.appendingPathComponent("again.sqlite").path
+        _ = try ReplicaStore.restoreNode(from: backup, to: again, accountsFrom: restoredPath, windowUntil: now + 1000, at: now)
+        let twice = try ReplicaStore.open(path: again)
+        #expect(try twice.restoreWindow(at: now)?.formerNodes == [try DeviceID("node-first"), restoredNode])
+        #expect(try twice.sequenceFloor() == 3)
+    }
+
+    @Test func aFileThatIsNotANodeBackupIsRefusedAndNothingIsLeftBehind() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let junk = dir.appendingPathComponent("junk").path
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: junk))
+        #expect { try ReplicaStore.restoreNode(from: junk, to: dir.appendingPathComponent("out").path, accountsFrom: nil, windowUntil: now, at: now) }
+            throws: { ($0 as? StoreError)?.code == .unusable }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path))
+        // A device's replica is no node's backup.
+        let devicePath = dir.appendingPathComponent("device.sqlite").path
+        let device = try ReplicaStore.open(path: devicePath)
+        try device.initialize(device: try DeviceID("ann-laptop"), name: "laptop", at: now)
+        try (device.writer as? DatabasePool)?.close()
+        #expect { try ReplicaStore.restoreNode(from: devicePath, to: dir.appendingPathComponent("out2").path, accountsFrom: nil, windowUntil: now, at: now) }
+            throws: { ($0 as? StoreError)?.code == .unusable }
+    }
+}
