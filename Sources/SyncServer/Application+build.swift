@@ -36,6 +36,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
     router.add(middleware: RequestMetricsMiddleware(metrics: node.metrics))
     router.add(middleware: GenerationHeaderMiddleware(node: node))
     router.add(middleware: ErrorMiddleware(node: node))
+    router.add(middleware: MethodNotAllowedMiddleware(routes: APIRoutes.all))
     router.add(middleware: InFlightLimitMiddleware(counter: InFlightCounter(limit: configuration.maxInFlight)))
     let budget = BodyBudget(capacity: configuration.bodyBudgetBytes)
 
@@ -267,31 +268,14 @@ func jsonResponse(_ bytes: [UInt8], for request: Request) -> Response {
 /// `SyncNode.push`, not here. Read in place from the body's buffer: a maximum-size push
 /// would otherwise hold its 16 MiB twice.
 func decodePush(_ body: ByteBuffer) throws -> [ReceivedState] {
-    var states: [ReceivedState] = []
-    var sawRecords = false
     do throws(ModelError) {
-        try body.withUnsafeReadableBytes { raw throws(ModelError) in
-        try JSONReader.read(raw.assumingMemoryBound(to: UInt8.self)) { reader throws(ModelError) in
-            try reader.readObject { reader, key throws(ModelError) in
-                guard key == "records" else { throw reader.error("unknown key \"\(key.prefix(40))\"; a push is {\"records\":[…]}") }
-                guard !sawRecords else { throw reader.error("the key \"records\" appears twice; a push is {\"records\":[…]} once") }
-                sawRecords = true
-                try reader.readArray { reader throws(ModelError) in
-                    do throws(ModelError) {
-                        states.append(try RecordState.readReceived(from: &reader, validate: false))
-                    } catch {
-                        throw ModelError(error.code, "record \(states.count): \(error.message)", field: "\(states.count)")
-                    }
-                }
-            }
-        }
+        return try body.withUnsafeReadableBytes { raw throws(ModelError) in
+            try PushEnvelope.decode(raw.assumingMemoryBound(to: UInt8.self))
         }
     } catch {
         let index = error.field.flatMap(Int.init)
         throw APIError(error.code == .malformedJSON ? .badRequest : .unprocessableContent, error.code.rawValue, error.message, index: index)
     }
-    guard sawRecords else { throw APIError(.badRequest, "malformed_json", "a push is {\"records\":[…]}") }
-    return states
 }
 
 func queryInteger(_ request: Request, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {

@@ -80,23 +80,19 @@ public struct SyncNode: Sendable {
         guard let header, header.hasPrefix("Bearer ") else { throw APIError.unauthorised }
         let credential = header.dropFirst("Bearer ".count)
         guard let colon = credential.firstIndex(of: ":"), let id = try? DeviceID(String(credential[..<colon])) else { throw APIError.unauthorised }
-        // Hash and compare even for an unknown device, so timing does not tell which ids exist.
         let presented = Secrets.hash(String(credential[credential.index(after: colon)...]))
-        let account = try await store.device(id)
-        let matches = Secrets.constantTimeEqual(presented, account?.secretHash ?? Self.unknownDeviceHash)
-        guard let account else {
+        guard let account = try await store.device(id) else {
             // Device ids are not secret (they name every write in the records), so saying the
             // id is unknown gives nothing away; it tells a device enrolled after the backup a
             // restored node came from what to do.
             throw APIError(.unauthorized, "unknown_device", "this node does not know device \(id); if it was restored from a backup taken before this device enrolled, get a new token (`casesyncd enroll NAME`) and run `casesync enroll --again --server URL --token TOKEN`: queued changes are kept")
         }
-        guard matches else { throw APIError.unauthorised }
+        // Constant time: how much of a secret matched must not show in the answer's timing.
+        guard Secrets.constantTimeEqual(presented, account.secretHash) else { throw APIError.unauthorised }
         guard !account.revoked else { throw APIError(.unauthorized, "revoked", "this device was revoked; enroll it again with a new token") }
         guard !account.user.disabled else { throw APIError(.unauthorized, "disabled", "user \(account.user.name) is disabled") }
         return account
     }
-
-    private static let unknownDeviceHash = Secrets.hash("no device has this secret")
 
     static func requireSyncRole(_ account: DeviceAccount) throws {
         guard account.user.role.syncsCases else {

@@ -8,6 +8,22 @@ import Testing
 
 /// Every endpoint, error status and role, in process.
 struct RouteTests {
+    @Test func aServedPathWithAnotherMethodIs405WithAllowAndAnUnknownPath404() async throws {
+        let fixture = try await NodeFixture()
+        try await fixture.test { client in
+            for (method, path, allow) in [(HTTPRequest.Method.trace, "/v1/sync/pull", "GET"), (.delete, "/healthz", "GET"), (.get, "/v1/sync/push", "POST")] {
+                try await client.execute(uri: path + "?since=0", method: method, headers: [.authorization: fixture.credentials["sue-desk"] ?? ""]) { response in
+                    let answer = try NodeFixture.object(response.body)
+                    #expect(response.status == .methodNotAllowed && response.headers[.allow] == allow, "\(method) \(path)")
+                    #expect(NodeFixture.errorCode(answer) == "method_not_allowed")
+                }
+            }
+            try await client.execute(uri: "/v1/nothing", method: .trace) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
     @Test func healthAndMetricsAnswer() async throws {
         let fixture = try await NodeFixture()
         try await fixture.test { client in
