@@ -225,8 +225,12 @@ struct RouteTests {
             #expect((empty["records"] as? [Any])?.isEmpty == true)
             #expect(empty["more"] as? Bool == false)
             #expect(try await fixture.pull(client, as: "rita-desk").0 == .forbidden, "reporters do not pull case records")
-            try await client.execute(uri: "/v1/sync/pull?since=-1", method: .get, headers: [.authorization: fixture.credentials["sue-desk"] ?? ""]) {
-                #expect($0.status == .badRequest)
+            // Query numbers are digits only: a sign, a space or an exponent is refused, not read.
+            for query in ["since=-1", "since=%2B5", "since=+5", "limit=%205", "limit=1e2", "since=00000000000000000001"] {
+                try await client.execute(uri: "/v1/sync/pull?" + query, method: .get, headers: [.authorization: fixture.credentials["sue-desk"] ?? ""]) { response in
+                    let answer = try NodeFixture.object(response.body)
+                    #expect(response.status == .badRequest && NodeFixture.errorCode(answer) == "bad_parameter", "\(query): \(answer)")
+                }
             }
         }
     }
