@@ -31,8 +31,15 @@ port="$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$log" | he
 
 # A supervisor's device: it may push, pull, export and read the summary.
 token="$("$daemon" enroll sue --data "$data/node" | tail -1)"
-secret="$(curl -sf -X POST "http://127.0.0.1:$port/v1/enroll" -H 'Content-Type: application/json' \
-  -d "{\"device\":\"sue-desk\",\"name\":\"sue-desk\",\"token\":\"$token\"}" | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')"
+# Python, not curl: CI machines have libcurl but not necessarily the curl program.
+secret="$(python3 - "$port" "$token" <<'PY'
+import json, sys, urllib.request
+port, token = sys.argv[1], sys.argv[2]
+body = json.dumps({"device": "sue-desk", "name": "sue-desk", "token": token}).encode()
+request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/enroll", data=body, headers={"Content-Type": "application/json"})
+print(json.load(urllib.request.urlopen(request))["secret"])
+PY
+)"
 [ -n "$secret" ] || { echo "schemathesis.sh: enrollment failed" >&2; exit 1; }
 
 "${st[@]}" --config-file Protocol/schemathesis.toml run Protocol/openapi.yaml --url "http://127.0.0.1:$port" \
