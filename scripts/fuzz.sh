@@ -35,6 +35,15 @@ for path in sorted(glob.glob("Protocol/vectors/*.json")):
         json.dump({"records": states}, f, separators=(",", ":"))
 PY
 
-# Swift's own crash handler would trip AddressSanitizer; libFuzzer prints the stack.
-SWIFT_BACKTRACE=enable=no "$binary" "$out/corpus" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
-  -artifact_prefix="$out/" -print_final_stats=1 "${@:2}"
+# Swift's own crash handler would trip AddressSanitizer; libFuzzer prints the stack. Its
+# progress goes to a log: the end of it is shown, all of it when something broke.
+echo "fuzz.sh: fuzzing for ${seconds}s (log: $out/fuzz.log)"
+if SWIFT_BACKTRACE=enable=no "$binary" "$out/corpus" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+     -artifact_prefix="$out/" -print_final_stats=1 -print_funcs=0 "${@:2}" >"$out/fuzz.log" 2>&1; then
+  grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' "$out/fuzz.log" || tail -5 "$out/fuzz.log"
+else
+  status=$?
+  grep -v '^#[0-9]' "$out/fuzz.log" | tail -80
+  echo "fuzz.sh: the fuzzer found an input that breaks a promise (exit $status); it is in $out/crash-*" >&2
+  exit "$status"
+fi

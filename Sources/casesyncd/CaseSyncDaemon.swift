@@ -314,10 +314,11 @@ struct Restore: ParsableCommand {
         let staging = live + ".restoring"
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) }
         let now = Timestamp.now()
+        let windowUntil = now + (DurationText.seconds(window, upTo: 365 * 86_400) ?? 0) * 1000
         let report: ReplicaStore.RestoreReport
         do {
             report = try ReplicaStore.restoreNode(from: from, to: staging, accountsFrom: accountsAsOfBackup ? nil : live,
-                                                  windowUntil: now + (DurationText.seconds(window, upTo: 365 * 86_400) ?? 0) * 1000, at: now)
+                                                  windowUntil: windowUntil, at: now)
         } catch {
             if let error = error as? StoreError, error.code == .corrupt, !accountsAsOfBackup, error.message.contains("current database") {
                 throw DaemonError(status: 10, message: "\(error.message); run again with --accounts-as-of-backup and then repeat every revocation, disable and enrollment made after the backup")
@@ -325,14 +326,15 @@ struct Restore: ParsableCommand {
             throw error
         }
         // The swap, so that a crash at any point leaves a whole database in place: the
-        // current one (its log already folded in by the restore) is linked aside, its log
-        // files removed, then the restored one renamed over it in one step.
+        // current one is linked aside (its log, which the restore folded in unless it was
+        // told not to read it, goes with it), then the restored one renamed over it in one step.
         var kept: String?
         if hasCurrent {
             let aside = live + ".before-restore-" + Timestamp.fileStamp(now)
             guard link(live, aside) == 0 else {
                 throw DaemonError(status: 1, message: "cannot keep the replaced database as \(aside) (\(String(cString: strerror(errno)))); check the data folder and run restore again")
             }
+            if FileManager.default.fileExists(atPath: live + "-wal") { _ = rename(live + "-wal", aside + "-wal") }
             kept = aside
         }
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: live + suffix) }
@@ -342,12 +344,12 @@ struct Restore: ParsableCommand {
         let taken = report.backupTaken.map { " taken \(Timestamp.text($0))" } ?? ""
         print("Restored \(report.records) records from \(from)\(taken) into \(directory.path); node generation \(report.generation).")
         if report.accountsFromCurrent {
-            print("Users, devices and the audit log are today's (\(report.devices) devices): revocations and disables made after the backup stay in force.")
+            print("Users, devices, case access and the audit log are today's (\(report.devices) devices): revocations, disables and access changes made after the backup stay in force.")
         } else {
             print("Users and devices are the backup's (\(report.devices) devices): repeat now every revocation and disable made after the backup (`casesyncd device revoke`, `casesyncd user disable`); devices enrolled after it must enroll again (`casesync enroll --again`).")
         }
         if let kept { print("The replaced database is kept as \(kept); delete it once the node serves well.") }
-        print("Start the node: each device re-sends what it holds on its next `casesync sync`; the node takes back other devices' writes until \(Timestamp.text(now + (DurationText.seconds(window, upTo: 365 * 86_400) ?? 0) * 1000)).")
+        print("Start the node: each device re-sends what it holds on its next `casesync sync`; the node takes back other devices' writes until \(Timestamp.text(windowUntil)).")
     }
 }
 
