@@ -53,9 +53,4 @@ extension ReplicaStore {
             for id in ids { try dequeue.execute { $0.bind(id) } }
         }
     }
-
-    /// Records waiting to be re-delivered.
-    public func redeliveryCount() throws -> Int {
-        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM redelivery") ?? 0 }
-    }
 }
