@@ -272,6 +272,10 @@ struct Backup: ParsableCommand {
 
     func run() throws {
         guard !FileManager.default.fileExists(atPath: to) else { throw ValidationError("\(to) exists; choose a new file") }
+        // Opening would create an empty database, and back that up: a missing one is an error.
+        guard FileManager.default.fileExists(atPath: options.directory.appendingPathComponent("replica.sqlite").path) else {
+            throw DaemonError(status: 2, message: "\(options.directory.path) holds no node database to back up; give the node's folder with --data")
+        }
         let store = try ReplicaStore.open(directory: options.directory)
         try store.backup(to: to, at: Timestamp.now())
         print("Backed up \(options.directory.path) to \(to) (readable by this user only). Restore it with: casesyncd restore --from \(to) --data \(options.directory.path)")

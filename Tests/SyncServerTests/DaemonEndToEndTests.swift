@@ -122,7 +122,11 @@ final class PushProgress: Sendable {
         // `check` on a folder with no database says so; it does not create one to check.
         let missing = try daemon.admin("check")
         #expect(missing.status == 2 && missing.stderr.split(separator: "\n").count == 1, "\(missing.stderr)")
+        let backup = FileManager.default.temporaryDirectory.appendingPathComponent("nothing-\(UUID().uuidString).sqlite").path
+        let nothing = try daemon.admin("backup", "--to", backup)
+        #expect(nothing.status == 2 && nothing.stderr.split(separator: "\n").count == 1, "\(nothing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: daemon.data.appendingPathComponent("replica.sqlite").path))
+        #expect(!FileManager.default.fileExists(atPath: backup), "no backup of nothing")
 
         #expect(try daemon.admin("user", "add", "ann", "--role", "mediator").status == 0)
         for ttl in ["999999999999999d", "366d", "0s", "-5m", "1w", "24"] {
