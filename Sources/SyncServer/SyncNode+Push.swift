@@ -66,8 +66,16 @@ extension SyncNode {
         let node = try ReplicaStore.replica(in: db)
         var nodeCounter = node.counter
         var stored = try ReplicaStore.loadAll(states.lazy.map(\.id), in: db)
+        // Cases the node does not hold but has access rows for: a restore kept today's access
+        // to cases the backup lacks. Such a case is not new: who may write it is settled.
+        let hasAccessRows = try db.cachedStatement(sql: "SELECT 1 FROM caseAccess WHERE caseID = ? LIMIT 1")
+        var restoredAccess: Set<RecordID> = []
+        for state in states where state.type == .case && stored[state.id] == nil {
+            if try Bool.fetchOne(hasAccessRows, arguments: [state.id.rawValue]) == true { restoredAccess.insert(state.id) }
+        }
         // The cases this batch creates: a mediator may write their records (only mediators are scoped).
-        let newCases = account.user.role == .mediator ? Set(states.lazy.filter { $0.type == .case && stored[$0.id] == nil }.map(\.id)) : []
+        let newCases = account.user.role == .mediator
+            ? Set(states.lazy.filter { $0.type == .case && stored[$0.id] == nil && !restoredAccess.contains($0.id) }.map(\.id)) : []
         let saveRecord = try ReplicaStore.saveStatement(in: db)
         let writers = try job.restoreWindow.map { try caseWriters(in: states, by: account, window: $0, in: db) } ?? []
 
@@ -98,7 +106,7 @@ extension SyncNode {
             }
             var grantCreator = false
             var isReceivedState = before == nil
-            if account.user.role == .mediator, merged.type == .case, before == nil,
+            if account.user.role == .mediator, merged.type == .case, before == nil, !restoredAccess.contains(merged.id),
                !merged.members("mediators").contains(account.user.name) {
                 if merged.isDeleted {
                     // Created and deleted offline: no write on a deleted record, but the
@@ -118,7 +126,10 @@ extension SyncNode {
                 let storesReceived = isReceivedState || (before != nil && merged == state)
                 assert(!storesReceived || rows[index].state == merged.canonicalJSON(), "the row built before the transaction must be the merged state's")
                 try ReplicaStore.save(storesReceived ? rows[index] : RecordRow(merged), seq: seq, using: saveRecord)
-                if merged.type == .case {
+                // A case brought back after a restore keeps the access the node kept for it (a
+                // device's older state must not re-grant a mediator removed since); later
+                // changes to its mediators count as usual.
+                if merged.type == .case, !(before == nil && restoredAccess.contains(merged.id)) {
                     let members = merged.members("mediators")
                     let added = Self.newlyAddedMediators(merged, before: before)
                     if before == nil || !added.isEmpty || members != before?.members("mediators") {

@@ -14,15 +14,14 @@ import Testing
 struct RestoreWindowTests {
     static let generationHeader = HTTPFields.Element.Name("CaseSync-Generation")!
 
-    /// The fixture's node as if restored from a backup that lacks `lost`: those records and
-    /// their access rows are gone, a new generation starts, and the window is open until
-    /// `windowUntil`. `now` is the restored node's clock.
+    /// The fixture's node as if restored from a backup that lacks `lost`: those records are
+    /// gone (their access rows stay, as a restore keeps today's access), a new generation
+    /// starts, and the window is open until `windowUntil`. `now` is the restored node's clock.
     static func restored(_ fixture: NodeFixture, losing lost: [RecordID], windowUntil: Int64, now: Int64,
                          relayLimits: [String: Int]? = nil) throws -> SyncNode {
         try fixture.node.store.writer.write { db in
             for id in lost {
                 try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [id.rawValue])
-                try db.execute(sql: "DELETE FROM caseAccess WHERE caseID = ?", arguments: [id.rawValue])
             }
         }
         try fixture.node.store.startGeneration(windowUntil: windowUntil, at: now, relayLimits: relayLimits)
@@ -144,6 +143,32 @@ struct RestoreWindowTests {
             let (status, answer) = try await fixture.push(client, [forged], as: "ann-laptop")
             #expect(status == .unprocessableContent && NodeFixture.errorCode(answer) == "foreign_dot", "\(answer)")
             #expect(try await fixture.push(client, [held], as: "ann-laptop").0 == .ok, "bob's write the node lost comes back")
+        }
+    }
+
+    @Test func aMediatorRemovedBeforeTheFailureCannotReGainTheCaseWithAnOlderState() async throws {
+        let fixture = try await NodeFixture(now: 1_795_000_000_000)
+        let now = fixture.time
+        let shared = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1, mediators: ["ann", "bob"])
+        let (annHolds, bobHolds) = try await fixture.test { client in
+            #expect(try await fixture.push(client, [shared], as: "ann-laptop").0 == .ok)
+            let annHolds = try #require(try fixture.node.store.record(shared.id))
+            // Bob takes ann off the case; her laptop keeps the state from before.
+            var removed = annHolds
+            try removed.apply([.remove("mediators", "ann")], stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 1, time: now))
+            #expect(try await fixture.push(client, [removed], as: "bob-laptop").0 == .ok)
+            return (annHolds, try #require(try fixture.node.store.record(shared.id)))
+        }
+        let node = try Self.restored(fixture, losing: [shared.id], windowUntil: now + 3_600_000, now: now)
+        try await Self.test(node, fixture) { client in
+            // Ann's older state names her, but the node kept today's access: refused.
+            let (status, answer) = try await fixture.push(client, [annHolds], as: "ann-laptop")
+            #expect(status == .forbidden, "\(answer)")
+            #expect(try fixture.node.store.record(shared.id) == nil)
+            // Bob's state comes back, and ann still receives nothing of the case.
+            #expect(try await fixture.push(client, [bobHolds], as: "bob-laptop").0 == .ok)
+            #expect(try await fixture.pullAll(client, as: "ann-laptop").ids.isEmpty)
+            #expect(try await fixture.pullAll(client, as: "bob-laptop").ids == [shared.id.rawValue])
         }
     }
 }
