@@ -183,26 +183,18 @@ public struct SyncEngine: Sendable {
         for cases in [true, false] {
             var after: RecordID?
             while true {
-                var sending = try store.redelivery(cases: cases, after: after, limit: batchSize)
-                guard let last = sending.last else { break }
+                let batch = try store.redelivery(cases: cases, after: after, limit: batchSize)
+                guard let last = batch.last else { break }
                 after = last.id
-                while !sending.isEmpty {
-                    do {
-                        let reply = try await send(sending[...])
-                        try history.check(reply.node)
-                        try store.acknowledge(reply.answers.map { ($0.id, $0.version) })
-                        try store.dequeueRedelivery(sending.map(\.id))
-                        summary.redelivered += sending.count
-                        break
-                    } catch let error as SyncError where error.kind == .refused {
-                        guard let index = error.index, sending.indices.contains(index) else { throw error }
-                        if error.nodeRestoring {
-                            summary.redeliveryDeferred += 1
-                        } else {
-                            summary.notRedelivered.append((sending[index].id, error.message))
-                            try store.dequeueRedelivery([sending[index].id])
-                        }
-                        sending.remove(at: index)
+                let outcome = try await pushSettingAside(batch, history: history)
+                try store.dequeueRedelivery(outcome.taken.map(\.id))
+                summary.redelivered += outcome.taken.count
+                for (record, error) in outcome.refused {
+                    if error.nodeRestoring {
+                        summary.redeliveryDeferred += 1
+                    } else {
+                        summary.notRedelivered.append((record.id, error.message))
+                        try store.dequeueRedelivery([record.id])
                     }
                 }
                 progress(SyncProgress(phase: .push, done: summary.pushed + summary.redelivered, total: nil))
@@ -243,24 +235,35 @@ public struct SyncEngine: Sendable {
         var refused: [(id: RecordID, reason: String)] = []
     }
 
-    /// Pushes one batch and acknowledges the answer. A record the node refuses is set aside
-    /// (it stays queued) and the rest is pushed, so one bad record never blocks everything
-    /// else, nor the pull after it.
+    /// Pushes one batch of the outbox. A record the node refuses stays queued.
     func push(_ batch: [ReplicaStore.QueuedRecord], history: NodeHistory) async throws -> BatchOutcome {
-        var outcome = BatchOutcome()
+        let outcome = try await pushSettingAside(batch, history: history)
+        return BatchOutcome(pushed: outcome.taken.count, refused: outcome.refused.map { ($0.record.id, $0.error.message) })
+    }
+
+    /// What `pushSettingAside` did: the records the node took, and those it refused by name.
+    struct SetAsideOutcome: Sendable {
+        var taken: [ReplicaStore.QueuedRecord] = []
+        var refused: [(record: ReplicaStore.QueuedRecord, error: SyncError)] = []
+    }
+
+    /// Pushes `batch` and acknowledges the answer. A record the node refuses by name is set
+    /// aside and the rest pushed again, so one bad record never blocks everything else, nor
+    /// the pull after it. What a restored node merged is acknowledged like any answer before
+    /// its new generation is noticed; the rewind then re-sends everything else.
+    func pushSettingAside(_ batch: [ReplicaStore.QueuedRecord], history: NodeHistory) async throws -> SetAsideOutcome {
+        var outcome = SetAsideOutcome()
         var sending = batch
         while !sending.isEmpty {
             do {
                 let reply = try await send(sending[...])
-                // What a restored node merged is acknowledged like any answer; the rewind
-                // then re-sends everything else.
                 try store.acknowledge(reply.answers.map { ($0.id, $0.version) })
                 try history.check(reply.node)
-                outcome.pushed = sending.count
+                outcome.taken = sending
                 break
             } catch let error as SyncError where error.kind == .refused {
                 guard let index = error.index, sending.indices.contains(index) else { throw error }
-                outcome.refused.append((sending[index].id, error.message))
+                outcome.refused.append((sending[index], error))
                 sending.remove(at: index)
             }
         }
