@@ -26,8 +26,8 @@ extension SyncNode {
             do { try received.state.validate() } catch let error as ModelError { throw APIError.rejected(error, index: index) }
             return RecordRow(received.state, canonicalJSON: received.canonicalJSON)
         }
-        let window = restoreWindow.flatMap { $0.until > time ? $0 : nil }
-        let outcome = try await pushes.submit(PushJob(account: account, states: states, rows: rows, time: time, restoreWindow: window, sequenceFloor: sequenceFloor))
+        let outcome = try await pushes.submit(PushJob(account: account, states: states, rows: rows, time: time,
+                                                      restoreWindow: restoreWindow(openAt: time), sequenceFloor: sequenceFloor))
         store.checkpointer?.request()
         metrics.recordsMerged.increment(by: Int64(states.count))
         metrics.recordsChanged.increment(by: Int64(outcome.changed))

@@ -45,8 +45,13 @@ public struct SyncNode: Sendable {
         sequenceFloor = try store.sequenceFloor()
     }
 
+    /// The restore window if it is still open at `time`.
+    func restoreWindow(openAt time: Int64) -> RestoreWindow? {
+        restoreWindow.flatMap { $0.until > time ? $0 : nil }
+    }
+
     /// Whether the node takes back lost writes right now (its restore window is open).
-    public var isRestoring: Bool { restoreWindow.map { $0.until > now() } ?? false }
+    public var isRestoring: Bool { restoreWindow(openAt: now()) != nil }
 
     /// Creates a one-time enrollment token for `user`, valid for `ttl` seconds.
     public func makeEnrollmentToken(for user: String, ttl: Int64) throws -> String {

@@ -60,8 +60,7 @@ extension ReplicaStore {
         try writer.write { db in
             let outcome = states.isEmpty ? MergeOutcome() : try Self.merge(states, in: db)
             for (key, value) in settings {
-                try db.cachedStatement(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-                    .execute(arguments: [key, value])
+                try Self.setSetting(key, value, in: db)
             }
             return outcome
         }

@@ -106,13 +106,22 @@ extension ReplicaStore {
 
     /// A named setting (pull cursor, server address, last sync time).
     public func setting(_ key: String) throws -> String? {
-        try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key]) }
+        try writer.read { db in try Self.setting(key, in: db) }
     }
 
     public func setSetting(_ key: String, _ value: String) throws {
-        try writer.write { db in
-            try db.execute(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
-        }
+        try writer.write { db in try Self.setSetting(key, value, in: db) }
+    }
+
+    /// A named setting, inside the caller's transaction.
+    static func setting(_ key: String, in db: Database) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM setting WHERE key = ?"), arguments: [key])
+    }
+
+    /// Stores a named setting inside the caller's transaction.
+    static func setSetting(_ key: String, _ value: String, in db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .execute(arguments: [key, value])
     }
 }
 

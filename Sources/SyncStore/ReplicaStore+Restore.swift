@@ -23,7 +23,7 @@ extension ReplicaStore {
     /// The node's generation id, made on first use. It changes only when the node is restored.
     public func nodeGeneration() throws -> String {
         try writer.write { db in
-            if let generation = try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.generation]) {
+            if let generation = try Self.setting(NodeSetting.generation, in: db) {
                 return generation
             }
             let generation = Self.newGeneration()
@@ -35,34 +35,34 @@ extension ReplicaStore {
     /// The restore window, when the node was restored and it has not yet ended.
     public func restoreWindow(at time: Int64) throws -> RestoreWindow? {
         try writer.read { db in
-            guard let until = try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.restoreWindowUntil]).flatMap(Int64.init),
+            guard let until = try Self.setting(NodeSetting.restoreWindowUntil, in: db).flatMap(Int64.init),
                   until > time else { return nil }
-            let former = try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.formerNodes]) ?? ""
             var limits: [DeviceID: Int]?
-            if try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.relayLimitsKnown]) != nil {
+            if try Self.setting(NodeSetting.relayLimitsKnown, in: db) != nil {
                 var known: [DeviceID: Int] = [:]
                 for row in try GRDB.Row.fetchAll(db, sql: "SELECT device, counter FROM relayLimit") {
                     if let device = try? DeviceID(row[0] as String) { known[device] = row[1] }
                 }
                 limits = known
             }
-            return RestoreWindow(until: until, formerNodes: Set(former.split(separator: " ").compactMap { try? DeviceID(String($0)) }), relayLimits: limits)
+            return RestoreWindow(until: until, formerNodes: Set(try Self.formerNodes(in: db).compactMap { try? DeviceID($0) }), relayLimits: limits)
         }
     }
 
     /// New change sequence numbers start above this (0 unless the node was restored).
     public func sequenceFloor() throws -> Int {
-        try writer.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.sequenceFloor]).flatMap(Int.init) ?? 0
-        }
+        try setting(NodeSetting.sequenceFloor).flatMap(Int.init) ?? 0
     }
 
     /// When this database was written by `casesyncd backup` and not restored since (a
     /// backup copy put in place by hand must not serve: it would rewind the node silently).
     public func backupTaken() throws -> Int64? {
-        try writer.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.backupTaken]).flatMap(Int64.init)
-        }
+        try setting(NodeSetting.backupTaken).flatMap(Int64.init)
+    }
+
+    /// The device ids the node wrote under before its restores, oldest first.
+    static func formerNodes(in db: Database) throws -> [String] {
+        (try setting(NodeSetting.formerNodes, in: db) ?? "").split(separator: " ").map(String.init)
     }
 
     /// Of `devices`, those enrolled for a user whose role writes cases (mediator or
@@ -156,7 +156,7 @@ extension ReplicaStore {
             carried = try carry(from: current, into: target)
         }
         return try target.write { db in
-            let taken = try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.backupTaken]).flatMap(Int64.init)
+            let taken = try Self.setting(NodeSetting.backupTaken, in: db).flatMap(Int64.init)
             let floor = max(carried.sequenceFloor, try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM record") ?? 0)
             try setSetting(NodeSetting.sequenceFloor, String(floor), in: db)
             let generation = try startGeneration(windowUntil: windowUntil, at: time, formerNodes: carried.nodeDevices, relayLimits: carried.relayLimits, in: db)
@@ -260,8 +260,7 @@ extension ReplicaStore {
         let generation = newGeneration()
         var generator = SystemRandomNumberGenerator()
         let newNode = try DeviceID("node-" + DeviceID.random(using: &generator).rawValue)
-        var former = (try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [NodeSetting.formerNodes]) ?? "")
-            .split(separator: " ").map(String.init)
+        var former = try Self.formerNodes(in: db)
         for device in [node.device.rawValue] + formerNodes where !former.contains(device) { former.append(device) }
         try db.execute(sql: "UPDATE replica SET device = ?, counter = 0 WHERE id = 1", arguments: [newNode.rawValue])
         try setSetting(NodeSetting.generation, generation, in: db)
@@ -270,10 +269,6 @@ extension ReplicaStore {
         try db.execute(sql: "DELETE FROM setting WHERE key = ?", arguments: [NodeSetting.backupTaken])
         try audit("restore", user: nil, device: newNode, records: [], at: time, in: db)
         return generation
-    }
-
-    static func setSetting(_ key: String, _ value: String, in db: Database) throws {
-        try db.execute(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
     }
 
     static func newGeneration() -> String {
