@@ -98,3 +98,24 @@ extension CLIRunner {
         return (cli, try #require(initialised["device"] as? String))
     }
 }
+
+
+/// A replica enrolled with a node and its device id: what the tests with several devices
+/// drive.
+struct EnrolledReplica {
+    let cli: CLIRunner
+    let device: String
+
+    /// A fresh replica named `name`, enrolled as `user` with a new token from `daemon`.
+    init(_ daemon: DaemonProcess, user: String, name: String) throws {
+        (cli, device) = try CLIRunner.enrolled(daemon, user: user, name: name)
+    }
+
+    /// `casesync --json sync`, expected to succeed; its summary (empty when it failed).
+    @discardableResult
+    func sync(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        let result = try cli.run("--json", "sync")
+        #expect(result.status == 0, "sync of \(device) failed: \(result.stderr)", sourceLocation: sourceLocation)
+        return (try? result.object()) ?? [:]
+    }
+}

@@ -9,23 +9,6 @@ import Testing
 /// backup stay in force.
 @Suite(.serialized)
 struct RestoreTests {
-    struct Device {
-        var cli: CLIRunner
-        let id: String
-    }
-
-    func device(_ daemon: DaemonProcess, user: String, name: String) throws -> Device {
-        let (cli, id) = try CLIRunner.enrolled(daemon, user: user, name: name)
-        return Device(cli: cli, id: id)
-    }
-
-    @discardableResult
-    func sync(_ device: Device, _ comment: Comment? = nil) throws -> [String: Any] {
-        let result = try device.cli.run("--json", "sync")
-        #expect(result.status == 0, "\(comment.map { "\($0): " } ?? "")sync of \(device.id) failed: \(result.stderr)")
-        return (try? result.object()) ?? [:]
-    }
-
     /// Every record a replica holds (id → canonical state bytes), read from its file.
     static func records(inDatabaseAt path: String) throws -> [String: Data] {
         let queue = try DatabaseQueue(path: path)
@@ -37,28 +20,28 @@ struct RestoreTests {
         }
     }
 
-    static func records(of device: Device) throws -> [String: Data] {
+    static func records(of device: EnrolledReplica) throws -> [String: Data] {
         try records(inDatabaseAt: device.cli.data.appendingPathComponent("replica.sqlite").path)
     }
 
     /// Points a device at the node's new port (a restarted test node listens on a new one).
-    static func repoint(_ device: Device, to daemon: DaemonProcess) throws {
+    static func repoint(_ device: EnrolledReplica, to daemon: DaemonProcess) throws {
         try device.cli.settingsStore().setSetting("server", "http://127.0.0.1:\(daemon.port)")
     }
 
     @Test func aRestoredNodeGetsBackEveryWriteDevicesHoldAndKeepsLaterRevocations() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
         defer { daemon.remove() }
-        let laptop = try device(daemon, user: "ann", name: "ann-laptop")
-        let desktop = try device(daemon, user: "ann", name: "ann-desktop")
-        let supervisor = try device(daemon, user: "sue", name: "sue-desk")
+        let laptop = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
+        let desktop = try EnrolledReplica(daemon, user: "ann", name: "ann-desktop")
+        let supervisor = try EnrolledReplica(daemon, user: "sue", name: "sue-desk")
         var devices = [laptop, desktop, supervisor]
         defer { devices.forEach { $0.cli.remove() } }
 
         // Before the backup: one case, known everywhere.
         let old = try #require(try laptop.cli.ok("case", "new", "--title", "Before the backup", "--site", "North")["id"] as? String)
         _ = try laptop.cli.ok("note", "add", old, "--text", "first note")
-        for device in devices { try sync(device) }
+        for device in devices { try device.sync() }
         let backup = daemon.data.appendingPathComponent("backup.sqlite").path
         let backedUp = try daemon.admin("backup", "--to", backup)
         #expect(backedUp.status == 0, "\(backedUp.stderr)")
@@ -68,37 +51,37 @@ struct RestoreTests {
         // After the backup: all three write, and a device enrolled now writes too.
         let fresh = try #require(try laptop.cli.ok("case", "new", "--title", "After the backup")["id"] as? String)
         _ = try laptop.cli.ok("note", "add", fresh, "--text", "written on the laptop")
-        try sync(laptop)
-        try sync(desktop)
+        try laptop.sync()
+        try desktop.sync()
         _ = try desktop.cli.ok("case", "set", fresh, "site=South")
         _ = try desktop.cli.ok("note", "add", old, "--text", "written on the desktop, which is revoked later")
-        try sync(desktop)
-        try sync(supervisor)
+        try desktop.sync()
+        try supervisor.sync()
         _ = try supervisor.cli.ok("case", "set", old, "outcome=Apology given")
-        try sync(supervisor)
-        let tablet = try device(daemon, user: "ann", name: "ann-tablet")
+        try supervisor.sync()
+        let tablet = try EnrolledReplica(daemon, user: "ann", name: "ann-tablet")
         devices.append(tablet)
-        try sync(tablet)
+        try tablet.sync()
         _ = try tablet.cli.ok("note", "add", fresh, "--text", "written on the tablet, enrolled after the backup")
-        try sync(tablet)
+        try tablet.sync()
         // The supervisor opens a case for ann; ann's laptop writes in it.
         let assigned = try #require(try supervisor.cli.ok("case", "new", "--title", "Assigned after the backup")["id"] as? String)
         _ = try supervisor.cli.ok("case", "set", assigned, "mediators+=ann")
-        try sync(supervisor)
-        try sync(laptop)
+        try supervisor.sync()
+        try laptop.sync()
         _ = try laptop.cli.ok("note", "add", assigned, "--text", "ann's note in the assigned case")
-        for device in [laptop, supervisor] { try sync(device) }
+        for device in [laptop, supervisor] { try device.sync() }
         // The tablet's last note reaches only the node before it fails, and the tablet last
         // synced with a node that named no generation (an older version).
         _ = try tablet.cli.ok("note", "add", fresh, "--text", "only the tablet and the lost node have this")
-        try sync(tablet)
+        try tablet.sync()
         let tabletDatabase = try DatabaseQueue(path: tablet.cli.data.appendingPathComponent("replica.sqlite").path)
         try tabletDatabase.write { db in try db.execute(sql: "DELETE FROM setting WHERE key = 'nodeGeneration'") }
         try tabletDatabase.close()
         // The laptop has an unsent change when the node fails.
         _ = try laptop.cli.ok("case", "set", fresh, "title=After the backup (edited)")
         // An administrator revokes the desktop after the backup.
-        #expect(try daemon.admin("device", "revoke", desktop.id).status == 0)
+        #expect(try daemon.admin("device", "revoke", desktop.device).status == 0)
         let nodeBefore = try Self.records(inDatabaseAt: daemon.data.appendingPathComponent("replica.sqlite").path)
 
         // The node fails and is restored from the backup.
@@ -114,10 +97,10 @@ struct RestoreTests {
         // The remaining devices sync: each notices the restore and re-sends what it holds. The
         // laptop goes first: the assigned case it relays is the supervisor's, and its access
         // to it was granted after the backup.
-        let first = try sync(laptop)
+        let first = try laptop.sync()
         #expect(first["nodeRestored"] as? Bool == true)
         #expect((first["redelivered"] as? Int ?? 0) > 0)
-        for device in [supervisor, tablet, laptop, supervisor, tablet] { try sync(device) }
+        for device in [supervisor, tablet, laptop, supervisor, tablet] { try device.sync() }
         let revoked = try desktop.cli.run("sync")
         #expect(revoked.status == 4, "the desktop revoked after the backup stays refused: \(revoked.stderr)")
         #expect(revoked.stderr.contains("revoked"))
@@ -127,9 +110,9 @@ struct RestoreTests {
         for device in [laptop, supervisor, tablet] {
             let held = try Self.records(of: device)
             for (id, state) in held {
-                #expect(node[id] == state, "the node holds \(id) exactly as \(device.id) does")
+                #expect(node[id] == state, "the node holds \(id) exactly as \(device.device) does")
             }
-            #expect(try device.cli.ok("status")["pending"] as? Int == 0, "nothing stays queued on \(device.id)")
+            #expect(try device.cli.ok("status")["pending"] as? Int == 0, "nothing stays queued on \(device.device)")
         }
         // Every record the node had before it failed is back, including the revoked
         // desktop's note that only reached the others through the node.
@@ -152,17 +135,17 @@ struct RestoreTests {
     @Test func withTheDatabaseLostADeviceEnrolledAfterTheBackupEnrollsAgainAndKeepsItsQueuedWrites() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator")])
         defer { daemon.remove() }
-        let laptop = try device(daemon, user: "ann", name: "ann-laptop")
+        let laptop = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
         defer { laptop.cli.remove() }
-        try sync(laptop)
+        try laptop.sync()
         let backup = FileManager.default.temporaryDirectory.appendingPathComponent("casesyncd-backup-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: backup) }
         #expect(try daemon.admin("backup", "--to", backup).status == 0)
 
-        let phone = try device(daemon, user: "ann", name: "ann-phone")
+        let phone = try EnrolledReplica(daemon, user: "ann", name: "ann-phone")
         defer { phone.cli.remove() }
         let caseID = try #require(try phone.cli.ok("case", "new", "--title", "Opened on the phone")["id"] as? String)
-        try sync(phone)
+        try phone.sync()
         _ = try phone.cli.ok("note", "add", caseID, "--text", "queued on the phone")
 
         // The disk is lost: nothing of the data folder is left.
@@ -185,9 +168,9 @@ struct RestoreTests {
         let token = try #require(try daemon.admin("enroll", "ann").stdout.split(separator: "\n").last.map(String.init))
         let again = try phone.cli.run("enroll", "--again", "--server", "http://127.0.0.1:\(daemon.port)", "--token", token)
         #expect(again.status == 0, "\(again.stderr)")
-        let synced = try sync(phone)
+        let synced = try phone.sync()
         #expect(synced["nodeRestored"] as? Bool == true)
-        try sync(laptop)
+        try laptop.sync()
         let shown = try laptop.cli.ok("case", "show", caseID)
         #expect((shown["notes"] as? [Any])?.count == 1, "the phone's queued note and its case reached the laptop through the restored node")
     }

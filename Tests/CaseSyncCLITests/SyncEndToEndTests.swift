@@ -7,24 +7,8 @@ import Testing
 /// supervisor, working offline and syncing in different orders.
 @Suite(.serialized)
 struct SyncEndToEndTests {
-    struct Replica {
-        let cli: CLIRunner
-        let device: String
-    }
-
-    func replica(_ daemon: DaemonProcess, user: String, name: String) throws -> Replica {
-        let (cli, device) = try CLIRunner.enrolled(daemon, user: user, name: name)
-        return Replica(cli: cli, device: device)
-    }
-
-    func sync(_ replica: Replica) throws -> [String: Any] {
-        let result = try replica.cli.run("--json", "sync")
-        #expect(result.status == 0, "sync failed: \(result.stderr)")
-        return try result.object()
-    }
-
     /// What a person sees of a case, without per-device noise.
-    func view(_ replica: Replica, _ caseID: String) throws -> String {
+    func view(_ replica: EnrolledReplica, _ caseID: String) throws -> String {
         let result = try replica.cli.run("--json", "case", "show", caseID)
         #expect(result.status == 0, "\(result.stderr)")
         return result.stdout
@@ -33,18 +17,18 @@ struct SyncEndToEndTests {
     @Test func threeReplicasConvergeAndAConflictIsSeenAndResolvedEverywhere() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
         defer { daemon.remove() }
-        let laptop = try replica(daemon, user: "ann", name: "ann-laptop")
-        let phone = try replica(daemon, user: "ann", name: "ann-phone")
-        let desk = try replica(daemon, user: "sue", name: "sue-desk")
+        let laptop = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
+        let phone = try EnrolledReplica(daemon, user: "ann", name: "ann-phone")
+        let desk = try EnrolledReplica(daemon, user: "sue", name: "sue-desk")
         defer { [laptop, phone, desk].forEach { $0.cli.remove() } }
 
         // Offline on the laptop: a case with a party and a session.
         let caseID = try #require(try laptop.cli.ok("case", "new", "--title", "Discharge dispute", "--site", "North")["id"] as? String)
         _ = try laptop.cli.ok("party", "add", caseID, "--role", "family", "--name", "Mrs Müller")
         _ = try laptop.cli.ok("session", "add", caseID, "--at", "2026-11-23T10:00:00Z", "--kind", "joint")
-        #expect(try sync(laptop)["pushed"] as? Int == 3)
-        #expect(try sync(phone)["pulled"] as? Int == 3)
-        _ = try sync(desk)
+        #expect(try laptop.sync()["pushed"] as? Int == 3)
+        #expect(try phone.sync()["pulled"] as? Int == 3)
+        _ = try desk.sync()
 
         // Offline everywhere: two devices edit the title, the supervisor the site, the phone adds an action.
         _ = try laptop.cli.ok("case", "set", caseID, "title=Discharge dispute (laptop)")
@@ -54,7 +38,7 @@ struct SyncEndToEndTests {
         _ = try desk.cli.ok("note", "add", caseID, "--text", "Supervisor reviewed.")
 
         // Sync in different orders, twice round.
-        for replica in [phone, desk, laptop, desk, phone, laptop] { _ = try sync(replica) }
+        for replica in [phone, desk, laptop, desk, phone, laptop] { _ = try replica.sync() }
 
         let views = try [laptop, phone, desk].map { try view($0, caseID) }
         #expect(views[0] == views[1] && views[1] == views[2], "every replica shows the same case")
@@ -72,7 +56,7 @@ struct SyncEndToEndTests {
 
         // The supervisor resolves; after syncing, nobody has the conflict and all agree.
         _ = try desk.cli.ok("resolve", caseID, "title", "--keep", phone.device)
-        for replica in [desk, laptop, phone] { _ = try sync(replica) }
+        for replica in [desk, laptop, phone] { _ = try replica.sync() }
         let resolved = try [laptop, phone, desk].map { try view($0, caseID) }
         #expect(resolved[0] == resolved[1] && resolved[1] == resolved[2])
         for replica in [laptop, phone, desk] {
@@ -82,14 +66,14 @@ struct SyncEndToEndTests {
         #expect(resolved[0].contains("Discharge dispute (phone)"))
 
         // Nothing to do: a second sync moves nothing.
-        let idle = try sync(laptop)
+        let idle = try laptop.sync()
         #expect(idle["pushed"] as? Int == 0 && idle["pulled"] as? Int == 0)
     }
 
     @Test func anUnreachableServerKeepsLocalWorkAndARevokedDeviceIsTold() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator")])
         defer { daemon.remove() }
-        let laptop = try replica(daemon, user: "ann", name: "ann-laptop")
+        let laptop = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
         defer { laptop.cli.remove() }
         _ = try laptop.cli.ok("case", "new", "--title", "Kept while offline")
         daemon.stop()
@@ -103,7 +87,7 @@ struct SyncEndToEndTests {
         // The node came back on another port: point the device at it (as after a move).
         let store = try laptop.cli.settingsStore()
         try store.setSetting("server", "http://127.0.0.1:\(daemon.port)")
-        #expect(try sync(laptop)["pushed"] as? Int == 1)
+        #expect(try laptop.sync()["pushed"] as? Int == 1)
         #expect(try laptop.cli.ok("status")["pending"] as? Int == 0)
 
         try daemon.admin("device", "revoke", laptop.device)
@@ -116,16 +100,16 @@ struct SyncEndToEndTests {
     @Test func aMediatorsDeviceReceivesExactlyTheirCases() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("bob", "mediator")])
         defer { daemon.remove() }
-        let ann = try replica(daemon, user: "ann", name: "ann-laptop")
-        let bob = try replica(daemon, user: "bob", name: "bob-laptop")
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
+        let bob = try EnrolledReplica(daemon, user: "bob", name: "bob-laptop")
         defer { ann.cli.remove(); bob.cli.remove() }
 
         let annsCase = try #require(try ann.cli.ok("case", "new", "--title", "Ann's case")["id"] as? String)
         let bobsCase = try #require(try bob.cli.ok("case", "new", "--title", "BOB-ONLY-TITLE")["id"] as? String)
         _ = try bob.cli.ok("note", "add", bobsCase, "--text", "BOB-ONLY-NOTE")
-        for replica in [ann, bob, ann, bob] { _ = try sync(replica) }
+        for replica in [ann, bob, ann, bob] { _ = try replica.sync() }
 
-        func caseIDs(_ replica: Replica) throws -> Set<String> {
+        func caseIDs(_ replica: EnrolledReplica) throws -> Set<String> {
             Set(try #require(try replica.cli.run("--json", "case", "list").json() as? [[String: Any]]).compactMap { $0["id"] as? String })
         }
         #expect(try caseIDs(ann) == [annsCase])
@@ -136,8 +120,8 @@ struct SyncEndToEndTests {
 
         // Bob adds ann: her next sync brings the case and its note.
         _ = try bob.cli.ok("case", "set", bobsCase, "mediators+=ann")
-        _ = try sync(bob)
-        let pulled = try sync(ann)
+        _ = try bob.sync()
+        let pulled = try ann.sync()
         #expect(pulled["pulled"] as? Int == 2)
         #expect(try caseIDs(ann) == [annsCase, bobsCase])
         #expect(try ann.cli.run("case", "show", bobsCase).stdout.contains("BOB-ONLY-NOTE"))
@@ -146,16 +130,16 @@ struct SyncEndToEndTests {
     @Test func aRefusedRecordStaysQueuedWithoutBlockingTheRestOfTheSync() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
         defer { daemon.remove() }
-        let ann = try replica(daemon, user: "ann", name: "ann-laptop")
-        let sue = try replica(daemon, user: "sue", name: "sue-desk")
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
+        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk")
         defer { ann.cli.remove(); sue.cli.remove() }
 
         let caseID = try #require(try ann.cli.ok("case", "new", "--title", "Taken away")["id"] as? String)
         let action = try #require(try ann.cli.ok("action", "add", caseID, "--text", "Review")["short"] as? String)
-        _ = try sync(ann)
-        _ = try sync(sue)
+        _ = try ann.sync()
+        _ = try sue.sync()
         _ = try sue.cli.ok("case", "set", caseID, "mediators-=ann")
-        _ = try sync(sue)
+        _ = try sue.sync()
 
         // Offline, ann edits the action of a case she no longer mediates, and opens a new case.
         _ = try ann.cli.ok("action", "set", action, "status=met")
@@ -164,7 +148,7 @@ struct SyncEndToEndTests {
         #expect(result.status == 5, "\(result.stderr)")
         #expect(result.stderr.contains("refused 1 record"))
         #expect(try ann.cli.ok("status")["pending"] as? Int == 1, "the refused edit stays queued")
-        _ = try sync(sue)
+        _ = try sue.sync()
         let sueSees = Set(try #require(try sue.cli.run("--json", "case", "list").json() as? [[String: Any]]).compactMap { $0["id"] as? String })
         #expect(sueSees.contains(newCase), "the rest of the batch was pushed")
     }
@@ -172,8 +156,8 @@ struct SyncEndToEndTests {
     @Test func smallPipelinedBatchesDeliverCasesBeforeTheirRecords() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
         defer { daemon.remove() }
-        let ann = try replica(daemon, user: "ann", name: "ann-laptop")
-        let sue = try replica(daemon, user: "sue", name: "sue-desk")
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
+        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk")
         defer { ann.cli.remove(); sue.cli.remove() }
 
         // Offline, a mediator opens cases with parties: with two records a batch, many batches
@@ -192,7 +176,7 @@ struct SyncEndToEndTests {
         #expect(summary["pushed"] as? Int == 18 && (summary["refused"] as? [Any])?.isEmpty == true)
         #expect(try ann.cli.ok("status")["pending"] as? Int == 0)
 
-        _ = try sync(sue)
+        _ = try sue.sync()
         for (caseID, parties) in expected {
             let shown = try #require(try JSONSerialization.jsonObject(with: Data(view(sue, caseID).utf8)) as? [String: Any])
             #expect((shown["parties"] as? [Any])?.count == parties)
