@@ -8,6 +8,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SyncModel", targets: ["SyncModel"]),
+        .library(name: "SyncProtocol", targets: ["SyncProtocol"]),
+        .library(name: "NodeStorage", targets: ["NodeStorage"]),
         .library(name: "SyncStore", targets: ["SyncStore"]),
         .executable(name: "casesync", targets: ["casesync"]),
         .library(name: "SyncServer", targets: ["SyncServer"]),
@@ -27,10 +29,16 @@ let package = Package(
     ],
     targets: [
         .target(name: "SyncModel"),
+        // What server, client and command lines share about the wire: error codes with
+        // their HTTP and exit statuses, the node's typed error.
+        .target(name: "SyncProtocol", dependencies: ["SyncModel"]),
+        // The sync node's storage API (one protocol, two implementations: SQLite here,
+        // PostgreSQL later) and the pure rules every implementation applies.
+        .target(name: "NodeStorage", dependencies: ["SyncModel", "SyncProtocol"]),
         .target(
             name: "SyncStore",
             dependencies: [
-                "SyncModel",
+                "SyncModel", "SyncProtocol", "NodeStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the few statements bound directly (`StatementBindings`).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -39,8 +47,7 @@ let package = Package(
         .target(
             name: "SyncServer",
             dependencies: [
-                "SyncModel", "SyncStore",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "SyncModel", "SyncProtocol", "NodeStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -51,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "casesyncd",
             dependencies: [
-                "SyncServer", "SyncStore", "SyncModel", "CMalloc",
+                "SyncServer", "SyncStore", "NodeStorage", "SyncProtocol", "SyncModel", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -61,12 +68,12 @@ let package = Package(
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // glibc's `mallopt`, for the node's arena limit.
         .systemLibrary(name: "CMalloc"),
-        .target(name: "SyncClient", dependencies: ["CCurl", "SyncModel", "SyncStore"]),
+        .target(name: "SyncClient", dependencies: ["CCurl", "SyncModel", "SyncProtocol", "SyncStore"]),
         // The mediator CLI's commands and output, as a library so tests can run them in-process;
         // `casesync` is the thin executable over it.
         .target(
             name: "CaseSyncCLI",
-            dependencies: ["SyncModel", "SyncStore", "SyncClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SyncModel", "SyncProtocol", "SyncStore", "SyncClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "casesync", dependencies: ["CaseSyncCLI"]),
         .executableTarget(
@@ -74,6 +81,7 @@ let package = Package(
             dependencies: [
                 "SyncModel",
                 "SyncStore",
+                "NodeStorage",
                 "SyncClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -86,14 +94,14 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncStoreTests",
-            dependencies: ["SyncStore", "SyncModel", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["SyncStore", "NodeStorage", "SyncProtocol", "SyncModel", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Starts the real binaries for end-to-end tests.
         .target(name: "CaseSyncTestSupport", path: "Tests/Support"),
         .testTarget(
             name: "SyncServerTests",
             dependencies: [
-                "SyncServer", "SyncStore", "SyncModel", "SyncClient", "casesyncd", "CaseSyncTestSupport",
+                "SyncServer", "SyncStore", "NodeStorage", "SyncProtocol", "SyncModel", "SyncClient", "casesyncd", "CaseSyncTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),

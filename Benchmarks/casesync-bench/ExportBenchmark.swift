@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import NodeStorage
 import SyncModel
 import SyncStore
 #if canImport(Glibc)
@@ -24,7 +25,7 @@ struct ExportBenchmark: ParsableCommand {
         let reporter = root.appendingPathComponent("reporter").path
 
         // The node's records, written straight into its store with sequence numbers, as pushes leave them.
-        let store = try ReplicaStore.open(directory: node)
+        let store = try SQLiteNodeStore.open(directory: node)
         _ = try store.addUser("rita", role: .reporter, at: 1_763_800_000_000)
         var random = BenchRandom(seed: 5)
         let device = try DeviceID("bench-device")

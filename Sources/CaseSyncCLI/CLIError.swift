@@ -1,22 +1,12 @@
 import ArgumentParser
 import SyncClient
 import SyncModel
+import SyncProtocol
 import SyncStore
-
-/// The exit codes of DESIGN.md, shared by both command lines.
-public enum ExitStatus: Int32, Sendable {
-    case success = 0
-    case usage = 1
-    case notFound = 2
-    case unreachable = 3
-    case unauthorised = 4
-    case refused = 5
-    case internalError = 10
-}
 
 /// An error as the command line reports it: one line on stderr and an exit status.
 /// Every error the libraries raise is mapped here, once.
-public struct CLIError: Error, Sendable, CustomStringConvertible {
+public struct CLIError: Error, Sendable, CustomStringConvertible, UserFacingError {
     public let status: ExitStatus
     public let message: String
 
@@ -26,30 +16,20 @@ public struct CLIError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+    public var exitStatus: ExitStatus { status }
 
-    /// Maps any error to what the user sees.
+    /// Maps any error to what the user sees: the exit status every library error declares
+    /// (`UserFacingError`, the same for `casesyncd`) and its one-line message.
     public static func from(_ error: any Error) -> CLIError {
         switch error {
         case let error as CLIError:
             return error
-        case let error as ModelError:
-            return CLIError(error.code == .recordDeleted ? .notFound : .usage, error.message)
-        case let error as SyncError:
-            switch error.kind {
-            case .unreachable: return CLIError(.unreachable, error.message)
-            case .unauthorised: return CLIError(.unauthorised, error.message)
-            case .refused: return CLIError(.refused, error.message)
-            case .protocolViolation: return CLIError(.internalError, error.message)
-            }
-        case let error as StoreError:
-            switch error.code {
-            case .notFound, .wrongType: return CLIError(.notFound, error.message)
-            case .notInitialized, .alreadyInitialized, .ambiguous, .exists, .unusable: return CLIError(.usage, error.message)
-            case .refused: return CLIError(.unauthorised, error.message)
-            case .corrupt: return CLIError(.internalError, error.message + "; run `casesync status` and report this")
-            }
+        case let error as StoreError where error.code == .corrupt:
+            return CLIError(error.exitStatus, error.message + "; run `casesync status` and report this")
+        case let error as any UserFacingError:
+            return CLIError(error.exitStatus, error.message)
         default:
-            return CLIError(.internalError, "internal error: \(error)")
+            return CLIError(.internalError, "internal error: \(type(of: error))")
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SyncModel
+import SyncProtocol
 
 /// `casesync`: offline case work for mediators, and (later) sync and reports.
 public struct CaseSyncCommand: AsyncParsableCommand {

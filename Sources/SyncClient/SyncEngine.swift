@@ -1,5 +1,6 @@
 import Foundation
 import SyncModel
+import SyncProtocol
 import SyncStore
 
 /// Progress of a sync, for terminals.
@@ -155,7 +156,7 @@ public struct SyncEngine: Sendable {
             let page: SyncClient.Page
             do {
                 page = try await client.pull(since: cursor, limit: pageSize)
-            } catch let error as SyncError where error.code == "cursor_ahead" {
+            } catch let error as SyncError where error.errorCode == .cursorAhead {
                 throw NodeRewound()
             }
             try history.check(page.node)
@@ -209,7 +210,7 @@ public struct SyncEngine: Sendable {
     func send(_ records: ArraySlice<ReplicaStore.QueuedRecord>) async throws -> SyncClient.PushReply {
         do {
             return try await client.push(canonical: records.map(\.state))
-        } catch let error as SyncError where error.code == "too_large" {
+        } catch let error as SyncError where error.errorCode == .tooLarge {
             guard records.count > 1 else { throw error.naming(index: 0) }
             let middle = records.startIndex + records.count / 2
             let first = try await send(records[..<middle])

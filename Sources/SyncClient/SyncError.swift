@@ -37,3 +37,20 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+import SyncProtocol
+
+extension SyncError: UserFacingError {
+    /// The server's code as the protocol's table knows it (nil for none, or one this
+    /// version does not know).
+    public var errorCode: ErrorCode? { code.flatMap(ErrorCode.init(rawValue:)) }
+
+    public var exitStatus: ExitStatus {
+        switch kind {
+        case .unreachable: .unreachable
+        case .unauthorised: .unauthorised
+        case .refused: .refused
+        case .protocolViolation: .internalError
+        }
+    }
+}

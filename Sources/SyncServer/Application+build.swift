@@ -1,8 +1,9 @@
 import CompressNIO
 import Hummingbird
 import Logging
+import NodeStorage
 import SyncModel
-import SyncStore
+import SyncProtocol
 
 /// The one composition root: the `/v1` routes over a `SyncNode`. Tests call it with
 /// HummingbirdTesting; `casesyncd serve` runs it.
@@ -66,7 +67,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
             }
         }
         guard let token, let device, let name, !name.isEmpty, name.count <= 100 else {
-            throw APIError(.badRequest, "malformed_json", "an enrollment needs \"token\", \"device\" and \"name\" (1-100 characters)")
+            throw NodeError(.malformedJSON, "an enrollment needs \"token\", \"device\" and \"name\" (1-100 characters)")
         }
         let enrollment = try await node.enroll(token: token, device: try DeviceID(device), name: name)
         var writer = CanonicalJSONWriter()
@@ -147,13 +148,13 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
         let typeText = request.uri.queryParameters.get("type").map { String($0) }
         let type = typeText.flatMap { RecordType(rawValue: $0) }
         if let typeText, type == nil {
-            throw APIError(.badRequest, "bad_parameter", "type \(typeText.prefix(20)) is not one of \(RecordType.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw NodeError(.badParameter, "type \(typeText.prefix(20)) is not one of \(RecordType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard format == "ndjson" || format == "csv" else {
-            throw APIError(.badRequest, "bad_parameter", "format must be ndjson or csv")
+            throw NodeError(.badParameter, "format must be ndjson or csv")
         }
         guard format == "ndjson" || type != nil else {
-            throw APIError(.badRequest, "bad_parameter", "CSV needs one record type: add type=case (or party, session, note, action, feedback)")
+            throw NodeError(.badParameter, "CSV needs one record type: add type=case (or party, session, note, action, feedback)")
         }
         try await node.auditExport(account, action: "export", at: node.now())
         // Streamed page by page: memory stays flat whatever the number of records.
@@ -188,7 +189,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
         let from = request.uri.queryParameters.get("from").map { String($0) }
         let to = request.uri.queryParameters.get("to").map { String($0) }
         for date in [from, to].compactMap({ $0 }) where CivilDate.days(date) == nil {
-            throw APIError(.badRequest, "bad_parameter", "from and to are dates YYYY-MM-DD, not \(date.prefix(20))")
+            throw NodeError(.badParameter, "from and to are dates YYYY-MM-DD, not \(date.prefix(20))")
         }
         let site = request.uri.queryParameters.get("site").map { String($0) }
         let time = node.now()
@@ -204,7 +205,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
 /// too, so a small compressed bomb is refused like a large body.
 func readBody(_ request: Request, limit: Int, timeout: Duration, node: SyncNode) async throws -> ByteBuffer {
     if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-        throw APIError(.contentTooLarge, "too_large", "request body of \(length) bytes exceeds the limit of \(limit); push smaller batches")
+        throw NodeError(.tooLarge, "request body of \(length) bytes exceeds the limit of \(limit); push smaller batches")
     }
     var buffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
         group.addTask {
@@ -213,7 +214,7 @@ func readBody(_ request: Request, limit: Int, timeout: Duration, node: SyncNode)
             } catch is CancellationError {
                 return nil
             } catch {
-                throw APIError(.contentTooLarge, "too_large", "request body exceeds the limit of \(limit) bytes; push smaller batches")
+                throw NodeError(.tooLarge, "request body exceeds the limit of \(limit) bytes; push smaller batches")
             }
         }
         group.addTask {
@@ -222,7 +223,7 @@ func readBody(_ request: Request, limit: Int, timeout: Duration, node: SyncNode)
         }
         defer { group.cancelAll() }
         guard let first = try await group.next(), let buffer = first else {
-            throw APIError(.requestTimeout, "timeout", "the request body did not arrive within \(timeout); on a slow link push smaller batches (`casesync sync --batch-size 200`)")
+            throw NodeError(.timeout, "the request body did not arrive within \(timeout); on a slow link push smaller batches (`casesync sync --batch-size 200`)")
         }
         return buffer
     }
@@ -235,18 +236,18 @@ func readBody(_ request: Request, limit: Int, timeout: Duration, node: SyncNode)
         do {
             buffer = try compressed.decompress(with: .gzip(), maxSize: limit)
         } catch let error as CompressNIOError where error == .bufferOverflow {
-            throw APIError(.contentTooLarge, "too_large", "the inflated request body exceeds the limit of \(limit) bytes; push smaller batches")
+            throw NodeError(.tooLarge, "the inflated request body exceeds the limit of \(limit) bytes; push smaller batches")
         } catch {
-            throw APIError(.badRequest, "malformed_gzip", "the gzip request body is corrupt")
+            throw NodeError(.malformedGzip, "the gzip request body is corrupt")
         }
         // Inflating stops at the end of the first gzip member. Bytes after it (a second
         // member, or anything else) would be ignored silently: refused instead, so what the
         // node merges is always the whole body.
         guard compressed.readableBytes == 0 else {
-            throw APIError(.badRequest, "malformed_gzip", "the gzip request body has data after its end; send one gzip member")
+            throw NodeError(.malformedGzip, "the gzip request body has data after its end; send one gzip member")
         }
     case let other?:
-        throw APIError(.unsupportedMediaType, "unsupported_encoding", "Content-Encoding \(other.prefix(20)) is not supported; send identity or gzip")
+        throw NodeError(.unsupportedEncoding, "Content-Encoding \(other.prefix(20)) is not supported; send identity or gzip")
     }
     return buffer
 }
@@ -273,8 +274,7 @@ func decodePush(_ body: ByteBuffer) throws -> [ReceivedState] {
             try PushEnvelope.decode(raw.assumingMemoryBound(to: UInt8.self))
         }
     } catch {
-        let index = error.field.flatMap(Int.init)
-        throw APIError(error.code == .malformedJSON ? .badRequest : .unprocessableContent, error.code.rawValue, error.message, index: index)
+        throw NodeError(ErrorCode(error.code), error.message, index: error.field.flatMap(Int.init))
     }
 }
 
@@ -283,7 +283,7 @@ func queryInteger(_ request: Request, _ name: String, default value: Int, range:
     // Digits only: `Int` would also take a sign (`since=+5`).
     guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
           let number = Int(text), range.contains(number) else {
-        throw APIError(.badRequest, "bad_parameter", "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        throw NodeError(.badParameter, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
     }
     return number
 }

@@ -1,8 +1,9 @@
 import Hummingbird
+import SyncProtocol
 
 /// Answers every failure in the API's own shape (`{"error":{"code","message"}}`): the one
-/// place a thrown error becomes an HTTP answer (`APIError.from`). Unexpected errors are
-/// logged by type, never by contents.
+/// place a thrown error becomes an HTTP answer (`NodeError(answering:)`). Unexpected errors
+/// are logged by type, never by contents.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let node: SyncNode
 
@@ -10,11 +11,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let apiError = APIError.from(error)
-            if apiError.status == .internalServerError {
+            let answer = NodeError(answering: error)
+            if answer.code == .internal {
                 node.logger.error("request failed", metadata: ["http.route": "\(context.endpointPath ?? "unmatched")", "error": "\(String(describing: type(of: error)))"])
             }
-            return try apiError.response(from: request, context: context)
+            return answer.response
         }
     }
 }

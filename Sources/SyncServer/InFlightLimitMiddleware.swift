@@ -1,4 +1,5 @@
 import Hummingbird
+import SyncProtocol
 import Synchronization
 
 /// Bounds the requests the node works on at once, on purpose rather than by accident: beyond
@@ -11,7 +12,7 @@ struct InFlightLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
         guard counter.enter() else {
-            throw APIError(.serviceUnavailable, "busy", "the node is serving \(counter.limit) requests at once; retry after a second", retryAfter: 1)
+            throw NodeError(.busy, "the node is serving \(counter.limit) requests at once; retry after a second", retryAfter: 1)
         }
         defer { counter.leave() }
         return try await next(request, context)

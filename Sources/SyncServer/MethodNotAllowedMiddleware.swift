@@ -1,4 +1,5 @@
 import Hummingbird
+import SyncProtocol
 
 /// Answers a request for a path the node serves, with a method it does not serve there,
 /// `405 method_not_allowed` with an `Allow` header naming the methods it does (RFC 9110
@@ -16,8 +17,7 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         }
         let list = allowed.joined(separator: ", ")
-        var response = try APIError(.methodNotAllowed, "method_not_allowed", "\(request.method.rawValue.prefix(20)) is not served at \(request.uri.path); use \(list)")
-            .response(from: request, context: context)
+        var response = NodeError(.methodNotAllowed, "\(request.method.rawValue.prefix(20)) is not served at \(request.uri.path); use \(list)").response
         response.headers[.allow] = list
         return response
     }

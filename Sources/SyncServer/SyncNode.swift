@@ -1,48 +1,39 @@
 import Foundation
-import GRDB
 import Logging
+import NodeStorage
 import SyncModel
-import SyncStore
+import SyncProtocol
 
-/// The sync node's behaviour, independent of HTTP: enrollment, authentication, push
-/// (validate, scope, merge in one transaction, sequence), pull (scoped pages) and audit.
-/// Routes in `Application+build.swift` only translate to and from the wire.
+/// The sync node's behaviour, independent of HTTP and of the database: enrollment,
+/// authentication, roles, push (validate, then the store merges under `PushRules`), pull
+/// (scoped pages) and audit. It throws `NodeError`; routes in `Application+build.swift` only
+/// translate to and from the wire.
 public struct SyncNode: Sendable {
-    public let store: ReplicaStore
+    public let store: any NodeStore
     public let metrics: NodeMetrics
     public let logger: Logger
     /// Milliseconds since the Unix epoch; injected so tests control token expiry.
     public let now: @Sendable () -> Int64
-    /// Pushes arriving together are merged in one transaction, each in a savepoint: one
-    /// disk sync for the group, and a refused push still leaves the others alone.
-    let pushes: GroupCommitter<PushJob, PushOutcome>
     /// Changes only when the node is restored from a backup; sent with every answer
     /// (`CaseSync-Generation`) so devices notice a rewound node and start over.
     public let generation: String
     /// Set for a while after a restore: devices may bring back writes of other devices the
     /// node lost (PROTOCOL.md, "Restore").
     public let restoreWindow: RestoreWindow?
-    /// New change sequence numbers start above it: after a restore, the highest one the
-    /// replaced database had given, so no cursor a device holds can pass over a new change.
-    let sequenceFloor: Int
+    /// Set when the database was written as a backup and not restored since.
+    public let backupTaken: Int64?
 
-    public init(store: ReplicaStore, metrics: NodeMetrics = NodeMetrics(), logger: Logger = Logger(label: "casesyncd"),
-                now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) throws {
+    /// A node over `store`, whose generation and restore window it reads once.
+    public init(store: any NodeStore, metrics: NodeMetrics = NodeMetrics(), logger: Logger = Logger(label: "casesyncd"),
+                now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) async throws {
         self.store = store
         self.metrics = metrics
         self.logger = logger
         self.now = now
-        pushes = GroupCommitter(writer: store.writer, maxBatch: 32) { db, job in try Self.apply(job, in: db) }
-        // The node writes for itself too (adding a mediator to the case they create), so it
-        // is a replica with a device id of its own.
-        if (try? store.replica()) == nil {
-            var generator = SystemRandomNumberGenerator()
-            try store.initialize(device: try DeviceID("node-" + DeviceID.random(using: &generator).rawValue), name: "sync node", at: now())
-        }
-        try store.dropDeviceListIndex()
-        generation = try store.nodeGeneration()
-        restoreWindow = try store.restoreWindow(at: now())
-        sequenceFloor = try store.sequenceFloor()
+        let state = try await store.nodeState(at: now())
+        generation = state.generation
+        restoreWindow = state.restoreWindow
+        backupTaken = state.backupTaken
     }
 
     /// The restore window if it is still open at `time`.
@@ -54,9 +45,9 @@ public struct SyncNode: Sendable {
     public var isRestoring: Bool { restoreWindow(openAt: now()) != nil }
 
     /// Creates a one-time enrollment token for `user`, valid for `ttl` seconds.
-    public func makeEnrollmentToken(for user: String, ttl: Int64) throws -> String {
+    public func makeEnrollmentToken(for user: String, ttl: Int64) async throws -> String {
         let token = Secrets.make()
-        try store.addEnrollment(user: user, tokenHash: Secrets.hash(token), expires: now() + ttl * 1000)
+        try await store.addEnrollment(user: user, tokenHash: Secrets.hash(token), expires: now() + ttl * 1000)
         return token
     }
 
@@ -70,7 +61,7 @@ public struct SyncNode: Sendable {
     public func enroll(token: String, device: DeviceID, name: String) async throws -> Enrollment {
         // The node writes under its own `node-…` id; no device may take one.
         guard !device.rawValue.hasPrefix("node-") else {
-            throw StoreError(.refused, "device ids starting with node- are reserved for sync nodes; run `casesync init` again to get a new id")
+            throw NodeError(.refused, "device ids starting with node- are reserved for sync nodes; run `casesync init` again to get a new id")
         }
         let secret = Secrets.make()
         let time = now()
@@ -82,26 +73,26 @@ public struct SyncNode: Sendable {
     /// Checks `Authorization: Bearer DEVICE:SECRET`; revocation and disabled users take
     /// effect on the next request.
     public func authenticate(_ header: String?) async throws -> DeviceAccount {
-        guard let header, header.hasPrefix("Bearer ") else { throw APIError.unauthorised }
+        guard let header, header.hasPrefix("Bearer ") else { throw NodeError.unauthorised }
         let credential = header.dropFirst("Bearer ".count)
-        guard let colon = credential.firstIndex(of: ":"), let id = try? DeviceID(String(credential[..<colon])) else { throw APIError.unauthorised }
+        guard let colon = credential.firstIndex(of: ":"), let id = try? DeviceID(String(credential[..<colon])) else { throw NodeError.unauthorised }
         let presented = Secrets.hash(String(credential[credential.index(after: colon)...]))
         guard let account = try await store.device(id) else {
             // Device ids are not secret (they name every write in the records), so saying the
             // id is unknown gives nothing away; it tells a device enrolled after the backup a
             // restored node came from what to do.
-            throw APIError(.unauthorized, "unknown_device", "this node does not know device \(id); if it was restored from a backup taken before this device enrolled, get a new token (`casesyncd enroll NAME`) and run `casesync enroll --again --server URL --token TOKEN`: queued changes are kept")
+            throw NodeError(.unknownDevice, "this node does not know device \(id); if it was restored from a backup taken before this device enrolled, get a new token (`casesyncd enroll NAME`) and run `casesync enroll --again --server URL --token TOKEN`: queued changes are kept")
         }
         // Constant time: how much of a secret matched must not show in the answer's timing.
-        guard Secrets.constantTimeEqual(presented, account.secretHash) else { throw APIError.unauthorised }
-        guard !account.revoked else { throw APIError(.unauthorized, "revoked", "this device was revoked; enroll it again with a new token") }
-        guard !account.user.disabled else { throw APIError(.unauthorized, "disabled", "user \(account.user.name) is disabled") }
+        guard Secrets.constantTimeEqual(presented, account.secretHash) else { throw NodeError.unauthorised }
+        guard !account.revoked else { throw NodeError(.revoked, "this device was revoked; enroll it again with a new token") }
+        guard !account.user.disabled else { throw NodeError(.disabled, "user \(account.user.name) is disabled") }
         return account
     }
 
     static func requireSyncRole(_ account: DeviceAccount) throws {
         guard account.user.role.syncsCases else {
-            throw APIError(.forbidden, "forbidden", "a \(account.user.role.rawValue) device may not push or pull case records")
+            throw NodeError(.forbidden, "a \(account.user.role.rawValue) device may not push or pull case records")
         }
     }
 }

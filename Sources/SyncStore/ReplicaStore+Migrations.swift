@@ -1,9 +1,9 @@
 import GRDB
 
-extension ReplicaStore {
-    /// The schema, one migration per shipped change; shipped migrations are never edited.
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
+/// The schema history both kinds of database share: devices and nodes were one schema until
+/// v5. Shipped migrations are never edited; each kind adds its own after them.
+enum SharedSchemaHistory {
+    static func register(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v1: replica, records, outbox, settings") { db in
             try db.execute(sql: """
                 CREATE TABLE replica (
@@ -117,6 +117,46 @@ extension ReplicaStore {
         migrator.registerMigration("v5: relay limits of a restored node") { db in
             // On a restored node: each device's highest write counter before the restore.
             try db.execute(sql: "CREATE TABLE relayLimit (device TEXT PRIMARY KEY NOT NULL, counter INTEGER NOT NULL) WITHOUT ROWID")
+        }
+    }
+
+    /// The device id the database's replica row holds, if it has one.
+    static func replicaDevice(in db: Database) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT device FROM replica WHERE id = 1")
+    }
+}
+
+extension ReplicaStore {
+    /// A device replica's schema: the shared history, then the device's own changes.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        SharedSchemaHistory.register(in: &migrator)
+        migrator.registerMigration("v6 device: without the sync node's tables") { db in
+            if let device = try SharedSchemaHistory.replicaDevice(in: db), device.hasPrefix("node-") {
+                throw StoreError(.unusable, "this is a sync node's database, not a device's replica; give casesync a device's data folder")
+            }
+            // Empty on every device: a device never held accounts, access or an audit log.
+            try db.execute(sql: """
+                DROP TABLE enrollment; DROP TABLE device; DROP TABLE user; DROP TABLE caseAccess; DROP TABLE audit; DROP TABLE relayLimit;
+                DROP INDEX IF EXISTS record_by_type_seq;
+                """)
+        }
+        return migrator
+    }
+}
+
+extension SQLiteNodeStore {
+    /// A sync node's schema: the shared history, then the node's own changes.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        SharedSchemaHistory.register(in: &migrator)
+        migrator.registerMigration("v6 node: without a device's outbox, re-delivery and list index") { db in
+            if let device = try SharedSchemaHistory.replicaDevice(in: db), !device.hasPrefix("node-") {
+                throw StoreError(.unusable, "this is a device's replica (\(device)), not a sync node's database; give casesyncd the node's data folder")
+            }
+            // The list index is the widest of the record table's, only a device's `case
+            // list` reads it, and a node writes every record of every device.
+            try db.execute(sql: "DROP TABLE outbox; DROP TABLE redelivery; DROP INDEX IF EXISTS record_case_list;")
         }
         return migrator
     }

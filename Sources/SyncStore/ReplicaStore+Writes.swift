@@ -23,7 +23,7 @@ extension ReplicaStore {
     }
 
     /// The replica identity inside a transaction the caller holds.
-    public static func replica(in db: Database) throws -> ReplicaInfo {
+    package static func replica(in db: Database) throws -> ReplicaInfo {
         guard let row = try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT device, name, counter, created FROM replica WHERE id = 1")) else {
             throw StoreError(.notInitialized, "no replica here yet; run `casesync init` first")
         }
@@ -164,7 +164,7 @@ extension ReplicaStore {
     }
 
     /// The stored state of `id` inside a transaction the caller holds.
-    public static func load(_ id: RecordID, in db: Database) throws -> RecordState? {
+    package static func load(_ id: RecordID, in db: Database) throws -> RecordState? {
         var state: RecordState?
         try db.cachedStatement(sql: "SELECT state FROM record WHERE id = ?").forEachRow { $0.bind(id) } _: { row in
             state = try decodeStored(row.bytes(at: 0), id: id.rawValue)
@@ -183,7 +183,7 @@ extension ReplicaStore {
 
     /// The stored states of `ids` that exist, read with one query per 500 ids, inside a
     /// transaction the caller holds.
-    public static func loadAll(_ ids: some Collection<RecordID>, in db: Database) throws -> [RecordID: RecordState] {
+    package static func loadAll(_ ids: some Collection<RecordID>, in db: Database) throws -> [RecordID: RecordState] {
         // Room for every id, and the ids as given: a repeated id in `IN (...)` reads its row once.
         var states: [RecordID: RecordState] = [:]
         states.reserveCapacity(ids.count)
@@ -213,7 +213,7 @@ extension ReplicaStore {
 
     /// The statement `save(_:seq:using:)` runs, prepared once per transaction by callers
     /// that save many rows.
-    public static func saveStatement(in db: Database) throws -> Statement {
+    package static func saveStatement(in db: Database) throws -> Statement {
         try db.cachedStatement(sql: """
             INSERT INTO record (id, type, caseID, version, state, deleted, conflicted, reference, title, status, site, changed, seq)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -226,7 +226,7 @@ extension ReplicaStore {
     }
 
     /// Stores a row with the statement from `saveStatement(in:)`.
-    public static func save(_ row: RecordRow, seq: Int?, using statement: Statement) throws {
+    package static func save(_ row: RecordRow, seq: Int?, using statement: Statement) throws {
         try statement.execute { bindings in
             row.bind(to: &bindings)
             bindings.bind(seq)
@@ -235,16 +235,16 @@ extension ReplicaStore {
 
     /// Stores `state` inside a transaction the caller holds; `seq`, on the sync node, is the
     /// change sequence number pulls page by (nil keeps the stored one).
-    public static func save(_ state: RecordState, seq: Int? = nil, in db: Database) throws {
+    package static func save(_ state: RecordState, seq: Int? = nil, in db: Database) throws {
         try save(RecordRow(state), seq: seq, in: db)
     }
 
     /// Stores a row built earlier (see `RecordRow`) inside a transaction the caller holds.
-    public static func save(_ row: RecordRow, seq: Int? = nil, in db: Database) throws {
+    package static func save(_ row: RecordRow, seq: Int? = nil, in db: Database) throws {
         try save(row, seq: seq, using: saveStatement(in: db))
     }
 
-    public static func enqueue(_ id: RecordID, in db: Database) throws {
+    package static func enqueue(_ id: RecordID, in db: Database) throws {
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (recordID) VALUES (?)").execute { $0.bind(id) }
     }
 }

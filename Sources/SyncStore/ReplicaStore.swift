@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import SyncModel
 
-/// The SQLite store of one replica — a mediator's device or the sync node.
+/// The SQLite store of a device's replica (a mediator's laptop; the sync node has its own,
+/// `SQLiteNodeStore`, sharing the record table's code).
 ///
 /// It holds every record's full state (canonical JSON) with the columns lists and access
 /// checks need, the device's write counter, and an outbox of records changed since they were
@@ -10,31 +11,24 @@ import SyncModel
 /// entry in one transaction, so an acknowledged write survives a crash (WAL,
 /// `synchronous = FULL`) and is never lost from the outbox.
 public struct ReplicaStore: Sendable {
-    /// The database: a `DatabasePool` on disk, a `DatabaseQueue` in tests.
-    public let writer: any DatabaseWriter
-    /// Set when the store was opened to checkpoint in the background (a long-running sync
-    /// node): writers should `request()` a checkpoint after they commit.
-    public let checkpointer: WALCheckpointer?
-    /// Group-committed audit entries (pulls, exports), see `AuditQueue`.
-    public let audits: AuditQueue
+    /// The database: a `DatabasePool` on disk, a `DatabaseQueue` in tests. Package-wide so
+    /// tests and benchmarks can inspect it; apps go through the store's methods.
+    package let writer: any DatabaseWriter
 
     /// Opens (creating if needed) the store in `directory`, as `replica.sqlite`.
-    /// `checkpointInBackground` suits a long-running process with many writes (the sync
-    /// node): see `WALCheckpointer`.
-    public static func open(directory: URL, checkpointInBackground: Bool = false) throws -> ReplicaStore {
+    public static func open(directory: URL) throws -> ReplicaStore {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        return try open(path: directory.appendingPathComponent("replica.sqlite").path, checkpointInBackground: checkpointInBackground)
+        return try open(path: directory.appendingPathComponent("replica.sqlite").path)
     }
 
     /// Opens (creating if needed) the store at `path`.
-    public static func open(path: String, checkpointInBackground: Bool = false) throws -> ReplicaStore {
-        var configuration = configuration()
-        if checkpointInBackground {
-            // The writer checkpoints only if the background checkpointer falls far behind.
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 65536") }
-        }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        return try ReplicaStore(writer: pool, checkpointer: checkpointInBackground ? WALCheckpointer(path: path) : nil)
+    public static func open(path: String) throws -> ReplicaStore {
+        try ReplicaStore(writer: openPool(path: path, configuration: configuration()))
+    }
+
+    /// A pool on the database at `path`.
+    static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        try DatabasePool(path: path, configuration: configuration)
     }
 
     /// A store in memory, for tests.
@@ -43,10 +37,8 @@ public struct ReplicaStore: Sendable {
     }
 
     /// Wraps `writer` and brings its schema up to date.
-    public init(writer: any DatabaseWriter, checkpointer: WALCheckpointer? = nil) throws {
+    init(writer: any DatabaseWriter) throws {
         self.writer = writer
-        self.checkpointer = checkpointer
-        audits = AuditQueue(writer: writer)
         try ReplicaStore.migrator.migrate(writer)
     }
 
@@ -62,13 +54,6 @@ public struct ReplicaStore: Sendable {
             try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         return configuration
-    }
-
-    /// For a sync node's store: drops the index that only a device's `case list` reads. It is
-    /// the widest of the record table's indexes, and a node writes every record of every
-    /// device. (Idempotent; a device never calls it.)
-    public func dropDeviceListIndex() throws {
-        try writer.write { try $0.execute(sql: "DROP INDEX IF EXISTS record_case_list") }
     }
 
     /// Runs SQLite's integrity check; returns its findings ("ok" when sound).

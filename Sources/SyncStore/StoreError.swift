@@ -34,3 +34,16 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(code.rawValue): \(message)" }
 }
+
+import SyncProtocol
+
+extension StoreError: UserFacingError {
+    public var exitStatus: ExitStatus {
+        switch code {
+        case .notFound, .wrongType: .notFound
+        case .notInitialized, .alreadyInitialized, .ambiguous, .exists, .unusable: .usage
+        case .refused: .unauthorised
+        case .corrupt: .internalError
+        }
+    }
+}

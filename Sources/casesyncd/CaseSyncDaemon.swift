@@ -7,7 +7,9 @@ import Glibc
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import NodeStorage
 import SyncModel
+import SyncProtocol
 import SyncServer
 import SyncStore
 
@@ -32,7 +34,7 @@ struct CaseSyncDaemon: AsyncParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            fail(1, message(for: error) + " (see `casesyncd --help`)")
+            fail(.usage, message(for: error) + " (see `casesyncd --help`)")
         }
         do {
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -40,38 +42,34 @@ struct CaseSyncDaemon: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let error where !(error is DaemonError) && exitCode(for: error) == .success {
+        } catch let error where !(error is any UserFacingError) && exitCode(for: error) == .success {
             // `help`, `--help` and a bare group name: ArgumentParser's help command or a
             // group's default run asks for help, which is a success.
             print(fullMessage(for: error))
             Foundation.exit(0)
-        } catch let error as StoreError {
-            switch error.code {
-            case .notFound: fail(2, error.message)
-            case .refused: fail(4, error.message)
-            case .corrupt: fail(10, error.message)
-            default: fail(1, error.message)
-            }
-        } catch let error as ModelError {
-            fail(1, error.message)
-        } catch let error as DaemonError {
-            fail(error.status, error.message)
         } catch let error as ValidationError {
-            fail(1, error.message)
+            fail(.usage, error.message)
         } catch {
-            fail(10, "internal error: \(error)")
+            // Every library error declares its exit status (`UserFacingError`), as for `casesync`.
+            fail(ExitStatus(for: error), (error as? any UserFacingError)?.message ?? "internal error: \(type(of: error))")
         }
     }
 
-    static func fail(_ status: Int32, _ message: String) -> Never {
+    static func fail(_ status: ExitStatus, _ message: String) -> Never {
         FileHandle.standardError.write(Data("casesyncd: \(message)\n".utf8))
-        Foundation.exit(status)
+        Foundation.exit(status.rawValue)
     }
 }
 
-struct DaemonError: Error {
-    let status: Int32
+/// An error of a `casesyncd` command itself (a file it cannot use, a lock it cannot take).
+struct DaemonError: Error, UserFacingError {
+    let exitStatus: ExitStatus
     let message: String
+
+    init(status: ExitStatus, message: String) {
+        exitStatus = status
+        self.message = message
+    }
 }
 
 /// `--data DIR`: the node's data folder.
@@ -88,11 +86,11 @@ struct DataOptions: ParsableArguments {
     /// Opens the node's store for an administration command. The command holds the data
     /// folder's admin lock shared while it runs, so a restore (which holds it exclusive) never
     /// swaps the database under a revocation that would then be lost.
-    func openNode() throws -> SyncNode {
+    func openNode() async throws -> SyncNode {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Never released: held until the command's process ends.
         _ = try DataFolderLock(directory, file: "admin.lock", shared: true, purpose: "an administration command")
-        return try SyncNode(store: ReplicaStore.open(directory: directory))
+        return try await SyncNode(store: SQLiteNodeStore.open(directory: directory))
     }
 }
 
@@ -125,7 +123,7 @@ struct Serve: AsyncParsableCommand {
         // at 338 MB with the default, 247 MB with two arenas at a 32 MiB body budget).
         _ = cmalloc_set_arena_max(2)
         guard tlsCert == nil && tlsKey == nil else {
-            throw DaemonError(status: 1, message: "built-in TLS is not available yet; put the node behind the nginx example in Deploy/ and serve on 127.0.0.1")
+            throw DaemonError(status: .usage, message: "built-in TLS is not available yet; put the node behind the nginx example in Deploy/ and serve on 127.0.0.1")
         }
         var logger = Logger(label: "casesyncd")
         logger.logLevel = .info
@@ -134,11 +132,10 @@ struct Serve: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: options.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let lock = try DataFolderLock(options.directory, file: "casesyncd.lock", shared: false, purpose: "serve")
         defer { lock.release() }
-        let store = try ReplicaStore.open(directory: options.directory, checkpointInBackground: true)
-        if let taken = try store.backupTaken() {
-            throw DaemonError(status: 1, message: "the database in \(options.directory.path) is a backup copy (taken \(Timestamp.text(taken))); put a backup in place with `casesyncd restore --from FILE --data \(options.directory.path)`, which keeps users and devices and tells devices to re-send what they hold")
+        let node = try await SyncNode(store: SQLiteNodeStore.open(directory: options.directory, checkpointInBackground: true), logger: logger)
+        if let taken = node.backupTaken {
+            throw DaemonError(status: .usage, message: "the database in \(options.directory.path) is a backup copy (taken \(Timestamp.text(taken))); put a backup in place with `casesyncd restore --from FILE --data \(options.directory.path)`, which keeps users and devices and tells devices to re-send what they hold")
         }
-        let node = try SyncNode(store: store, logger: logger)
         if let window = node.restoreWindow {
             logger.notice("restored node: until \(Timestamp.text(window.until)) devices may bring back writes of other devices that the backup lacked")
         }
@@ -164,55 +161,54 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-struct UserCommand: ParsableCommand {
+struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Disable.self])
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user with a role: mediator, supervisor, reporter or admin.")
         @OptionGroup var options: DataOptions
         @Argument(help: "The user name (a-z, 0-9, '.', '_', '-').") var name: String
         @Option(help: "mediator, supervisor, reporter or admin.") var role: String
 
-        func run() throws {
+        func run() async throws {
             guard let role = Role(rawValue: role) else { throw ValidationError("--role must be mediator, supervisor, reporter or admin") }
-            let node = try options.openNode()
-            _ = try node.store.addUser(name, role: role, at: Timestamp.now())
+            _ = try await options.openNode().store.addUser(name, role: role, at: Timestamp.now())
             print("Added \(role.rawValue) \(name). Next: casesyncd enroll \(name)")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List users.")
         @OptionGroup var options: DataOptions
 
-        func run() throws {
-            for user in try options.openNode().store.users() {
+        func run() async throws {
+            for user in try await options.openNode().store.users() {
                 print("\(user.name)\t\(user.role.rawValue)\(user.disabled ? "\tdisabled" : "")")
             }
         }
     }
 
-    struct Disable: ParsableCommand {
+    struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable a user: their devices are refused from the next request on.")
         @OptionGroup var options: DataOptions
         @Argument var name: String
 
-        func run() throws {
-            try options.openNode().store.disableUser(name)
+        func run() async throws {
+            try await options.openNode().store.disableUser(name)
             print("Disabled \(name).")
         }
     }
 }
 
-struct Enroll: ParsableCommand {
+struct Enroll: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Make a one-time enrollment token for a user's device; the token is printed alone on the last line.")
     @OptionGroup var options: DataOptions
     @Argument(help: "The user the device will act for.") var name: String
     @Option(help: "How long the token stays valid: 30m, 24h, 7d.") var ttl = "24h"
 
-    func run() throws {
+    func run() async throws {
         guard let seconds = DurationText.seconds(ttl, upTo: 365 * 86_400) else { throw ValidationError("--ttl must look like 30m, 24h or 7d, at most 365d") }
-        let token = try options.openNode().makeEnrollmentToken(for: name, ttl: seconds)
+        let token = try await options.openNode().makeEnrollmentToken(for: name, ttl: seconds)
         print("One-time enrollment token for \(name), valid \(ttl). On the device: casesync enroll --server URL --token TOKEN")
         print(token)
     }
@@ -239,27 +235,27 @@ enum DurationText {
     }
 }
 
-struct DeviceCommand: ParsableCommand {
+struct DeviceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "device", abstract: "List and revoke devices.", subcommands: [List.self, Revoke.self])
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List enrolled devices.")
         @OptionGroup var options: DataOptions
 
-        func run() throws {
-            for device in try options.openNode().store.devices() {
+        func run() async throws {
+            for device in try await options.openNode().store.devices() {
                 print("\(device.id)\t\(device.user.name)\t\(device.name)\(device.revoked ? "\trevoked" : "")")
             }
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a device; it is refused from its next request on.")
         @OptionGroup var options: DataOptions
         @Argument var id: String
 
-        func run() throws {
-            try options.openNode().store.revokeDevice(id)
+        func run() async throws {
+            try await options.openNode().store.revokeDevice(id)
             print("Revoked \(id).")
         }
     }
@@ -274,10 +270,9 @@ struct Backup: ParsableCommand {
         guard !FileManager.default.fileExists(atPath: to) else { throw ValidationError("\(to) exists; choose a new file") }
         // Opening would create an empty database, and back that up: a missing one is an error.
         guard FileManager.default.fileExists(atPath: options.directory.appendingPathComponent("replica.sqlite").path) else {
-            throw DaemonError(status: 2, message: "\(options.directory.path) holds no node database to back up; give the node's folder with --data")
+            throw DaemonError(status: .notFound, message: "\(options.directory.path) holds no node database to back up; give the node's folder with --data")
         }
-        let store = try ReplicaStore.open(directory: options.directory)
-        try store.backup(to: to, at: Timestamp.now())
+        try SQLiteNodeStore.open(directory: options.directory).backup(to: to, at: Timestamp.now())
         print("Backed up \(options.directory.path) to \(to) (readable by this user only). Restore it with: casesyncd restore --from \(to) --data \(options.directory.path)")
     }
 }
@@ -303,7 +298,7 @@ struct Restore: ParsableCommand {
     }
 
     func run() throws {
-        guard FileManager.default.isReadableFile(atPath: from) else { throw DaemonError(status: 2, message: "cannot read the backup \(from); give the file `casesyncd backup --to` wrote") }
+        guard FileManager.default.isReadableFile(atPath: from) else { throw DaemonError(status: .notFound, message: "cannot read the backup \(from); give the file `casesyncd backup --to` wrote") }
         let directory = options.directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let lock = try DataFolderLock(directory, file: "casesyncd.lock", shared: false, purpose: "restore")
@@ -313,19 +308,19 @@ struct Restore: ParsableCommand {
         let live = directory.appendingPathComponent("replica.sqlite").path
         let hasCurrent = FileManager.default.fileExists(atPath: live)
         guard hasCurrent || accountsAsOfBackup else {
-            throw DaemonError(status: 1, message: "\(directory.path) holds no database to keep users and devices from; if it is lost, run again with --accounts-as-of-backup and then repeat every revocation, disable and enrollment made after the backup")
+            throw DaemonError(status: .usage, message: "\(directory.path) holds no database to keep users and devices from; if it is lost, run again with --accounts-as-of-backup and then repeat every revocation, disable and enrollment made after the backup")
         }
         let staging = live + ".restoring"
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) }
         let now = Timestamp.now()
         let windowUntil = now + (DurationText.seconds(window, upTo: 365 * 86_400) ?? 0) * 1000
-        let report: ReplicaStore.RestoreReport
+        let report: SQLiteNodeStore.RestoreReport
         do {
-            report = try ReplicaStore.restoreNode(from: from, to: staging, accountsFrom: accountsAsOfBackup ? nil : live,
+            report = try SQLiteNodeStore.restoreNode(from: from, to: staging, accountsFrom: accountsAsOfBackup ? nil : live,
                                                   windowUntil: windowUntil, at: now)
         } catch {
             if let error = error as? StoreError, error.code == .corrupt, !accountsAsOfBackup, error.message.contains("current database") {
-                throw DaemonError(status: 10, message: "\(error.message); run again with --accounts-as-of-backup and then repeat every revocation, disable and enrollment made after the backup")
+                throw DaemonError(status: .internalError, message: "\(error.message); run again with --accounts-as-of-backup and then repeat every revocation, disable and enrollment made after the backup")
             }
             throw error
         }
@@ -336,14 +331,14 @@ struct Restore: ParsableCommand {
         if hasCurrent {
             let aside = live + ".before-restore-" + Timestamp.fileStamp(now)
             guard link(live, aside) == 0 else {
-                throw DaemonError(status: 1, message: "cannot keep the replaced database as \(aside) (\(String(cString: strerror(errno)))); check the data folder and run restore again")
+                throw DaemonError(status: .usage, message: "cannot keep the replaced database as \(aside) (\(String(cString: strerror(errno)))); check the data folder and run restore again")
             }
             if FileManager.default.fileExists(atPath: live + "-wal") { _ = rename(live + "-wal", aside + "-wal") }
             kept = aside
         }
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: live + suffix) }
         guard rename(staging, live) == 0 else {
-            throw DaemonError(status: 1, message: "cannot put the restored database in place (\(String(cString: strerror(errno)))); the node's database is unchanged")
+            throw DaemonError(status: .usage, message: "cannot put the restored database in place (\(String(cString: strerror(errno)))); the node's database is unchanged")
         }
         let taken = report.backupTaken.map { " taken \(Timestamp.text($0))" } ?? ""
         print("Restored \(report.records) records from \(from)\(taken) into \(directory.path); node generation \(report.generation).")
@@ -379,10 +374,10 @@ struct Check: ParsableCommand {
     func run() throws {
         // Opening would create an empty database, which checks ok: a missing one is an error.
         guard FileManager.default.fileExists(atPath: options.directory.appendingPathComponent("replica.sqlite").path) else {
-            throw DaemonError(status: 2, message: "\(options.directory.path) holds no node database; give the node's folder with --data (or restore one with `casesyncd restore`)")
+            throw DaemonError(status: .notFound, message: "\(options.directory.path) holds no node database; give the node's folder with --data (or restore one with `casesyncd restore`)")
         }
-        let findings = try ReplicaStore.open(directory: options.directory).integrityCheck()
-        guard findings == ["ok"] else { throw DaemonError(status: 10, message: "integrity check failed: " + findings.prefix(5).joined(separator: "; ")) }
+        let findings = try SQLiteNodeStore.open(directory: options.directory).integrityCheck()
+        guard findings == ["ok"] else { throw DaemonError(status: .internalError, message: "integrity check failed: " + findings.prefix(5).joined(separator: "; ")) }
         print("ok")
     }
 }
@@ -400,7 +395,7 @@ struct DataFolderLock {
         let path = directory.appendingPathComponent(file).path
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw DaemonError(status: 1, message: "cannot open \(path); check that the data folder exists and is writable by this user")
+            throw DaemonError(status: .usage, message: "cannot open \(path); check that the data folder exists and is writable by this user")
         }
         guard flock(descriptor, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0 else {
             close(descriptor)
@@ -411,7 +406,7 @@ struct DataFolderLock {
             case (_, "restore"): what = "an administration command is running on \(directory.path); let it finish and run restore again"
             default: what = "a restore is running on \(directory.path); run this again when it has finished"
             }
-            throw DaemonError(status: 1, message: what)
+            throw DaemonError(status: .usage, message: what)
         }
     }
 

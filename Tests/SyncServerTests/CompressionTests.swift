@@ -54,6 +54,6 @@ struct CompressionTests {
                 #expect(response.status == .badRequest && NodeFixture.errorCode(answer) == "malformed_gzip", "\(answer)")
             }
         }
-        #expect(try fixture.node.store.counts().records == 0)
+        #expect(try fixture.store.recordCount() == 0)
     }
 }

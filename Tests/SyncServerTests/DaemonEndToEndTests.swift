@@ -48,7 +48,7 @@ struct DaemonEndToEndTests {
         #expect(daemon.stop() == 0, "SIGTERM stops the node gracefully")
         let backup = daemon.data.appendingPathComponent("backup.sqlite").path
         #expect(try daemon.admin("backup", "--to", backup).status == 0)
-        let restored = try ReplicaStore.open(path: backup)
+        let restored = try SQLiteNodeStore.open(path: backup)
         #expect(try restored.record(state.id) != nil)
         #expect(try daemon.admin("check").stdout.contains("ok"))
         #expect(try daemon.admin("enroll", "nobody").status == 2, "unknown user: not found")

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import HummingbirdTesting
+import NodeStorage
 import SyncModel
 import SyncServer
 import SyncStore
@@ -11,6 +12,8 @@ import Testing
 /// helpers to build record states and call the routes.
 struct NodeFixture {
     let node: SyncNode
+    /// The node's store, for setting up and inspecting what it holds.
+    let store: SQLiteNodeStore
     let configuration: NodeConfiguration
     /// `Authorization` header values by device id.
     var credentials: [String: String] = [:]
@@ -28,11 +31,12 @@ struct NodeFixture {
         } else {
             clock = { Int64(Date().timeIntervalSince1970 * 1000) }
         }
-        node = try SyncNode(store: ReplicaStore.inMemory(), logger: logger ?? Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, now: clock)
+        store = try SQLiteNodeStore.inMemory()
+        node = try await SyncNode(store: store, logger: logger ?? Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, now: clock)
         configuration = NodeConfiguration(maxBodyBytes: maxBodyBytes, maxPageSize: maxPageSize, maxInFlight: maxInFlight)
         for entry in Self.users {
-            _ = try node.store.addUser(entry.user, role: entry.role, at: time)
-            let token = try node.makeEnrollmentToken(for: entry.user, ttl: 3600)
+            _ = try store.addUser(entry.user, role: entry.role, at: time)
+            let token = try await node.makeEnrollmentToken(for: entry.user, ttl: 3600)
             let enrollment = try await node.enroll(token: token, device: try DeviceID(entry.device), name: entry.device)
             credentials[entry.device] = "Bearer \(entry.device):\(enrollment.secret)"
         }

@@ -18,25 +18,25 @@ struct RestoreWindowTests {
     /// gone (their access rows stay, as a restore keeps today's access), a new generation
     /// starts, and the window is open until `windowUntil`. `now` is the restored node's clock.
     static func restored(_ fixture: NodeFixture, losing lost: [RecordID], windowUntil: Int64, now: Int64,
-                         relayLimits: [String: Int]? = nil) throws -> SyncNode {
-        try fixture.node.store.writer.write { db in
+                         relayLimits: [String: Int]? = nil) async throws -> SyncNode {
+        try await fixture.store.writer.write { db in
             for id in lost {
                 try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [id.rawValue])
             }
         }
-        try fixture.node.store.startGeneration(windowUntil: windowUntil, at: now, relayLimits: relayLimits)
-        return try node(over: fixture, now: now)
+        try fixture.store.startGeneration(windowUntil: windowUntil, at: now, relayLimits: relayLimits)
+        return try await node(over: fixture, now: now)
     }
 
-    static func node(over fixture: NodeFixture, now: Int64) throws -> SyncNode {
-        try SyncNode(store: fixture.node.store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, now: { now })
+    static func node(over fixture: NodeFixture, now: Int64) async throws -> SyncNode {
+        try await SyncNode(store: fixture.store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, now: { now })
     }
 
     static func test<Value>(_ node: SyncNode, _ fixture: NodeFixture, _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         try await Application(router: buildRouter(node: node, configuration: fixture.configuration)).test(.router, body)
     }
 
-    static func relayAudits(_ store: ReplicaStore) throws -> [String] {
+    static func relayAudits(_ store: SQLiteNodeStore) throws -> [String] {
         try store.auditLog(limit: 1000).filter { $0.action == "relay" }.map(\.records)
     }
 
@@ -49,25 +49,25 @@ struct RestoreWindowTests {
         let annsOwn = try NodeFixture.caseState(2, by: "ann-laptop", counter: 2)
         let (heldShared, heldOwn, bobsNote) = try await fixture.test { client in
             #expect(try await fixture.push(client, [shared, annsOwn], as: "ann-laptop").0 == .ok)
-            var retitled = try #require(try fixture.node.store.record(shared.id))
+            var retitled = try #require(try fixture.store.record(shared.id))
             try retitled.set("title", .text("Retitled by bob"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 1, time: now))
             let note = try NodeFixture.note(3, in: shared.id, by: "bob-laptop", counter: 2)
             #expect(try await fixture.push(client, [retitled, note], as: "bob-laptop").0 == .ok)
             // What ann's laptop holds after pulling.
-            return (try #require(try fixture.node.store.record(shared.id)), try #require(try fixture.node.store.record(annsOwn.id)),
-                    try #require(try fixture.node.store.record(note.id)))
+            return (try #require(try fixture.store.record(shared.id)), try #require(try fixture.store.record(annsOwn.id)),
+                    try #require(try fixture.store.record(note.id)))
         }
         #expect(heldOwn.version.dots.contains { $0.device.rawValue.hasPrefix("node-") }, "the node wrote ann into her own case")
         let generationBefore = fixture.node.generation
 
-        let node = try Self.restored(fixture, losing: [shared.id, annsOwn.id, bobsNote.id], windowUntil: now + 3_600_000, now: now)
+        let node = try await Self.restored(fixture, losing: [shared.id, annsOwn.id, bobsNote.id], windowUntil: now + 3_600_000, now: now)
         #expect(node.generation != generationBefore)
         try await Self.test(node, fixture) { client in
             // Writes of bob's device and of the node's former self come back through ann.
             let (status, answer) = try await fixture.push(client, [heldShared, heldOwn], as: "ann-laptop")
             #expect(status == .ok, "\(answer)")
-            #expect(try fixture.node.store.record(shared.id) == heldShared && fixture.node.store.record(annsOwn.id) == heldOwn)
-            let relays = try Self.relayAudits(fixture.node.store)
+            #expect(try fixture.store.record(shared.id) == heldShared && fixture.store.record(annsOwn.id) == heldOwn)
+            let relays = try Self.relayAudits(fixture.store)
             #expect(relays.count == 1 && relays[0].contains(shared.id.rawValue) && relays[0].contains(annsOwn.id.rawValue))
 
             // Writes no case writer made are still forgeries.
@@ -78,20 +78,20 @@ struct RestoreWindowTests {
                 #expect(status == .unprocessableContent && NodeFixture.errorCode(answer) == "foreign_dot", "\(stranger): \(answer)")
             }
             // A state that brings nothing the node lacks cannot drop what it holds.
-            let stored = try #require(try fixture.node.store.record(shared.id))
+            let stored = try #require(try fixture.store.record(shared.id))
             let dropping = RecordState(type: .case, id: stored.id, version: stored.version, fields: stored.fields.filter { $0.name != "mediators" })
             let (dropStatus, dropAnswer) = try await fixture.push(client, [dropping], as: "ann-laptop")
             #expect(dropStatus == .unprocessableContent && NodeFixture.errorCode(dropAnswer) == "no_own_write", "\(dropAnswer)")
-            #expect(try fixture.node.store.record(shared.id) == stored)
+            #expect(try fixture.store.record(shared.id) == stored)
         }
 
         // Once the window has ended, a lost write of another device is refused again.
-        let later = try Self.node(over: fixture, now: now + 3_600_001)
+        let later = try await Self.node(over: fixture, now: now + 3_600_001)
         #expect(later.restoreWindow == nil)
         try await Self.test(later, fixture) { client in
             let (status, answer) = try await fixture.push(client, [bobsNote], as: "ann-laptop")
             #expect(status == .unprocessableContent && NodeFixture.errorCode(answer) == "foreign_dot", "\(answer)")
-            #expect(try fixture.node.store.record(bobsNote.id) == nil)
+            #expect(try fixture.store.record(bobsNote.id) == nil)
         }
     }
 
@@ -128,13 +128,13 @@ struct RestoreWindowTests {
         let shared = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1, mediators: ["ann", "bob"])
         let held = try await fixture.test { client in
             #expect(try await fixture.push(client, [shared], as: "ann-laptop").0 == .ok)
-            var retitled = try #require(try fixture.node.store.record(shared.id))
+            var retitled = try #require(try fixture.store.record(shared.id))
             try retitled.set("title", .text("Retitled by bob"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 1, time: now))
             #expect(try await fixture.push(client, [retitled], as: "bob-laptop").0 == .ok)
-            return try #require(try fixture.node.store.record(shared.id))
+            return try #require(try fixture.store.record(shared.id))
         }
         // Before the restore the node had bob's writes up to 1 and ann's up to 1.
-        let node = try Self.restored(fixture, losing: [shared.id], windowUntil: now + 3_600_000, now: now,
+        let node = try await Self.restored(fixture, losing: [shared.id], windowUntil: now + 3_600_000, now: now,
                                      relayLimits: ["ann-laptop": 1, "bob-laptop": 1])
         try await Self.test(node, fixture) { client in
             // A forged counter far above would stop bob's laptop from ever writing again.
@@ -152,19 +152,19 @@ struct RestoreWindowTests {
         let shared = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1, mediators: ["ann", "bob"])
         let (annHolds, bobHolds) = try await fixture.test { client in
             #expect(try await fixture.push(client, [shared], as: "ann-laptop").0 == .ok)
-            let annHolds = try #require(try fixture.node.store.record(shared.id))
+            let annHolds = try #require(try fixture.store.record(shared.id))
             // Bob takes ann off the case; her laptop keeps the state from before.
             var removed = annHolds
             try removed.apply([.remove("mediators", "ann")], stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 1, time: now))
             #expect(try await fixture.push(client, [removed], as: "bob-laptop").0 == .ok)
-            return (annHolds, try #require(try fixture.node.store.record(shared.id)))
+            return (annHolds, try #require(try fixture.store.record(shared.id)))
         }
-        let node = try Self.restored(fixture, losing: [shared.id], windowUntil: now + 3_600_000, now: now)
+        let node = try await Self.restored(fixture, losing: [shared.id], windowUntil: now + 3_600_000, now: now)
         try await Self.test(node, fixture) { client in
             // Ann's older state names her, but the node kept today's access: refused.
             let (status, answer) = try await fixture.push(client, [annHolds], as: "ann-laptop")
             #expect(status == .forbidden, "\(answer)")
-            #expect(try fixture.node.store.record(shared.id) == nil)
+            #expect(try fixture.store.record(shared.id) == nil)
             // Bob's state comes back, and ann still receives nothing of the case.
             #expect(try await fixture.push(client, [bobHolds], as: "bob-laptop").0 == .ok)
             #expect(try await fixture.pullAll(client, as: "ann-laptop").ids.isEmpty)

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import SyncModel
+import SyncProtocol
 import SyncServer
 import SyncStore
 import Testing
@@ -40,8 +41,8 @@ struct RouteTests {
 
     @Test func enrollmentBindsADeviceOnceAndRefusesBadTokens() async throws {
         let fixture = try await NodeFixture()
-        let token = try fixture.node.makeEnrollmentToken(for: "ann", ttl: 3600)
-        let expired = try fixture.node.makeEnrollmentToken(for: "ann", ttl: 0)
+        let token = try await fixture.node.makeEnrollmentToken(for: "ann", ttl: 3600)
+        let expired = try await fixture.node.makeEnrollmentToken(for: "ann", ttl: 0)
         try await fixture.test { client in
             func enroll(_ body: String) async throws -> (HTTPResponse.Status, [String: Any]) {
                 try await client.execute(uri: "/v1/enroll", method: .post, body: ByteBuffer(string: body)) { ($0.status, try NodeFixture.object($0.body)) }
@@ -57,7 +58,7 @@ struct RouteTests {
             #expect(try await enroll(#"{"device":"ann-tablet","name":"x","token":"t","extra":1}"#).0 == .badRequest)
         }
         // The secret is stored only as a hash.
-        let stored = try #require(try await fixture.node.store.device(DeviceID("ann-phone")))
+        let stored = try #require(try await fixture.store.device(DeviceID("ann-phone")))
         #expect(stored.secretHash.count == 32)
     }
 
@@ -80,7 +81,7 @@ struct RouteTests {
             #expect(again == .ok)
             #expect(answerAgain["seq"] as? Int == seq, "a re-sent batch assigns no new sequence")
         }
-        let stored = try #require(try fixture.node.store.record(mine.id))
+        let stored = try #require(try fixture.store.record(mine.id))
         #expect(stored.set("mediators").members == ["ann"])
     }
 
@@ -100,7 +101,7 @@ struct RouteTests {
         try await fixture.test { client in
             #expect(try await fixture.push(client, [bobsCase], as: "bob-laptop").0 == .ok)
             #expect(try await fixture.push(client, [annsCase, annsNote], as: "ann-laptop").0 == .ok)
-            let before = try fixture.node.store.counts()
+            let before = try fixture.store.recordCount()
 
             var headers: HTTPFields = [.authorization: fixture.credentials["ann-laptop"] ?? ""]
             let good = try NodeFixture.caseState(2, by: "ann-laptop", counter: 6)
@@ -152,7 +153,7 @@ struct RouteTests {
                 body = NodeFixture.pushBody([good, ambiguous])
             case "dropping others' writes without a write of its own":
                 // Claims to have seen the node's write that made ann a mediator, and leaves it out.
-                let stored = try #require(try fixture.node.store.record(annsCase.id))
+                let stored = try #require(try fixture.store.record(annsCase.id))
                 let forged = RecordState(type: .case, id: stored.id, version: stored.version, fields: stored.fields.filter { $0.name != "mediators" })
                 body = NodeFixture.pushBody([good, forged])
             case "records key twice":
@@ -169,8 +170,8 @@ struct RouteTests {
             #expect(Int(status.code) == expected, "\(scenario): \(answer)")
             #expect(NodeFixture.errorCode(answer) != nil, "\(scenario): errors carry a code")
             #expect(((answer["error"] as? [String: Any])?["message"] as? String)?.isEmpty == false)
-            #expect(try fixture.node.store.counts() == before, "\(scenario): a refused batch stores nothing")
-            #expect(try fixture.node.store.record(good.id) == nil, "\(scenario): not even the good record")
+            #expect(try fixture.store.recordCount() == before, "\(scenario): a refused batch stores nothing")
+            #expect(try fixture.store.record(good.id) == nil, "\(scenario): not even the good record")
         }
     }
 
@@ -191,20 +192,20 @@ struct RouteTests {
 
     @Test func reservedNodeDeviceIDsCannotEnroll() async throws {
         let fixture = try await NodeFixture()
-        let token = try fixture.node.makeEnrollmentToken(for: "ann", ttl: 3600)
-        await #expect(throws: StoreError.self) { try await fixture.node.enroll(token: token, device: try DeviceID("node-abc"), name: "x") }
+        let token = try await fixture.node.makeEnrollmentToken(for: "ann", ttl: 3600)
+        await #expect { try await fixture.node.enroll(token: token, device: try DeviceID("node-abc"), name: "x") } throws: { ($0 as? NodeError)?.code == .refused }
     }
 
     @Test func revocationAndDisablingTakeEffectOnTheNextRequest() async throws {
         let fixture = try await NodeFixture()
         try await fixture.test { client in
             #expect(try await fixture.pull(client, as: "ann-laptop").0 == .ok)
-            try fixture.node.store.revokeDevice("ann-laptop")
+            try fixture.store.revokeDevice("ann-laptop")
             let (status, answer) = try await fixture.pull(client, as: "ann-laptop")
             #expect(status == .unauthorized)
             #expect(NodeFixture.errorCode(answer) == "revoked")
             #expect(try await fixture.pull(client, as: "bob-laptop").0 == .ok)
-            try fixture.node.store.disableUser("bob")
+            try fixture.store.disableUser("bob")
             #expect(try await fixture.pull(client, as: "bob-laptop").0 == .unauthorized)
         }
     }
@@ -243,7 +244,7 @@ struct RouteTests {
             _ = try await fixture.push(client, [mine, note], as: "ann-laptop")
             _ = try await fixture.pull(client, as: "ann-laptop")
         }
-        let log = try fixture.node.store.auditLog()
+        let log = try fixture.store.auditLog()
         #expect(log.contains { $0.action == "push" && $0.user == "ann" && $0.device == "ann-laptop" && $0.count == 2 && $0.records.contains(mine.id.rawValue) })
         #expect(log.contains { $0.action == "pull" && $0.records.contains(note.id.rawValue) })
         #expect(log.contains { $0.action == "enroll" })
@@ -265,7 +266,7 @@ struct RouteTests {
     @Test func aRegisterHoldsAtMost64ConcurrentValuesAlsoAfterAMerge() async throws {
         var setup = try await NodeFixture()
         // A second device of the supervisor, to write concurrently with the first.
-        let token = try setup.node.makeEnrollmentToken(for: "sue", ttl: 3600)
+        let token = try await setup.node.makeEnrollmentToken(for: "sue", ttl: 3600)
         let second = try await setup.node.enroll(token: token, device: try DeviceID("sue-laptop"), name: "sue-laptop")
         setup.credentials["sue-laptop"] = "Bearer sue-laptop:\(second.secret)"
         let fixture = setup
@@ -276,7 +277,7 @@ struct RouteTests {
             #expect(try await fixture.push(client, [try Self.manyTitles(40, by: "sue-desk", from: 1)], as: "sue-desk").0 == .ok)
             let (merged, mergedAnswer) = try await fixture.push(client, [try Self.manyTitles(30, by: "sue-laptop", from: 1)], as: "sue-laptop")
             #expect(merged == .unprocessableContent && NodeFixture.errorCode(mergedAnswer) == "too_many_values", "\(mergedAnswer)")
-            #expect(try fixture.node.store.record(RecordID(high: 0x0192_f0c4_7d3e_7a41, low: 0x77))?.register("title")?.values.count == 40)
+            #expect(try fixture.store.record(RecordID(high: 0x0192_f0c4_7d3e_7a41, low: 0x77))?.register("title")?.values.count == 40)
         }
     }
 }

@@ -29,7 +29,7 @@ struct ScopingTests {
             #expect(supervisorSees.ids.count == 3)
 
             // Bob adds ann: her next pull, from her old cursor, brings the case and its older note.
-            bobsCase = try #require(try fixture.node.store.record(bobsCase.id))
+            bobsCase = try #require(try fixture.store.record(bobsCase.id))
             try bobsCase.apply([.add("mediators", "ann")], stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 3, time: 1))
             #expect(try await fixture.push(client, [bobsCase], as: "bob-laptop").0 == .ok)
             let granted = try await fixture.pullAll(client, as: "ann-laptop", since: before.next)
@@ -41,7 +41,7 @@ struct ScopingTests {
             #expect(try await fixture.push(client, [annsEdit], as: "ann-laptop").0 == .ok)
 
             // Bob removes ann: she stops receiving the case's changes.
-            bobsCase = try #require(try fixture.node.store.record(bobsCase.id))
+            bobsCase = try #require(try fixture.store.record(bobsCase.id))
             try bobsCase.apply([.remove("mediators", "ann")], stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 5, time: 3))
             #expect(try await fixture.push(client, [bobsCase], as: "bob-laptop").0 == .ok)
             let laterNote = try NodeFixture.note(9, in: bobsCase.id, by: "bob-laptop", counter: 6, text: "AFTER-REMOVAL")
@@ -51,7 +51,7 @@ struct ScopingTests {
             #expect(!after.ids.contains(laterNote.id.rawValue))
             #expect(!after.ids.contains(bobsCase.id.rawValue))
             // And may no longer write to it.
-            var late = try #require(try fixture.node.store.record(bobsCase.id))
+            var late = try #require(try fixture.store.record(bobsCase.id))
             try late.set("site", .text("South"), stamp: Stamp(device: try DeviceID("ann-laptop"), counter: 7, time: 4))
             #expect(try await fixture.push(client, [late], as: "ann-laptop").0 == .forbidden)
         }
@@ -66,7 +66,7 @@ struct ScopingTests {
             let before = try await fixture.pullAll(client, as: "ann-laptop")
             #expect(before.ids.isEmpty)
 
-            var bobsCase = try #require(try fixture.node.store.record(created.id))
+            var bobsCase = try #require(try fixture.store.record(created.id))
             try bobsCase.apply([.add("mediators", "ann")], stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 40, time: 1))
             #expect(try await fixture.push(client, [bobsCase], as: "bob-laptop").0 == .ok)
             // All 26 records share the grant's delivery sequence; pages still hold at most 10.
@@ -89,8 +89,8 @@ struct ScopingTests {
             let (status, _) = try await initial.push(client, [listed], as: "sue-desk")
             #expect(status == .ok)
         }
-        _ = try fixture.node.store.addUser("zoe", role: .mediator, at: fixture.time)
-        let token = try fixture.node.makeEnrollmentToken(for: "zoe", ttl: 3600)
+        _ = try fixture.store.addUser("zoe", role: .mediator, at: fixture.time)
+        let token = try await fixture.node.makeEnrollmentToken(for: "zoe", ttl: 3600)
         let enrollment = try await fixture.node.enroll(token: token, device: try DeviceID("zoe-laptop"), name: "zoe-laptop")
         fixture.credentials["zoe-laptop"] = "Bearer zoe-laptop:\(enrollment.secret)"
         let zoe = fixture
@@ -98,13 +98,13 @@ struct ScopingTests {
             let before = try await zoe.pullAll(client, as: "zoe-laptop")
             #expect(before.ids.isEmpty && !before.raw.contains("ZOE-CASE-TITLE"), "the new zoe inherits nothing")
             // Another change to the mediators does not grant her either.
-            var theCase = try #require(try zoe.node.store.record(listed.id))
+            var theCase = try #require(try zoe.store.record(listed.id))
             try theCase.apply([.add("mediators", "bob")], stamp: Stamp(device: try DeviceID("sue-desk"), counter: 2, time: 2))
             #expect(try await zoe.push(client, [theCase], as: "sue-desk").0 == .ok)
             #expect(try await zoe.pullAll(client, as: "zoe-laptop").ids.isEmpty)
             #expect(try await zoe.pullAll(client, as: "bob-laptop").ids == [listed.id.rawValue], "bob existed when added")
             // Adding her name again is the explicit grant.
-            theCase = try #require(try zoe.node.store.record(listed.id))
+            theCase = try #require(try zoe.store.record(listed.id))
             try theCase.apply([.add("mediators", "zoe")], stamp: Stamp(device: try DeviceID("sue-desk"), counter: 3, time: 3))
             #expect(try await zoe.push(client, [theCase], as: "sue-desk").0 == .ok)
             #expect(try await zoe.pullAll(client, as: "zoe-laptop").ids == [listed.id.rawValue])

@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
+import NodeStorage
 import SyncModel
 import Testing
 @testable import SyncStore
 
-/// What `ReplicaStore.restoreNode` takes from the backup and what from the database it
+/// What `SQLiteNodeStore.restoreNode` takes from the backup and what from the database it
 /// replaces.
 struct NodeRestoreTests {
     let now: Int64 = 1_795_000_000_000
@@ -24,7 +25,7 @@ struct NodeRestoreTests {
         return state
     }
 
-    func store(_ states: [(RecordState, seq: Int, mediator: String)], in store: ReplicaStore) throws {
+    func store(_ states: [(RecordState, seq: Int, mediator: String)], in store: SQLiteNodeStore) throws {
         try store.writer.write { db in
             for (state, seq, mediator) in states {
                 try ReplicaStore.save(state, seq: seq, in: db)
@@ -33,12 +34,12 @@ struct NodeRestoreTests {
         }
     }
 
-    @Test func recordsComeFromTheBackupAndAccountsAccessLimitsAndSequenceFromTheReplacedDatabase() throws {
+    @Test func recordsComeFromTheBackupAndAccountsAccessLimitsAndSequenceFromTheReplacedDatabase() async throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let currentPath = dir.appendingPathComponent("current.sqlite").path
-        let current = try ReplicaStore.open(path: currentPath)
-        try current.initialize(device: try DeviceID("node-first"), name: "sync node", at: now)
+        let current = try SQLiteNodeStore.open(path: currentPath)
+        try await current.writer.write { db in try db.execute(sql: "UPDATE replica SET device = 'node-first'") }
         _ = try current.addUser("ann", role: .mediator, at: now)
         try store([(try caseState(1, writes: [("ann-laptop", 3)]), 1, "ann")], in: current)
         let backup = dir.appendingPathComponent("backup.sqlite").path
@@ -49,38 +50,39 @@ struct NodeRestoreTests {
         _ = try current.addUser("bob", role: .mediator, at: now)
         try store([(try caseState(2, writes: [("ann-laptop", 7), ("bob-laptop", 2)]), 2, "bob"),
                    (try caseState(3, writes: [("ann-laptop", 5)]), 3, "ann")], in: current)
-        let generationBefore = try current.nodeGeneration()
+        let generationBefore = try await current.nodeState(at: now).generation
         try (current.writer as? DatabasePool)?.close()
 
         let restoredPath = dir.appendingPathComponent("restored.sqlite").path
-        let report = try ReplicaStore.restoreNode(from: backup, to: restoredPath, accountsFrom: currentPath, windowUntil: now + 1000, at: now)
+        let report = try SQLiteNodeStore.restoreNode(from: backup, to: restoredPath, accountsFrom: currentPath, windowUntil: now + 1000, at: now)
         #expect(report.records == 1 && report.accountsFromCurrent && report.backupTaken == now)
         #expect(!FileManager.default.fileExists(atPath: restoredPath + "-wal"), "the restored file stands alone")
-        let restored = try ReplicaStore.open(path: restoredPath)
-        #expect(try restored.backupTaken() == nil, "no longer a backup copy")
-        #expect(try restored.nodeGeneration() == report.generation && report.generation != generationBefore)
+        let restored = try SQLiteNodeStore.open(path: restoredPath)
+        let state = try await restored.nodeState(at: now)
+        #expect(state.backupTaken == nil, "no longer a backup copy")
+        #expect(state.generation == report.generation && report.generation != generationBefore)
         #expect(try restored.users().map(\.name) == ["ann", "bob"])
-        let access = try restored.writer.read { db in try String.fetchAll(db, sql: "SELECT caseID || ':' || user FROM caseAccess ORDER BY caseID") }
+        let access = try await restored.writer.read { db in try String.fetchAll(db, sql: "SELECT caseID || ':' || user FROM caseAccess ORDER BY caseID") }
         #expect(access.count == 3 && access.contains { $0.hasSuffix(":bob") }, "today's case access")
-        #expect(try restored.sequenceFloor() == 3, "new changes are numbered above the replaced database's")
-        let window = try #require(try restored.restoreWindow(at: now))
+        #expect(restored.sequenceFloor == 3, "new changes are numbered above the replaced database's")
+        let window = try #require(state.restoreWindow)
         #expect(window.formerNodes == [try DeviceID("node-first")])
-        #expect(try restored.replica().device.rawValue != "node-first", "the node writes under a new id")
+        #expect(try restored.identity().device.rawValue != "node-first", "the node writes under a new id")
         let (ann, bob, eve) = (try DeviceID("ann-laptop"), try DeviceID("bob-laptop"), try DeviceID("eve-laptop"))
         #expect(window.relayLimits?[ann] == 7 && window.relayLimits?[bob] == 2)
         #expect(window.mayRelay(Dot(device: bob, counter: 2), writers: [bob]))
         #expect(!window.mayRelay(Dot(device: bob, counter: 3), writers: [bob]), "above what the node ever had")
         #expect(!window.mayRelay(Dot(device: eve, counter: 1), writers: []), "not a case writer")
-        #expect(try restored.restoreWindow(at: now + 1000) == nil, "the window ends by itself")
-        let restoredNode = try restored.replica().device
+        #expect(try await restored.nodeState(at: now + 1000).restoreWindow == nil, "the window ends by itself")
+        let restoredNode = try restored.identity().device
         try (restored.writer as? DatabasePool)?.close()
 
         // Restored again (from the same backup), the node keeps every id it wrote under.
         let again = dir.appendingPathComponent("again.sqlite").path
-        _ = try ReplicaStore.restoreNode(from: backup, to: again, accountsFrom: restoredPath, windowUntil: now + 1000, at: now)
-        let twice = try ReplicaStore.open(path: again)
-        #expect(try twice.restoreWindow(at: now)?.formerNodes == [try DeviceID("node-first"), restoredNode])
-        #expect(try twice.sequenceFloor() == 3)
+        _ = try SQLiteNodeStore.restoreNode(from: backup, to: again, accountsFrom: restoredPath, windowUntil: now + 1000, at: now)
+        let twice = try SQLiteNodeStore.open(path: again)
+        #expect(try await twice.nodeState(at: now).restoreWindow?.formerNodes == [try DeviceID("node-first"), restoredNode])
+        #expect(twice.sequenceFloor == 3)
     }
 
     @Test func aFileThatIsNotANodeBackupIsRefusedAndNothingIsLeftBehind() throws {
@@ -88,7 +90,7 @@ struct NodeRestoreTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let junk = dir.appendingPathComponent("junk").path
         try Data("not a database".utf8).write(to: URL(fileURLWithPath: junk))
-        #expect { try ReplicaStore.restoreNode(from: junk, to: dir.appendingPathComponent("out").path, accountsFrom: nil, windowUntil: now, at: now) }
+        #expect { try SQLiteNodeStore.restoreNode(from: junk, to: dir.appendingPathComponent("out").path, accountsFrom: nil, windowUntil: now, at: now) }
             throws: { ($0 as? StoreError)?.code == .unusable }
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path))
         // A device's replica is no node's backup.
@@ -96,7 +98,7 @@ struct NodeRestoreTests {
         let device = try ReplicaStore.open(path: devicePath)
         try device.initialize(device: try DeviceID("ann-laptop"), name: "laptop", at: now)
         try (device.writer as? DatabasePool)?.close()
-        #expect { try ReplicaStore.restoreNode(from: devicePath, to: dir.appendingPathComponent("out2").path, accountsFrom: nil, windowUntil: now, at: now) }
+        #expect { try SQLiteNodeStore.restoreNode(from: devicePath, to: dir.appendingPathComponent("out2").path, accountsFrom: nil, windowUntil: now, at: now) }
             throws: { ($0 as? StoreError)?.code == .unusable }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SyncClient
 import SyncModel
+import SyncProtocol
 import SyncStore
 
 /// `casesync enroll --server URL --token TOKEN [--ca-cert FILE]`.
@@ -70,7 +71,7 @@ struct SyncCommand: AsyncParsableCommand {
             let mapped = CLIError.from(error)
             switch error.kind {
             case .unreachable: throw CLIError(mapped.status, "\(error.message); your changes are kept and will be sent by the next `casesync sync`")
-            case .unauthorised where error.code == "unknown_device": throw mapped
+            case .unauthorised where error.errorCode == .unknownDevice: throw mapped
             case .unauthorised: throw CLIError(mapped.status, "\(error.message); if this device was revoked, enroll it again with a new token")
             default: throw mapped
             }

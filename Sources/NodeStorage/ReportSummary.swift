@@ -26,14 +26,14 @@ public struct ReportSummary: Sendable, Equatable {
     public var overdueActions = 0
     public var ratings: [Int: Int] = [1: 0, 2: 0, 3: 0, 4: 0, 5: 0]
 
-    init(from: String?, to: String?, site: String?) {
+    public init(from: String?, to: String?, site: String?) {
         self.from = from
         self.to = to
         self.site = site
     }
 
     /// Counts a case if it passes the filters; returns whether it did.
-    mutating func add(case state: RecordState) -> Bool {
+    public mutating func add(case state: RecordState) -> Bool {
         let opened = state.text("opened")
         if let from, (opened ?? "") < from { return false }
         if let to, (opened ?? "9999") > to { return false }
@@ -49,7 +49,7 @@ public struct ReportSummary: Sendable, Equatable {
         return true
     }
 
-    mutating func add(_ state: RecordState, today: String) {
+    public mutating func add(_ state: RecordState, today: String) {
         switch state.type {
         case .action:
             actions += 1

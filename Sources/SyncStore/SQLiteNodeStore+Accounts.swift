@@ -1,16 +1,22 @@
 import Foundation
 import GRDB
+import NodeStorage
 import SyncModel
+import SyncProtocol
 
-/// The sync node's users, devices, enrollment tokens and audit log.
-extension ReplicaStore {
+/// The sync node's users, devices, enrollment tokens and audit log. The administration
+/// calls (`addUser`, `users`, `disableUser`, `addEnrollment`, `devices`, `revokeDevice`,
+/// `auditLog`) are synchronous: only `casesyncd`'s commands make them, never a request the
+/// server serves. What the server calls (`enroll`, `device`, `appendAudit`) never blocks a
+/// thread while it waits for the database.
+extension SQLiteNodeStore {
     public func addUser(_ name: String, role: Role, at time: Int64) throws -> UserAccount {
         guard DeviceID.isUserName(name) else {
-            throw StoreError(.refused, "user name \"\(name.prefix(40))\" must be 1-64 characters of a-z, 0-9, '.', '_' or '-'")
+            throw NodeError(.badParameter, "user name \"\(name.prefix(40))\" must be 1-64 characters of a-z, 0-9, '.', '_' or '-'")
         }
         return try writer.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM user WHERE name = ?", arguments: [name]) == true {
-                throw StoreError(.exists, "user \(name) already exists")
+                throw NodeError(.exists, "user \(name) already exists")
             }
             try db.execute(sql: "INSERT INTO user (name, role, created) VALUES (?, ?, ?)", arguments: [name, role.rawValue, time])
             return UserAccount(name: name, role: role, disabled: false)
@@ -27,7 +33,7 @@ extension ReplicaStore {
     public func disableUser(_ name: String) throws {
         try writer.write { db in
             try db.execute(sql: "UPDATE user SET disabled = 1 WHERE name = ?", arguments: [name])
-            guard db.changesCount == 1 else { throw StoreError(.notFound, "no user \(name); `casesyncd user list` shows them") }
+            guard db.changesCount == 1 else { throw NodeError(.notFound, "no user \(name); `casesyncd user list` shows them") }
         }
     }
 
@@ -35,9 +41,9 @@ extension ReplicaStore {
     public func addEnrollment(user: String, tokenHash: [UInt8], expires: Int64) throws {
         try writer.write { db in
             guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT name, role, disabled FROM user WHERE name = ?", arguments: [user]) else {
-                throw StoreError(.notFound, "no user \(user); add one with `casesyncd user add \(user) --role mediator`")
+                throw NodeError(.notFound, "no user \(user); add one with `casesyncd user add \(user) --role mediator`")
             }
-            guard !Self.user(row).disabled else { throw StoreError(.refused, "user \(user) is disabled") }
+            guard !Self.user(row).disabled else { throw NodeError(.refused, "user \(user) is disabled") }
             try db.execute(sql: "INSERT INTO enrollment (tokenHash, user, expires) VALUES (?, ?, ?)", arguments: [Data(tokenHash), user, expires])
         }
     }
@@ -52,14 +58,14 @@ extension ReplicaStore {
                 SELECT user.name, user.role, user.disabled, enrollment.expires, enrollment.used
                 FROM enrollment JOIN user ON user.name = enrollment.user WHERE enrollment.tokenHash = ?
                 """, arguments: [Data(tokenHash)]) else {
-                throw StoreError(.refused, "unknown enrollment token; ask an administrator for a new one (`casesyncd enroll NAME`)")
+                throw NodeError(.refused, "unknown enrollment token; ask an administrator for a new one (`casesyncd enroll NAME`)")
             }
             let user = Self.user(row)
-            guard !(row["used"] as Bool) else { throw StoreError(.refused, "this enrollment token was already used; ask for a new one") }
-            guard (row["expires"] as Int64) > time else { throw StoreError(.refused, "this enrollment token has expired; ask for a new one") }
-            guard !user.disabled else { throw StoreError(.refused, "user \(user.name) is disabled") }
+            guard !(row["used"] as Bool) else { throw NodeError(.refused, "this enrollment token was already used; ask for a new one") }
+            guard (row["expires"] as Int64) > time else { throw NodeError(.refused, "this enrollment token has expired; ask for a new one") }
+            guard !user.disabled else { throw NodeError(.refused, "user \(user.name) is disabled") }
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM device WHERE id = ?", arguments: [device.rawValue]) == true {
-                throw StoreError(.exists, "device \(device) is already enrolled; a device enrolls once")
+                throw NodeError(.exists, "device \(device) is already enrolled; a device enrolls once")
             }
             try db.execute(sql: "UPDATE enrollment SET used = 1 WHERE tokenHash = ?", arguments: [Data(tokenHash)])
             try db.execute(sql: "INSERT INTO device (id, user, name, secretHash, created) VALUES (?, ?, ?, ?, ?)",
@@ -89,13 +95,13 @@ extension ReplicaStore {
     public func revokeDevice(_ id: String) throws {
         try writer.write { db in
             try db.execute(sql: "UPDATE device SET revoked = 1 WHERE id = ?", arguments: [id])
-            guard db.changesCount == 1 else { throw StoreError(.notFound, "no device \(id); `casesyncd device list` shows them") }
+            guard db.changesCount == 1 else { throw NodeError(.notFound, "no device \(id); `casesyncd device list` shows them") }
         }
     }
 
     /// Appends to the audit log inside the caller's transaction: who, which device, what,
     /// and which record ids — never record contents.
-    public static func audit(_ action: String, user: String?, device: DeviceID?, records: [RecordID], at time: Int64, in db: Database) throws {
+    static func audit(_ action: String, user: String?, device: DeviceID?, records: [RecordID], at time: Int64, in db: Database) throws {
         var ids = CanonicalJSONWriter(capacity: records.count * 40 + 2)
         ids.byte(UInt8(ascii: "["))
         for (index, id) in records.enumerated() {
@@ -105,6 +111,10 @@ extension ReplicaStore {
         ids.byte(UInt8(ascii: "]"))
         try db.cachedStatement(sql: "INSERT INTO audit (at, user, device, action, count, records) VALUES (?, ?, ?, ?, ?, ?)")
             .execute(arguments: [time, user, device?.rawValue, action, records.count, String(decoding: ids.bytes, as: UTF8.self)])
+    }
+
+    public func appendAudit(_ event: AuditEvent) async throws {
+        try await audits.append(event)
     }
 
     /// Audit entries, newest first.
@@ -135,15 +145,4 @@ extension ReplicaStore {
             created: row["created"]
         )
     }
-}
-
-/// One line of the audit log.
-public struct AuditEntry: Hashable, Sendable {
-    public let at: Int64
-    public let user: String?
-    public let device: String?
-    public let action: String
-    public let count: Int
-    /// JSON array of record ids.
-    public let records: String
 }

@@ -1,12 +1,13 @@
 import Foundation
 import GRDB
+import NodeStorage
 import SyncModel
 
 /// What a sync node keeps so a restore from an older backup loses nothing: a generation id
 /// that changes at every restore (devices that see a new one start their pull over and
 /// re-send what they hold), the restore window during which the node takes back writes it
 /// lost, and the mark that tells a backup copy from a live database.
-extension ReplicaStore {
+extension SQLiteNodeStore {
     /// Setting keys of a node's database.
     enum NodeSetting {
         static let generation = "nodeGeneration"
@@ -20,54 +21,29 @@ extension ReplicaStore {
         static let sequenceFloor = "sequenceFloor"
     }
 
-    /// The node's generation id, made on first use. It changes only when the node is restored.
-    public func nodeGeneration() throws -> String {
-        try writer.write { db in
-            if let generation = try Self.setting(NodeSetting.generation, in: db) {
-                return generation
-            }
-            let generation = Self.newGeneration()
-            try Self.setSetting(NodeSetting.generation, generation, in: db)
-            return generation
-        }
-    }
-
     /// The restore window, when the node was restored and it has not yet ended.
-    public func restoreWindow(at time: Int64) throws -> RestoreWindow? {
-        try writer.read { db in
-            guard let until = try Self.setting(NodeSetting.restoreWindowUntil, in: db).flatMap(Int64.init),
-                  until > time else { return nil }
-            var limits: [DeviceID: Int]?
-            if try Self.setting(NodeSetting.relayLimitsKnown, in: db) != nil {
-                var known: [DeviceID: Int] = [:]
-                for row in try GRDB.Row.fetchAll(db, sql: "SELECT device, counter FROM relayLimit") {
-                    if let device = try? DeviceID(row[0] as String) { known[device] = row[1] }
-                }
-                limits = known
+    static func restoreWindow(at time: Int64, in db: Database) throws -> RestoreWindow? {
+        guard let until = try ReplicaStore.setting(NodeSetting.restoreWindowUntil, in: db).flatMap(Int64.init),
+              until > time else { return nil }
+        var limits: [DeviceID: Int]?
+        if try ReplicaStore.setting(NodeSetting.relayLimitsKnown, in: db) != nil {
+            var known: [DeviceID: Int] = [:]
+            for row in try GRDB.Row.fetchAll(db, sql: "SELECT device, counter FROM relayLimit") {
+                if let device = try? DeviceID(row[0] as String) { known[device] = row[1] }
             }
-            return RestoreWindow(until: until, formerNodes: Set(try Self.formerNodes(in: db).compactMap { try? DeviceID($0) }), relayLimits: limits)
+            limits = known
         }
-    }
-
-    /// New change sequence numbers start above this (0 unless the node was restored).
-    public func sequenceFloor() throws -> Int {
-        try setting(NodeSetting.sequenceFloor).flatMap(Int.init) ?? 0
-    }
-
-    /// When this database was written by `casesyncd backup` and not restored since (a
-    /// backup copy put in place by hand must not serve: it would rewind the node silently).
-    public func backupTaken() throws -> Int64? {
-        try setting(NodeSetting.backupTaken).flatMap(Int64.init)
+        return RestoreWindow(until: until, formerNodes: Set(try formerNodes(in: db).compactMap { try? DeviceID($0) }), relayLimits: limits)
     }
 
     /// The device ids the node wrote under before its restores, oldest first.
     static func formerNodes(in db: Database) throws -> [String] {
-        (try setting(NodeSetting.formerNodes, in: db) ?? "").split(separator: " ").map(String.init)
+        (try ReplicaStore.setting(NodeSetting.formerNodes, in: db) ?? "").split(separator: " ").map(String.init)
     }
 
     /// Of `devices`, those enrolled for a user whose role writes cases (mediator or
     /// supervisor): the devices whose writes another device may bring back to a restored node.
-    public static func caseWriters(among devices: Set<DeviceID>, in db: Database) throws -> Set<DeviceID> {
+    static func caseWriters(among devices: Set<DeviceID>, in db: Database) throws -> Set<DeviceID> {
         var writers: Set<DeviceID> = []
         let statement = try db.cachedStatement(sql: "SELECT user.role FROM device JOIN user ON user.name = device.user WHERE device.id = ?")
         for device in devices {
@@ -87,7 +63,7 @@ extension ReplicaStore {
         }
         let destination = try DatabaseQueue(path: path)
         try writer.backup(to: destination)
-        try destination.write { db in try Self.setSetting(NodeSetting.backupTaken, String(time), in: db) }
+        try destination.write { db in try ReplicaStore.setSetting(NodeSetting.backupTaken, String(time), in: db) }
         try destination.close()
     }
 
@@ -139,26 +115,27 @@ extension ReplicaStore {
         } catch {
             throw StoreError(.unusable, "\(backup) is not a readable SQLite database; give a file written by `casesyncd backup`")
         }
+        let nodeDevice = try? source.read { db in try String.fetchOne(db, sql: "SELECT device FROM replica WHERE id = 1") }
+        guard let nodeDevice, nodeDevice.hasPrefix("node-") else {
+            throw StoreError(.unusable, "\(backup) is not a sync node's database (it has no node- device id); give a file written by `casesyncd backup`")
+        }
         guard FileManager.default.createFile(atPath: destination, contents: nil, attributes: [.posixPermissions: 0o600]) else {
             throw StoreError(.unusable, "cannot create \(destination); check that the data folder is writable")
         }
-        let target = try DatabaseQueue(path: destination, configuration: configuration())
+        let target = try DatabaseQueue(path: destination, configuration: ReplicaStore.configuration())
         defer { try? target.close() }
         try source.backup(to: target)
         try source.close()
-        // An older backup gets today's schema.
-        let store = try ReplicaStore(writer: target)
-        guard let node = try? store.replica(), node.device.rawValue.hasPrefix("node-") else {
-            throw StoreError(.unusable, "\(backup) is not a sync node's database (it has no node- device id); give a file written by `casesyncd backup`")
-        }
+        // An older backup gets today's schema (the node's migrator refuses a device's replica).
+        _ = try SQLiteNodeStore(writer: target)
         var carried = CarriedState()
         if let current {
             carried = try carry(from: current, into: target)
         }
         return try target.write { db in
-            let taken = try Self.setting(NodeSetting.backupTaken, in: db).flatMap(Int64.init)
+            let taken = try ReplicaStore.setting(NodeSetting.backupTaken, in: db).flatMap(Int64.init)
             let floor = max(carried.sequenceFloor, try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM record") ?? 0)
-            try setSetting(NodeSetting.sequenceFloor, String(floor), in: db)
+            try ReplicaStore.setSetting(NodeSetting.sequenceFloor, String(floor), in: db)
             let generation = try startGeneration(windowUntil: windowUntil, at: time, formerNodes: carried.nodeDevices, relayLimits: carried.relayLimits, in: db)
             return RestoreReport(
                 generation: generation,
@@ -183,7 +160,7 @@ extension ReplicaStore {
     /// folded in and emptied, so that afterwards the file alone holds it.
     static func carry(from current: String, into target: DatabaseQueue) throws -> CarriedState {
         do {
-            let live = try ReplicaStore.open(path: current)
+            let live = try SQLiteNodeStore.open(path: current)
             try live.writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
             try (live.writer as? DatabasePool)?.close()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
@@ -254,47 +231,20 @@ extension ReplicaStore {
         if let relayLimits {
             let insert = try db.cachedStatement(sql: "INSERT INTO relayLimit (device, counter) VALUES (?, ?)")
             for (device, counter) in relayLimits { try insert.execute(arguments: [device, counter]) }
-            try setSetting(NodeSetting.relayLimitsKnown, "1", in: db)
+            try ReplicaStore.setSetting(NodeSetting.relayLimitsKnown, "1", in: db)
         }
-        let node = try replica(in: db)
+        let node = try ReplicaStore.replica(in: db)
         let generation = newGeneration()
         var generator = SystemRandomNumberGenerator()
         let newNode = try DeviceID("node-" + DeviceID.random(using: &generator).rawValue)
         var former = try Self.formerNodes(in: db)
         for device in [node.device.rawValue] + formerNodes where !former.contains(device) { former.append(device) }
         try db.execute(sql: "UPDATE replica SET device = ?, counter = 0 WHERE id = 1", arguments: [newNode.rawValue])
-        try setSetting(NodeSetting.generation, generation, in: db)
-        try setSetting(NodeSetting.formerNodes, former.joined(separator: " "), in: db)
-        try setSetting(NodeSetting.restoreWindowUntil, String(windowUntil), in: db)
+        try ReplicaStore.setSetting(NodeSetting.generation, generation, in: db)
+        try ReplicaStore.setSetting(NodeSetting.formerNodes, former.joined(separator: " "), in: db)
+        try ReplicaStore.setSetting(NodeSetting.restoreWindowUntil, String(windowUntil), in: db)
         try db.execute(sql: "DELETE FROM setting WHERE key = ?", arguments: [NodeSetting.backupTaken])
-        try audit("restore", user: nil, device: newNode, records: [], at: time, in: db)
+        try Self.audit("restore", user: nil, device: newNode, records: [], at: time, in: db)
         return generation
-    }
-
-    static func newGeneration() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return DeviceID.random(using: &generator).rawValue
-    }
-}
-
-/// The time after a restore during which a node takes back, from the devices that hold
-/// them, writes of other devices it lost (PROTOCOL.md, "Restore").
-public struct RestoreWindow: Sendable, Hashable {
-    /// Milliseconds since the Unix epoch.
-    public let until: Int64
-    /// The device ids the node wrote under before its restores: its own lost writes come
-    /// back under them.
-    public let formerNodes: Set<DeviceID>
-    /// The highest write counter of each device before the restore: a relayed write above it
-    /// is not one the node lost, and is refused (a forged counter of 2^53 would otherwise
-    /// stop that device from ever writing again). Nil when the replaced database was not at
-    /// hand (`--accounts-as-of-backup`): relays are then not bounded by counter.
-    public let relayLimits: [DeviceID: Int]?
-
-    /// Whether a write of another device, unseen by the node, may come back in this window.
-    public func mayRelay(_ dot: Dot, writers: Set<DeviceID>) -> Bool {
-        guard writers.contains(dot.device) || formerNodes.contains(dot.device) else { return false }
-        guard let relayLimits else { return true }
-        return dot.counter <= relayLimits[dot.device] ?? 0
     }
 }

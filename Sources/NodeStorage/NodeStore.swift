@@ -1,0 +1,65 @@
+import SyncModel
+
+/// The sync node's storage: its records and change sequence, users, devices, enrollment
+/// tokens, case access and audit log, behind one API with one implementation per database
+/// (SQLite in the data folder: `SQLiteNodeStore` in SyncStore).
+///
+/// The node's rules stay out of the store: `applyPush` calls `PushRules` inside its write
+/// transaction, and the server (`SyncNode`) decides roles, scopes and errors. Every method
+/// is asynchronous and must not block a thread of Swift's cooperative pool while it waits
+/// for the database (on two cores the pool has two threads).
+///
+/// Invariants every implementation keeps:
+/// - a push is applied whole or not at all, and is durable when `applyPush` returns;
+/// - every record whose stored state changes gets the next change sequence number, above
+///   every number given before (also across a restore), so a pull cursor never skips one;
+/// - access rows change only as `PushRules.accessChange` says, in the push's transaction.
+public protocol NodeStore: Sendable {
+    /// The node's generation, restore window and backup mark.
+    func nodeState(at time: Int64) async throws -> NodeState
+
+    // MARK: Records
+
+    /// Merges a validated push in one transaction (see `PushRules`), records it in the audit
+    /// log, and returns each record's answer. Throws `NodeError` and stores nothing when a
+    /// rule refuses any record.
+    func applyPush(_ push: NodePush) async throws -> PushOutcome
+
+    /// At most `limit` records `user` may hold, after the cursor: delivery sequence above
+    /// `since`, or equal to it with a change sequence above `after`. A record's delivery
+    /// sequence is its change sequence, or for a mediator the sequence at which they gained
+    /// access to its case if that is later (a mediator added to a case gets its whole
+    /// history). Supervisors see every record.
+    func pullPage(for user: UserAccount, since: Int, after: Int?, limit: Int) async throws -> PulledRecords
+
+    /// At most `limit` records (of `type`, if given) changed after `since`, in change order.
+    func exportPage(type: RecordType?, since: Int, limit: Int) async throws -> [(seq: Int, state: RecordState)]
+
+    /// The outcome summary over every live case (and its actions and feedback), reading one
+    /// record at a time.
+    func summary(_ summary: ReportSummary, today: String) async throws -> ReportSummary
+
+    // MARK: Accounts
+
+    func addUser(_ name: String, role: Role, at time: Int64) async throws -> UserAccount
+    func users() async throws -> [UserAccount]
+    /// Disables a user: their devices are refused from the next request on.
+    func disableUser(_ name: String) async throws
+    /// Stores a one-time enrollment token (its hash) for `user`, valid until `expires`.
+    func addEnrollment(user: String, tokenHash: [UInt8], expires: Int64) async throws
+    /// Redeems a token and binds `device` to its user, in one transaction with its audit
+    /// entry: the token must be known, unused and unexpired, the user enabled, the device new.
+    func enroll(tokenHash: [UInt8], device: DeviceID, name: String, secretHash: [UInt8], at time: Int64) async throws -> UserAccount
+    /// The device `id` with its user, or nil.
+    func device(_ id: DeviceID) async throws -> DeviceAccount?
+    func devices() async throws -> [DeviceAccount]
+    /// Revokes a device: refused from its next request on.
+    func revokeDevice(_ id: String) async throws
+
+    // MARK: Audit
+
+    /// Appends to the audit log; returns once the entry is durable.
+    func appendAudit(_ event: AuditEvent) async throws
+    /// Audit entries, newest first.
+    func auditLog(limit: Int) async throws -> [AuditEntry]
+}

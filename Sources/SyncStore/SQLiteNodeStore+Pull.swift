@@ -1,0 +1,74 @@
+import Foundation
+import GRDB
+import NodeStorage
+import SyncModel
+
+extension SQLiteNodeStore {
+    /// Only the page is read into memory. Records are served in (delivery, change sequence)
+    /// order, so a page may end inside a delivery sequence and the next carries on after the
+    /// last record served: pages stay at most `limit` records however large a granted case is.
+    public func pullPage(for user: UserAccount, since: Int, after: Int?, limit: Int) async throws -> PulledRecords {
+        let floor = sequenceFloor
+        return try await writer.read { db in
+            let (select, arguments): (String, StatementArguments)
+            if user.role == .supervisor {
+                select = "SELECT r.seq AS delivery, r.seq, r.state, r.id FROM record r WHERE r.seq IS NOT NULL"
+                arguments = []
+            } else {
+                select = """
+                    SELECT MAX(r.seq, a.grantedSeq) AS delivery, r.seq, r.state, r.id
+                    FROM caseAccess a JOIN record r ON r.caseID = a.caseID
+                    WHERE a.user = ? AND r.seq IS NOT NULL
+                    """
+                arguments = [user.name]
+            }
+            let (condition, extra): (String, StatementArguments) = after.map { ("delivery > ? OR (delivery = ? AND seq > ?)", [since, since, $0]) } ?? ("delivery > ?", [since])
+            // Four statements in all (two scopes, with or without `after`): prepared once.
+            let statement = try db.cachedStatement(sql: "SELECT * FROM (\(select)) WHERE \(condition) ORDER BY delivery, seq LIMIT ?")
+            var records: [PulledRecords.Record] = []
+            for row in try GRDB.Row.fetchAll(statement, arguments: arguments + extra + [limit + 1]) {
+                guard let id = try? RecordID(row[3] as String) else { continue }
+                records.append(PulledRecords.Record(delivery: row[0], seq: row[1], id: id, state: [UInt8](row[2] as Data)))
+            }
+            let more = records.count > limit
+            if more { records.removeLast() }
+            // No delivery sequence is above the highest change sequence (or the floor a
+            // restore set): the caller tells a cursor beyond it.
+            let highest = records.isEmpty ? max(try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM record")) ?? 0, floor) : nil
+            return PulledRecords(records: records, more: more, highestSequence: highest)
+        }
+    }
+
+    public func exportPage(type: RecordType?, since: Int, limit: Int) async throws -> [(seq: Int, state: RecordState)] {
+        try await writer.read { db in
+            var sql = "SELECT seq, state FROM record WHERE seq > ?"
+            var arguments: StatementArguments = [since]
+            if let type {
+                sql += " AND type = ?"
+                arguments += [type.rawValue]
+            }
+            return try GRDB.Row.fetchAll(db, sql: sql + " ORDER BY seq LIMIT ?", arguments: arguments + [limit]).map { row in
+                (row[0], try RecordState(json: [UInt8](row[1] as Data)))
+            }
+        }
+    }
+
+    /// Computed over cursors: one record state in memory at a time, whatever the number of records.
+    public func summary(_ summary: ReportSummary, today: String) async throws -> ReportSummary {
+        try await writer.read { db in
+            var summary = summary
+            var included: Set<String> = []
+            let cases = try GRDB.Row.fetchCursor(db, sql: "SELECT state FROM record WHERE type = 'case' AND deleted = 0")
+            while let row = try cases.next() {
+                let state = try RecordState(json: [UInt8](row[0] as Data))
+                if summary.add(case: state) { included.insert(state.id.rawValue) }
+            }
+            let others = try GRDB.Row.fetchCursor(db, sql: "SELECT caseID, state FROM record WHERE type IN ('action', 'feedback') AND deleted = 0")
+            while let row = try others.next() {
+                guard included.contains(row[0] as String) else { continue }
+                summary.add(try RecordState(json: [UInt8](row[1] as Data)), today: today)
+            }
+            return summary
+        }
+    }
+}

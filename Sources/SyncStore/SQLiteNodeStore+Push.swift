@@ -1,0 +1,141 @@
+import GRDB
+import NodeStorage
+import SyncModel
+import SyncProtocol
+
+/// One push as the group commit applies it.
+struct SQLitePushJob: Sendable {
+    let push: NodePush
+    let states: [RecordState]
+    /// The rows a state is stored as when it wins whole, built before the transaction.
+    let rows: [RecordRow]
+    /// Change sequence numbers start above it (see `SQLiteNodeStore.sequenceFloor`).
+    let sequenceFloor: Int
+}
+
+extension SQLiteNodeStore {
+    /// Pushes arriving together are merged in one transaction, each in a savepoint of its
+    /// own: one disk sync for the group, and a refused push still leaves the others alone.
+    public func applyPush(_ push: NodePush) async throws -> PushOutcome {
+        // The rows of states that arrived canonical are built here, before the write
+        // transaction, so the work runs while the node commits another device's batch.
+        let rows = push.states.map { RecordRow($0.state, canonicalJSON: $0.canonicalJSON) }
+        let outcome = try await pushes.submit(SQLitePushJob(push: push, states: push.states.map(\.state), rows: rows, sequenceFloor: sequenceFloor))
+        checkpointer?.request()
+        return outcome
+    }
+
+    /// Applies one push inside the group commit's transaction: reads what `PushRules` need,
+    /// calls them, and stores what they allow. Any refusal throws, and the push's savepoint
+    /// (or the transaction, for a push alone) rolls back whole.
+    static func apply(_ job: SQLitePushJob, in db: Database) throws -> PushOutcome {
+        let (account, states, rows, time) = (job.push.account, job.states, job.rows, job.push.time)
+        let window = job.push.restoreWindow
+        // A restored node numbers above everything the replaced database had numbered.
+        var seq = max(try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM record")) ?? 0, job.sequenceFloor)
+        let node = try ReplicaStore.replica(in: db)
+        var nodeCounter = node.counter
+        var stored = try ReplicaStore.loadAll(states.lazy.map(\.id), in: db)
+        // Cases the node does not hold but has access rows for: a restore kept today's access
+        // to cases the backup lacks. Such a case is not new: who may write it is settled.
+        let hasAccessRows = try db.cachedStatement(sql: "SELECT 1 FROM caseAccess WHERE caseID = ? LIMIT 1")
+        var restoredAccess: Set<RecordID> = []
+        for state in states where state.type == .case && stored[state.id] == nil {
+            if try Bool.fetchOne(hasAccessRows, arguments: [state.id.rawValue]) == true { restoredAccess.insert(state.id) }
+        }
+        // The cases this batch creates: a mediator may write their records (only mediators are scoped).
+        let newCases = account.user.role == .mediator
+            ? Set(states.lazy.filter { $0.type == .case && stored[$0.id] == nil && !restoredAccess.contains($0.id) }.map(\.id)) : []
+        let saveRecord = try ReplicaStore.saveStatement(in: db)
+        let writers = try window.map { try caseWriters(among: PushRules.otherWriters(in: states, by: account.id, window: $0), in: db) } ?? []
+        let granted = try db.cachedStatement(sql: "SELECT 1 FROM caseAccess WHERE user = ? AND caseID = ?")
+
+        var results: [PushResult] = []
+        var relayed: [RecordID] = []
+        var changed = 0
+        var conflicts = 0
+        for (index, state) in states.enumerated() {
+            let before = stored[state.id]
+            let relays = try PushRules.checkIntroduction(state, by: account.id, over: before, window: window, writers: writers, index: index)
+            try PushRules.checkCaseLink(state, before: before, index: index)
+            for caseID in PushRules.casesToCheck(state, before: before, account: account) where !newCases.contains(caseID) {
+                guard try Bool.fetchOne(granted, arguments: [account.user.name, caseID.rawValue]) == true else {
+                    let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM record WHERE id = ? AND type = 'case'", arguments: [caseID.rawValue]) == true
+                    throw PushRules.outOfScope(state, caseExists: exists, index: index)
+                }
+            }
+            var merged = try PushRules.merge(state, into: before, index: index)
+            try PushRules.checkOwnWrite(state, merged: merged, before: before, by: account.id, relays: relays, index: index)
+            var grantCreator = false
+            var isReceivedState = before == nil
+            if account.user.role == .mediator, merged.type == .case, before == nil, !restoredAccess.contains(merged.id),
+               !merged.members("mediators").contains(account.user.name) {
+                if merged.isDeleted {
+                    // Created and deleted offline: no write on a deleted record, but the
+                    // creator keeps access so a restore or a conflict reaches them.
+                    grantCreator = true
+                } else {
+                    // A mediator's new case is theirs: the node adds them (a write of its own).
+                    nodeCounter += 1
+                    isReceivedState = false
+                    try merged.apply([.add("mediators", account.user.name)], stamp: Stamp(device: node.device, counter: nodeCounter, time: time))
+                }
+            }
+            if merged != before {
+                seq += 1
+                // A pushed state that wins whole (the usual update: the device had the
+                // node's state and wrote on it) is stored as received, like a new record.
+                let storesReceived = isReceivedState || (before != nil && merged == state)
+                assert(!storesReceived || rows[index].state == merged.canonicalJSON(), "the row built before the transaction must be the merged state's")
+                try ReplicaStore.save(storesReceived ? rows[index] : RecordRow(merged), seq: seq, using: saveRecord)
+                // A case brought back after a restore keeps the access the node kept for it (a
+                // device's older state must not re-grant a mediator removed since); later
+                // changes to its mediators count as usual.
+                if merged.type == .case, !(before == nil && restoredAccess.contains(merged.id)) {
+                    let members = merged.members("mediators")
+                    let added = PushRules.newlyAddedMediators(merged, before: before)
+                    if before == nil || !added.isEmpty || members != before?.members("mediators") {
+                        try updateAccess(merged.id, members: members, added: added, seq: seq, in: db)
+                    }
+                }
+                if grantCreator {
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)")
+                        .execute(arguments: [merged.id.rawValue, account.user.name, seq])
+                }
+                changed += 1
+            }
+            if relays { relayed.append(state.id) }
+            stored[state.id] = merged
+            let conflict = merged.hasConflicts
+            if conflict { conflicts += 1 }
+            results.append(PushResult(id: merged.id, version: merged.version, conflict: conflict))
+        }
+        if nodeCounter != node.counter {
+            try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [nodeCounter])
+        }
+        try audit("push", user: account.user.name, device: account.id, records: states.map(\.id), at: time, in: db)
+        if !relayed.isEmpty {
+            // Which device brought back which records' lost writes: a misattributed write
+            // in the restore window is traceable to the device that sent it.
+            try audit("relay", user: account.user.name, device: account.id, records: relayed, at: time, in: db)
+        }
+        return PushOutcome(results: results, seq: seq, changed: changed, conflicts: conflicts)
+    }
+
+    /// Applies `PushRules.accessChange` to a case whose mediators changed (or that is new).
+    static func updateAccess(_ caseID: RecordID, members: [String], added: Set<String>, seq: Int, in db: Database) throws {
+        let current = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID.rawValue]))
+        let isUser = try db.cachedStatement(sql: "SELECT 1 FROM user WHERE name = ?")
+        let change = try PushRules.accessChange(members: members, added: added, current: current) { try Bool.fetchOne(isUser, arguments: [$0]) == true }
+        for user in change.grant {
+            try db.cachedStatement(sql: "INSERT INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)").execute { row in
+                row.bind(caseID)
+                row.bind(user)
+                row.bind(seq)
+            }
+        }
+        for user in change.revoke {
+            try db.cachedStatement(sql: "DELETE FROM caseAccess WHERE caseID = ? AND user = ?").execute(arguments: [caseID.rawValue, user])
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import NodeStorage
+import SyncModel
+import Testing
+@testable import SyncStore
+
+/// A sync node's database and a device's replica have schemas of their own, and neither
+/// store opens the other's database.
+struct NodeStoreSchemaTests {
+    let now: Int64 = 1_795_000_000_000
+
+    func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("node-schema-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func objects(_ writer: any DatabaseWriter) throws -> Set<String> {
+        try writer.read { db in Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'grdb%'")) }
+    }
+
+    @Test func eachKindOfDatabaseHoldsOnlyItsOwnTables() throws {
+        let node = try SQLiteNodeStore.inMemory()
+        let device = try ReplicaStore.inMemory()
+        let nodeObjects = try Self.objects(node.writer)
+        let deviceObjects = try Self.objects(device.writer)
+        #expect(nodeObjects.isSuperset(of: ["record", "replica", "setting", "user", "device", "enrollment", "caseAccess", "audit", "relayLimit"]))
+        #expect(nodeObjects.isDisjoint(with: ["outbox", "redelivery", "record_case_list"]), "a node has no outbox and no list index")
+        #expect(deviceObjects.isSuperset(of: ["record", "replica", "setting", "outbox", "redelivery", "record_case_list"]))
+        #expect(deviceObjects.isDisjoint(with: ["user", "device", "enrollment", "caseAccess", "audit", "relayLimit"]), "a device holds no accounts")
+        #expect(try node.identity().device.rawValue.hasPrefix("node-"), "a new node database has the node's identity")
+    }
+
+    @Test func neitherStoreOpensTheOtherKindOfDatabase() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let devicePath = dir.appendingPathComponent("device.sqlite").path
+        let device = try ReplicaStore.open(path: devicePath)
+        try device.initialize(device: try DeviceID("ann-laptop"), name: "laptop", at: now)
+        try (device.writer as? DatabasePool)?.close()
+        #expect { try SQLiteNodeStore.open(path: devicePath) } throws: { ($0 as? StoreError)?.code == .unusable }
+        #expect(try ReplicaStore.open(path: devicePath).replica().device.rawValue == "ann-laptop", "the device's replica is untouched")
+
+        let nodePath = dir.appendingPathComponent("node.sqlite").path
+        let node = try SQLiteNodeStore.open(path: nodePath)
+        _ = try node.addUser("ann", role: .mediator, at: now)
+        try (node.writer as? DatabasePool)?.close()
+        #expect { try ReplicaStore.open(path: nodePath) } throws: { ($0 as? StoreError)?.code == .unusable }
+        #expect(try SQLiteNodeStore.open(path: nodePath).users().map(\.name) == ["ann"], "the node's accounts are untouched")
+    }
+
+    /// An administration command opens the node's database to read (`casesyncd user list`):
+    /// an up-to-date database is not changed (the index a node does not need is dropped by a
+    /// migration, once, not at every start). (GRDB's pool itself creates and drops a table
+    /// when it finds no log file, which leaves schema and rows as they were.)
+    @Test func openingAnUpToDateNodeDatabaseChangesNoSchemaAndNoRow() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("replica.sqlite").path
+        let first = try SQLiteNodeStore.open(path: path)
+        _ = try first.addUser("ann", role: .mediator, at: now)
+        try (first.writer as? DatabasePool)?.close()
+        func contents() throws -> [String] {
+            var readOnly = Configuration()
+            readOnly.readonly = true
+            let queue = try DatabaseQueue(path: path, configuration: readOnly)
+            defer { try? queue.close() }
+            return try queue.read { db in
+                let schema = try String.fetchAll(db, sql: "SELECT type || ' ' || name || ' ' || sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+                var rows: [String] = []
+                for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") {
+                    rows += try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\"").map { "\(table): \($0)" }
+                }
+                return schema + rows
+            }
+        }
+        let before = try contents()
+        let again = try SQLiteNodeStore.open(path: path)
+        #expect(try again.users().count == 1)
+        try (again.writer as? DatabasePool)?.close()
+        #expect(try contents() == before)
+    }
+
+    /// The node's store copies its log into the database on a connection of its own: the
+    /// writer's own threshold is far above what is written here, so the database file holds
+    /// the records only once the background checkpoint has run.
+    @Test func aBackgroundCheckpointCopiesTheLogWithoutTheWriter() async throws {
+        let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteNodeStore.open(directory: directory, checkpointInBackground: true)
+        for chunk in 0..<3 {
+            try await store.writer.write { [now] db in
+                var generator = SystemRandomNumberGenerator()
+                for index in 0..<100 {
+                    var state = RecordState(type: .case, id: RecordID.make(milliseconds: now + Int64(chunk * 100 + index), using: &generator))
+                    try state.apply([.set("reference", .text("MED-\(chunk)-\(index)")), .set("title", .text("Import")), .set("status", .text("intake"))],
+                                    stamp: Stamp(device: try DeviceID("ann-laptop"), counter: chunk * 100 + index + 1, time: now))
+                    try ReplicaStore.save(state, seq: chunk * 100 + index + 1, in: db)
+                }
+            }
+        }
+        let file = directory.appendingPathComponent("replica.sqlite").path
+        func fileBytes() throws -> Int { (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0 }
+        func pageBytes() throws -> Int {
+            try store.writer.read { db in try (Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0) * (Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0) }
+        }
+        let databaseBytes = try pageBytes()
+        #expect(try fileBytes() < databaseBytes, "the writer checkpointed by itself")
+        store.requestCheckpoint()
+        for _ in 0..<250 where try fileBytes() < databaseBytes {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try fileBytes() == databaseBytes, "the log was not copied into the database")
+        #expect(try store.integrityCheck() == ["ok"])
+        #expect(try SQLiteNodeStore.open(directory: directory).recordCount() == 300)
+    }
+}
