@@ -70,11 +70,9 @@ func startDaemon(_ casesyncd: URL, data: String) throws -> (Process, Int) {
 /// into a fresh SQLite file with a prepared statement, 500 per transaction, WAL and
 /// `synchronous = FULL`. Returns the seconds it took.
 func bareSQLiteInsert(_ rows: [(String, Data)], path: String, batch: Int = 500) throws -> Double {
-    let bare = try DatabasePool(path: path, configuration: {
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        return configuration
-    }())
+    let bare = try DatabasePool(path: path)
+    // After the pool is open: GRDB sets its writer to NORMAL when it sets up WAL mode.
+    try bare.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
     try bare.write { db in try db.execute(sql: "CREATE TABLE record (id TEXT PRIMARY KEY NOT NULL, state BLOB NOT NULL)") }
     let start = ContinuousClock.now
     var index = 0

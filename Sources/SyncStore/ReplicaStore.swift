@@ -26,9 +26,13 @@ public struct ReplicaStore: Sendable {
         try ReplicaStore(writer: openPool(path: path, configuration: configuration()))
     }
 
-    /// A pool on the database at `path`.
+    /// A pool on the database at `path` whose writer syncs every commit. (GRDB sets a pool's
+    /// writer to `synchronous = NORMAL` when it sets up WAL mode, after `prepareDatabase`
+    /// ran: the setting is made again once the pool is open.)
     static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
-        try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        return pool
     }
 
     /// A store in memory, for tests.

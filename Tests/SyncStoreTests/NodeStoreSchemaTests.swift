@@ -82,6 +82,14 @@ struct NodeStoreSchemaTests {
         #expect(try contents() == before)
     }
 
+    /// Durable on commit: an acknowledged push survives power loss, not only a crash.
+    @Test func theNodesWriterSyncsEveryCommit() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try SQLiteNodeStore.open(directory: dir)
+        #expect(try store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2, "FULL")
+    }
+
     /// The node's store copies its log into the database on a connection of its own: the
     /// writer's own threshold is far above what is written here, so the database file holds
     /// the records only once the background checkpoint has run.
