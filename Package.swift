@@ -108,6 +108,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The sync engine over scripted and in-process transports: no network, no binaries.
+        .testTarget(
+            name: "SyncClientTests",
+            dependencies: [
+                "SyncClient", "SyncStore", "SyncModel", "SyncProtocol", "SyncServer", "NodeStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Drives the built `casesync` binary (it depends on the executable so it is built first).
         .testTarget(
             name: "CaseSyncCLITests",

@@ -1,25 +1,25 @@
 import Foundation
+import SyncProtocol
 
 /// The node's outcome summary for people: aligned tables on a terminal, or one HTML page
 /// with inline SVG bar charts that opens without a network.
 struct SummaryView {
-    let summary: [String: Any]
+    let summary: SummaryAnswer
     let server: String
 
-    func counts(_ path: String...) -> [(String, Int)] {
-        var node: Any? = summary
-        for key in path { node = (node as? [String: Any])?[key] }
-        return ((node as? [String: Any]) ?? [:]).compactMap { key, value in (value as? Int).map { (key, $0) } }.sorted { $0.0 < $1.0 }
+    /// A count table's rows, by key.
+    static func rows(_ counts: [String: Int]) -> [(String, Int)] {
+        counts.sorted { $0.key < $1.key }
     }
 
-    func number(_ path: String...) -> String {
-        var node: Any? = summary
-        for key in path { node = (node as? [String: Any])?[key] }
-        switch node {
-        case let value as Int: return String(value)
-        case let value as Double: return String(value)
-        default: return "–"
-        }
+    /// Days as people read them: `12`, `12.5`, or `–` when there is no figure.
+    static func days(_ value: Double?) -> String {
+        guard let value else { return "–" }
+        return value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+
+    static func days(_ value: Int?) -> String {
+        value.map(String.init) ?? "–"
     }
 
     var text: String {
@@ -30,18 +30,18 @@ struct SummaryView {
         }
         return [
             "Outcome summary from \(server)",
-            "  cases \(number("cases", "total")), actions \(number("actions", "total")) (\(number("actions", "overdue")) overdue), feedback \(number("feedback", "total"))",
+            "  cases \(summary.cases.total), actions \(summary.actions.total) (\(summary.actions.overdue) overdue), feedback \(summary.feedback.total)",
             "",
-            table("status", counts("cases", "byStatus")), "",
-            table("site", counts("cases", "bySite")), "",
-            table("kind", counts("cases", "byKind")), "",
-            table("opened in", counts("openedPerMonth")), "",
-            table("closed in", counts("closedPerMonth")), "",
-            "  days to agreement: median \(number("timeToAgreement", "medianDays")), 90th percentile \(number("timeToAgreement", "p90Days")) (\(number("timeToAgreement", "cases")) cases)",
-            "  days to closure:   median \(number("timeToClosure", "medianDays")), 90th percentile \(number("timeToClosure", "p90Days")) (\(number("timeToClosure", "cases")) cases)",
+            table("status", Self.rows(summary.cases.byStatus)), "",
+            table("site", Self.rows(summary.cases.bySite)), "",
+            table("kind", Self.rows(summary.cases.byKind)), "",
+            table("opened in", Self.rows(summary.openedPerMonth)), "",
+            table("closed in", Self.rows(summary.closedPerMonth)), "",
+            "  days to agreement: median \(Self.days(summary.timeToAgreement.medianDays)), 90th percentile \(Self.days(summary.timeToAgreement.p90Days)) (\(summary.timeToAgreement.cases) cases)",
+            "  days to closure:   median \(Self.days(summary.timeToClosure.medianDays)), 90th percentile \(Self.days(summary.timeToClosure.p90Days)) (\(summary.timeToClosure.cases) cases)",
             "",
-            table("action status", counts("actions", "byStatus")), "",
-            table("rating", counts("feedback", "ratings")),
+            table("action status", Self.rows(summary.actions.byStatus)), "",
+            table("rating", Self.rows(summary.feedback.ratings)),
         ].joined(separator: "\n")
     }
 
@@ -63,10 +63,10 @@ struct SummaryView {
             return "<section><h2>\(escape(title))</h2>" + (rows.isEmpty ? "<p>No data.</p>" : svg + "</svg>") + "</section>"
         }
         let timing: [(String, Int)] = [
-            ("agreement, median", Int(Double(number("timeToAgreement", "medianDays")) ?? 0)),
-            ("agreement, 90th pct", Int(number("timeToAgreement", "p90Days")) ?? 0),
-            ("closure, median", Int(Double(number("timeToClosure", "medianDays")) ?? 0)),
-            ("closure, 90th pct", Int(number("timeToClosure", "p90Days")) ?? 0),
+            ("agreement, median", Int(summary.timeToAgreement.medianDays ?? 0)),
+            ("agreement, 90th pct", summary.timeToAgreement.p90Days ?? 0),
+            ("closure, median", Int(summary.timeToClosure.medianDays ?? 0)),
+            ("closure, 90th pct", summary.timeToClosure.p90Days ?? 0),
         ]
         let generated = ISO8601DateFormatter().string(from: Date())
         return """
@@ -78,18 +78,18 @@ struct SummaryView {
         <h1>CaseSync outcome summary</h1>
         <p>From \(escape(server)), generated \(generated). Figures only: no confidential content is ever part of this report.</p>
         <div class="figures">
-        <div class="figure"><b>\(number("cases", "total"))</b>cases</div>
-        <div class="figure"><b>\(number("timeToAgreement", "medianDays"))</b>median days to agreement</div>
-        <div class="figure"><b>\(number("actions", "total"))</b>agreed actions</div>
-        <div class="figure"><b>\(number("actions", "overdue"))</b>actions overdue</div>
+        <div class="figure"><b>\(summary.cases.total)</b>cases</div>
+        <div class="figure"><b>\(Self.days(summary.timeToAgreement.medianDays))</b>median days to agreement</div>
+        <div class="figure"><b>\(summary.actions.total)</b>agreed actions</div>
+        <div class="figure"><b>\(summary.actions.overdue)</b>actions overdue</div>
         </div>
-        \(bars("Cases opened per month", counts("openedPerMonth"), colour: "#3b6ea5"))
-        \(bars("Cases closed per month", counts("closedPerMonth"), colour: "#5a9e6f"))
-        \(bars("Cases by status", counts("cases", "byStatus"), colour: "#7a6ea5"))
+        \(bars("Cases opened per month", Self.rows(summary.openedPerMonth), colour: "#3b6ea5"))
+        \(bars("Cases closed per month", Self.rows(summary.closedPerMonth), colour: "#5a9e6f"))
+        \(bars("Cases by status", Self.rows(summary.cases.byStatus), colour: "#7a6ea5"))
         \(bars("Days from opening to agreement and closure", timing, colour: "#c98a2b"))
-        \(bars("Agreed actions by status (met, missed, open …)", counts("actions", "byStatus"), colour: "#b0513f"))
-        \(bars("Feedback ratings", counts("feedback", "ratings"), colour: "#4a8d9e"))
-        \(bars("Cases by site", counts("cases", "bySite"), colour: "#3b6ea5"))
+        \(bars("Agreed actions by status (met, missed, open …)", Self.rows(summary.actions.byStatus), colour: "#b0513f"))
+        \(bars("Feedback ratings", Self.rows(summary.feedback.ratings), colour: "#4a8d9e"))
+        \(bars("Cases by site", Self.rows(summary.cases.bySite), colour: "#3b6ea5"))
         </body></html>
         """
     }

@@ -58,7 +58,7 @@ public enum PushRules {
     public static func merge(_ state: RecordState, into before: RecordState?, index: Int) throws(NodeError) -> RecordState {
         guard let before else { return state }
         do {
-            var merged = try before.merged(with: state)
+            let merged = try before.merged(with: state)
             try merged.checkConcurrentValues()
             return merged
         } catch {

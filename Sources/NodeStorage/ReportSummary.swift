@@ -1,4 +1,5 @@
 import SyncModel
+import SyncProtocol
 
 /// The figures reporting staff ask for, never any confidential content: cases by status,
 /// site and kind; opened and closed per month; days from opening to agreement and to
@@ -83,66 +84,19 @@ public struct ReportSummary: Sendable, Equatable {
         return sorted[max(rank, 1) - 1]
     }
 
-    /// The documented JSON form (Protocol/PROTOCOL.md §11).
-    public var json: [UInt8] {
-        var writer = CanonicalJSONWriter()
-        func counts(_ map: [String: Int]) {
-            writer.byte(UInt8(ascii: "{"))
-            for (index, key) in map.keys.sorted().enumerated() {
-                if index > 0 { writer.byte(UInt8(ascii: ",")) }
-                writer.string(key)
-                writer.byte(UInt8(ascii: ":"))
-                writer.integer(map[key] ?? 0)
-            }
-            writer.byte(UInt8(ascii: "}"))
+    /// The answer of `GET /v1/report/summary` (Protocol/PROTOCOL.md §11).
+    public var answer: SummaryAnswer {
+        func timing(_ values: [Int]) -> SummaryAnswer.Timing {
+            SummaryAnswer.Timing(cases: values.count, medianDays: Self.median(values), p90Days: Self.percentile(values, 90))
         }
-        func timing(_ values: [Int]) {
-            writer.raw("{\"cases\":")
-            writer.integer(values.count)
-            writer.raw(",\"medianDays\":")
-            if let median = Self.median(values) {
-                writer.json(Array((median == median.rounded() ? String(Int(median)) : String(median)).utf8))
-            } else {
-                writer.raw("null")
-            }
-            writer.raw(",\"p90Days\":")
-            if let p90 = Self.percentile(values, 90) { writer.integer(p90) } else { writer.raw("null") }
-            writer.byte(UInt8(ascii: "}"))
-        }
-        func optional(_ text: String?) { if let text { writer.string(text) } else { writer.raw("null") } }
-        writer.raw("{\"actions\":{\"byStatus\":")
-        counts(actionsByStatus)
-        writer.raw(",\"overdue\":")
-        writer.integer(overdueActions)
-        writer.raw(",\"total\":")
-        writer.integer(actions)
-        writer.raw("},\"cases\":{\"byKind\":")
-        counts(casesByKind)
-        writer.raw(",\"bySite\":")
-        counts(casesBySite)
-        writer.raw(",\"byStatus\":")
-        counts(casesByStatus)
-        writer.raw(",\"total\":")
-        writer.integer(cases)
-        writer.raw("},\"closedPerMonth\":")
-        counts(closedPerMonth)
-        writer.raw(",\"feedback\":{\"ratings\":")
-        counts(Dictionary(uniqueKeysWithValues: ratings.map { (String($0.key), $0.value) }))
-        writer.raw(",\"total\":")
-        writer.integer(ratings.values.reduce(0, +))
-        writer.raw("},\"filters\":{\"from\":")
-        optional(from)
-        writer.raw(",\"site\":")
-        optional(site)
-        writer.raw(",\"to\":")
-        optional(to)
-        writer.raw("},\"openedPerMonth\":")
-        counts(openedPerMonth)
-        writer.raw(",\"timeToAgreement\":")
-        timing(daysToAgreement)
-        writer.raw(",\"timeToClosure\":")
-        timing(daysToClosure)
-        writer.byte(UInt8(ascii: "}"))
-        return writer.bytes
+        return SummaryAnswer(
+            actions: .init(byStatus: actionsByStatus, overdue: overdueActions, total: actions),
+            cases: .init(byKind: casesByKind, bySite: casesBySite, byStatus: casesByStatus, total: cases),
+            closedPerMonth: closedPerMonth,
+            feedback: .init(ratings: Dictionary(uniqueKeysWithValues: ratings.map { (String($0.key), $0.value) }), total: ratings.values.reduce(0, +)),
+            filters: .init(from: from, site: site, to: to),
+            openedPerMonth: openedPerMonth,
+            timeToAgreement: timing(daysToAgreement),
+            timeToClosure: timing(daysToClosure))
     }
 }

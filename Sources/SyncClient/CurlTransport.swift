@@ -25,13 +25,36 @@ public struct TransportResponse: Sendable {
     public let status: Int
     public let headers: [String: String]
     public let body: [UInt8]
+
+    /// `headers` names must be lower-case, as HTTP/2 sends them and `SyncClient` reads them.
+    public init(status: Int, headers: [String: String] = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// How `SyncClient` exchanges a request with a node: libcurl in the command line
+/// (`CurlTransport`), the router in-process or a scripted fake in tests. An implementation
+/// throws `TransportError` when no answer arrived (the client retries those), and answers
+/// whatever status the node gave otherwise. Requests sent at the same time may be in flight
+/// together (a sync keeps two pushes going).
+public protocol HTTPTransport: Sendable {
+    /// The node's address, for messages ("cannot reach https://…").
+    var baseURL: String { get }
+    func send(_ request: TransportRequest) async throws -> TransportResponse
 }
 
 /// A failure to exchange a request at all (nothing to do with what the server answered).
 public struct TransportError: Error, Sendable, CustomStringConvertible {
-    /// libcurl's error code.
+    /// libcurl's error code (or a transport's own; -1 when it has none).
     public let code: Int
     public let message: String
+
+    public init(code: Int = -1, message: String) {
+        self.code = code
+        self.message = message
+    }
 
     public var description: String { message }
 }
@@ -42,7 +65,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 /// same time go out on different connections (so a sync can keep two pushes in flight), and
 /// beyond the pool's size they wait their turn on the first one. libcurl blocks, so every
 /// transfer runs on its connection's own serial queue, never on the Swift concurrency pool.
-public final class CurlTransport: Sendable {
+public final class CurlTransport: HTTPTransport {
     public let baseURL: String
     private let connections: [CurlConnection]
     /// Indices of the connections no request is using.

@@ -1,10 +1,12 @@
 import Foundation
 import SyncModel
+import SyncProtocol
 
-/// The device's side of the `/v1` protocol over `CurlTransport`: enroll, push, pull, with
-/// retries on connection failures, timeouts, 5xx and 429, and none on other answers.
+/// The device's side of the `/v1` protocol over an `HTTPTransport` (libcurl by default):
+/// enroll, push, pull, with retries on connection failures, timeouts, 5xx and 429, and none
+/// on other answers.
 public struct SyncClient: Sendable {
-    public let transport: CurlTransport
+    public let transport: any HTTPTransport
     public let retry: RetryPolicy
     let authorization: String?
 
@@ -14,7 +16,12 @@ public struct SyncClient: Sendable {
         guard server.hasPrefix("http://") || server.hasPrefix("https://") else {
             throw SyncError(.refused, "server address \(server.prefix(60)) must start with https:// (or http:// for a local test node)")
         }
-        transport = try CurlTransport(baseURL: server, caFile: caFile, timeout: timeout)
+        self.init(transport: try CurlTransport(baseURL: server, caFile: caFile, timeout: timeout), device: device, secret: secret, retry: retry)
+    }
+
+    /// A client over `transport` (tests give an in-process or scripted one).
+    public init(transport: any HTTPTransport, device: DeviceID? = nil, secret: String? = nil, retry: RetryPolicy = RetryPolicy()) {
+        self.transport = transport
         self.retry = retry
         authorization = device.flatMap { device in secret.map { "Bearer \(device.rawValue):\($0)" } }
     }
@@ -28,25 +35,18 @@ public struct SyncClient: Sendable {
     }
 
     public func enroll(token: String, device: DeviceID, name: String) async throws -> Enrollment {
-        var writer = CanonicalJSONWriter()
-        writer.raw("{\"device\":")
-        writer.string(device.rawValue)
-        writer.raw(",\"name\":")
-        writer.string(name)
-        writer.raw(",\"token\":")
-        writer.string(token)
-        writer.byte(UInt8(ascii: "}"))
-        let (fields, _): ([String: String], _) = try await exchange(TransportRequest(.post, "/v1/enroll", body: writer.bytes)) { body in
-            var fields: [String: String] = [:]
-            try Self.decode(body) { reader throws(ModelError) in
-                try reader.readObject { reader, key throws(ModelError) in fields[key] = try reader.readString() }
+        let request = WireJSON.encode(EnrollRequest(device: device.rawValue, name: name, token: token))
+        let (answer, _): (EnrollAnswer, _) = try await exchange(TransportRequest(.post, "/v1/enroll", body: request)) { body in
+            do {
+                return try WireJSON.decode(EnrollAnswer.self, from: body)
+            } catch {
+                throw SyncError(.protocolViolation, "the server's enrollment answer lacks device, secret, user or role")
             }
-            return fields
         }
-        guard let secret = fields["secret"], let user = fields["user"], let role = fields["role"], fields["device"] == device.rawValue else {
-            throw SyncError(.protocolViolation, "the server's enrollment answer lacks device, secret, user or role")
+        guard answer.device == device.rawValue else {
+            throw SyncError(.protocolViolation, "the server enrolled another device (\(answer.device.prefix(40))) than this one")
         }
-        return Enrollment(device: device, secret: secret, user: user, role: role)
+        return Enrollment(device: device, secret: answer.secret, user: answer.user, role: answer.role)
     }
 
     /// One pushed record's answer.
@@ -162,11 +162,14 @@ public struct SyncClient: Sendable {
         return try await exchange(TransportRequest(.get, path, headers: credentials())) { $0 }.value
     }
 
-    /// The outcome summary as JSON bytes (Protocol/PROTOCOL.md section 11).
-    public func summary(query: String) async throws -> [UInt8] {
+    /// The outcome summary (Protocol/PROTOCOL.md section 11), with the bytes the node sent.
+    public func summary(query: String) async throws -> (summary: SummaryAnswer, bytes: [UInt8]) {
         try await exchange(TransportRequest(.get, "/v1/report/summary" + query, headers: credentials())) { body in
-            try Self.decode(body) { reader throws(ModelError) in try reader.skipValue() }
-            return body
+            do {
+                return (try WireJSON.decode(SummaryAnswer.self, from: body), body)
+            } catch {
+                throw SyncError(.protocolViolation, "unreadable summary from the server (\(body.count) bytes)")
+            }
         }.value
     }
 
@@ -226,22 +229,9 @@ public struct SyncClient: Sendable {
     }
 
     static func serverError(_ body: [UInt8]) -> (String?, String, Int?) {
-        var code: String?
-        var index: Int?
-        var message = String(decoding: body.prefix(200), as: UTF8.self)
-        try? JSONReader.read(body) { reader throws(ModelError) in
-            try reader.readObject { reader, key throws(ModelError) in
-                guard key == "error" else { try reader.skipValue(); return }
-                try reader.readObject { reader, key throws(ModelError) in
-                    switch key {
-                    case "code": code = try reader.readString()
-                    case "message": message = try reader.readString()
-                    case "index": index = try reader.readInteger()
-                    default: try reader.skipValue()
-                    }
-                }
-            }
+        guard let answer = try? WireJSON.decode(ErrorAnswer.self, from: body) else {
+            return (nil, String(decoding: body.prefix(200), as: UTF8.self), nil)
         }
-        return (code, message, index)
+        return (answer.error.code, answer.error.message, answer.error.index)
     }
 }

@@ -33,17 +33,7 @@ extension NodeError {
 
     /// The answer, in the API's error shape.
     var response: Response {
-        var writer = CanonicalJSONWriter(capacity: 128 + message.utf8.count)
-        writer.raw("{\"error\":{\"code\":")
-        writer.string(code.rawValue)
-        if let index {
-            writer.raw(",\"index\":")
-            writer.integer(index)
-        }
-        writer.raw(",\"message\":")
-        writer.string(message)
-        writer.raw("}}")
-        var response = Response.json(writer.bytes, status: status)
+        var response = Response.json(WireJSON.encode(ErrorAnswer(self)), status: status)
         if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
     }

@@ -109,8 +109,15 @@ public struct SQLiteNodeStore: NodeStore {
         try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
     }
 
-    /// Copies the log into the database now, on the background checkpointer's connection
-    /// (tests; a no-op for a store opened without one).
+    /// Runs the background checkpoints a store opened with `checkpointInBackground` asks
+    /// for after its pushes, until the task is cancelled (`casesyncd serve` runs it as a
+    /// service beside the HTTP server). Returns at once for a store opened without.
+    /// `failed` hears of each checkpoint that failed (the log then waits for the next one).
+    public func runCheckpoints(failed: @escaping @Sendable (any Error) -> Void) async {
+        await checkpointer?.run(failed: failed)
+    }
+
+    /// Asks for a background checkpoint now (tests; nothing for a store opened without).
     public func requestCheckpoint() {
         checkpointer?.request()
     }

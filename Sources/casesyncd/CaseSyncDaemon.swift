@@ -132,7 +132,8 @@ struct Serve: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: options.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let lock = try DataFolderLock(options.directory, file: "casesyncd.lock", shared: false, purpose: "serve")
         defer { lock.release() }
-        let node = try await SyncNode(store: SQLiteNodeStore.open(directory: options.directory, checkpointInBackground: true), logger: logger)
+        let store = try SQLiteNodeStore.open(directory: options.directory, checkpointInBackground: true)
+        let node = try await SyncNode(store: store, logger: logger)
         if let taken = node.backupTaken {
             throw DaemonError(status: .usage, message: "the database in \(options.directory.path) is a backup copy (taken \(Timestamp.text(taken))); put a backup in place with `casesyncd restore --from FILE --data \(options.directory.path)`, which keeps users and devices and tells devices to re-send what they hold")
         }
@@ -156,8 +157,27 @@ struct Serve: AsyncParsableCommand {
 
                 """.utf8))
         }
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Shut down in reverse order: the server stops taking requests, then checkpoints end.
+        let group = ServiceGroup(services: [CheckpointService(store: store, logger: logger), app],
+                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+    }
+}
+
+/// The node database's background WAL checkpoints (`SQLiteNodeStore.runCheckpoints`), as a
+/// service of the node's group: started with it, ended at graceful shutdown, and every
+/// failed checkpoint logged (by type: an error's text may name a file).
+struct CheckpointService: Service {
+    let store: SQLiteNodeStore
+    let logger: Logger
+
+    func run() async throws {
+        let logger = logger
+        await cancelWhenGracefulShutdown {
+            await store.runCheckpoints { error in
+                logger.warning("WAL checkpoint failed; the next push asks again", metadata: ["error": "\(type(of: error))"])
+            }
+        }
     }
 }
 

@@ -42,7 +42,7 @@ struct NodeFixture {
         }
     }
 
-    var router: Router<BasicRequestContext> { buildRouter(node: node, configuration: configuration) }
+    var router: Router<NodeRequestContext> { buildRouter(node: node, configuration: configuration) }
 
     func test<Value>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         let app = Application(router: router)

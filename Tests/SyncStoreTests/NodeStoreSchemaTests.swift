@@ -97,6 +97,8 @@ struct NodeStoreSchemaTests {
         let directory = try folder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try SQLiteNodeStore.open(directory: directory, checkpointInBackground: true)
+        let checkpoints = Task { await store.runCheckpoints { error in Issue.record(error) } }
+        defer { checkpoints.cancel() }
         for chunk in 0..<3 {
             try await store.writer.write { [now] db in
                 var generator = SystemRandomNumberGenerator()

@@ -100,10 +100,7 @@ struct ReportCommand: AsyncParsableCommand {
         if let from { query.append("from=\(from)") }
         if let to { query.append("to=\(to)") }
         if let site { query.append("site=\(site.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? site)") }
-        let body = try await client.summary(query: query.isEmpty ? "" : "?" + query.joined(separator: "&"))
-        guard let summary = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
-            throw CLIError(.internalError, "the node's summary is not a JSON object")
-        }
+        let (summary, body) = try await client.summary(query: query.isEmpty ? "" : "?" + query.joined(separator: "&"))
         let view = SummaryView(summary: summary, server: server)
         if let html { try view.html.write(toFile: html, atomically: true, encoding: .utf8) }
         let text = options.json ? String(decoding: body, as: UTF8.self) + "\n" : view.text + "\n"

@@ -1,0 +1,224 @@
+import Foundation
+import Synchronization
+import SyncClient
+import SyncModel
+import SyncProtocol
+import SyncStore
+import Testing
+
+/// The sync engine's rules, over a scripted transport: no network, no binaries, no waiting.
+struct SyncEngineTests {
+    let device = try! DeviceID("ann-laptop")
+    let now: Int64 = 1_795_000_000_000
+
+    func makeStore() throws -> ReplicaStore {
+        let store = try ReplicaStore.inMemory()
+        try store.initialize(device: device, name: "Ann's laptop", at: now)
+        return store
+    }
+
+    /// A new case, created on the device (ids are time-ordered: later calls sort after).
+    @discardableResult
+    func newCase(_ store: ReplicaStore, _ number: Int) throws -> RecordState {
+        var generator = SystemRandomNumberGenerator()
+        let id = RecordID.make(milliseconds: now + Int64(number), using: &generator)
+        return try store.write(id, type: .case, creating: true, at: now) { state, stamp in
+            try state.apply([.set("reference", .text("MED-2026-\(number)")), .set("title", .text("Case \(number)")), .set("status", .text("intake"))], stamp: stamp)
+        }
+    }
+
+    @discardableResult
+    func newNote(_ store: ReplicaStore, _ number: Int, in caseID: RecordID) throws -> RecordState {
+        var generator = SystemRandomNumberGenerator()
+        let id = RecordID.make(milliseconds: now + Int64(number), using: &generator)
+        return try store.write(id, type: .note, creating: true, at: now) { state, stamp in
+            try state.apply([.set("case", .text(caseID.rawValue)), .set("text", .text("note \(number)"))], stamp: stamp)
+        }
+    }
+
+    func engine(_ store: ReplicaStore, _ transport: ScriptedTransport, retry: RetryPolicy = .none, batchSize: Int = 2000) -> SyncEngine {
+        var engine = SyncEngine(store: store, client: SyncClient(transport: transport, device: device, secret: "s", retry: retry))
+        engine.batchSize = batchSize
+        return engine
+    }
+
+    static func isPush(_ request: TransportRequest) -> Bool { request.path == "/v1/sync/push" }
+
+    // MARK: Two batches in flight
+
+    /// While the node works on one batch the engine sends the next, so two are in flight.
+    @Test func twoIndependentBatchesAreInFlightTogether() async throws {
+        let store = try makeStore()
+        for number in 1...4 { try newCase(store, number) }
+        let pushesSeen = Mutex(0)
+        let transport = ScriptedTransport { request, _ in
+            guard Self.isPush(request) else { return ScriptedTransport.emptyPage }
+            let number = pushesSeen.withLock { seen in
+                seen += 1
+                return seen
+            }
+            // The first batch is answered only once the second has arrived (or after a second).
+            for _ in 0..<200 where number == 1 && pushesSeen.withLock({ $0 }) < 2 {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            return try ScriptedTransport.accepted(request)
+        }
+        let summary = try await engine(store, transport, batchSize: 2).run()
+        #expect(summary.pushed == 4)
+        #expect(transport.mostInFlight == 2, "the second batch went out while the first was unanswered")
+        #expect(try store.pendingCount() == 0)
+    }
+
+    /// A batch holding a record of a case that the batch in flight carries waits for that
+    /// batch's answer: the node always meets a case before its records.
+    @Test func aBatchWithRecordsOfACaseInFlightWaitsForItsAnswer() async throws {
+        let store = try makeStore()
+        let first = try newCase(store, 1)
+        try newCase(store, 2)
+        try newNote(store, 3, in: first.id)
+        try newCase(store, 4)
+        let events = Mutex<[String]>([])
+        let transport = ScriptedTransport { request, _ in
+            guard Self.isPush(request) else { return ScriptedTransport.emptyPage }
+            let ids = ScriptedTransport.pushedIDs(request)
+            let name = ids.contains(first.id.rawValue) ? "batch with the case" : "batch with its note"
+            events.withLock { $0.append("sent \(name)") }
+            // Long enough that a second batch sent without waiting would arrive first.
+            try await Task.sleep(for: .milliseconds(30))
+            events.withLock { $0.append("answered \(name)") }
+            return try ScriptedTransport.accepted(request)
+        }
+        let summary = try await engine(store, transport, batchSize: 2).run()
+        #expect(summary.pushed == 4)
+        #expect(events.withLock { $0 } == ["sent batch with the case", "answered batch with the case", "sent batch with its note", "answered batch with its note"])
+        #expect(transport.mostInFlight == 1)
+    }
+
+    // MARK: Refused records
+
+    /// A record the node refuses by index is set aside and the rest of its batch pushed
+    /// again: it stays queued on the device and is reported, everything else goes through.
+    @Test func aRefusedRecordIsSetAsideAndTheRestIsPushed() async throws {
+        let store = try makeStore()
+        let cases = try (1...3).map { try newCase(store, $0) }
+        let refused = cases[1].id.rawValue
+        let transport = ScriptedTransport { request, _ in
+            guard Self.isPush(request) else { return ScriptedTransport.emptyPage }
+            if let index = ScriptedTransport.pushedIDs(request).firstIndex(of: refused) {
+                return ScriptedTransport.refusal(422, code: "invalid_value", index: index)
+            }
+            return try ScriptedTransport.accepted(request)
+        }
+        let summary = try await engine(store, transport).run()
+        #expect(summary.pushed == 2)
+        #expect(summary.refused.map(\.id.rawValue) == [refused])
+        #expect(try store.outbox(after: nil, limit: 10).map(\.id.rawValue) == [refused], "the refused record stays queued")
+        #expect(transport.requests.filter(Self.isPush).map { ScriptedTransport.pushedIDs($0).count } == [3, 2])
+    }
+
+    /// A refusal that names no record is the whole push's: nothing is acknowledged.
+    @Test func aRefusalNamingNoRecordStopsTheSyncAndKeepsEverythingQueued() async throws {
+        let store = try makeStore()
+        for number in 1...3 { try newCase(store, number) }
+        let transport = ScriptedTransport { request, _ in
+            Self.isPush(request) ? ScriptedTransport.refusal(403, code: "forbidden") : ScriptedTransport.emptyPage
+        }
+        await #expect { try await engine(store, transport).run() } throws: { ($0 as? SyncError)?.kind == .unauthorised }
+        #expect(try store.pendingCount() == 3)
+    }
+
+    // MARK: Acknowledgement
+
+    /// An outbox entry is cleared only when the node's answer covers the local state: an
+    /// answer for an older version, or a local edit made while the push was in flight,
+    /// keeps the record queued.
+    @Test func onlyAnAnswerCoveringTheLocalVersionClearsTheOutbox() async throws {
+        let store = try makeStore()
+        let stale = try newCase(store, 1)
+        let editedMeanwhile = try newCase(store, 2)
+        let covered = try newCase(store, 3)
+        let transport = ScriptedTransport { request, _ in
+            guard Self.isPush(request) else { return ScriptedTransport.emptyPage }
+            // A local edit lands while the node works on the push.
+            try store.write(editedMeanwhile.id, type: .case, at: now) { state, stamp in try state.set("site", .text("North"), stamp: stamp) }
+            return try ScriptedTransport.accepted(request) { $0.id == stale.id ? VersionVector() : $0.version }
+        }
+        _ = try await engine(store, transport).run()
+        let queued = Set(try store.outbox(after: nil, limit: 10).map(\.id))
+        #expect(queued == [stale.id, editedMeanwhile.id])
+        #expect(!queued.contains(covered.id))
+    }
+
+    // MARK: Cursor
+
+    /// The pull cursor moves only with a committed page: a page that fails to arrive, or
+    /// does not merge, leaves the cursor where the last committed page put it, and the next
+    /// sync carries on from there.
+    @Test func theCursorMovesOnlyWithACommittedPage() async throws {
+        let store = try makeStore()
+        let source = try makeStore()
+        let first = try newCase(source, 1)
+        let second = try newCase(source, 2)
+        // The second record with a title that is no text: it reads, but does not merge.
+        let broken = Array(String(decoding: second.canonicalJSON(), as: UTF8.self).replacingOccurrences(of: "\"Case 2\"", with: "7").utf8)
+        #expect(broken != second.canonicalJSON())
+        let secondPage = Mutex<TransportResponse?>(nil)
+        let transport = ScriptedTransport { request, _ in
+            if request.path.hasPrefix("/v1/sync/pull?since=0&") { return ScriptedTransport.page([first], next: 5, more: true) }
+            guard let answer = secondPage.withLock({ $0 }) else { throw TransportError(message: "connection reset") }
+            return answer
+        }
+        // The second page does not arrive.
+        await #expect { try await engine(store, transport).run() } throws: { ($0 as? SyncError)?.kind == .unreachable }
+        #expect(try store.setting(SyncEngine.cursorKey) == "5")
+        #expect(try store.record(first.id) == first)
+        // The second page arrives but does not merge (a title that is no text).
+        secondPage.withLock { $0 = ScriptedTransport.page(json: [broken], next: 9, more: false) }
+        await #expect(throws: (any Error).self) { try await engine(store, transport).run() }
+        #expect(try store.setting(SyncEngine.cursorKey) == "5")
+        #expect(try store.record(second.id) == nil)
+        // It arrives whole: the cursor moves, and the next pull started after page one.
+        secondPage.withLock { $0 = ScriptedTransport.page([second], next: 9, more: false) }
+        let summary = try await engine(store, transport).run()
+        #expect(summary.pulled == 1)
+        #expect(try store.setting(SyncEngine.cursorKey) == "9")
+        #expect(transport.requests.last?.path.hasPrefix("/v1/sync/pull?since=5&") == true)
+    }
+
+    // MARK: Retries
+
+    /// Retries wait as the policy says, with the injected clock and random source: backoff
+    /// with jitter after a failed connection, the node's `Retry-After` after a 503.
+    @Test func retriesWaitAsThePolicySaysWithoutSleeping() async throws {
+        let store = try makeStore()
+        let slept = Mutex<[Duration]>([])
+        let retry = RetryPolicy(attempts: 4, base: .milliseconds(100), cap: .seconds(8),
+                                sleep: { duration in slept.withLock { $0.append(duration) } }, random: { 0.5 })
+        let transport = ScriptedTransport { _, number in
+            switch number {
+            case 1: throw TransportError(message: "connection refused")
+            case 2: throw TransportError(message: "connection reset")
+            case 3: return ScriptedTransport.refusal(503, code: "busy", headers: ["retry-after": "3"])
+            default: return ScriptedTransport.emptyPage
+            }
+        }
+        let started = ContinuousClock.now
+        _ = try await engine(store, transport, retry: retry).run()
+        #expect(slept.withLock { $0 } == [.milliseconds(50), .milliseconds(100), .seconds(3)])
+        #expect(ContinuousClock.now - started < .seconds(1), "nothing really slept")
+    }
+
+    /// After the last attempt the node counts as unreachable, and local work stays queued.
+    @Test func afterTheLastAttemptTheNodeIsUnreachableAndWorkStaysQueued() async throws {
+        let store = try makeStore()
+        try newCase(store, 1)
+        let slept = Mutex<[Duration]>([])
+        let retry = RetryPolicy(attempts: 3, base: .milliseconds(100), cap: .milliseconds(150),
+                                sleep: { duration in slept.withLock { $0.append(duration) } }, random: { 1 })
+        let transport = ScriptedTransport { _, _ in ScriptedTransport.refusal(500, code: "internal") }
+        await #expect { try await engine(store, transport, retry: retry).run() } throws: { ($0 as? SyncError)?.kind == .unreachable }
+        #expect(slept.withLock { $0 } == [.milliseconds(100), .milliseconds(150)], "doubling, capped")
+        #expect(transport.requests.count == 3)
+        #expect(try store.pendingCount() == 1)
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import NodeStorage
+import SyncModel
+import SyncProtocol
+import Testing
+
+/// The envelopes' bytes, written out: keys sorted, every documented key present (`null`
+/// where a figure is undefined), whole numbers written as such.
+struct EnvelopeTests {
+    @Test func anEmptySummaryHasEveryKeyWithNulls() {
+        let bytes = WireJSON.encode(ReportSummary(from: nil, to: nil, site: nil).answer)
+        #expect(String(decoding: bytes, as: UTF8.self) == #"""
+            {"actions":{"byStatus":{},"overdue":0,"total":0},"cases":{"byKind":{},"bySite":{},"byStatus":{},"total":0},"closedPerMonth":{},"feedback":{"ratings":{"1":0,"2":0,"3":0,"4":0,"5":0},"total":0},"filters":{"from":null,"site":null,"to":null},"openedPerMonth":{},"timeToAgreement":{"cases":0,"medianDays":null,"p90Days":null},"timeToClosure":{"cases":0,"medianDays":null,"p90Days":null}}
+            """#)
+    }
+
+    @Test func aMedianIsWholeWhenItIsAndDecimalWhenItIsNot() throws {
+        let whole = SummaryAnswer.Timing(cases: 3, medianDays: 12, p90Days: 20)
+        let half = SummaryAnswer.Timing(cases: 2, medianDays: 12.5, p90Days: 13)
+        #expect(String(decoding: WireJSON.encode(whole), as: UTF8.self) == #"{"cases":3,"medianDays":12,"p90Days":20}"#)
+        #expect(String(decoding: WireJSON.encode(half), as: UTF8.self) == #"{"cases":2,"medianDays":12.5,"p90Days":13}"#)
+        #expect(try WireJSON.decode(SummaryAnswer.Timing.self, from: WireJSON.encode(half)) == half)
+    }
+
+    @Test func anErrorNamesItsRecordOnlyWhenThereIsOne() {
+        #expect(String(decoding: WireJSON.encode(ErrorAnswer(NodeError(.foreignDot, "record 3: no", index: 3))), as: UTF8.self)
+                == #"{"error":{"code":"foreign_dot","index":3,"message":"record 3: no"}}"#)
+        #expect(String(decoding: WireJSON.encode(ErrorAnswer(NodeError(.busy, "later"))), as: UTF8.self)
+                == #"{"error":{"code":"busy","message":"later"}}"#)
+    }
+
+    @Test func anEnrollmentWithAKeyOfNoMeaningIsRefused() throws {
+        let good = Array(#"{"device":"ann-phone","name":"Ann's phone","token":"t"}"#.utf8)
+        #expect(try WireJSON.decode(EnrollRequest.self, from: good) == EnrollRequest(device: "ann-phone", name: "Ann's phone", token: "t"))
+        #expect(throws: DecodingError.self) { try WireJSON.decode(EnrollRequest.self, from: Array(#"{"devcie":"x","device":"ann-phone","name":"n","token":"t"}"#.utf8)) }
+        #expect(throws: DecodingError.self) { try WireJSON.decode(EnrollRequest.self, from: Array(#"{"device":"ann-phone","token":"t"}"#.utf8)) }
+    }
+}
