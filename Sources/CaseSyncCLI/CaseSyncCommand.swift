@@ -16,6 +16,10 @@ public struct CaseSyncCommand: AsyncParsableCommand {
         ]
     )
 
+    /// `--data` and `--json` may come before the subcommand too (`casesync --json case list`):
+    /// ArgumentParser gives every command in the chain that declares them the same values.
+    @OptionGroup var options: GlobalOptions
+
     public init() {}
 
     /// Parses `arguments`, runs the command, and returns the exit status. Help goes to stdout
@@ -23,7 +27,7 @@ public struct CaseSyncCommand: AsyncParsableCommand {
     public static func main(arguments: [String]) async -> Int32 {
         var command: any ParsableCommand
         do {
-            command = try parseAsRoot(movingGlobalOptions(arguments))
+            command = try parseAsRoot(arguments)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
@@ -50,27 +54,6 @@ public struct CaseSyncCommand: AsyncParsableCommand {
             }
             return report(CLIError.from(error))
         }
-    }
-
-    /// `--data DIR` and `--json` are global: written before the subcommand they are moved
-    /// after it, where every command declares them.
-    static func movingGlobalOptions(_ arguments: [String]) -> [String] {
-        var leading: [String] = []
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            if argument == "--json" || argument.hasPrefix("--data=") {
-                leading.append(argument)
-                index += 1
-            } else if argument == "--data", index + 1 < arguments.count {
-                leading += [argument, arguments[index + 1]]
-                index += 2
-            } else {
-                break
-            }
-        }
-        guard !leading.isEmpty, index < arguments.count else { return arguments }
-        return Array(arguments[index...]) + leading
     }
 
     private static func report(_ error: CLIError) -> Int32 {

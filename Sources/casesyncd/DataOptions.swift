@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+import SyncServer
+import SyncStore
+
+/// `--data DIR`: the node's data folder.
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The node's data folder (default: $CASESYNCD_DATA or ./data).", valueName: "dir"))
+    var data: String?
+
+    var directory: URL {
+        if let data { return URL(fileURLWithPath: data) }
+        if let env = ProcessInfo.processInfo.environment["CASESYNCD_DATA"], !env.isEmpty { return URL(fileURLWithPath: env) }
+        return URL(fileURLWithPath: "data")
+    }
+
+    /// Opens the node's store for an administration command. The command holds the data
+    /// folder's admin lock shared while it runs, so a restore (which holds it exclusive) never
+    /// swaps the database under a revocation that would then be lost.
+    func openNode() async throws -> SyncNode {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // Never released: held until the command's process ends.
+        _ = try DataFolderLock(directory, file: "admin.lock", shared: true, purpose: "an administration command")
+        return try await SyncNode(store: SQLiteNodeStore.open(directory: directory))
+    }
+}
