@@ -57,6 +57,8 @@ public struct SyncEngine: Sendable {
     public let client: SyncClient
     public var batchSize = 2000
     public var pageSize = 1000
+    /// The time recorded as the last complete sync (`casesync status`); injected by tests.
+    public var now: @Sendable () -> Date = { Date() }
 
     public init(store: ReplicaStore, client: SyncClient) {
         self.store = store
@@ -164,7 +166,7 @@ public struct SyncEngine: Sendable {
             if let generation = page.node?.generation, history.generation == nil { settings[Self.generationKey] = generation }
             // `Date.ISO8601FormatStyle`, not `ISO8601DateFormatter`: building the latter
             // (through ICU) cost a tenth of a small sync's CPU. Same text: 2026-12-01T10:00:00Z.
-            if !page.more { settings["lastSync"] = Date().formatted(.iso8601) }
+            if !page.more { settings["lastSync"] = now().formatted(.iso8601) }
             try store.merge(page.states, settings: settings)
             summary.pulled += page.states.count
             cursor = page.next

@@ -39,6 +39,7 @@ struct SyncEngineTests {
     func engine(_ store: ReplicaStore, _ transport: ScriptedTransport, retry: RetryPolicy = .none, batchSize: Int = 2000) -> SyncEngine {
         var engine = SyncEngine(store: store, client: SyncClient(transport: transport, device: device, secret: "s", retry: retry))
         engine.batchSize = batchSize
+        engine.now = { [now] in Date(timeIntervalSince1970: Double(now) / 1000) }
         return engine
     }
 
@@ -172,6 +173,7 @@ struct SyncEngineTests {
         await #expect { try await engine(store, transport).run() } throws: { ($0 as? SyncError)?.kind == .unreachable }
         #expect(try store.setting(SyncEngine.cursorKey) == "5")
         #expect(try store.record(first.id) == first)
+        #expect(try store.setting("lastSync") == nil, "an unfinished sync is not the last sync")
         // The second page arrives but does not merge (a title that is no text).
         secondPage.withLock { $0 = ScriptedTransport.page(json: [broken], next: 9, more: false) }
         await #expect(throws: (any Error).self) { try await engine(store, transport).run() }
@@ -182,6 +184,7 @@ struct SyncEngineTests {
         let summary = try await engine(store, transport).run()
         #expect(summary.pulled == 1)
         #expect(try store.setting(SyncEngine.cursorKey) == "9")
+        #expect(try store.setting("lastSync") == "2026-11-18T11:06:40Z", "the sync is complete only now, at the engine's clock")
         #expect(transport.requests.last?.path.hasPrefix("/v1/sync/pull?since=5&") == true)
     }
 
