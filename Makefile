@@ -2,7 +2,7 @@
 SWIFT ?= swift
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: build test vectors bench release demo clean
+.PHONY: build test vectors bench release demo docs clean
 
 build:
 	$(SWIFT) build
@@ -26,6 +26,13 @@ bench: release
 	.build/release/casesync-bench store --records 100000
 	.build/release/casesync-bench sync --records 100000
 	.build/release/casesync-bench export --records 100000
+
+# The DocC documentation of the client core (SyncModel, SyncStore, SyncClient) into
+# .build/docs; fails on any DocC warning (a broken symbol link, an unknown topic).
+docs:
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation \
+		--target SyncModel --target SyncStore --target SyncClient --output-path .build/docs 2>&1 | tee .build/docs.log
+	@! grep -E "warning:|error:" .build/docs.log
 
 # A narrated tour: a node, two devices of one mediator, offline edits, a merge, a conflict.
 demo:

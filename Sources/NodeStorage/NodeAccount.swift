@@ -2,10 +2,14 @@ import SyncModel
 
 /// A user of the sync node.
 public struct UserAccount: Hashable, Sendable {
+    /// The user's name (1-64 characters of a-z, 0-9, '.', '_', '-'), as `mediators` sets name them.
     public let name: String
+    /// What the user may do: mediator, supervisor, reporter or admin.
     public let role: Role
+    /// Set by `casesyncd user disable`: every device of the user is refused (401 `disabled`).
     public let disabled: Bool
 
+    /// A user as the store holds it.
     public init(name: String, role: Role, disabled: Bool) {
         self.name = name
         self.role = role
@@ -15,14 +19,20 @@ public struct UserAccount: Hashable, Sendable {
 
 /// An enrolled device and the user it acts for.
 public struct DeviceAccount: Hashable, Sendable {
+    /// The device id the device made at `casesync init`, bound to the user at enrollment.
     public let id: DeviceID
+    /// The device name given at enrollment (`ann-laptop`), for people and `casesyncd device list`.
     public let name: String
+    /// The user the device acts for, as stored now (its role and disabled flag included).
     public let user: UserAccount
     /// SHA-256 of the device secret.
     public let secretHash: [UInt8]
+    /// Set by `casesyncd device revoke`: the device is refused from its next request on (401 `revoked`).
     public let revoked: Bool
+    /// When the device enrolled, in milliseconds since the Unix epoch.
     public let created: Int64
 
+    /// A device account as the store holds it.
     public init(id: DeviceID, name: String, user: UserAccount, secretHash: [UInt8], revoked: Bool, created: Int64) {
         self.id = id
         self.name = name
@@ -36,13 +46,18 @@ public struct DeviceAccount: Hashable, Sendable {
 /// One audit event to record: who, which device, what, and which record ids — never
 /// record contents.
 public struct AuditEvent: Sendable {
+    /// What happened: `enroll`, `push`, `relay`, `pull`, `restore`, …
     public var action: String
+    /// The name of the user who acted; nil when no user did.
     public var user: String?
+    /// The device that acted; nil when no device did.
     public var device: DeviceID?
+    /// The ids of the records concerned (empty for none); never their contents.
     public var records: [RecordID]
     /// Milliseconds since the Unix epoch.
     public var at: Int64
 
+    /// An event to hand to `NodeStore.appendAudit`.
     public init(_ action: String, user: String?, device: DeviceID?, records: [RecordID], at: Int64) {
         self.action = action
         self.user = user
@@ -54,14 +69,20 @@ public struct AuditEvent: Sendable {
 
 /// One line of the audit log as it is read back.
 public struct AuditEntry: Hashable, Sendable {
+    /// When it happened, in milliseconds since the Unix epoch.
     public let at: Int64
+    /// The name of the user who acted; nil when no user did.
     public let user: String?
+    /// The id of the device that acted, as stored; nil when no device did.
     public let device: String?
+    /// What happened: `enroll`, `push`, `relay`, `pull`, `restore`, …
     public let action: String
+    /// How many record ids `records` holds.
     public let count: Int
     /// JSON array of record ids.
     public let records: String
 
+    /// An entry as read from the audit log.
     public init(at: Int64, user: String?, device: String?, action: String, count: Int, records: String) {
         self.at = at
         self.user = user

@@ -3,7 +3,9 @@ import SyncModel
 /// One push as the node's store applies it: states already validated one by one (`push`
 /// validates them before it asks the store, so that work runs while another batch commits).
 public struct NodePush: Sendable {
+    /// The pushing device, with its user as of this request (the role decides the scope).
     public let account: DeviceAccount
+    /// The pushed states in the batch's order, each with its bytes when they arrived canonical.
     public let states: [ReceivedState]
     /// Milliseconds since the Unix epoch: the stamp of any write the node adds, and the
     /// audit entry's time.
@@ -11,6 +13,7 @@ public struct NodePush: Sendable {
     /// Set while the node takes back lost writes after a restore.
     public let restoreWindow: RestoreWindow?
 
+    /// A push to hand to `NodeStore.applyPush`.
     public init(account: DeviceAccount, states: [ReceivedState], time: Int64, restoreWindow: RestoreWindow?) {
         self.account = account
         self.states = states
@@ -21,10 +24,14 @@ public struct NodePush: Sendable {
 
 /// One pushed record's answer: its merged version vector and whether it holds a conflict.
 public struct PushResult: Sendable, Hashable {
+    /// The pushed record's id.
     public let id: RecordID
+    /// The record's version vector after the merge, as the node stores it (`vv` on the wire).
     public let version: VersionVector
+    /// Whether the merged record holds a conflict.
     public let conflict: Bool
 
+    /// One record's answer.
     public init(id: RecordID, version: VersionVector, conflict: Bool) {
         self.id = id
         self.version = version
@@ -43,6 +50,7 @@ public struct PushOutcome: Sendable {
     /// Records that hold a conflict after the merge.
     public let conflicts: Int
 
+    /// What a store reports after committing a push.
     public init(results: [PushResult], seq: Int, changed: Int, conflicts: Int) {
         self.results = results
         self.seq = seq
@@ -55,11 +63,17 @@ public struct PushOutcome: Sendable {
 public struct PulledRecords: Sendable {
     /// One record served: its delivery sequence, change sequence and canonical state.
     public struct Record: Sendable {
+        /// The delivery sequence it is served at: its change sequence, or for a mediator the later
+        /// sequence at which they were granted its case.
         public let delivery: Int
+        /// Its change sequence (a page that ends inside a delivery gives it as `after`).
         public let seq: Int
+        /// The record's id.
         public let id: RecordID
+        /// The stored state's canonical JSON, sent as it is.
         public let state: [UInt8]
 
+        /// One record as a store serves it.
         public init(delivery: Int, seq: Int, id: RecordID, state: [UInt8]) {
             self.delivery = delivery
             self.seq = seq
@@ -68,6 +82,7 @@ public struct PulledRecords: Sendable {
         }
     }
 
+    /// The page, in (delivery, change sequence) order: at most the `limit` asked for.
     public let records: [Record]
     /// Whether more records follow the page.
     public let more: Bool
@@ -75,6 +90,7 @@ public struct PulledRecords: Sendable {
     /// beyond it comes from before the node was restored from an older backup).
     public let highestSequence: Int?
 
+    /// A page as a store reads it.
     public init(records: [Record], more: Bool, highestSequence: Int?) {
         self.records = records
         self.more = more

@@ -10,6 +10,7 @@ public struct NodeState: Sendable, Hashable {
     /// not serve (it would rewind the node silently).
     public let backupTaken: Int64?
 
+    /// The node's state as its store reads it (`NodeStore.nodeState`).
     public init(generation: String, restoreWindow: RestoreWindow?, backupTaken: Int64?) {
         self.generation = generation
         self.restoreWindow = restoreWindow

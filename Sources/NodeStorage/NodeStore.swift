@@ -41,7 +41,10 @@ public protocol NodeStore: Sendable {
 
     // MARK: Accounts
 
+    /// Adds an enabled user with `role` at `time` (milliseconds since the Unix epoch). Throws `NodeError`:
+    /// `bad_parameter` for a name that is not a user name, `exists` for a name already taken.
     func addUser(_ name: String, role: Role, at time: Int64) async throws -> UserAccount
+    /// Every user, disabled ones too (`casesyncd user list`).
     func users() async throws -> [UserAccount]
     /// Disables a user: their devices are refused from the next request on.
     func disableUser(_ name: String) async throws
@@ -52,6 +55,7 @@ public protocol NodeStore: Sendable {
     func enroll(tokenHash: [UInt8], device: DeviceID, name: String, secretHash: [UInt8], at time: Int64) async throws -> UserAccount
     /// The device `id` with its user, or nil.
     func device(_ id: DeviceID) async throws -> DeviceAccount?
+    /// Every enrolled device with its user, revoked ones too (`casesyncd device list`).
     func devices() async throws -> [DeviceAccount]
     /// Revokes a device: refused from its next request on.
     func revokeDevice(_ id: String) async throws

@@ -11,22 +11,40 @@ import SyncProtocol
 /// before today and its status is open or in-progress. Percentiles use the nearest-rank
 /// method; the median of an even count is the mean of the two middle values.
 public struct ReportSummary: Sendable, Equatable {
+    /// The earliest `opened` date (`YYYY-MM-DD`) a counted case may have; nil for no lower bound.
     public let from: String?
+    /// The latest `opened` date (`YYYY-MM-DD`, inclusive) a counted case may have; nil for no upper bound.
     public let to: String?
+    /// The site a counted case must have; nil for every site.
     public let site: String?
+    /// Cases that passed the filters.
     public var cases = 0
+    /// Counted cases by workflow stage (`status`; `(none)` when unset).
     public var casesByStatus: [String: Int] = [:]
+    /// Counted cases by `site` (`(none)` when unset).
     public var casesBySite: [String: Int] = [:]
+    /// Counted cases by `kind` (`(none)` when unset).
     public var casesByKind: [String: Int] = [:]
+    /// Counted cases by the month (`YYYY-MM`) of their `opened` date.
     public var openedPerMonth: [String: Int] = [:]
+    /// Counted cases by the month (`YYYY-MM`) of their `closed` date.
     public var closedPerMonth: [String: Int] = [:]
+    /// Days from `opened` to `agreed`, one entry per counted case that has both dates.
     public var daysToAgreement: [Int] = []
+    /// Days from `opened` to `closed`, one entry per counted case that has both dates.
     public var daysToClosure: [Int] = []
+    /// Actions of counted cases.
     public var actions = 0
+    /// Those actions by `status` (`open` when unset).
     public var actionsByStatus: [String: Int] = [:]
+    /// Those actions open or in progress whose `due` date is before today.
     public var overdueActions = 0
+    /// Feedback of counted cases by rating, 1 to 5 (every rating present, zero or not); others are
+    /// not counted.
     public var ratings: [Int: Int] = [1: 0, 2: 0, 3: 0, 4: 0, 5: 0]
 
+    /// An empty summary with its filters; the store then adds every live case (`add(case:)`) and the
+    /// actions and feedback of those that counted (`add(_:today:)`).
     public init(from: String?, to: String?, site: String?) {
         self.from = from
         self.to = to
@@ -50,6 +68,8 @@ public struct ReportSummary: Sendable, Equatable {
         return true
     }
 
+    /// Counts an action or a feedback record whose case counted (the caller checks); `today`
+    /// (`YYYY-MM-DD`) decides which actions are overdue. Records of other types are ignored.
     public mutating func add(_ state: RecordState, today: String) {
         switch state.type {
         case .action:

@@ -14,13 +14,17 @@ public struct RestoreWindow: Sendable, Hashable {
     /// hand (`--accounts-as-of-backup`): relays are then not bounded by counter.
     public let relayLimits: [DeviceID: Int]?
 
-    /// Whether a write of another device, unseen by the node, may come back in this window.
+    /// A window open until `until`, for the node's `formerNodes`, bounded by `relayLimits` (nil: unbounded).
     public init(until: Int64, formerNodes: Set<DeviceID>, relayLimits: [DeviceID: Int]?) {
         self.until = until
         self.formerNodes = formerNodes
         self.relayLimits = relayLimits
     }
 
+    /// Whether `dot`, a write of another device the node lacks, may come back in this window: only a
+    /// write of a device in `writers` (those enrolled for a case-writing role) or of a former node id,
+    /// and, when `relayLimits` is known, at a counter the node had reached for that device before the
+    /// restore.
     public func mayRelay(_ dot: Dot, writers: Set<DeviceID>) -> Bool {
         guard writers.contains(dot.device) || formerNodes.contains(dot.device) else { return false }
         guard let relayLimits else { return true }

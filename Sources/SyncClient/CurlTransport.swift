@@ -4,14 +4,19 @@ import Synchronization
 
 /// One HTTP request as the client sends it.
 public struct TransportRequest: Sendable {
+    /// The HTTP methods the protocol uses.
     public enum Method: String, Sendable { case get = "GET", post = "POST" }
 
+    /// GET or POST.
     public var method: Method
     /// Path and query, appended to the server address.
     public var path: String
+    /// Headers to send (name, value), in order; `Authorization` among them for device calls.
     public var headers: [(String, String)]
+    /// The JSON body; nil for none.
     public var body: [UInt8]?
 
+    /// A request for `path` (with its query), relative to the server address.
     public init(_ method: Method, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) {
         self.method = method
         self.path = path
@@ -22,8 +27,11 @@ public struct TransportRequest: Sendable {
 
 /// What came back: status, headers (names lower-cased), body (already inflated).
 public struct TransportResponse: Sendable {
+    /// The HTTP status code.
     public let status: Int
+    /// The answer's headers by lower-cased name (a repeated header keeps its last value).
     public let headers: [String: String]
+    /// The body, already inflated when it came gzip-compressed.
     public let body: [UInt8]
 
     /// `headers` names must be lower-case, as HTTP/2 sends them and `SyncClient` reads them.
@@ -49,13 +57,16 @@ public protocol HTTPTransport: Sendable {
 public struct TransportError: Error, Sendable, CustomStringConvertible {
     /// libcurl's error code (or a transport's own; -1 when it has none).
     public let code: Int
+    /// What went wrong, as libcurl (or the transport) says it.
     public let message: String
 
+    /// A failure with `code` (-1 for none) and `message`.
     public init(code: Int = -1, message: String) {
         self.code = code
         self.message = message
     }
 
+    /// The message alone.
     public var description: String { message }
 }
 
@@ -66,11 +77,14 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 /// beyond the pool's size they wait their turn on the first one. libcurl blocks, so every
 /// transfer runs on its connection's own serial queue, never on the Swift concurrency pool.
 public final class CurlTransport: HTTPTransport {
+    /// The server address, without a trailing slash.
     public let baseURL: String
     private let connections: [CurlConnection]
     /// Indices of the connections no request is using.
     private let idle: Mutex<[Int]>
 
+    /// Opens `connections` easy handles (at least one) to `baseURL`. `caFile` is trusted for TLS
+    /// instead of the system roots; `connectTimeout` bounds connecting, `timeout` a whole transfer.
     public init(baseURL: String, caFile: String? = nil, connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(120), connections: Int = 2) throws {
         let baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.baseURL = baseURL

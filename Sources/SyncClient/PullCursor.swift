@@ -5,14 +5,19 @@
 /// Stored as text in the replica's settings: `"D"` or `"D:S"`. A cursor stored before pages
 /// could split a delivery is a plain number and reads as `D` alone, which means the same.
 public struct PullCursor: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The delivery sequence reached: all of it when `after` is nil.
     public let delivery: Int
+    /// Inside delivery `delivery`, the change sequence of the last record served; nil when all
+    /// of it was served.
     public let after: Int?
 
+    /// A cursor after all of delivery `delivery`, or inside it after change sequence `after`.
     public init(delivery: Int, after: Int? = nil) {
         self.delivery = delivery
         self.after = after
     }
 
+    /// Before every record: where a device's first pull starts.
     public static let start = PullCursor(delivery: 0)
 
     /// Reads the stored form; nil when it is not one.

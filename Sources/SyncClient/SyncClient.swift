@@ -6,7 +6,9 @@ import SyncProtocol
 /// enroll, push, pull, with retries on connection failures, timeouts, 5xx and 429, and none
 /// on other answers.
 public struct SyncClient: Sendable {
+    /// How requests reach the node.
     public let transport: any HTTPTransport
+    /// When an exchange that got no usable answer is tried again.
     public let retry: RetryPolicy
     let authorization: String?
 
@@ -28,12 +30,18 @@ public struct SyncClient: Sendable {
 
     /// What enrollment returns.
     public struct Enrollment: Sendable, Equatable {
+        /// This device's id, as the node bound it.
         public let device: DeviceID
+        /// The device secret for `Authorization: Bearer DEVICE:SECRET`; the node keeps only its hash.
         public let secret: String
+        /// The user the device acts for.
         public let user: String
+        /// That user's role: `mediator`, `supervisor`, `reporter` or `admin`.
         public let role: String
     }
 
+    /// Redeems the one-time enrollment `token` for `device`, named `name` (`POST /v1/enroll`; needs no
+    /// credentials). A refused token throws `SyncError` of kind `.unauthorised` (401 `refused`).
     public func enroll(token: String, device: DeviceID, name: String) async throws -> Enrollment {
         let request = WireJSON.encode(EnrollRequest(device: device.rawValue, name: name, token: token))
         let (answer, _): (EnrollAnswer, _) = try await exchange(TransportRequest(.post, "/v1/enroll", body: request)) { body in
@@ -51,15 +59,21 @@ public struct SyncClient: Sendable {
 
     /// One pushed record's answer.
     public struct PushAnswer: Sendable, Equatable {
+        /// The pushed record's id.
         public let id: RecordID
+        /// The record's merged version vector on the node (`vv`): the outbox entry is cleared only if
+        /// it has seen the local version.
         public let version: VersionVector
+        /// Whether the merged record holds a conflict.
         public let conflict: Bool
     }
 
     /// What every answer says about the node: its generation id (nil from a node older than
     /// generations) and whether its restore window is open.
     public struct NodeState: Sendable, Equatable {
+        /// The node's generation id (`CaseSync-Generation`); nil from a node older than generations.
         public let generation: String?
+        /// Whether the node's restore window is open (`CaseSync-Restoring: 1`).
         public let restoring: Bool
 
         init(_ headers: [String: String]) {
@@ -70,10 +84,13 @@ public struct SyncClient: Sendable {
 
     /// A push's answer: one result per record, and the node's state.
     public struct PushReply: Sendable {
+        /// One answer per pushed record, in the order sent.
         public let answers: [PushAnswer]
+        /// What the answer's headers say about the node.
         public let node: NodeState
     }
 
+    /// Pushes `states` (`POST /v1/sync/push`) as their canonical JSON; see `push(canonical:)`.
     public func push(_ states: [RecordState]) async throws -> PushReply {
         try await push(canonical: states.map { $0.canonicalJSON() })
     }
@@ -120,15 +137,19 @@ public struct SyncClient: Sendable {
     /// One page of a pull, decoded but not yet validated (the store validates what it
     /// merges), each state with its bytes when they arrived canonical.
     public struct Page: Sendable {
+        /// The page's records in delivery order.
         public let states: [ReceivedState]
         /// Where the next pull starts.
         public let next: PullCursor
+        /// Whether the node holds more records after this page: pull again from `next`.
         public let more: Bool
         /// The node's state: a new generation means the node was restored and this page's
         /// cursor belongs to it, not to ours. Nil until the page is received.
         public let node: NodeState?
     }
 
+    /// One page of at most `limit` records after `since` (`GET /v1/sync/pull`; the node allows up to
+    /// 2,000). A cursor that goes backwards is a `protocolViolation`.
     public func pull(since: PullCursor, limit: Int = 500) async throws -> Page {
         var path = "/v1/sync/pull?since=\(since.delivery)&limit=\(limit)"
         if let after = since.after { path += "&after=\(after)" }

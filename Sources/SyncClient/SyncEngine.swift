@@ -5,8 +5,11 @@ import SyncStore
 
 /// Progress of a sync, for terminals.
 public struct SyncProgress: Sendable {
+    /// Which half of the sync is running: the push (re-delivery included) or the pull.
     public enum Phase: String, Sendable { case push, pull }
+    /// The phase the count belongs to.
     public let phase: Phase
+    /// Records done so far in this sync: pushed (and re-delivered), or pulled.
     public let done: Int
     /// Known for pushes (the outbox size), unknown for pulls.
     public let total: Int?
@@ -14,7 +17,9 @@ public struct SyncProgress: Sendable {
 
 /// What a sync did.
 public struct SyncSummary: Sendable {
+    /// Outbox records the node took (re-sent ones are counted in `redelivered`).
     public var pushed = 0
+    /// Record states received from pull pages.
     public var pulled = 0
     /// Records holding a conflict after the sync, on this device.
     public var conflicts = 0
@@ -31,10 +36,12 @@ public struct SyncSummary: Sendable {
     /// Records a restored node refused for now, during its restore window: sent again by
     /// the next sync.
     public var redeliveryDeferred = 0
-    /// Wall time of the push and pull phases, in seconds.
+    /// Wall time of the push phase (re-delivery included), in seconds.
     public var pushSeconds = 0.0
+    /// Wall time of the pull phase, in seconds.
     public var pullSeconds = 0.0
 
+    /// Nothing done yet.
     public init() {}
 }
 
@@ -50,16 +57,22 @@ public struct SyncSummary: Sendable {
 /// holds for re-delivery and forgets its cursor (one transaction), then syncs again: the
 /// node gets back what it lost, the device what the node now numbers differently.
 public struct SyncEngine: Sendable {
+    /// The replica setting that holds the pull cursor (`PullCursor`, in its stored form).
     public static let cursorKey = "pullCursor"
     /// The generation of the node this device last pulled from.
     public static let generationKey = "nodeGeneration"
+    /// The device's replica: outbox, re-delivery queue, settings and the records pulled into it.
     public let store: ReplicaStore
+    /// The client for the node, with this device's credentials.
     public let client: SyncClient
+    /// Records per push request (`casesync sync --batch-size`).
     public var batchSize = 2000
+    /// Records asked for per pull page (the node serves at most 2,000).
     public var pageSize = 1000
     /// The time recorded as the last complete sync (`casesync status`); injected by tests.
     public var now: @Sendable () -> Date = { Date() }
 
+    /// A sync of `store` with the node behind `client`, with the default batch and page sizes.
     public init(store: ReplicaStore, client: SyncClient) {
         self.store = store
         self.client = client
@@ -87,6 +100,9 @@ public struct SyncEngine: Sendable {
         }
     }
 
+    /// Syncs once: re-delivery to a restored node, the outbox, then the pull; starts over (at most three
+    /// times) when the node turns out to have been restored. `progress` hears the counts as they grow.
+    /// On a failure, what was already committed stays, and the next run carries on from there.
     public func run(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
         var summary = SyncSummary()
         // At most a few rewinds in one run (a node restored twice while we sync is absurd,

@@ -1,6 +1,7 @@
 /// Why a sync (or enrollment) did not complete. The local store is never changed by a
 /// failed exchange, so every case leaves local work intact.
 public struct SyncError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure it was; it decides the exit status.
     public enum Kind: Sendable, Equatable {
         /// No answer from the server (after retries): network, DNS, TLS, timeout, 5xx, 429.
         case unreachable
@@ -12,9 +13,11 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         case protocolViolation
     }
 
+    /// What kind of failure it was; it decides the exit status (`exitStatus`).
     public let kind: Kind
     /// The server's error code, when it sent one.
     public let code: String?
+    /// One line for the user: what failed, with the server's message when it sent one.
     public let message: String
     /// For a refused push: which record of the batch the server named.
     public let index: Int?
@@ -22,6 +25,7 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     /// of a re-delivered record may then be only for now.
     public let nodeRestoring: Bool
 
+    /// An error of `kind`; `code`, `index` and `nodeRestoring` as the server's answer said.
     public init(_ kind: Kind, code: String? = nil, _ message: String, index: Int? = nil, nodeRestoring: Bool = false) {
         self.kind = kind
         self.code = code
@@ -35,6 +39,7 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         SyncError(kind, code: code, message, index: index, nodeRestoring: nodeRestoring)
     }
 
+    /// The message alone.
     public var description: String { message }
 }
 
@@ -45,6 +50,7 @@ extension SyncError: UserFacingError {
     /// version does not know).
     public var errorCode: ErrorCode? { code.flatMap(ErrorCode.init(rawValue:)) }
 
+    /// Unreachable: 3, unauthorised: 4, refused: 5, an unreadable answer: 10 (PROTOCOL.md §9).
     public var exitStatus: ExitStatus {
         switch kind {
         case .unreachable: .unreachable

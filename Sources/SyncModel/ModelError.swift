@@ -29,16 +29,20 @@ public struct ModelError: Error, Hashable, Sendable, CustomStringConvertible {
         case tooManyValues = "too_many_values"
     }
 
+    /// The machine-readable code, answered by the server as `{"error":{"code":…}}`.
     public let code: Code
+    /// One line for people naming the problem; unlike `code`, not meant to be matched by programs.
     public let message: String
     /// The field the error is about, when there is one.
     public let field: String?
 
+    /// An error with `code` and `message`, about `field` when it concerns one.
     public init(_ code: Code, _ message: String, field: String? = nil) {
         self.code = code
         self.message = message
         self.field = field
     }
 
+    /// The code's wire name and the message, e.g. `invalid_value: title must not be empty`.
     public var description: String { "\(code.rawValue): \(message)" }
 }

@@ -6,6 +6,7 @@ import Foundation
 /// bytes are what is hashed, stored and spliced unchanged into pull pages, and the
 /// hand-written path measured several times faster on the node's hot paths.
 public enum WireJSON {
+    /// The JSON of `value` with sorted keys and unescaped slashes; `{}` if encoding ever failed.
     public static func encode(_ value: some Encodable) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

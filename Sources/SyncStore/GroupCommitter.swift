@@ -14,6 +14,8 @@ import Synchronization
 /// that arrived meanwhile (that submitter's wait ends with the order to lead), so no
 /// submitter runs more than one batch after its own job is durable.
 public final class GroupCommitter<Job: Sendable, Output: Sendable>: Sendable {
+    /// Applies one job inside the group's transaction, in the job's own savepoint: a job that
+    /// throws is rolled back alone.
     public typealias Apply = @Sendable (Database, Job) throws -> Output
 
     private enum Wake: Sendable {

@@ -4,6 +4,7 @@ import SyncModel
 /// row is most of the work of storing a record (canonical JSON, list columns), so a writer
 /// can build rows before it takes the write transaction and keep that transaction short.
 public struct RecordRow: Sendable {
+    /// The record's id, the row's key.
     public let id: RecordID
     let type: RecordType
     /// The record's case (a case is its own).

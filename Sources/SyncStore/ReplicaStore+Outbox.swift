@@ -8,9 +8,11 @@ extension ReplicaStore {
     /// One queued record as stored: its id, its case, and its canonical JSON, ready to send
     /// unchanged.
     public struct QueuedRecord: Sendable {
+        /// The record's id, as the outbox holds it.
         public let id: RecordID
         /// The case the record belongs to (its own id for a case).
         public let caseID: RecordID
+        /// The stored state's canonical JSON, sent unchanged.
         public let state: [UInt8]
     }
 

@@ -109,6 +109,7 @@ extension ReplicaStore {
         try writer.read { db in try Self.setting(key, in: db) }
     }
 
+    /// Stores a named setting, replacing any earlier value, in a transaction of its own.
     public func setSetting(_ key: String, _ value: String) throws {
         try writer.write { db in try Self.setSetting(key, value, in: db) }
     }
@@ -127,9 +128,12 @@ extension ReplicaStore {
 
 /// How much a replica holds.
 public struct StoreCounts: Hashable, Sendable {
+    /// Live (not deleted) cases.
     public let cases: Int
+    /// Every stored record, of every type, deleted ones included.
     public let records: Int
     /// Records changed locally and not yet pushed.
     public let pending: Int
+    /// Records holding a conflict.
     public let conflicted: Int
 }

@@ -258,5 +258,6 @@ public struct MergeOutcome: Hashable, Sendable {
     /// Received records that are in conflict after the merge.
     public var conflicted = 0
 
+    /// Nothing merged yet.
     public init() {}
 }

@@ -10,6 +10,7 @@ import SyncProtocol
 /// server serves. What the server calls (`enroll`, `device`, `appendAudit`) never blocks a
 /// thread while it waits for the database.
 extension SQLiteNodeStore {
+    /// See `NodeStore.addUser`. Synchronous: an administration call.
     public func addUser(_ name: String, role: Role, at time: Int64) throws -> UserAccount {
         guard DeviceID.isUserName(name) else {
             throw NodeError(.badParameter, "user name \"\(name.prefix(40))\" must be 1-64 characters of a-z, 0-9, '.', '_' or '-'")
@@ -23,6 +24,7 @@ extension SQLiteNodeStore {
         }
     }
 
+    /// See `NodeStore.users`: ordered by name. Synchronous: an administration call.
     public func users() throws -> [UserAccount] {
         try writer.read { db in
             try GRDB.Row.fetchAll(db, sql: "SELECT name, role, disabled FROM user ORDER BY name").map(Self.user)
@@ -85,6 +87,8 @@ extension SQLiteNodeStore {
         }
     }
 
+    /// See `NodeStore.devices`: ordered by user, then enrollment time. Synchronous: an administration
+    /// call.
     public func devices() throws -> [DeviceAccount] {
         try writer.read { db in
             try GRDB.Row.fetchAll(db, sql: Self.deviceQuery + " ORDER BY device.user, device.created").map(Self.deviceAccount)
@@ -113,6 +117,8 @@ extension SQLiteNodeStore {
             .execute(arguments: [time, user, device?.rawValue, action, records.count, String(decoding: ids.bytes, as: UTF8.self)])
     }
 
+    /// See `NodeStore.appendAudit`: group-committed with other entries (`AuditQueue`), so many
+    /// requests appending at once share a few transactions.
     public func appendAudit(_ event: AuditEvent) async throws {
         try await audits.append(event)
     }

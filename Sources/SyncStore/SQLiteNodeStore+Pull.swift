@@ -39,6 +39,7 @@ extension SQLiteNodeStore {
         }
     }
 
+    /// See `NodeStore.exportPage`. Deleted records are included (as tombstones); the caller redacts.
     public func exportPage(type: RecordType?, since: Int, limit: Int) async throws -> [(seq: Int, state: RecordState)] {
         try await writer.read { db in
             var sql = "SELECT seq, state FROM record WHERE seq > ?"

@@ -69,13 +69,16 @@ extension SQLiteNodeStore {
 
     /// What `restoreNode` did.
     public struct RestoreReport: Sendable {
+        /// The restored node's new generation id.
         public let generation: String
+        /// Records in the restored database (those of the backup).
         public let records: Int
         /// When the backup was taken (nil for a copy made another way).
         public let backupTaken: Int64?
         /// Whether users, devices, tokens and the audit log came from the current database
         /// (true) or are those of the backup.
         public let accountsFromCurrent: Bool
+        /// Devices enrolled in the restored database, revoked ones included.
         public let devices: Int
     }
 

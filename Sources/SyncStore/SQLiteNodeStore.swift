@@ -81,6 +81,8 @@ public struct SQLiteNodeStore: NodeStore {
         }
     }
 
+    /// See `NodeStore.nodeState`: one read of the node's settings (and relay limits); the restore
+    /// window is given only while it is open at `time`.
     public func nodeState(at time: Int64) async throws -> NodeState {
         try await writer.read { db in
             NodeState(generation: try ReplicaStore.setting(NodeSetting.generation, in: db) ?? "",

@@ -26,11 +26,13 @@ public struct StatementBindings {
         if code != SQLITE_OK && failure == SQLITE_OK { failure = code }
     }
 
+    /// Binds text (the string's UTF-8 bytes).
     public mutating func bind(_ text: String) {
         var text = text
         text.withUTF8 { bind(utf8: $0) }
     }
 
+    /// Binds text, or NULL for nil.
     public mutating func bind(_ text: String?) {
         if let text { bind(text) } else { bindNull() }
     }
@@ -58,6 +60,7 @@ public struct StatementBindings {
         }
     }
 
+    /// Binds bytes as a blob (an empty blob, not NULL, for no bytes).
     public mutating func bind(blob bytes: [UInt8]) {
         next { handle, index in
             bytes.withUnsafeBytes { raw in
@@ -67,22 +70,27 @@ public struct StatementBindings {
         }
     }
 
+    /// Binds an integer.
     public mutating func bind(_ value: Int64) {
         next { sqlite3_bind_int64($0, $1, value) }
     }
 
+    /// Binds an integer (as SQLite's 64-bit one).
     public mutating func bind(_ value: Int) {
         bind(Int64(value))
     }
 
+    /// Binds an integer, or NULL for nil.
     public mutating func bind(_ value: Int?) {
         if let value { bind(Int64(value)) } else { bindNull() }
     }
 
+    /// Binds 1 for true, 0 for false (SQLite has no boolean type).
     public mutating func bind(_ value: Bool) {
         bind(Int64(value ? 1 : 0))
     }
 
+    /// Binds NULL.
     public mutating func bindNull() {
         next { sqlite3_bind_null($0, $1) }
     }

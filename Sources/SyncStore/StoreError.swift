@@ -2,6 +2,7 @@ import SyncModel
 
 /// Errors of the replica store: a stable code, a one-line message naming the fix.
 public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What went wrong, for callers and scripts; the raw value is the code printed before the message.
     public enum Code: String, Sendable {
         /// The data folder has no replica yet (`casesync init`).
         case notInitialized = "not_initialized"
@@ -24,20 +25,26 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case unusable
     }
 
+    /// What kind of error it is: decides the exit status.
     public let code: Code
+    /// One line naming the problem and its fix.
     public let message: String
 
+    /// An error with `code` and a one-line `message` that names the fix.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
+    /// `code: message`, as printed.
     public var description: String { "\(code.rawValue): \(message)" }
 }
 
 import SyncProtocol
 
 extension StoreError: UserFacingError {
+    /// Not found or wrong type: 2; usage (uninitialised, ambiguous, exists, unusable file): 1;
+    /// refused: 4; corrupt data: 10.
     public var exitStatus: ExitStatus {
         switch code {
         case .notFound, .wrongType: .notFound

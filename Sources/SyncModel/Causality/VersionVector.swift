@@ -8,8 +8,10 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
     /// The maximal dot per device, sorted by device.
     public private(set) var dots: [Dot]
 
+    /// The vector that has seen nothing: the version of a record before any write.
     public static let empty = VersionVector()
 
+    /// An empty vector, the same as `empty`.
     public init() { dots = [] }
 
     /// Builds a vector from any dots, keeping the highest counter per device.
@@ -34,6 +36,7 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
         return false
     }
 
+    /// Whether no write has been seen (every device at counter 0).
     public var isEmpty: Bool { dots.isEmpty }
 
     /// Marks `dot` (and so every earlier write of its device) as seen.
@@ -111,6 +114,7 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
         return order == .equal || order == .after
     }
 
+    /// `{device:counter, …}` in device order, for logs and messages.
     public var description: String {
         "{" + dots.map { "\($0.device.rawValue):\($0.counter)" }.joined(separator: ", ") + "}"
     }

@@ -3,8 +3,10 @@
 /// strings with the shortest escapes (`\"`, `\\`, `\b \f \n \r \t`, `\u00XX` for other
 /// control characters; everything else as raw UTF-8). Equal states give equal bytes.
 public struct CanonicalJSONWriter: Sendable {
+    /// The JSON written so far.
     public private(set) var bytes: [UInt8]
 
+    /// An empty writer with room for `capacity` bytes reserved.
     public init(capacity: Int = 1024) {
         bytes = []
         bytes.reserveCapacity(capacity)
@@ -16,6 +18,7 @@ public struct CanonicalJSONWriter: Sendable {
         literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// Appends one byte unchanged (punctuation such as `,` or `}`).
     @inline(__always)
     public mutating func byte(_ value: UInt8) {
         bytes.append(value)
@@ -42,6 +45,7 @@ public struct CanonicalJSONWriter: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// Appends `value` as a JSON string, quoted, with the canonical escapes.
     public mutating func string(_ value: String) {
         var value = value
         value.withUTF8 { string($0) }
@@ -77,6 +81,7 @@ public struct CanonicalJSONWriter: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// Appends `value` in plain decimal: a `-` when negative, no leading zeros, no exponent.
     public mutating func integer(_ value: Int) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
@@ -98,10 +103,12 @@ public struct CanonicalJSONWriter: Sendable {
         }
     }
 
+    /// Appends `true` or `false`.
     public mutating func boolean(_ value: Bool) {
         if value { raw("true") } else { raw("false") }
     }
 
+    /// Appends a field value as its JSON scalar: a string, an integer or a boolean.
     public mutating func value(_ value: FieldValue) {
         switch value {
         case let .text(text): string(text)

@@ -65,6 +65,7 @@ public struct JSONReader {
         if position < buffer.count { throw error("unexpected data after the JSON value") }
     }
 
+    /// A `malformed_json` error whose message names the current byte offset.
     public func error(_ message: String) -> ModelError {
         ModelError(.malformedJSON, "invalid JSON at byte \(position): \(message)")
     }
@@ -223,6 +224,7 @@ public struct JSONReader {
         depth -= 1
     }
 
+    /// Reads `true` or `false` after any whitespace; throws `malformed_json` otherwise.
     public mutating func readBoolean() throws(ModelError) -> Bool {
         skipWhitespace()
         if matchLiteral("true") { return true }

@@ -22,9 +22,12 @@ public enum FieldState: Hashable, Sendable {
 
 /// A named field of a record.
 public struct RecordField: Hashable, Sendable {
+    /// The field's name as the schema spells it: its key in the state's `fields` JSON.
     public let name: String
+    /// The field's values and their stamps: a register or a set, as the schema's kind says.
     public internal(set) var state: FieldState
 
+    /// Pairs a name with a state; the schema is checked only when the record is validated.
     public init(name: String, state: FieldState) {
         self.name = name
         self.state = state

@@ -16,6 +16,7 @@ public enum FieldValue: Hashable, Comparable, Sendable, CustomStringConvertible 
     case integer(Int)
     case boolean(Bool)
 
+    /// Same case and same value; text compares by UTF-8 bytes, not by Unicode equivalence.
     public static func == (lhs: FieldValue, rhs: FieldValue) -> Bool {
         switch (lhs, rhs) {
         case let (.text(left), .text(right)): return utf8Equal(left, right)
@@ -25,6 +26,7 @@ public enum FieldValue: Hashable, Comparable, Sendable, CustomStringConvertible 
         }
     }
 
+    /// Hashes the case and the value (text by its bytes), consistent with `==`.
     public func hash(into hasher: inout Hasher) {
         switch self {
         case let .text(value):
@@ -57,6 +59,7 @@ public enum FieldValue: Hashable, Comparable, Sendable, CustomStringConvertible 
         return nil
     }
 
+    /// The value as people see it: the text itself, the decimal number, or `true`/`false`.
     public var description: String {
         switch self {
         case let .text(value): return value

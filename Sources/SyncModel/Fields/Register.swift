@@ -1,13 +1,17 @@
 /// One value written to a register, with the stamp of the write.
 public struct RegisterEntry: Hashable, Sendable {
+    /// The write that put this value here: its dot and the writer's wall-clock time.
     public let stamp: Stamp
+    /// What that write stored; checked against the field's value type when a state is validated.
     public let value: FieldValue
 
+    /// Pairs a value with the stamp of the write that made it; nothing is checked here.
     public init(stamp: Stamp, value: FieldValue) {
         self.stamp = stamp
         self.value = value
     }
 
+    /// The dot of the write, which identifies this entry in a merge (unique within a register).
     public var dot: Dot { stamp.dot }
 }
 
@@ -18,8 +22,10 @@ public struct RegisterEntry: Hashable, Sendable {
 /// write that has seen all of them replaces them. Invariant: at least one entry, sorted by
 /// dot, dots unique.
 public struct Register: Hashable, Sendable {
+    /// The surviving writes, sorted by dot: normally one, several while concurrent writes coexist.
     public internal(set) var entries: SmallArray<RegisterEntry>
 
+    /// A register of `entries`, sorted here by dot; traps when `entries` is empty.
     public init(entries: [RegisterEntry]) {
         precondition(!entries.isEmpty, "a register holds at least one entry")
         self.entries = SmallArray(entries.sorted { $0.dot < $1.dot })

@@ -7,16 +7,20 @@ public enum SmallArray<Element: Hashable & Sendable>: RandomAccessCollection, Ha
     case one(Element)
     case many([Element])
 
+    /// An empty array; allocates nothing.
     public init() { self = .many([]) }
 
+    /// The elements of `elements` in order; a single element is kept inline.
     public init<S: Sequence>(_ elements: S) where S.Element == Element {
         var result = SmallArray()
         for element in elements { result.append(element) }
         self = result
     }
 
+    /// Always 0: indices are positions from the start, as in `Array`.
     public var startIndex: Int { 0 }
 
+    /// The number of elements (1 for `.one`).
     public var endIndex: Int {
         switch self {
         case .one: return 1
@@ -24,6 +28,7 @@ public enum SmallArray<Element: Hashable & Sendable>: RandomAccessCollection, Ha
         }
     }
 
+    /// The element at `position`; traps when it is out of range, as `Array` does.
     public subscript(position: Int) -> Element {
         switch self {
         case let .one(element):
@@ -34,6 +39,7 @@ public enum SmallArray<Element: Hashable & Sendable>: RandomAccessCollection, Ha
         }
     }
 
+    /// Adds `element` at the end; the second element moves the storage from inline to an array.
     public mutating func append(_ element: Element) {
         switch self {
         case let .one(first):
@@ -49,6 +55,7 @@ public enum SmallArray<Element: Hashable & Sendable>: RandomAccessCollection, Ha
         }
     }
 
+    /// Equal when the elements are equal, in order.
     public static func == (lhs: SmallArray, rhs: SmallArray) -> Bool {
         switch (lhs, rhs) {
         case let (.one(left), .one(right)): return left == right
@@ -56,6 +63,7 @@ public enum SmallArray<Element: Hashable & Sendable>: RandomAccessCollection, Ha
         }
     }
 
+    /// Hashes the count and then each element, consistent with `==`.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(count)
         for element in self { hasher.combine(element) }
@@ -63,5 +71,6 @@ public enum SmallArray<Element: Hashable & Sendable>: RandomAccessCollection, Ha
 }
 
 extension SmallArray: ExpressibleByArrayLiteral {
+    /// `[a, b]` literals, built as by `init(_:)`.
     public init(arrayLiteral elements: Element...) { self.init(elements) }
 }

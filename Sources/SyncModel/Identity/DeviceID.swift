@@ -25,6 +25,7 @@ public struct DeviceID: Hashable, Comparable, Sendable, CustomStringConvertible 
         DeviceID(unchecked: Base32.encode(generator.next(), characters: 12))
     }
 
+    /// The id as written, the same as `rawValue`.
     public var description: String { rawValue }
 
     /// Whether `name` is a valid user name (the same alphabet as device ids).
@@ -33,6 +34,7 @@ public struct DeviceID: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// A placeholder for stored ids that no longer parse; never matches a real device.
     public static let unknown = DeviceID(unchecked: "unknown")
 
+    /// Byte order of the ids: the canonical order of version-vector keys and of dots.
     public static func < (lhs: DeviceID, rhs: DeviceID) -> Bool {
         // ASCII-only, so byte order is the canonical order (and much cheaper than String's `<`).
         utf8Precedes(lhs.rawValue, rhs.rawValue)

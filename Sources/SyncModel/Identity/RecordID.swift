@@ -5,7 +5,9 @@
 /// 128 bits (no heap text per record); ordering by bits equals ordering by the text form.
 /// Text invariant: 36 characters, lowercase hex with hyphens at 8, 13, 18 and 23.
 public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The UUID's first 64 bits (text digits 1–16); in a version-7 id the top 48 are milliseconds.
     public let high: UInt64
+    /// The UUID's last 64 bits (text digits 17–32).
     public let low: UInt64
 
     /// Parses the text form of any RFC 9562 UUID; throws `invalid_record_id` otherwise.
@@ -16,6 +18,7 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
         self = id
     }
 
+    /// An id from its two 64-bit halves; every bit pattern has a valid text form, so nothing is checked.
     public init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
@@ -42,8 +45,10 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
         }
     }
 
+    /// The lowercase text form, the same as `rawValue`.
     public var description: String { rawValue }
 
+    /// Orders by the 128 bits, which is the byte order of the text forms.
     public static func < (lhs: RecordID, rhs: RecordID) -> Bool {
         lhs.high == rhs.high ? lhs.low < rhs.low : lhs.high < rhs.high
     }

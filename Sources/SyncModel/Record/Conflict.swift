@@ -11,13 +11,18 @@ public struct Conflict: Hashable, Sendable {
     /// One competing write: which field it wrote (for a delete conflict, the edited field or
     /// `deleted`), where and when, and what.
     public struct Side: Hashable, Sendable {
+        /// The field the write touched: the conflicted field, or in a delete conflict `deleted` or an
+        /// edited field.
         public let field: String
+        /// The write's dot and wall-clock time, shown to the person resolving the conflict.
         public let stamp: Stamp
+        /// What the write holds: the value written, the set element added, or a tombstone's `true`/`false`.
         public let value: FieldValue
     }
 
     /// The field to name when resolving: a register field, or `deleted`.
     public let field: String
+    /// Whether the sides are concurrent values or a delete against edits.
     public let kind: Kind
     /// The competing writes, sorted by dot.
     public let sides: [Side]

@@ -5,16 +5,21 @@
 /// vector when the mark was written (its own dot included); an edit whose dot it lacks
 /// happened concurrently with, or after, the delete. Invariant: `seen.contains(dot)`.
 public struct DeletionMark: Hashable, Sendable, Dotted {
+    /// The delete or restore write: its dot and wall-clock time.
     public let stamp: Stamp
+    /// `true` for a delete, `false` for a restore.
     public let deleted: Bool
+    /// The record's version vector right after this write, its own dot included.
     public let seen: VersionVector
 
+    /// A mark from its parts; nothing is checked here (validation checks the invariant above).
     public init(stamp: Stamp, deleted: Bool, seen: VersionVector) {
         self.stamp = stamp
         self.deleted = deleted
         self.seen = seen
     }
 
+    /// The dot of the write, which identifies the mark in the tombstone register.
     public var dot: Dot { stamp.dot }
 
     /// Canonical tie-break for two marks claiming one dot (an invalid history).

@@ -6,7 +6,9 @@
 /// fields sorted by name and non-empty; every stamp's dot is covered by `version`; no dot
 /// appears twice within one field.
 public struct RecordState: Hashable, Sendable {
+    /// The record's collection; never changes, and merging states of two types fails.
     public let type: RecordType
+    /// The record's id; never changes once the record exists (merge requires equal ids).
     public let id: RecordID
     /// Every write to this record this state has seen.
     public internal(set) var version: VersionVector
@@ -106,11 +108,13 @@ public struct RecordState: Hashable, Sendable {
         return latest
     }
 
+    /// Equal when type, id, version, tombstones and field writes are equal, however they are stored.
     public static func == (lhs: RecordState, rhs: RecordState) -> Bool {
         lhs.type == rhs.type && lhs.id == rhs.id && lhs.version == rhs.version && lhs.deletion == rhs.deletion
             && lhs.table.holdsSameWrites(as: rhs.table)
     }
 
+    /// Hashes what `==` compares, the field writes included.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(type)
         hasher.combine(id)

@@ -1,10 +1,15 @@
 /// One field of the schema: its name, merge kind, value type, and whether it is required
 /// or confidential (never leaves the server through export or summary).
 public struct FieldSpec: Hashable, Sendable {
+    /// The field's name: its key in a state's `fields` and in `FIELD=VALUE` arguments.
     public let name: String
+    /// How the field merges: a register (one value) or an add-wins set.
     public let kind: FieldKind
+    /// What each value must look like (for a set, each element).
     public let valueType: ValueType
+    /// Whether a full record pushed for storage must hold a value (`missing_field` otherwise).
     public let required: Bool
+    /// Whether export and summary leave the field out (redaction by schema).
     public let confidential: Bool
 
     /// The pseudo-field `deleted` as `resolve` takes it: true keeps a delete, false restores.

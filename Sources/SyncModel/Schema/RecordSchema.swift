@@ -3,7 +3,9 @@
 /// The schema is data, not code paths: validation, the CLI's `FIELD=VALUE` parsing, and the
 /// server's redaction all read it, so a field is declared once. Fields sorted by name.
 public struct RecordSchema: Hashable, Sendable {
+    /// The record type these fields belong to.
     public let type: RecordType
+    /// The type's fields sorted by name bytes, the order of a state's `fields` JSON.
     public let fields: [FieldSpec]
     /// The same fields in the order DESIGN.md lists them: the order people read them in
     /// (CSV columns, help texts).
@@ -36,6 +38,7 @@ public struct RecordSchema: Hashable, Sendable {
         lhs.type == rhs.type && lhs.fields == rhs.fields
     }
 
+    /// Hashes type and fields, the two things `==` compares.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(type)
         hasher.combine(fields)

@@ -15,6 +15,7 @@ public enum RecordType: String, CaseIterable, Hashable, Comparable, Sendable {
         self = type
     }
 
+    /// Orders types by name (`action` < `case` < `feedback` …), not by declaration order.
     public static func < (lhs: RecordType, rhs: RecordType) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
