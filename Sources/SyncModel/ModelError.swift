@@ -35,12 +35,16 @@ public struct ModelError: Error, Hashable, Sendable, CustomStringConvertible {
     public let message: String
     /// The field the error is about, when there is one.
     public let field: String?
+    /// For an error about one record of a batch (`PushEnvelope.decode`): its position, from 0.
+    public let recordIndex: Int?
 
-    /// An error with `code` and `message`, about `field` when it concerns one.
-    public init(_ code: Code, _ message: String, field: String? = nil) {
+    /// An error with `code` and `message`, about `field` when it concerns one, and about
+    /// record `recordIndex` of a batch when it concerns one.
+    public init(_ code: Code, _ message: String, field: String? = nil, recordIndex: Int? = nil) {
         self.code = code
         self.message = message
         self.field = field
+        self.recordIndex = recordIndex
     }
 
     /// The code's wire name and the message, e.g. `invalid_value: title must not be empty`.

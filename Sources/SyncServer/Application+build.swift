@@ -266,7 +266,7 @@ func decodePush(_ body: ByteBuffer) throws -> [ReceivedState] {
             try PushEnvelope.decode(raw.assumingMemoryBound(to: UInt8.self))
         }
     } catch {
-        throw NodeError(ErrorCode(error.code), error.message, index: error.field.flatMap(Int.init))
+        throw NodeError(ErrorCode(error.code), error.message, index: error.recordIndex)
     }
 }
 

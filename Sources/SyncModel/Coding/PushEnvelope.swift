@@ -19,7 +19,7 @@ public enum PushEnvelope {
                     do throws(ModelError) {
                         states.append(try RecordState.readReceived(from: &reader, validate: false))
                     } catch {
-                        throw ModelError(error.code, "record \(states.count): \(error.message)", field: "\(states.count)")
+                        throw ModelError(error.code, "record \(states.count): \(error.message)", field: error.field, recordIndex: states.count)
                     }
                 }
             }
