@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import NodeStorage
 import SyncModel
 import SyncProtocol
@@ -34,5 +36,26 @@ struct EnvelopeTests {
         #expect(try WireJSON.decode(EnrollRequest.self, from: good) == EnrollRequest(device: "ann-phone", name: "Ann's phone", token: "t"))
         #expect(throws: DecodingError.self) { try WireJSON.decode(EnrollRequest.self, from: Array(#"{"devcie":"x","device":"ann-phone","name":"n","token":"t"}"#.utf8)) }
         #expect(throws: DecodingError.self) { try WireJSON.decode(EnrollRequest.self, from: Array(#"{"device":"ann-phone","token":"t"}"#.utf8)) }
+    }
+}
+
+/// A push refused while it is read names the record, by its position in the batch.
+struct PushIndexTests {
+    @Test func aRecordThatDoesNotReadIsNamedByItsIndex() async throws {
+        let fixture = try await NodeFixture()
+        let good = try NodeFixture.caseState(1, by: "sue-desk", counter: 1)
+        let other = try NodeFixture.caseState(2, by: "sue-desk", counter: 2)
+        let spaceship = String(decoding: try NodeFixture.caseState(3, by: "sue-desk", counter: 3).canonicalJSON(), as: UTF8.self)
+            .replacingOccurrences(of: "\"type\":\"case\"", with: "\"type\":\"spaceship\"")
+        let body = "{\"records\":[" + String(decoding: good.canonicalJSON(), as: UTF8.self) + "," + spaceship + ","
+            + String(decoding: other.canonicalJSON(), as: UTF8.self) + "]}"
+        let (status, answer) = try await fixture.test { client in
+            try await client.execute(uri: "/v1/sync/push", method: .post, headers: [.authorization: fixture.credentials["sue-desk"] ?? ""],
+                                     body: ByteBuffer(string: body)) { response in (response.status, try NodeFixture.object(response.body)) }
+        }
+        #expect(status == .unprocessableContent)
+        #expect(NodeFixture.errorCode(answer) == "unknown_type")
+        #expect((answer["error"] as? [String: Any])?["index"] as? Int == 1)
+        #expect(try fixture.store.recordCount() == 0, "nothing of the batch is stored")
     }
 }
