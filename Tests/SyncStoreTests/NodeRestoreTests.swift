@@ -10,12 +10,6 @@ import Testing
 struct NodeRestoreTests {
     let now: Int64 = 1_795_000_000_000
 
-    func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("node-restore-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     func caseState(_ number: UInt64, writes: [(String, Int)]) throws -> RecordState {
         var state = RecordState(type: .case, id: RecordID(high: 0x0192_f0c4_7d3e_7a41, low: number))
         for (index, (device, counter)) in writes.enumerated() {
@@ -35,7 +29,7 @@ struct NodeRestoreTests {
     }
 
     @Test func recordsComeFromTheBackupAndAccountsAccessLimitsAndSequenceFromTheReplacedDatabase() async throws {
-        let dir = try folder()
+        let dir = try temporaryFolder("node-restore")
         defer { try? FileManager.default.removeItem(at: dir) }
         let currentPath = dir.appendingPathComponent("current.sqlite").path
         let current = try SQLiteNodeStore.open(path: currentPath)
@@ -86,7 +80,7 @@ struct NodeRestoreTests {
     }
 
     @Test func aFileThatIsNotANodeBackupIsRefusedAndNothingIsLeftBehind() throws {
-        let dir = try folder()
+        let dir = try temporaryFolder("node-restore")
         defer { try? FileManager.default.removeItem(at: dir) }
         let junk = dir.appendingPathComponent("junk").path
         try Data("not a database".utf8).write(to: URL(fileURLWithPath: junk))

@@ -10,12 +10,6 @@ import Testing
 struct NodeStoreSchemaTests {
     let now: Int64 = 1_795_000_000_000
 
-    func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("node-schema-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     static func objects(_ writer: any DatabaseWriter) throws -> Set<String> {
         try writer.read { db in Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'grdb%'")) }
     }
@@ -33,7 +27,7 @@ struct NodeStoreSchemaTests {
     }
 
     @Test func neitherStoreOpensTheOtherKindOfDatabase() throws {
-        let dir = try folder()
+        let dir = try temporaryFolder("node-schema")
         defer { try? FileManager.default.removeItem(at: dir) }
         let devicePath = dir.appendingPathComponent("device.sqlite").path
         let device = try ReplicaStore.open(path: devicePath)
@@ -55,7 +49,7 @@ struct NodeStoreSchemaTests {
     /// migration, once, not at every start). (GRDB's pool itself creates and drops a table
     /// when it finds no log file, which leaves schema and rows as they were.)
     @Test func openingAnUpToDateNodeDatabaseChangesNoSchemaAndNoRow() throws {
-        let dir = try folder()
+        let dir = try temporaryFolder("node-schema")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("replica.sqlite").path
         let first = try SQLiteNodeStore.open(path: path)
@@ -84,7 +78,7 @@ struct NodeStoreSchemaTests {
 
     /// Durable on commit: an acknowledged push survives power loss, not only a crash.
     @Test func theNodesWriterSyncsEveryCommit() throws {
-        let dir = try folder()
+        let dir = try temporaryFolder("node-schema")
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try SQLiteNodeStore.open(directory: dir)
         #expect(try store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2, "FULL")
@@ -94,7 +88,7 @@ struct NodeStoreSchemaTests {
     /// writer's own threshold is far above what is written here, so the database file holds
     /// the records only once the background checkpoint has run.
     @Test func aBackgroundCheckpointCopiesTheLogWithoutTheWriter() async throws {
-        let directory = try folder()
+        let directory = try temporaryFolder("node-schema")
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try SQLiteNodeStore.open(directory: directory, checkpointInBackground: true)
         let checkpoints = Task { await store.runCheckpoints { error in Issue.record(error) } }
