@@ -35,6 +35,10 @@ public protocol NodeStore: Sendable {
     /// At most `limit` records (of `type`, if given) changed after `since`, in change order.
     func exportPage(type: RecordType?, since: Int, limit: Int) async throws -> [(seq: Int, state: RecordState)]
 
+    /// The stored states of those of `ids` the node holds (reporting looks up the parties
+    /// feedback names, to honour their consent to share).
+    func records(_ ids: [RecordID]) async throws -> [RecordID: RecordState]
+
     /// The outcome summary over every live case (and its actions and feedback), reading one
     /// record at a time.
     func summary(_ summary: ReportSummary, today: String) async throws -> ReportSummary

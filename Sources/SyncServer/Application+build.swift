@@ -155,19 +155,18 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
             if format == "csv", let type { try await writer.write(ByteBuffer(string: ExportRow.csvHeader(type))) }
             while true {
                 let page = try await node.exportPage(type: type, since: cursor, limit: 1000)
-                guard let last = page.last else { break }
-                var bytes = CanonicalJSONWriter(capacity: page.count * 700)
-                for row in page {
+                var bytes = CanonicalJSONWriter(capacity: page.rows.count * 700)
+                for row in page.rows {
                     if format == "csv" {
                         bytes.json(Array(ExportRow.csv(seq: row.seq, state: row.state).utf8))
                     } else {
                         ExportRow.ndjson(seq: row.seq, state: row.state, into: &bytes)
                     }
                 }
-                try await writer.write(ByteBuffer(bytes: bytes.bytes))
+                if !bytes.bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes.bytes)) }
                 node.metrics.bytesOut.increment(by: Int64(bytes.bytes.count))
-                cursor = last.seq
-                if page.count < 1000 { break }
+                guard let next = page.next else { break }
+                cursor = next
             }
             try await writer.finish(nil)
         }

@@ -1,17 +1,24 @@
 import SyncModel
 
-/// One record as reporting sees it: redacted (no confidential field, no conflict sides, no
-/// tombstone details), flattened to plain values, with the node's change sequence so a
-/// script can ask for what changed after it.
+/// One record as reporting sees it: only the fields the schema allows (`FieldSpec.reporting`,
+/// default deny: no free text, no person names, a set of names as its count), no conflict
+/// sides, no tombstone details, flattened to plain values, with the node's change sequence
+/// so a script can ask for what changed after it.
 public enum ExportRow {
-    /// The fields a report may carry for `type`, in the order DESIGN.md lists them: every
-    /// non-confidential one. (NDJSON writes them sorted by name, as all canonical objects.)
+    /// The fields a report carries for `type`, in the order DESIGN.md lists them (the
+    /// schema's allow-list). NDJSON writes them sorted by column name, as all canonical objects.
     public static func columns(_ type: RecordType) -> [FieldSpec] {
-        RecordSchema.for(type).declared.filter { !$0.confidential && $0.name != "case" }
+        RecordSchema.for(type).reported
     }
 
     static func sortedColumns(_ type: RecordType) -> [FieldSpec] {
-        RecordSchema.for(type).fields.filter { !$0.confidential && $0.name != "case" }
+        columns(type).sorted { ($0.reportColumn ?? "") < ($1.reportColumn ?? "") }
+    }
+
+    /// Whether `party` withheld consent to share (`consentToShare` false, in any of its
+    /// values when it is in conflict): then it and the feedback naming it stay out of reports.
+    public static func withholdsConsent(_ party: RecordState) -> Bool {
+        party.register("consentToShare")?.values.contains(.boolean(false)) ?? false
     }
 
     /// `{"case","changed","conflicted","deleted","fields":{…},"id","seq","type"}` and a newline.
@@ -27,20 +34,14 @@ public enum ExportRow {
         writer.raw(",\"fields\":{")
         var first = true
         for spec in sortedColumns(state.type) {
-            guard let field = state.field(spec.name) else { continue }
+            guard let field = state.field(spec.name), let column = spec.reportColumn else { continue }
             if !first { writer.byte(UInt8(ascii: ",")) }
             first = false
-            writer.string(spec.name)
+            writer.string(column)
             writer.byte(UInt8(ascii: ":"))
             switch field {
             case let .register(register): writer.value(register.displayValue)
-            case let .set(set):
-                writer.byte(UInt8(ascii: "["))
-                for (index, member) in set.members.enumerated() {
-                    if index > 0 { writer.byte(UInt8(ascii: ",")) }
-                    writer.string(member)
-                }
-                writer.byte(UInt8(ascii: "]"))
+            case let .set(set): writer.integer(set.members.count)
             }
         }
         writer.raw("},\"id\":")
@@ -54,17 +55,17 @@ public enum ExportRow {
 
     /// The CSV header row (RFC 4180, CRLF) for `type`.
     public static func csvHeader(_ type: RecordType) -> String {
-        (["seq", "id", "case", "deleted", "conflicted", "changed"] + columns(type).map(\.name)).joined(separator: ",") + "\r\n"
+        (["seq", "id", "case", "deleted", "conflicted", "changed"] + columns(type).compactMap(\.reportColumn)).joined(separator: ",") + "\r\n"
     }
 
-    /// One CSV row; set members are joined with "; ". Times are milliseconds since 1970.
+    /// One CSV row; a set is its count. Times are milliseconds since 1970.
     public static func csv(seq: Int, state: RecordState) -> String {
         var cells = [String(seq), state.id.rawValue, (state.caseID ?? state.id).rawValue,
                      state.isDeleted ? "true" : "false", state.hasConflicts ? "true" : "false", String(state.lastChanged)]
         for spec in columns(state.type) {
             switch state.field(spec.name) {
             case let .register(register)?: cells.append(neutralised(register.displayValue.description))
-            case let .set(set)?: cells.append(neutralised(set.members.joined(separator: "; ")))
+            case let .set(set)?: cells.append(String(set.members.count))
             case nil: cells.append("")
             }
         }

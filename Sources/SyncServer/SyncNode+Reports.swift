@@ -13,9 +13,23 @@ extension SyncNode {
         }
     }
 
-    /// One page of records changed after `since` (of `type`, if given), in sequence order.
-    public func exportPage(type: RecordType?, since: Int, limit: Int) async throws -> [(seq: Int, state: RecordState)] {
-        try await store.exportPage(type: type, since: since, limit: limit)
+    /// One page of records changed after `since` (of `type`, if given), in sequence order,
+    /// and where the next page starts (`next`, the page's last sequence; nil after the last
+    /// page). A party that withheld consent to share, and feedback naming such a party, are
+    /// left out (`ExportRow.withholdsConsent`); the page may then hold fewer than `limit`.
+    public func exportPage(type: RecordType?, since: Int, limit: Int) async throws -> (rows: [(seq: Int, state: RecordState)], next: Int?) {
+        let page = try await store.exportPage(type: type, since: since, limit: limit)
+        let named = Set(page.compactMap { row in row.state.type == .feedback ? row.state.text("party").flatMap { try? RecordID($0) } : nil })
+        var parties = try await store.records(Array(named))
+        for row in page where row.state.type == .party { parties[row.state.id] = row.state }
+        let rows = page.filter { row in
+            switch row.state.type {
+            case .party: !ExportRow.withholdsConsent(row.state)
+            case .feedback: !(row.state.text("party").flatMap { try? RecordID($0) }.flatMap { parties[$0] }.map(ExportRow.withholdsConsent) ?? false)
+            default: true
+            }
+        }
+        return (rows, page.count < limit ? nil : page.last?.seq)
     }
 
     func auditExport(_ account: DeviceAccount, action: String, at time: Int64) async throws {

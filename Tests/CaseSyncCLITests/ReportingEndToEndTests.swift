@@ -21,7 +21,8 @@ struct ReportingEndToEndTests {
         let firstExport = try reporter.run("export", "--format", "csv", "--type", "case", "--since-file", cursorFile)
         #expect(firstExport.status == 0, "\(firstExport.stderr)")
         #expect(firstExport.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 2, "header and one case")
-        #expect(firstExport.stdout.contains("First case"))
+        #expect(firstExport.stdout.contains(first) && firstExport.stdout.contains("North"), "the case, by id and site")
+        #expect(!firstExport.stdout.contains("First case"), "a title is free text: never reported")
 
         let second = try #require(try mediator.ok("case", "new", "--title", "Second case", "--site", "South")["id"] as? String)
         #expect(try mediator.run("sync").status == 0)

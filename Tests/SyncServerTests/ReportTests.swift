@@ -70,8 +70,9 @@ struct ReportTests {
             outputs.append(try await get(client, "/v1/report/summary", as: "rita-desk", fixture: fixture).1)
             let all = outputs.joined(separator: "\n") + logs.text
             for secret in Self.secrets { #expect(!all.contains(secret), "\(secret) leaked") }
-            // The export is not empty: non-confidential fields are there.
-            #expect(outputs[0].contains("Visible title") && outputs[0].contains("Visible org"))
+            // The export is not empty: the allow-listed fields are there, free text is not.
+            #expect(outputs[0].contains("MED-1") && outputs[0].contains("North"))
+            #expect(!outputs[0].contains("Visible title") && !outputs[0].contains("Visible org"), "free text is never reported")
             #expect(outputs[0].split(separator: "\n").count == 4)
             #expect(!logs.text.isEmpty, "the node did log")
         }
@@ -79,24 +80,25 @@ struct ReportTests {
 
     @Test func csvFollowsRFC4180() async throws {
         let fixture = try await NodeFixture()
+        // A reference and a site are text people type, and they are reported.
         let tricky = try NodeFixture.record(.case, 9, counter: 1, [
-            .set("reference", .text("MED-9")), .set("title", .text("Comma, \"quotes\"")), .set("status", .text("intake")),
-            .set("outcome", .text("line one\nline two")),
+            .set("reference", .text("MED-9")), .set("title", .text("A title")), .set("status", .text("intake")),
+            .set("site", .text("North, \"East\" wing")),
         ])
         // What a spreadsheet would run: each cell must reach it as text.
         let formulas = ["=HYPERLINK(\"http://x.example\")", "+1+1", "-2+3", "@SUM(A1)"]
         let injections = try formulas.enumerated().map { index, formula in
             try NodeFixture.record(.case, 20 + UInt64(index), counter: 2 + index, [
-                .set("reference", .text("MED-2\(index)")), .set("title", .text(formula)), .set("status", .text("intake")),
+                .set("reference", .text("MED-2\(index)")), .set("title", .text("t")), .set("status", .text("intake")), .set("site", .text(formula)),
             ])
         }
         try await fixture.test { client in
             _ = try await fixture.push(client, [tricky] + injections, as: "sue-desk")
             let csv = try await get(client, "/v1/export?format=csv&type=case", as: "rita-desk", fixture: fixture).1
             let header = try #require(csv.components(separatedBy: "\r\n").first)
-            // The schema's order (DESIGN.md), not the alphabet.
-            #expect(header == "seq,id,case,deleted,conflicted,changed,reference,title,kind,site,status,confidentiality,mediators,opened,agreed,closed,objectives,successCriteria,outcome")
-            #expect(!header.contains("conflictOfInterest"))
+            // The schema's order (DESIGN.md), not the alphabet; only allow-listed fields.
+            #expect(header == "seq,id,case,deleted,conflicted,changed,reference,kind,site,status,confidentiality,mediatorsCount,opened,agreed,closed")
+            #expect(!header.contains("conflictOfInterest") && !header.contains("title"))
             for line in csv.components(separatedBy: "\r\n").dropFirst() {
                 for cell in line.split(separator: ",", omittingEmptySubsequences: false) {
                     let text = cell.hasPrefix("\"") ? cell.dropFirst() : cell
@@ -105,9 +107,8 @@ struct ReportTests {
             }
             #expect(csv.contains("'=HYPERLINK") && csv.contains("'-2+3") && csv.contains("'@SUM(A1)"))
             let ndjson = try await get(client, "/v1/export?format=ndjson&type=case", as: "rita-desk", fixture: fixture).1
-            #expect(ndjson.contains("\"title\":\"-2+3\""), "NDJSON carries the text unchanged: scripts parse it, spreadsheets do not")
-            #expect(csv.contains("\"Comma, \"\"quotes\"\"\""))
-            #expect(csv.contains("\"line one\nline two\""))
+            #expect(ndjson.contains("\"site\":\"-2+3\""), "NDJSON carries the text unchanged: scripts parse it, spreadsheets do not")
+            #expect(csv.contains("\"North, \"\"East\"\" wing\""))
             #expect(csv.hasSuffix("\r\n"))
         }
     }

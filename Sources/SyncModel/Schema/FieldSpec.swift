@@ -9,22 +9,49 @@ public struct FieldSpec: Hashable, Sendable {
     public let valueType: ValueType
     /// Whether a full record pushed for storage must hold a value (`missing_field` otherwise).
     public let required: Bool
-    /// Whether export and summary leave the field out (redaction by schema).
+    /// Whether the field holds confidential content (a name, a contact, a note's text): it
+    /// never leaves the server through export or summary.
     public let confidential: Bool
+    /// What reporting (export) carries of the field: nothing unless the schema allows it.
+    public let reporting: Reporting
+
+    /// What a report may carry of a field. Default deny: free text and person names are
+    /// never reported (data minimisation); a set of names is reported as a count.
+    public enum Reporting: Hashable, Sendable {
+        /// Not in any report.
+        case omitted
+        /// The value (a choice, a date, a flag, a number, an id, a site).
+        case value
+        /// Only how many elements the set holds, as `<name>Count`.
+        case count
+    }
+
+    /// The export column this field is reported under, if any (`mediatorsCount` for a count).
+    public var reportColumn: String? {
+        switch reporting {
+        case .omitted: nil
+        case .value: name
+        case .count: name + "Count"
+        }
+    }
 
     /// The pseudo-field `deleted` as `resolve` takes it: true keeps a delete, false restores.
     public static let deletedFlag = FieldSpec(RecordSchema.deletedField, .boolean)
 
-    init(_ name: String, _ valueType: ValueType, required: Bool = false, confidential: Bool = false) {
-        self.init(name, .register, valueType, required: required, confidential: confidential)
+    init(_ name: String, _ valueType: ValueType, required: Bool = false, confidential: Bool = false, reporting: Reporting = .omitted) {
+        self.init(name, .register, valueType, required: required, confidential: confidential, reporting: reporting)
     }
 
-    init(_ name: String, _ kind: FieldKind, _ valueType: ValueType, required: Bool = false, confidential: Bool = false) {
+    init(_ name: String, _ kind: FieldKind, _ valueType: ValueType, required: Bool = false, confidential: Bool = false,
+         reporting: Reporting = .omitted) {
+        precondition(!(confidential && reporting != .omitted), "a confidential field is never reported")
+        precondition(reporting != .count || kind == .set, "only a set is reported as a count")
         self.name = name
         self.kind = kind
         self.valueType = valueType
         self.required = required
         self.confidential = confidential
+        self.reporting = reporting
     }
 
     /// Checks one value (for a set: one element) against the value type; the error names

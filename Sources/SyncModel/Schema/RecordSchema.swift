@@ -91,22 +91,25 @@ public struct RecordSchema: Hashable, Sendable {
     /// Names of the confidential fields, which never leave the server through export or summary.
     public var confidentialFields: [String] { fields.filter(\.confidential).map(\.name) }
 
+    /// The fields a report carries, in declaration order (DESIGN.md's): the allow-list.
+    public var reported: [FieldSpec] { declared.filter { $0.reporting != .omitted } }
+
     static let shortText = ValueType.text(maxBytes: 1_000, multiline: false)
     static let longText = ValueType.text(maxBytes: 100_000, multiline: true)
     static let caseLink = FieldSpec("case", .reference(.case), required: true)
 
     static let caseSchema = RecordSchema(.case, caseFields)
     static let caseFields: [FieldSpec] = [
-        FieldSpec("reference", shortText, required: true),
+        FieldSpec("reference", shortText, required: true, reporting: .value),
         FieldSpec("title", shortText, required: true),
-        FieldSpec("kind", .choice(["clinical-dispute", "malpractice", "workplace-conduct", "family-clinician", "other"])),
-        FieldSpec("site", shortText),
-        FieldSpec("status", .choice(WorkflowStage.allCases.map(\.rawValue)), required: true),
-        FieldSpec("confidentiality", .choice(["standard", "restricted"])),
-        FieldSpec("mediators", .set, .userName),
-        FieldSpec("opened", .date),
-        FieldSpec("agreed", .date),
-        FieldSpec("closed", .date),
+        FieldSpec("kind", .choice(["clinical-dispute", "malpractice", "workplace-conduct", "family-clinician", "other"]), reporting: .value),
+        FieldSpec("site", shortText, reporting: .value),
+        FieldSpec("status", .choice(WorkflowStage.allCases.map(\.rawValue)), required: true, reporting: .value),
+        FieldSpec("confidentiality", .choice(["standard", "restricted"]), reporting: .value),
+        FieldSpec("mediators", .set, .userName, reporting: .count),
+        FieldSpec("opened", .date, reporting: .value),
+        FieldSpec("agreed", .date, reporting: .value),
+        FieldSpec("closed", .date, reporting: .value),
         FieldSpec("objectives", longText),
         FieldSpec("successCriteria", longText),
         FieldSpec("outcome", longText),
@@ -116,30 +119,30 @@ public struct RecordSchema: Hashable, Sendable {
     static let partySchema = RecordSchema(.party, partyFields)
     static let partyFields: [FieldSpec] = [
         caseLink,
-        FieldSpec("role", .choice(["patient", "family", "clinician", "practitioner", "institution", "representative", "other"]), required: true),
+        FieldSpec("role", .choice(["patient", "family", "clinician", "practitioner", "institution", "representative", "other"]), required: true, reporting: .value),
         FieldSpec("name", shortText, required: true, confidential: true),
         FieldSpec("organization", shortText),
         FieldSpec("contact", longText, confidential: true),
-        FieldSpec("consentToMediate", .boolean),
-        FieldSpec("consentToShare", .boolean),
+        FieldSpec("consentToMediate", .boolean, reporting: .value),
+        FieldSpec("consentToShare", .boolean, reporting: .value),
     ]
 
     static let sessionSchema = RecordSchema(.session, sessionFields)
     static let sessionFields: [FieldSpec] = [
         caseLink,
-        FieldSpec("at", .timestamp, required: true),
-        FieldSpec("kind", .choice(["joint", "caucus", "private"])),
+        FieldSpec("at", .timestamp, required: true, reporting: .value),
+        FieldSpec("kind", .choice(["joint", "caucus", "private"]), reporting: .value),
         FieldSpec("location", shortText),
-        FieldSpec("attendees", .set, shortText),
+        FieldSpec("attendees", .set, shortText, reporting: .count),
         FieldSpec("summary", longText),
     ]
 
     static let noteSchema = RecordSchema(.note, noteFields)
     static let noteFields: [FieldSpec] = [
         caseLink,
-        FieldSpec("session", .reference(.session)),
+        FieldSpec("session", .reference(.session), reporting: .value),
         FieldSpec("author", shortText),
-        FieldSpec("visibility", .choice(["shared", "mediator", "caucus"])),
+        FieldSpec("visibility", .choice(["shared", "mediator", "caucus"]), reporting: .value),
         FieldSpec("text", longText, required: true, confidential: true),
     ]
 
@@ -148,18 +151,18 @@ public struct RecordSchema: Hashable, Sendable {
         caseLink,
         FieldSpec("text", longText, required: true),
         FieldSpec("owner", shortText),
-        FieldSpec("due", .date),
+        FieldSpec("due", .date, reporting: .value),
         FieldSpec("measure", longText),
-        FieldSpec("status", .choice(["open", "in-progress", "met", "missed", "waived"])),
-        FieldSpec("reviewed", .date),
+        FieldSpec("status", .choice(["open", "in-progress", "met", "missed", "waived"]), reporting: .value),
+        FieldSpec("reviewed", .date, reporting: .value),
     ]
 
     static let feedbackSchema = RecordSchema(.feedback, feedbackFields)
     static let feedbackFields: [FieldSpec] = [
         caseLink,
-        FieldSpec("party", .reference(.party)),
-        FieldSpec("rating", .integer(1...5)),
+        FieldSpec("party", .reference(.party), reporting: .value),
+        FieldSpec("rating", .integer(1...5), reporting: .value),
         FieldSpec("comments", longText, confidential: true),
-        FieldSpec("submitted", .date),
+        FieldSpec("submitted", .date, reporting: .value),
     ]
 }
