@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import NodeStorage
 
 /// The schema history both kinds of database share: devices and nodes were one schema until
 /// v5. Shipped migrations are never edited; each kind adds its own after them.
@@ -157,6 +159,32 @@ extension SQLiteNodeStore {
             // The list index is the widest of the record table's, only a device's `case
             // list` reads it, and a node writes every record of every device.
             try db.execute(sql: "DROP TABLE outbox; DROP TABLE redelivery; DROP INDEX IF EXISTS record_case_list;")
+        }
+        migrator.registerMigration("v7 node: who may hold each record") { db in
+            // `scope` and `owner` of each record (`HoldingRule`): a note's visibility, and the
+            // user who wrote it; `restrictedCase` lists the cases kept to their mediators.
+            try db.execute(sql: """
+                ALTER TABLE record ADD COLUMN scope INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE record ADD COLUMN owner TEXT;
+                CREATE TABLE restrictedCase (caseID TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+                """)
+            // Existing notes and cases: a note's owner is the user of the device that wrote
+            // its text (the node did not record who created it before this migration).
+            let ownerOf = try db.makeStatement(sql: "SELECT user FROM device WHERE id = ?")
+            let update = try db.makeStatement(sql: "UPDATE record SET scope = ?, owner = ? WHERE id = ?")
+            let restrict = try db.makeStatement(sql: "INSERT OR IGNORE INTO restrictedCase (caseID) VALUES (?)")
+            let rows = try GRDB.Row.fetchCursor(db, sql: "SELECT id, state FROM record WHERE type IN ('note', 'case')")
+            while let row = try rows.next() {
+                let id: String = row[0]
+                let state = try ReplicaStore.decodeStored([UInt8](row[1] as Data), id: id)
+                if state.type == .case {
+                    if HoldingRule.isRestricted(state) { try restrict.execute(arguments: [id]) }
+                } else {
+                    let writer = state.register("text")?.entries.first?.stamp.dot.device.rawValue
+                    let owner = try writer.flatMap { try String.fetchOne(ownerOf, arguments: [$0]) }
+                    try update.execute(arguments: [HoldingRule.scope(of: state).rawValue, owner, id])
+                }
+            }
         }
         return migrator
     }

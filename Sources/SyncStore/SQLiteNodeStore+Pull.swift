@@ -11,16 +11,25 @@ extension SQLiteNodeStore {
         let floor = sequenceFloor
         return try await writer.read { db in
             let (select, arguments): (String, StatementArguments)
+            // `HoldingRule` as SQL: scope 0 everyone, 1 the case's mediators, 2 its owner.
             if user.role == .supervisor {
-                select = "SELECT r.seq AS delivery, r.seq, r.state, r.id FROM record r WHERE r.seq IS NOT NULL"
-                arguments = []
+                // In change order (the sequence index serves it), each record filtered: a
+                // supervisor holds what is everyone's in unrestricted cases, and as a mediator
+                // of a case what its mediators hold.
+                select = """
+                    SELECT r.seq AS delivery, r.seq, r.state, r.id FROM record r
+                    WHERE r.seq IS NOT NULL AND (
+                        (r.scope = 0 AND NOT EXISTS (SELECT 1 FROM restrictedCase x WHERE x.caseID = r.caseID))
+                        OR (EXISTS (SELECT 1 FROM caseAccess a WHERE a.user = ? AND a.caseID = r.caseID) AND (r.scope < 2 OR r.owner = ?)))
+                    """
+                arguments = [user.name, user.name]
             } else {
                 select = """
                     SELECT MAX(r.seq, a.grantedSeq) AS delivery, r.seq, r.state, r.id
                     FROM caseAccess a JOIN record r ON r.caseID = a.caseID
-                    WHERE a.user = ? AND r.seq IS NOT NULL
+                    WHERE a.user = ? AND r.seq IS NOT NULL AND (r.scope < 2 OR r.owner = ?)
                     """
-                arguments = [user.name]
+                arguments = [user.name, user.name]
             }
             let (condition, extra): (String, StatementArguments) = after.map { ("delivery > ? OR (delivery = ? AND seq > ?)", [since, since, $0]) } ?? ("delivery > ?", [since])
             // Four statements in all (two scopes, with or without `after`): prepared once.

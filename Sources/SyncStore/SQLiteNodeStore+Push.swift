@@ -52,6 +52,8 @@ extension SQLiteNodeStore {
 
         var results: [PushResult] = []
         var relayed: [RecordID] = []
+        // Cases whose records supervisors may now hold though they are behind their cursors.
+        var restamp: Set<RecordID> = []
         var changed = 0
         var conflicts = 0
         for (index, state) in states.enumerated() {
@@ -66,6 +68,10 @@ extension SQLiteNodeStore {
             }
             var merged = try PushRules.merge(state, into: before, index: index)
             try PushRules.checkOwnWrite(state, merged: merged, before: before, by: account.id, relays: relays, index: index)
+            let holding = try holding(of: merged, before: before, by: account.user, stored: stored, in: db)
+            guard HoldingRule.mayHold(holding.scope, owner: holding.owner, restricted: holding.restricted, user: account.user, isCaseMediator: holding.isCaseMediator) else {
+                throw PushRules.notAHolder(merged, index: index)
+            }
             var grantCreator = false
             var isReceivedState = before == nil
             if account.user.role == .mediator, merged.type == .case, before == nil, !restoredAccess.contains(merged.id),
@@ -95,8 +101,20 @@ extension SQLiteNodeStore {
                     let members = merged.members("mediators")
                     let added = PushRules.newlyAddedMediators(merged, before: before)
                     if before == nil || !added.isEmpty || members != before?.members("mediators") {
-                        try updateAccess(merged.id, members: members, added: added, seq: seq, in: db)
+                        // A supervisor's pull follows the change sequence alone: a supervisor
+                        // who now mediates the case gets its records by their numbering anew.
+                        if try updateAccess(merged.id, members: members, added: added, seq: seq, in: db) { restamp.insert(merged.id) }
                     }
+                }
+                if merged.type == .note, before.map(HoldingRule.scope(of:)) != holding.scope {
+                    try db.cachedStatement(sql: "UPDATE record SET scope = ?, owner = ? WHERE id = ?")
+                        .execute(arguments: [holding.scope.rawValue, holding.owner, merged.id.rawValue])
+                }
+                // Unrestricted again: supervisors get the case's records, numbered anew.
+                if merged.type == .case, let before, HoldingRule.isRestricted(before), !holding.restricted { restamp.insert(merged.id) }
+                if merged.type == .case, before.map(HoldingRule.isRestricted) != holding.restricted {
+                    try db.cachedStatement(sql: holding.restricted ? "INSERT OR IGNORE INTO restrictedCase (caseID) VALUES (?)" : "DELETE FROM restrictedCase WHERE caseID = ?")
+                        .execute(arguments: [merged.id.rawValue])
                 }
                 if grantCreator {
                     try db.cachedStatement(sql: "INSERT OR IGNORE INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)")
@@ -113,6 +131,15 @@ extension SQLiteNodeStore {
         if nodeCounter != node.counter {
             try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [nodeCounter])
         }
+        for caseID in restamp.sorted(by: { $0.rawValue < $1.rawValue }) {
+            // Devices that already hold them get them again: a merge of a state already held
+            // changes nothing.
+            let ids = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM record WHERE caseID = ? AND seq IS NOT NULL ORDER BY seq"), arguments: [caseID.rawValue])
+            for id in ids {
+                seq += 1
+                try db.cachedStatement(sql: "UPDATE record SET seq = ? WHERE id = ?").execute(arguments: [seq, id])
+            }
+        }
         try audit("push", user: account.user.name, device: account.id, records: states.map(\.id), at: time, in: db)
         if !relayed.isEmpty {
             // Which device brought back which records' lost writes: a misattributed write
@@ -122,11 +149,42 @@ extension SQLiteNodeStore {
         return PushOutcome(results: results, seq: seq, changed: changed, conflicts: conflicts)
     }
 
+    /// What `HoldingRule` needs to know of a merged record for `user`: its scope, who wrote
+    /// it (a note's owner is the user who first pushed it), whether its case is restricted and
+    /// whether `user` is a mediator of it (a mediator who got past the scope check is).
+    static func holding(of merged: RecordState, before: RecordState?, by user: UserAccount, stored: [RecordID: RecordState],
+                        in db: Database) throws -> (scope: HoldingScope, owner: String?, restricted: Bool, isCaseMediator: Bool) {
+        let scope = HoldingRule.scope(of: merged)
+        var owner: String?
+        if merged.type == .note {
+            owner = before == nil ? user.name
+                : try String.fetchOne(db.cachedStatement(sql: "SELECT owner FROM record WHERE id = ?"), arguments: [merged.id.rawValue])
+        }
+        let caseID = merged.caseID ?? merged.id
+        let caseState = merged.type == .case ? merged : stored[caseID]
+        let restricted = try caseState.map(HoldingRule.isRestricted)
+            ?? (Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM restrictedCase WHERE caseID = ?"), arguments: [caseID.rawValue]) == true)
+        // Only supervisors need the lookup: the cheap answers first (most records of most
+        // pushes are of everyone's scope in unrestricted cases).
+        var isCaseMediator = user.role == .mediator
+        if !isCaseMediator, user.role == .supervisor, scope != .everyone || restricted {
+            let granted = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM caseAccess WHERE user = ? AND caseID = ?"), arguments: [user.name, caseID.rawValue]) == true
+            isCaseMediator = granted || caseState?.members("mediators").contains(user.name) == true
+        }
+        return (scope, owner, restricted, isCaseMediator)
+    }
+
     /// Applies `PushRules.accessChange` to a case whose mediators changed (or that is new).
-    static func updateAccess(_ caseID: RecordID, members: [String], added: Set<String>, seq: Int, in db: Database) throws {
+    /// Returns whether a supervisor gained access (see `apply`).
+    static func updateAccess(_ caseID: RecordID, members: [String], added: Set<String>, seq: Int, in db: Database) throws -> Bool {
         let current = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID.rawValue]))
-        let isUser = try db.cachedStatement(sql: "SELECT 1 FROM user WHERE name = ?")
-        let change = try PushRules.accessChange(members: members, added: added, current: current) { try Bool.fetchOne(isUser, arguments: [$0]) == true }
+        let roleOf = try db.cachedStatement(sql: "SELECT role FROM user WHERE name = ?")
+        var roles: [String: String] = [:]
+        let change = try PushRules.accessChange(members: members, added: added, current: current) { name in
+            guard let role = try String.fetchOne(roleOf, arguments: [name]) else { return false }
+            roles[name] = role
+            return true
+        }
         for user in change.grant {
             try db.cachedStatement(sql: "INSERT INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)").execute { row in
                 row.bind(caseID)
@@ -137,5 +195,6 @@ extension SQLiteNodeStore {
         for user in change.revoke {
             try db.cachedStatement(sql: "DELETE FROM caseAccess WHERE caseID = ? AND user = ?").execute(arguments: [caseID.rawValue, user])
         }
+        return change.grant.contains { roles[$0] == Role.supervisor.rawValue }
     }
 }

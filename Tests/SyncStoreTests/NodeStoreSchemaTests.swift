@@ -119,4 +119,32 @@ struct NodeStoreSchemaTests {
         #expect(try store.integrityCheck() == ["ok"])
         #expect(try SQLiteNodeStore.open(directory: directory).recordCount() == 300)
     }
+
+    /// A node's database from before holding rules learns each note's scope and owner (the
+    /// user of the device that wrote its text) and its restricted cases.
+    @Test func theHoldingMigrationFillsInExistingNotesAndCases() throws {
+        let queue = try DatabaseQueue()
+        try SQLiteNodeStore.migrator.migrate(queue, upTo: "v6 node: without a device's outbox, re-delivery and list index")
+        let ann = try DeviceID("ann-laptop")
+        var theCase = RecordState(type: .case, id: RecordID(high: 1, low: 1))
+        try theCase.apply([.set("reference", .text("MED-1")), .set("title", .text("t")), .set("status", .text("intake")),
+                           .set("confidentiality", .text("restricted"))], stamp: Stamp(device: ann, counter: 1, time: now))
+        var note = RecordState(type: .note, id: RecordID(high: 1, low: 2))
+        try note.apply([.set("case", .text(theCase.id.rawValue)), .set("text", .text("x")), .set("visibility", .text("caucus"))],
+                       stamp: Stamp(device: ann, counter: 2, time: now))
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO user (name, role, created) VALUES ('ann', 'mediator', 0)")
+            try db.execute(sql: "INSERT INTO device (id, user, name, secretHash, created) VALUES ('ann-laptop', 'ann', 'laptop', x'00', 0)")
+            try ReplicaStore.save(theCase, seq: 1, in: db)
+            try ReplicaStore.save(note, seq: 2, in: db)
+        }
+        try SQLiteNodeStore.migrator.migrate(queue)
+        let (scope, owner, restricted) = try queue.read { db in
+            (try Int.fetchOne(db, sql: "SELECT scope FROM record WHERE id = ?", arguments: [note.id.rawValue]),
+             try String.fetchOne(db, sql: "SELECT owner FROM record WHERE id = ?", arguments: [note.id.rawValue]),
+             try String.fetchAll(db, sql: "SELECT caseID FROM restrictedCase"))
+        }
+        #expect(scope == HoldingScope.owner.rawValue && owner == "ann")
+        #expect(restricted == [theCase.id.rawValue])
+    }
 }
