@@ -53,11 +53,11 @@ public enum PushRules {
         return NodeError(.forbidden, "record \(index): you are not a mediator of its case", index: index)
     }
 
-    /// The refusal of a write after which its writer may not hold the record (`HoldingRule`):
-    /// a note made mediator-only or caucus by someone who could then not see it, a case made
-    /// restricted by a supervisor who is not its mediator, an edit of another's caucus note.
-    public static func notAHolder(_ merged: RecordState, index: Int) -> NodeError {
-        NodeError(.forbidden, "record \(index): after this write you could not hold this \(merged.type.rawValue) (a caucus note is its author's; mediator notes and restricted cases are the case's mediators'); ask one of the case's mediators", index: index)
+    /// The refusal of a write to a record its writer may not hold (`HoldingRule`): another
+    /// user's caucus note, or a mediator note or restricted case of which a supervisor is not
+    /// a mediator.
+    public static func notAHolder(_ stored: RecordState, index: Int) -> NodeError {
+        NodeError(.forbidden, "record \(index): you may not hold this \(stored.type.rawValue), so you may not change it (a caucus note is its author's; mediator notes and restricted cases are the case's mediators')", index: index)
     }
 
     /// Merges `state` into what the node holds. A merge that adds a value to a register or

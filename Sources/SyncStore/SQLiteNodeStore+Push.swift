@@ -68,10 +68,17 @@ extension SQLiteNodeStore {
             }
             var merged = try PushRules.merge(state, into: before, index: index)
             try PushRules.checkOwnWrite(state, merged: merged, before: before, by: account.id, relays: relays, index: index)
-            let holding = try holding(of: merged, before: before, by: account.user, stored: stored, in: db)
-            guard HoldingRule.mayHold(holding.scope, owner: holding.owner, restricted: holding.restricted, user: account.user, isCaseMediator: holding.isCaseMediator) else {
-                throw PushRules.notAHolder(merged, index: index)
+            // A device may write only what its user may hold as the node has it: no edit of
+            // another's caucus note, of a mediator note or restricted case by a supervisor who
+            // is not one of its mediators. (A new record, or a write that narrows who may hold
+            // it, is accepted: its writer may then stop receiving it.)
+            if let before {
+                let held = try holding(of: before, before: before, by: account.user, stored: stored, in: db)
+                guard HoldingRule.mayHold(held.scope, owner: held.owner, restricted: held.restricted, user: account.user, isCaseMediator: held.isCaseMediator) else {
+                    throw PushRules.notAHolder(before, index: index)
+                }
             }
+            let holding = try holding(of: merged, before: before, by: account.user, stored: stored, in: db)
             var grantCreator = false
             var isReceivedState = before == nil
             if account.user.role == .mediator, merged.type == .case, before == nil, !restoredAccess.contains(merged.id),

@@ -6,9 +6,9 @@ import SyncServer
 import SyncStore
 import Testing
 
-/// Every row of the holding table (PROTOCOL.md §9): a device never receives a record its
-/// user may not hold, by id or by content, and the node refuses a write after which its
-/// writer could not hold the record.
+/// Every row of the holding table (PROTOCOL.md §13): a device never receives a record its
+/// user may not hold, by id or by content, and the node refuses a write to a record its
+/// writer may not hold.
 struct HoldingTests {
     /// Ann's case (ann and bob mediate) with a shared, a mediator-only and a caucus note of
     /// ann's; bob's restricted case with a note; a restricted case sue (a supervisor) mediates.
@@ -73,31 +73,48 @@ struct HoldingTests {
         }
     }
 
-    @Test func aWriteAfterWhichItsWriterCouldNotHoldTheRecordIsRefused() async throws {
+    @Test func aWriteToARecordItsWriterMayNotHoldIsRefused() async throws {
         let fixture = try await NodeFixture()
         try await fixture.test { client in
             let w = try await Self.world(fixture, client)
-            // Sue writes a mediator-only note in a case she does not mediate.
-            let suesNote = try Self.note(41, in: w.theCase.id, by: "sue-desk", counter: 1, visibility: "mediator", marker: "SUE-NOTE")
-            let (status, answer) = try await fixture.push(client, [suesNote], as: "sue-desk")
-            #expect(status == .forbidden && NodeFixture.errorCode(answer) == "forbidden")
-            #expect((answer["error"] as? [String: Any])?["index"] as? Int == 0)
-            // Sue makes ann's case restricted.
-            var restricting = try #require(try fixture.store.record(w.theCase.id))
-            try restricting.set("confidentiality", .text("restricted"), stamp: Stamp(device: try DeviceID("sue-desk"), counter: 2, time: 1))
-            #expect(try await fixture.push(client, [restricting], as: "sue-desk").0 == .forbidden)
             // Bob edits ann's caucus note (as if he had a copy).
             var caucus = try #require(try fixture.store.record(w.caucus.id))
             try caucus.set("text", .text("BOB-EDIT"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 5, time: 2))
-            #expect(try await fixture.push(client, [caucus], as: "bob-laptop").0 == .forbidden)
-            // Bob narrows ann's shared note to caucus: it would be ann's alone.
-            var narrowing = try #require(try fixture.store.record(w.shared.id))
-            try narrowing.set("visibility", .text("caucus"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 6, time: 3))
-            #expect(try await fixture.push(client, [narrowing], as: "bob-laptop").0 == .forbidden)
+            let (status, answer) = try await fixture.push(client, [caucus], as: "bob-laptop")
+            #expect(status == .forbidden && NodeFixture.errorCode(answer) == "forbidden")
+            #expect((answer["error"] as? [String: Any])?["index"] as? Int == 0)
+            // Sue edits a mediator-only note, and a restricted case, of cases she does not mediate.
+            var mediatorOnly = try #require(try fixture.store.record(w.mediatorOnly.id))
+            try mediatorOnly.set("text", .text("SUE-EDIT"), stamp: Stamp(device: try DeviceID("sue-desk"), counter: 1, time: 3))
+            #expect(try await fixture.push(client, [mediatorOnly], as: "sue-desk").0 == .forbidden)
+            var restricted = try #require(try fixture.store.record(w.restricted.id))
+            try restricted.set("site", .text("SUE-SITE"), stamp: Stamp(device: try DeviceID("sue-desk"), counter: 2, time: 4))
+            #expect(try await fixture.push(client, [restricted], as: "sue-desk").0 == .forbidden)
             // None of it was stored.
-            #expect(try fixture.store.record(suesNote.id) == nil)
             #expect(try fixture.store.record(w.caucus.id)?.text("text") == "CAUCUS-NOTE")
-            #expect(try fixture.store.record(w.theCase.id)?.text("confidentiality") == nil)
+            #expect(try fixture.store.record(w.mediatorOnly.id)?.text("text") == "MEDIATOR-NOTE")
+            #expect(try fixture.store.record(w.restricted.id)?.text("site") == nil)
+        }
+    }
+
+    /// A new record, or a write that narrows who may hold a record, is accepted though its
+    /// writer may then no longer hold it: a supervisor opens a restricted case for two
+    /// mediators, or leaves a note for the mediators only; they stop receiving it.
+    @Test func aWriteThatNarrowsWhoMayHoldIsAcceptedAndItsWriterStopsReceivingIt() async throws {
+        let fixture = try await NodeFixture()
+        try await fixture.test { client in
+            let w = try await Self.world(fixture, client)
+            let sueBefore = try await fixture.pullAll(client, as: "sue-desk")
+            let opened = try Self.restrictedCase(51, by: "sue-desk", counter: 1, mediators: ["ann", "bob"], marker: "SUE-OPENED")
+            let forMediators = try Self.note(52, in: w.theCase.id, by: "sue-desk", counter: 2, visibility: "mediator", marker: "SUE-FOR-MEDIATORS")
+            #expect(try await fixture.push(client, [opened, forMediators], as: "sue-desk").0 == .ok)
+            var restricting = try #require(try fixture.store.record(w.theCase.id))
+            try restricting.set("confidentiality", .text("restricted"), stamp: Stamp(device: try DeviceID("sue-desk"), counter: 3, time: 5))
+            #expect(try await fixture.push(client, [restricting], as: "sue-desk").0 == .ok)
+            let sueAfter = try await fixture.pullAll(client, as: "sue-desk", since: sueBefore.next)
+            for marker in ["SUE-OPENED", "SUE-FOR-MEDIATORS", "CASE-TITLE"] { #expect(!sueAfter.raw.contains(marker), "\(marker)") }
+            let annSees = try await fixture.pullAll(client, as: "ann-laptop")
+            for marker in ["SUE-OPENED", "SUE-FOR-MEDIATORS"] { #expect(annSees.raw.contains(marker), "\(marker)") }
         }
     }
 
