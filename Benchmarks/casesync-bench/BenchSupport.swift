@@ -88,11 +88,15 @@ func bareSQLiteInsert(_ rows: [(String, Data)], path: String, batch: Int = 500) 
 }
 
 /// Creates `count` cases through the store's own write path (`ReplicaStore.create`: dots,
-/// validation, outbox), `batch` records per transaction.
-func createCases(_ count: Int, in store: ReplicaStore, seed: UInt64, batch: Int = 500) throws {
+/// validation, outbox), `batch` records per transaction. `restrictedMediator`, when given,
+/// is added to the mediators of every restricted case (one in seven), so that a supervisor
+/// of that name may hold every case (PROTOCOL.md §13).
+func createCases(_ count: Int, in store: ReplicaStore, seed: UInt64, batch: Int = 500, restrictedMediator: String? = nil) throws {
     var random = BenchRandom(seed: seed)
     let items: [(type: RecordType, id: RecordID, changes: [FieldChange])] = (0..<count).map { index in
-        (.case, RecordID.make(milliseconds: 1_763_800_000_000 + Int64(index), using: &random), CaseFixture.fields(index: index))
+        var fields = CaseFixture.fields(index: index)
+        if let restrictedMediator, CaseFixture.isRestricted(index: index) { fields.append(.add("mediators", restrictedMediator)) }
+        return (.case, RecordID.make(milliseconds: 1_763_800_000_000 + Int64(index), using: &random), fields)
     }
     try store.create(items, at: 1_763_800_000_000, transactionSize: batch)
 }

@@ -147,13 +147,16 @@ enum CaseFixture {
             .set("kind", .text(kinds[index % kinds.count])),
             .set("site", .text(sites[index % sites.count])),
             .set("status", .text("intake")),
-            .set("confidentiality", .text(index % 7 == 0 ? "restricted" : "standard")),
+            .set("confidentiality", .text(isRestricted(index: index) ? "restricted" : "standard")),
             .add("mediators", "mediator\(index % 40)"),
             .set("opened", .text("2026-\(twoDigits(1 + index % 12))-\(twoDigits(1 + index % 28))")),
             .set("objectives", .text("Agree a written apology and a review of the discharge checklist.")),
             .set("successCriteria", .text("Checklist reviewed within 30 days; family confirms receipt of apology.")),
         ]
     }
+
+    /// Whether case `index` is restricted (one in seven).
+    static func isRestricted(index: Int) -> Bool { index % 7 == 0 }
 
     static func twoDigits(_ value: Int) -> String {
         value < 10 ? "0\(value)" : String(value)

@@ -43,7 +43,7 @@ struct SyncBenchmark: ParsableCommand {
 
         // Device A's cases, written through the store as `casesync case new` would.
         let store = try ReplicaStore.open(directory: URL(fileURLWithPath: deviceA))
-        try createCases(records, in: store, seed: seed)
+        try createCases(records, in: store, seed: seed, restrictedMediator: "bench")
         let rows: [(String, Data)] = try store.writer.read { db in
             try GRDB.Row.fetchAll(db, sql: "SELECT id, state FROM record").map { ($0[0], $0[1]) }
         }
