@@ -161,17 +161,20 @@ extension SQLiteNodeStore {
             try db.execute(sql: "DROP TABLE outbox; DROP TABLE redelivery; DROP INDEX IF EXISTS record_case_list;")
         }
         migrator.registerMigration("v7 node: who may hold each record") { db in
-            // `scope` and `owner` of each record (`HoldingRule`): a note's visibility, and the
-            // user who wrote it; `restrictedCase` lists the cases kept to their mediators.
+            // `HoldingRule` in columns: `noteScope` is a note's own scope (its visibility),
+            // `scope` the effective one (at least 1, the case's mediators, in a restricted
+            // case) that pulls filter by; `owner` the user who wrote a note; `restrictedCase`
+            // the cases kept to their mediators.
             try db.execute(sql: """
                 ALTER TABLE record ADD COLUMN scope INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE record ADD COLUMN noteScope INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE record ADD COLUMN owner TEXT;
                 CREATE TABLE restrictedCase (caseID TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
                 """)
             // Existing notes and cases: a note's owner is the user of the device that wrote
             // its text (the node did not record who created it before this migration).
             let ownerOf = try db.makeStatement(sql: "SELECT user FROM device WHERE id = ?")
-            let update = try db.makeStatement(sql: "UPDATE record SET scope = ?, owner = ? WHERE id = ?")
+            let update = try db.makeStatement(sql: "UPDATE record SET noteScope = ?, scope = ?, owner = ? WHERE id = ?")
             let restrict = try db.makeStatement(sql: "INSERT OR IGNORE INTO restrictedCase (caseID) VALUES (?)")
             let rows = try GRDB.Row.fetchCursor(db, sql: "SELECT id, state FROM record WHERE type IN ('note', 'case')")
             while let row = try rows.next() {
@@ -182,9 +185,11 @@ extension SQLiteNodeStore {
                 } else {
                     let writer = state.register("text")?.entries.first?.stamp.dot.device.rawValue
                     let owner = try writer.flatMap { try String.fetchOne(ownerOf, arguments: [$0]) }
-                    try update.execute(arguments: [HoldingRule.scope(of: state).rawValue, owner, id])
+                    let scope = HoldingRule.scope(of: state).rawValue
+                    try update.execute(arguments: [scope, scope, owner, id])
                 }
             }
+            try db.execute(sql: "UPDATE record SET scope = MAX(noteScope, 1) WHERE caseID IN (SELECT caseID FROM restrictedCase)")
         }
         return migrator
     }

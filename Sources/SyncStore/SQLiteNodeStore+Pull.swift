@@ -11,15 +11,15 @@ extension SQLiteNodeStore {
         let floor = sequenceFloor
         return try await writer.read { db in
             let (select, arguments): (String, StatementArguments)
-            // `HoldingRule` as SQL: scope 0 everyone, 1 the case's mediators, 2 its owner.
+            // `HoldingRule` as SQL, on the effective scope: 0 everyone, 1 the case's mediators
+            // (a mediator note, or any record of a restricted case), 2 a caucus note's owner.
             if user.role == .supervisor {
                 // In change order (the sequence index serves it), each record filtered: a
-                // supervisor holds what is everyone's in unrestricted cases, and as a mediator
-                // of a case what its mediators hold.
+                // supervisor holds what is everyone's, and as a mediator of a case what its
+                // mediators hold (looked up only for the few records that are not everyone's).
                 select = """
                     SELECT r.seq AS delivery, r.seq, r.state, r.id FROM record r
-                    WHERE r.seq IS NOT NULL AND (
-                        (r.scope = 0 AND NOT EXISTS (SELECT 1 FROM restrictedCase x WHERE x.caseID = r.caseID))
+                    WHERE r.seq IS NOT NULL AND (r.scope = 0
                         OR (EXISTS (SELECT 1 FROM caseAccess a WHERE a.user = ? AND a.caseID = r.caseID) AND (r.scope < 2 OR r.owner = ?)))
                     """
                 arguments = [user.name, user.name]

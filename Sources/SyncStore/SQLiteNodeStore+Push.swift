@@ -113,15 +113,26 @@ extension SQLiteNodeStore {
                         if try updateAccess(merged.id, members: members, added: added, seq: seq, in: db) { restamp.insert(merged.id) }
                     }
                 }
-                if merged.type == .note, before.map(HoldingRule.scope(of:)) != holding.scope {
-                    try db.cachedStatement(sql: "UPDATE record SET scope = ?, owner = ? WHERE id = ?")
-                        .execute(arguments: [holding.scope.rawValue, holding.owner, merged.id.rawValue])
-                }
-                // Unrestricted again: supervisors get the case's records, numbered anew.
-                if merged.type == .case, let before, HoldingRule.isRestricted(before), !holding.restricted { restamp.insert(merged.id) }
-                if merged.type == .case, before.map(HoldingRule.isRestricted) != holding.restricted {
-                    try db.cachedStatement(sql: holding.restricted ? "INSERT OR IGNORE INTO restrictedCase (caseID) VALUES (?)" : "DELETE FROM restrictedCase WHERE caseID = ?")
-                        .execute(arguments: [merged.id.rawValue])
+                // The row's holding columns (see migration v7): `noteScope` is a note's own,
+                // `scope` the effective one (a restricted case's records are its mediators').
+                // Written only when they change: most records of most pushes keep 0, 0.
+                let wasRestricted = before.map(HoldingRule.isRestricted) ?? false
+                if merged.type == .case, holding.restricted != wasRestricted {
+                    if holding.restricted {
+                        try db.cachedStatement(sql: "INSERT OR IGNORE INTO restrictedCase (caseID) VALUES (?)").execute(arguments: [merged.id.rawValue])
+                        try db.cachedStatement(sql: "UPDATE record SET scope = MAX(noteScope, 1) WHERE caseID = ?").execute(arguments: [merged.id.rawValue])
+                    } else {
+                        try db.cachedStatement(sql: "DELETE FROM restrictedCase WHERE caseID = ?").execute(arguments: [merged.id.rawValue])
+                        try db.cachedStatement(sql: "UPDATE record SET scope = noteScope WHERE caseID = ?").execute(arguments: [merged.id.rawValue])
+                        // Supervisors may hold the case's records again: numbered anew.
+                        restamp.insert(merged.id)
+                    }
+                } else if merged.type == .note, before == nil || before.map(HoldingRule.scope(of:)) != holding.scope {
+                    let effective = max(holding.scope.rawValue, holding.restricted ? HoldingScope.mediators.rawValue : 0)
+                    try db.cachedStatement(sql: "UPDATE record SET noteScope = ?, scope = ?, owner = ? WHERE id = ?")
+                        .execute(arguments: [holding.scope.rawValue, effective, holding.owner, merged.id.rawValue])
+                } else if before == nil, merged.type != .case, holding.restricted {
+                    try db.cachedStatement(sql: "UPDATE record SET scope = 1 WHERE id = ?").execute(arguments: [merged.id.rawValue])
                 }
                 if grantCreator {
                     try db.cachedStatement(sql: "INSERT OR IGNORE INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)")

@@ -139,12 +139,14 @@ struct NodeStoreSchemaTests {
             try ReplicaStore.save(note, seq: 2, in: db)
         }
         try SQLiteNodeStore.migrator.migrate(queue)
-        let (scope, owner, restricted) = try queue.read { db in
+        let (scope, owner, restricted, caseScope) = try queue.read { db in
             (try Int.fetchOne(db, sql: "SELECT scope FROM record WHERE id = ?", arguments: [note.id.rawValue]),
              try String.fetchOne(db, sql: "SELECT owner FROM record WHERE id = ?", arguments: [note.id.rawValue]),
-             try String.fetchAll(db, sql: "SELECT caseID FROM restrictedCase"))
+             try String.fetchAll(db, sql: "SELECT caseID FROM restrictedCase"),
+             try Int.fetchOne(db, sql: "SELECT scope FROM record WHERE id = ?", arguments: [theCase.id.rawValue]))
         }
         #expect(scope == HoldingScope.owner.rawValue && owner == "ann")
         #expect(restricted == [theCase.id.rawValue])
+        #expect(caseScope == HoldingScope.mediators.rawValue, "a restricted case's records are its mediators'")
     }
 }
