@@ -110,7 +110,8 @@ extension SQLiteNodeStore {
                     if before == nil || !added.isEmpty || members != before?.members("mediators") {
                         // A supervisor's pull follows the change sequence alone: a supervisor
                         // who now mediates the case gets its records by their numbering anew.
-                        if try updateAccess(merged.id, members: members, added: added, seq: seq, in: db) { restamp.insert(merged.id) }
+                        // (Not for a new case: its records are all numbered by this push.)
+                        if try updateAccess(merged.id, members: members, added: added, seq: seq, in: db), before != nil { restamp.insert(merged.id) }
                     }
                 }
                 // The row's holding columns (see migration v7): `noteScope` is a note's own,
