@@ -61,8 +61,9 @@ public protocol NodeStore: Sendable {
     func device(_ id: DeviceID) async throws -> DeviceAccount?
     /// Every enrolled device with its user, revoked ones too (`casesyncd device list`).
     func devices() async throws -> [DeviceAccount]
-    /// Revokes a device: refused from its next request on.
-    func revokeDevice(_ id: String) async throws
+    /// Revokes the device named by `idOrName` (its id, or else its name if only one device
+    /// has it): refused from its next request on. Returns the device as it was before.
+    func revokeDevice(_ idOrName: String) async throws -> DeviceAccount
 
     // MARK: Audit
 

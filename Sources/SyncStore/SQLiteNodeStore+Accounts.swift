@@ -95,11 +95,23 @@ extension SQLiteNodeStore {
         }
     }
 
-    /// Revokes a device: refused from its next request on.
-    public func revokeDevice(_ id: String) throws {
+    /// Revokes the device named by `idOrName`, its id or else its name (as `device list`
+    /// shows both): refused from its next request on. A name several devices share is
+    /// refused, naming their ids. Returns the device as it was before.
+    public func revokeDevice(_ idOrName: String) throws -> DeviceAccount {
         try writer.write { db in
-            try db.execute(sql: "UPDATE device SET revoked = 1 WHERE id = ?", arguments: [id])
-            guard db.changesCount == 1 else { throw NodeError(.notFound, "no device \(id); `casesyncd device list` shows them") }
+            var matches = try GRDB.Row.fetchAll(db, sql: Self.deviceQuery + " WHERE device.id = ?", arguments: [idOrName]).map(Self.deviceAccount)
+            if matches.isEmpty {
+                matches = try GRDB.Row.fetchAll(db, sql: Self.deviceQuery + " WHERE device.name = ? ORDER BY device.id", arguments: [idOrName]).map(Self.deviceAccount)
+            }
+            guard let device = matches.first else {
+                throw NodeError(.notFound, "no device with id or name \(idOrName.prefix(60)); `casesyncd device list` shows them")
+            }
+            guard matches.count == 1 else {
+                throw NodeError(.badParameter, "\(matches.count) devices are named \(idOrName.prefix(60)) (\(matches.map(\.id.rawValue).joined(separator: ", "))); revoke one by its id")
+            }
+            try db.execute(sql: "UPDATE device SET revoked = 1 WHERE id = ?", arguments: [device.id.rawValue])
+            return device
         }
     }
 

@@ -17,7 +17,12 @@ struct DataOptions: ParsableArguments {
     /// Opens the node's store for an administration command. The command holds the data
     /// folder's admin lock shared while it runs, so a restore (which holds it exclusive) never
     /// swaps the database under a revocation that would then be lost.
-    func openNode() async throws -> SyncNode {
+    /// With `existing`, a folder that holds no node database is refused (exit 2) instead of
+    /// given a new, empty one: listing or changing what is not there is a mistyped `--data`.
+    func openNode(existing: Bool = false) async throws -> SyncNode {
+        if existing, !FileManager.default.fileExists(atPath: directory.appendingPathComponent("replica.sqlite").path) {
+            throw DaemonError(status: .notFound, message: "\(directory.path) holds no node database; give the node's folder with --data (or CASESYNCD_DATA)")
+        }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Never released: held until the command's process ends.
         _ = try DataFolderLock(directory, file: "admin.lock", shared: true, purpose: "an administration command")

@@ -8,7 +8,7 @@ struct DeviceCommand: AsyncParsableCommand {
         @OptionGroup var options: DataOptions
 
         func run() async throws {
-            for device in try await options.openNode().store.devices() {
+            for device in try await options.openNode(existing: true).store.devices() {
                 print("\(device.id)\t\(device.user.name)\t\(device.name)\(device.revoked ? "\trevoked" : "")")
             }
         }
@@ -17,11 +17,11 @@ struct DeviceCommand: AsyncParsableCommand {
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a device; it is refused from its next request on.")
         @OptionGroup var options: DataOptions
-        @Argument var id: String
+        @Argument(help: "The device's id, or its name (as `device list` shows them).") var device: String
 
         func run() async throws {
-            try await options.openNode().store.revokeDevice(id)
-            print("Revoked \(id).")
+            let revoked = try await options.openNode(existing: true).store.revokeDevice(device)
+            print("Revoked \(revoked.id) (\(revoked.name), of \(revoked.user.name)).")
         }
     }
 }

@@ -22,7 +22,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var options: DataOptions
 
         func run() async throws {
-            for user in try await options.openNode().store.users() {
+            for user in try await options.openNode(existing: true).store.users() {
                 print("\(user.name)\t\(user.role.rawValue)\(user.disabled ? "\tdisabled" : "")")
             }
         }
@@ -34,7 +34,7 @@ struct UserCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            try await options.openNode().store.disableUser(name)
+            try await options.openNode(existing: true).store.disableUser(name)
             print("Disabled \(name).")
         }
     }

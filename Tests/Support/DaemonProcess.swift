@@ -35,6 +35,12 @@ public final class DaemonProcess {
     /// Runs an administration command (`user add`, `enroll`, `check`, …) and returns its output.
     @discardableResult
     public func admin(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+        try admin(arguments)
+    }
+
+    /// `admin` with the arguments as an array.
+    @discardableResult
+    public func admin(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         try Self.run(Self.directory.appendingPathComponent("casesyncd"), arguments + ["--data", data.path])
     }
 

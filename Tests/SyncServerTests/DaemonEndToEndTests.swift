@@ -127,6 +127,12 @@ final class PushProgress: Sendable {
         #expect(nothing.status == 2 && nothing.stderr.split(separator: "\n").count == 1, "\(nothing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: daemon.data.appendingPathComponent("replica.sqlite").path))
         #expect(!FileManager.default.fileExists(atPath: backup), "no backup of nothing")
+        // Listing or changing what is not there is a mistyped --data: said, not created.
+        for command in [["user", "list"], ["device", "list"], ["user", "disable", "ann"], ["device", "revoke", "ann-laptop"]] {
+            let result = try daemon.admin(command)
+            #expect(result.status == 2 && result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("holds no node database"), "\(command): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: daemon.data.appendingPathComponent("replica.sqlite").path), "nothing was created")
 
         #expect(try daemon.admin("user", "add", "ann", "--role", "mediator").status == 0)
         for ttl in ["999999999999999d", "366d", "0s", "-5m", "1w", "24"] {

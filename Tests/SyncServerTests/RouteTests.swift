@@ -200,7 +200,7 @@ struct RouteTests {
         let fixture = try await NodeFixture()
         try await fixture.test { client in
             #expect(try await fixture.pull(client, as: "ann-laptop").0 == .ok)
-            try fixture.store.revokeDevice("ann-laptop")
+            _ = try fixture.store.revokeDevice("ann-laptop")
             let (status, answer) = try await fixture.pull(client, as: "ann-laptop")
             #expect(status == .unauthorized)
             #expect(NodeFixture.errorCode(answer) == "revoked")
@@ -279,5 +279,27 @@ struct RouteTests {
             #expect(merged == .unprocessableContent && NodeFixture.errorCode(mergedAnswer) == "too_many_values", "\(mergedAnswer)")
             #expect(try fixture.store.record(RecordID(high: 0x0192_f0c4_7d3e_7a41, low: 0x77))?.register("title")?.values.count == 40)
         }
+    }
+}
+
+/// `casesyncd device revoke` takes a device's id or its name, as `device list` shows both.
+struct RevokeByNameTests {
+    @Test func aDeviceIsRevokedByIdOrByAUniqueName() async throws {
+        let fixture = try await NodeFixture()
+        for (device, name) in [("ann-phone", "Ann's phone"), ("ann-tablet", "shared tablet"), ("bob-tablet", "shared tablet")] {
+            let user = device.hasPrefix("ann") ? "ann" : "bob"
+            let token = try await fixture.node.makeEnrollmentToken(for: user, ttl: 3600)
+            _ = try await fixture.node.enroll(token: token, device: try DeviceID(device), name: name)
+        }
+        let revoked = try fixture.store.revokeDevice("Ann's phone")
+        #expect(revoked.id.rawValue == "ann-phone" && revoked.user.name == "ann")
+        #expect(try await fixture.store.device(DeviceID("ann-phone"))?.revoked == true)
+        #expect { try fixture.store.revokeDevice("shared tablet") } throws: { error in
+            guard let error = error as? NodeError else { return false }
+            return error.code == .badParameter && error.message.contains("ann-tablet") && error.message.contains("bob-tablet")
+        }
+        #expect(try await fixture.store.device(DeviceID("ann-tablet"))?.revoked == false, "an ambiguous name revokes nothing")
+        #expect(try fixture.store.revokeDevice("bob-tablet").name == "shared tablet", "by id, as before")
+        #expect { try fixture.store.revokeDevice("nobody's") } throws: { ($0 as? NodeError)?.code == .notFound }
     }
 }
