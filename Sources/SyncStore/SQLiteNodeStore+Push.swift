@@ -72,13 +72,22 @@ extension SQLiteNodeStore {
             // another's caucus note, of a mediator note or restricted case by a supervisor who
             // is not one of its mediators. (A new record, or a write that narrows who may hold
             // it, is accepted: its writer may then stop receiving it.)
+            let caseID = merged.caseID ?? merged.id
+            // A note's owner is the user who first pushed it; a record's case is restricted or
+            // not whatever the record's own state (a case's own state says it of itself).
+            let owner = merged.type == .note ? try noteOwner(merged.id, isNew: before == nil, pusher: account.user, in: db) : nil
+            let caseRestricted = merged.type == .case ? false : try isRestricted(caseID, stored: stored, in: db)
+            let wasRestricted = before.map { $0.type == .case ? HoldingRule.isRestricted($0) : caseRestricted } ?? false
             if let before {
-                let held = try holding(of: before, before: before, by: account.user, stored: stored, in: db)
-                guard HoldingRule.mayHold(held.scope, owner: held.owner, restricted: held.restricted, user: account.user, isCaseMediator: held.isCaseMediator) else {
+                let scope = HoldingRule.scope(of: before)
+                let mediates = try isCaseMediator(account.user, of: caseID, caseState: before.type == .case ? before : stored[caseID],
+                                                  needed: scope != .everyone || wasRestricted, in: db)
+                guard HoldingRule.mayHold(scope, owner: owner, restricted: wasRestricted, user: account.user, isCaseMediator: mediates) else {
                     throw PushRules.notAHolder(before, index: index)
                 }
             }
-            let holding = try holding(of: merged, before: before, by: account.user, stored: stored, in: db)
+            let scope = HoldingRule.scope(of: merged)
+            let restricted = merged.type == .case ? HoldingRule.isRestricted(merged) : caseRestricted
             var grantCreator = false
             var isReceivedState = before == nil
             if account.user.role == .mediator, merged.type == .case, before == nil, !restoredAccess.contains(merged.id),
@@ -117,9 +126,8 @@ extension SQLiteNodeStore {
                 // The row's holding columns (see migration v7): `noteScope` is a note's own,
                 // `scope` the effective one (a restricted case's records are its mediators').
                 // Written only when they change: most records of most pushes keep 0, 0.
-                let wasRestricted = before.map(HoldingRule.isRestricted) ?? false
-                if merged.type == .case, holding.restricted != wasRestricted {
-                    if holding.restricted {
+                if merged.type == .case, restricted != wasRestricted {
+                    if restricted {
                         try db.cachedStatement(sql: "INSERT OR IGNORE INTO restrictedCase (caseID) VALUES (?)").execute(arguments: [merged.id.rawValue])
                         try db.cachedStatement(sql: "UPDATE record SET scope = MAX(noteScope, 1) WHERE caseID = ?").execute(arguments: [merged.id.rawValue])
                     } else {
@@ -128,11 +136,11 @@ extension SQLiteNodeStore {
                         // Supervisors may hold the case's records again: numbered anew.
                         restamp.insert(merged.id)
                     }
-                } else if merged.type == .note, before == nil || before.map(HoldingRule.scope(of:)) != holding.scope {
-                    let effective = max(holding.scope.rawValue, holding.restricted ? HoldingScope.mediators.rawValue : 0)
+                } else if merged.type == .note, before == nil || before.map(HoldingRule.scope(of:)) != scope {
+                    let effective = max(scope.rawValue, restricted ? HoldingScope.mediators.rawValue : 0)
                     try db.cachedStatement(sql: "UPDATE record SET noteScope = ?, scope = ?, owner = ? WHERE id = ?")
-                        .execute(arguments: [holding.scope.rawValue, effective, holding.owner, merged.id.rawValue])
-                } else if before == nil, merged.type != .case, holding.restricted {
+                        .execute(arguments: [scope.rawValue, effective, owner, merged.id.rawValue])
+                } else if before == nil, merged.type != .case, restricted {
                     try db.cachedStatement(sql: "UPDATE record SET scope = 1 WHERE id = ?").execute(arguments: [merged.id.rawValue])
                 }
                 if grantCreator {
@@ -168,29 +176,27 @@ extension SQLiteNodeStore {
         return PushOutcome(results: results, seq: seq, changed: changed, conflicts: conflicts)
     }
 
-    /// What `HoldingRule` needs to know of a merged record for `user`: its scope, who wrote
-    /// it (a note's owner is the user who first pushed it), whether its case is restricted and
-    /// whether `user` is a mediator of it (a mediator who got past the scope check is).
-    static func holding(of merged: RecordState, before: RecordState?, by user: UserAccount, stored: [RecordID: RecordState],
-                        in db: Database) throws -> (scope: HoldingScope, owner: String?, restricted: Bool, isCaseMediator: Bool) {
-        let scope = HoldingRule.scope(of: merged)
-        var owner: String?
-        if merged.type == .note {
-            owner = before == nil ? user.name
-                : try String.fetchOne(db.cachedStatement(sql: "SELECT owner FROM record WHERE id = ?"), arguments: [merged.id.rawValue])
-        }
-        let caseID = merged.caseID ?? merged.id
-        let caseState = merged.type == .case ? merged : stored[caseID]
-        let restricted = try caseState.map(HoldingRule.isRestricted)
-            ?? (Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM restrictedCase WHERE caseID = ?"), arguments: [caseID.rawValue]) == true)
-        // Only supervisors need the lookup: the cheap answers first (most records of most
-        // pushes are of everyone's scope in unrestricted cases).
-        var isCaseMediator = user.role == .mediator
-        if !isCaseMediator, user.role == .supervisor, scope != .everyone || restricted {
-            let granted = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM caseAccess WHERE user = ? AND caseID = ?"), arguments: [user.name, caseID.rawValue]) == true
-            isCaseMediator = granted || caseState?.members("mediators").contains(user.name) == true
-        }
-        return (scope, owner, restricted, isCaseMediator)
+    /// The user who wrote note `id` (`HoldingRule`): `pusher` for a new note, else as stored.
+    static func noteOwner(_ id: RecordID, isNew: Bool, pusher: UserAccount, in db: Database) throws -> String? {
+        guard !isNew else { return pusher.name }
+        return try String.fetchOne(db.cachedStatement(sql: "SELECT owner FROM record WHERE id = ?"), arguments: [id.rawValue])
+    }
+
+    /// Whether case `caseID` is restricted: as this push left it if the push holds it, else
+    /// as the node has it.
+    static func isRestricted(_ caseID: RecordID, stored: [RecordID: RecordState], in db: Database) throws -> Bool {
+        if let caseState = stored[caseID] { return HoldingRule.isRestricted(caseState) }
+        return try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM restrictedCase WHERE caseID = ?"), arguments: [caseID.rawValue]) == true
+    }
+
+    /// Whether `user` is a mediator of case `caseID` (`caseState`, when at hand). A mediator
+    /// who got past the scope check is; a supervisor is looked up only when it matters
+    /// (`needed`: the record is not everyone's, or its case is restricted), which it rarely does.
+    static func isCaseMediator(_ user: UserAccount, of caseID: RecordID, caseState: RecordState?, needed: Bool, in db: Database) throws -> Bool {
+        if user.role == .mediator { return true }
+        guard user.role == .supervisor, needed else { return false }
+        let granted = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM caseAccess WHERE user = ? AND caseID = ?"), arguments: [user.name, caseID.rawValue]) == true
+        return granted || caseState?.members("mediators").contains(user.name) == true
     }
 
     /// Applies `PushRules.accessChange` to a case whose mediators changed (or that is new).
