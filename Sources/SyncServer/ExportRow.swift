@@ -8,12 +8,16 @@ public enum ExportRow {
     /// The fields a report carries for `type`, in the order DESIGN.md lists them (the
     /// schema's allow-list). NDJSON writes them sorted by column name, as all canonical objects.
     public static func columns(_ type: RecordType) -> [FieldSpec] {
-        RecordSchema.for(type).reported
+        byType[type] ?? []
     }
 
     static func sortedColumns(_ type: RecordType) -> [FieldSpec] {
-        columns(type).sorted { ($0.reportColumn ?? "") < ($1.reportColumn ?? "") }
+        sortedByType[type] ?? []
     }
+
+    /// The allow-list of each type, worked out once, not for every row exported.
+    private static let byType = Dictionary(uniqueKeysWithValues: RecordType.allCases.map { ($0, RecordSchema.for($0).reported) })
+    private static let sortedByType = byType.mapValues { $0.sorted { ($0.reportColumn ?? "") < ($1.reportColumn ?? "") } }
 
     /// Whether `party` withheld consent to share (`consentToShare` false, in any of its
     /// values when it is in conflict): then it and the feedback naming it stay out of reports.
