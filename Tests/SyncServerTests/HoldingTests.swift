@@ -30,14 +30,14 @@ struct HoldingTests {
 
     static func world(_ fixture: NodeFixture, _ client: any TestClientProtocol) async throws -> World {
         let theCase = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1, title: "CASE-TITLE", mediators: ["ann", "bob"])
+        let restricted = try restrictedCase(21, by: "bob-laptop", counter: 1, mediators: ["bob"], marker: "RESTRICTED-TITLE")
         let world = World(
             theCase: theCase,
             shared: try note(11, in: theCase.id, by: "ann-laptop", counter: 2, visibility: "shared", marker: "SHARED-NOTE"),
             mediatorOnly: try note(12, in: theCase.id, by: "ann-laptop", counter: 3, visibility: "mediator", marker: "MEDIATOR-NOTE"),
             caucus: try note(13, in: theCase.id, by: "ann-laptop", counter: 4, visibility: "caucus", marker: "CAUCUS-NOTE"),
-            restricted: try restrictedCase(21, by: "bob-laptop", counter: 1, mediators: ["bob"], marker: "RESTRICTED-TITLE"),
-            restrictedNote: try NodeFixture.record(.note, 22, in: NodeFixture.record(.case, 21, counter: 1, []).id, by: "bob-laptop", counter: 2,
-                                                   [.set("visibility", .text("shared")), .set("text", .text("RESTRICTED-NOTE"))]),
+            restricted: restricted,
+            restrictedNote: try note(22, in: restricted.id, by: "bob-laptop", counter: 2, visibility: "shared", marker: "RESTRICTED-NOTE"),
             sueMediates: try restrictedCase(31, by: "bob-laptop", counter: 3, mediators: ["bob", "sue"], marker: "SUE-MEDIATES"))
         #expect(try await fixture.push(client, [world.theCase, world.shared, world.mediatorOnly, world.caucus], as: "ann-laptop").0 == .ok)
         #expect(try await fixture.push(client, [world.restricted, world.restrictedNote, world.sueMediates], as: "bob-laptop").0 == .ok)
