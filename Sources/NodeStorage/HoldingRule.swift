@@ -1,4 +1,5 @@
 import SyncModel
+import SyncProtocol
 
 /// Who may hold a record, besides the case it belongs to: set by the record's own fields.
 public enum HoldingScope: Int, Sendable, Hashable {
@@ -43,5 +44,25 @@ public enum HoldingRule {
         if scope == .owner { return isCaseMediator && owner == user.name }
         if isCaseMediator { return true }
         return user.role == .supervisor && scope == .everyone && !restricted
+    }
+
+    /// The users among `candidates` who may hold a record as it was (`scope`, `owner` and
+    /// `restricted` before) but not as it is now: their devices must drop it (a note narrowed,
+    /// a case made restricted). `mediators` are the case's mediators, unchanged by the write.
+    public static func lostHolders(before: (scope: HoldingScope, owner: String?, restricted: Bool),
+                                   after: (scope: HoldingScope, owner: String?, restricted: Bool),
+                                   candidates: [UserAccount], mediators: Set<String>) -> [String] {
+        candidates.filter { user in
+            let mediates = mediators.contains(user.name)
+            return mayHold(before.scope, owner: before.owner, restricted: before.restricted, user: user, isCaseMediator: mediates)
+                && !mayHold(after.scope, owner: after.owner, restricted: after.restricted, user: user, isCaseMediator: mediates)
+        }.map(\.name).sorted()
+    }
+
+    /// What a user removed from a case's mediators must drop: the whole case, unless they are
+    /// a supervisor of a case that is not restricted, who keeps what is everyone's and drops
+    /// only what the case's mediators (or they as a note's author) alone may hold.
+    public static func dropsWholeCase(removed user: UserAccount?, restricted: Bool) -> Bool {
+        !(user?.role == .supervisor && !restricted)
     }
 }

@@ -31,15 +31,20 @@ public struct DeviceAccount: Hashable, Sendable {
     public let revoked: Bool
     /// When the device enrolled, in milliseconds since the Unix epoch.
     public let created: Int64
+    /// The highest pull cursor (`since`) the device asked from that had passed a drop of its
+    /// user's: it has been told of every drop up to there. Writes it made to records it lost
+    /// at a later sequence were made before it knew, and are taken (`PushRules`, late writes).
+    public let toldThrough: Int
 
     /// A device account as the store holds it.
-    public init(id: DeviceID, name: String, user: UserAccount, secretHash: [UInt8], revoked: Bool, created: Int64) {
+    public init(id: DeviceID, name: String, user: UserAccount, secretHash: [UInt8], revoked: Bool, created: Int64, toldThrough: Int = 0) {
         self.id = id
         self.name = name
         self.user = user
         self.secretHash = secretHash
         self.revoked = revoked
         self.created = created
+        self.toldThrough = toldThrough
     }
 }
 

@@ -1,4 +1,5 @@
 import SyncModel
+import SyncProtocol
 
 /// One push as the node's store applies it: states already validated one by one (`push`
 /// validates them before it asks the store, so that work runs while another batch commits).
@@ -89,11 +90,19 @@ public struct PulledRecords: Sendable {
     /// When the page is empty: the highest delivery sequence the node has given (a cursor
     /// beyond it comes from before the node was restored from an older backup).
     public let highestSequence: Int?
+    /// What the user's devices must drop, in sequence order: the drops after the cursor, up
+    /// to the page's last delivery sequence (or all of them, on the last page).
+    public let drops: [DropNotice]
+    /// The highest sequence at or below the cursor's `since` at which this user lost a right:
+    /// a device asking from there has been told of it (see `NodeStore.markTold`).
+    public let toldDrop: Int?
 
     /// A page as a store reads it.
-    public init(records: [Record], more: Bool, highestSequence: Int?) {
+    public init(records: [Record], more: Bool, highestSequence: Int?, drops: [DropNotice] = [], toldDrop: Int? = nil) {
         self.records = records
         self.more = more
         self.highestSequence = highestSequence
+        self.drops = drops
+        self.toldDrop = toldDrop
     }
 }

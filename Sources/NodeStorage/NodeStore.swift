@@ -29,8 +29,14 @@ public protocol NodeStore: Sendable {
     /// `since`, or equal to it with a change sequence above `after`. A record's delivery
     /// sequence is its change sequence, or for a mediator the sequence at which they gained
     /// access to its case if that is later (a mediator added to a case gets its whole
-    /// history). Supervisors see every record.
+    /// history). Supervisors see every record. The page also carries what the user's
+    /// devices must drop (`PulledRecords.drops`), recorded by `applyPush` when a change took
+    /// a right away (`HoldingRule.lostHolders`, removed mediators).
     func pullPage(for user: UserAccount, since: Int, after: Int?, limit: Int) async throws -> PulledRecords
+
+    /// Records that `device` has been told of every drop up to `since` (it asked for a pull
+    /// from there); kept as the highest such cursor.
+    func markTold(_ device: DeviceID, through since: Int) async throws
 
     /// At most `limit` records (of `type`, if given) changed after `since`, in change order.
     func exportPage(type: RecordType?, since: Int, limit: Int) async throws -> [(seq: Int, state: RecordState)]

@@ -143,6 +143,8 @@ public struct SyncClient: Sendable {
         public let next: PullCursor
         /// Whether the node holds more records after this page: pull again from `next`.
         public let more: Bool
+        /// What this device must drop before it merges `states` (its user lost the right).
+        public var drops: [DropNotice] = []
         /// The node's state: a new generation means the node was restored and this page's
         /// cursor belongs to it, not to ours. Nil until the page is received.
         public let node: NodeState?
@@ -158,6 +160,7 @@ public struct SyncClient: Sendable {
         var next = since.delivery
         var after: Int?
         var more = false
+        var drops: [DropNotice] = []
         try Self.decode(body) { reader throws(ModelError) in
             try reader.readObject { reader, key throws(ModelError) in
                 switch key {
@@ -166,14 +169,36 @@ public struct SyncClient: Sendable {
                 case "next": next = try reader.readInteger()
                 case "after": after = try reader.readInteger()
                 case "more": more = try reader.readBoolean()
+                case "drop": try reader.readArray { reader throws(ModelError) in drops.append(try Self.readDrop(from: &reader)) }
                 default: try reader.skipValue()
                 }
             }
         }
-        return Page(states: states, next: PullCursor(delivery: next, after: after), more: more, node: nil)
+        return Page(states: states, next: PullCursor(delivery: next, after: after), more: more, drops: drops, node: nil)
         }
         guard page.next >= since else { throw SyncError(.protocolViolation, "the server's cursor went backwards (\(page.next) < \(since))") }
-        return Page(states: page.states, next: page.next, more: page.more, node: node)
+        return Page(states: page.states, next: page.next, more: page.more, drops: page.drops, node: node)
+    }
+
+    /// One entry of a page's `drop` list: `{"case":…, "id":…, "reason":…, "seq":…}` (`id` only
+    /// for a single record). A reason this device does not know is still a drop: the node
+    /// decides what a device may hold.
+    static func readDrop(from reader: inout JSONReader) throws(ModelError) -> DropNotice {
+        var caseID: RecordID?
+        var record: RecordID?
+        var reason = DropReason.mediatorRemoved
+        var seq = 0
+        try reader.readObject { reader, key throws(ModelError) in
+            switch key {
+            case "case": caseID = try reader.readRecordID()
+            case "id": record = try reader.readRecordID()
+            case "reason": reason = DropReason(rawValue: try reader.readString()) ?? .mediatorRemoved
+            case "seq": seq = try reader.readInteger()
+            default: try reader.skipValue()
+            }
+        }
+        guard let caseID else { throw ModelError(.missingField, "a drop names no case", field: "case") }
+        return DropNotice(seq: seq, caseID: caseID, record: record, reason: reason)
     }
 
     /// Redacted records after `since` as NDJSON or CSV bytes (reporter, supervisor, admin).

@@ -36,6 +36,14 @@ public struct SyncSummary: Sendable {
     /// Records a restored node refused for now, during its restore window: sent again by
     /// the next sync.
     public var redeliveryDeferred = 0
+    /// What left this device because its user lost the right to hold it, one entry per case
+    /// and reason, in the order the node said so.
+    public var dropped: [ReplicaStore.DroppedRecords] = []
+    /// Queued changes to dropped records that the node had not taken, saved to this file
+    /// (`undeliveredDirectory`) for the user to pass on; nil when there were none.
+    public var undeliveredFile: URL?
+    /// How many changes `undeliveredFile` holds.
+    public var undelivered = 0
     /// Wall time of the push phase (re-delivery included), in seconds.
     public var pushSeconds = 0.0
     /// Wall time of the pull phase, in seconds.
@@ -71,6 +79,9 @@ public struct SyncEngine: Sendable {
     public var pageSize = 1000
     /// The time recorded as the last complete sync (`casesync status`); injected by tests.
     public var now: @Sendable () -> Date = { Date() }
+    /// Where a queued change to a record this device must drop is saved when the node did
+    /// not take it (PROTOCOL.md §13); the data folder, for `casesync`.
+    public var undeliveredDirectory: URL?
 
     /// A sync of `store` with the node behind `client`, with the default batch and page sizes.
     public init(store: ReplicaStore, client: SyncClient) {
@@ -111,6 +122,9 @@ public struct SyncEngine: Sendable {
             do {
                 let history = NodeHistory(generation: try store.setting(Self.generationKey), hasPulled: try store.setting(Self.cursorKey) != nil)
                 try await pass(&summary, history: history, progress: progress)
+                // A refused change to a record dropped since is no longer queued: it is in
+                // the undelivered file, and must not fail every later sync.
+                summary.refused = try summary.refused.filter { try store.record($0.id) != nil }
                 summary.conflicts = try store.conflictedCount()
                 return summary
             } catch is NodeRewound {
@@ -183,13 +197,47 @@ public struct SyncEngine: Sendable {
             // `Date.ISO8601FormatStyle`, not `ISO8601DateFormatter`: building the latter
             // (through ICU) cost a tenth of a small sync's CPU. Same text: 2026-12-01T10:00:00Z.
             if !page.more { settings["lastSync"] = now().formatted(.iso8601) }
-            try store.merge(page.states, settings: settings)
+            if page.drops.isEmpty {
+                try store.merge(page.states, settings: settings)
+            } else {
+                let (_, dropped) = try store.merge(page.states, drops: page.drops, settings: settings) { queued in
+                    try saveUndelivered(queued, summary: &summary)
+                }
+                summary.dropped += dropped
+            }
             summary.pulled += page.states.count
             cursor = page.next
             progress(SyncProgress(phase: .pull, done: summary.pulled, total: nil))
             if !page.more { break }
         }
+        // What dropped records left in free space and in the WAL goes too, once per sync.
+        if !summary.dropped.isEmpty { try store.eraseFreedSpace() }
         summary.pullSeconds += Self.seconds(since: pullStart)
+    }
+
+    /// Saves queued changes to records being dropped, as NDJSON of their canonical states,
+    /// to a new file of mode 0600, synced to disk before the drop commits. (The node took
+    /// every change made before the device knew: this holds only what it refused for some
+    /// other reason, which it also said in the sync's report.)
+    func saveUndelivered(_ queued: [ReplicaStore.QueuedRecord], summary: inout SyncSummary) throws {
+        guard let directory = undeliveredDirectory else {
+            throw SyncError(.protocolViolation, "\(queued.count) queued change\(queued.count == 1 ? "" : "s") to records this device must drop could not be saved (no folder for them); nothing was removed")
+        }
+        let stamp = now().formatted(.iso8601).replacingOccurrences(of: ":", with: "")
+        let file = summary.undeliveredFile ?? directory.appendingPathComponent("undelivered-\(stamp).ndjson")
+        var bytes: [UInt8] = []
+        for record in queued { bytes += record.state + [UInt8(ascii: "\n")] }
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw SyncError(.protocolViolation, "cannot write \(file.path) to keep \(queued.count) queued change\(queued.count == 1 ? "" : "s") of records this device must drop; nothing was removed: free space or fix the folder's permissions and sync again")
+        }
+        defer { close(descriptor) }
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(descriptor) == 0 else {
+            throw SyncError(.protocolViolation, "cannot write \(file.path) to keep queued changes of records this device must drop; nothing was removed: free space and sync again")
+        }
+        summary.undeliveredFile = file
+        summary.undelivered += queued.count
     }
 
     /// Re-sends the records queued by a rewind, cases first so the node knows a case before

@@ -119,6 +119,24 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
             writer.integer(after)
             writer.byte(UInt8(ascii: ","))
         }
+        if !page.drops.isEmpty {
+            writer.raw("\"drop\":[")
+            for (index, drop) in page.drops.enumerated() {
+                if index > 0 { writer.byte(UInt8(ascii: ",")) }
+                writer.raw("{\"case\":")
+                writer.recordID(drop.caseID)
+                if let record = drop.record {
+                    writer.raw(",\"id\":")
+                    writer.recordID(record)
+                }
+                writer.raw(",\"reason\":")
+                writer.string(drop.reason.rawValue)
+                writer.raw(",\"seq\":")
+                writer.integer(drop.seq)
+                writer.byte(UInt8(ascii: "}"))
+            }
+            writer.raw("],")
+        }
         writer.raw("\"more\":")
         writer.boolean(page.more)
         writer.raw(",\"next\":")

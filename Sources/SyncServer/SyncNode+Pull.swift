@@ -13,6 +13,8 @@ public struct PullPage: Sendable {
     /// served, to pass as `after` with `since=next`.
     public let after: Int?
     public let more: Bool
+    /// What the device must drop before it merges `states` (PROTOCOL.md §13).
+    public var drops: [DropNotice] = []
 }
 
 extension SyncNode {
@@ -28,10 +30,19 @@ extension SyncNode {
         if let highest = page.highestSequence, since > 0, since > highest {
             throw NodeError(.cursorAhead, "this pull cursor (\(since)) is ahead of the node: it was restored from an older backup; start the pull over (`casesync sync` does) and re-send what you hold")
         }
+        // A device asking from past a drop it had not been told of has committed the page
+        // that carried it: from now on its writes to what it dropped are refused.
+        if let told = page.toldDrop, told > account.toldThrough {
+            try await store.markTold(account.id, through: since)
+        }
         try await store.appendAudit(AuditEvent("pull", user: account.user.name, device: account.id, records: page.records.map(\.id), at: time))
-        guard let last = page.records.last else { return PullPage(states: [], next: since, after: after, more: false) }
+        // On a last page, drops may lie past the last record served: the cursor moves past
+        // them, so they are told once.
+        let lastDrop = page.drops.last?.seq ?? since
+        guard let last = page.records.last else { return PullPage(states: [], next: max(since, lastDrop), after: page.drops.isEmpty ? after : nil, more: false, drops: page.drops) }
         // Carrying on inside the last delivery is needed only when the page stopped in it;
         // otherwise the plain cursor says the same.
-        return PullPage(states: page.records.map(\.state), next: last.delivery, after: page.more ? last.seq : nil, more: page.more)
+        return PullPage(states: page.records.map(\.state), next: page.more ? last.delivery : max(last.delivery, lastDrop),
+                        after: page.more ? last.seq : nil, more: page.more, drops: page.drops)
     }
 }

@@ -191,6 +191,23 @@ extension SQLiteNodeStore {
             }
             try db.execute(sql: "UPDATE record SET scope = MAX(noteScope, 1) WHERE caseID IN (SELECT caseID FROM restrictedCase)")
         }
+        migrator.registerMigration("v8 node: drops of what a user may no longer hold") { db in
+            // One row per user and lost right, at the change sequence that took it away: a
+            // whole case (`recordID` empty) or one record. Pulls serve a user's rows in cursor
+            // order, so each of their devices drops the same, however long it was offline.
+            // `toldThrough` is the highest pull cursor a device asked from past one of them.
+            try db.execute(sql: """
+                CREATE TABLE dropNotice (
+                    user TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    caseID TEXT NOT NULL,
+                    recordID TEXT NOT NULL DEFAULT '',
+                    reason TEXT NOT NULL,
+                    PRIMARY KEY (user, seq, caseID, recordID)
+                ) WITHOUT ROWID;
+                ALTER TABLE device ADD COLUMN toldThrough INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

@@ -52,6 +52,9 @@ public struct ReplicaStore: Sendable {
         configuration.prepareDatabase { db in
             // Durable on commit: an acknowledged write survives power loss, not only a crash.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Deleted and overwritten content is zeroed, whatever the SQLite build's default:
+            // a record the device must drop leaves nothing behind (see `eraseFreedSpace`).
+            try db.execute(sql: "PRAGMA secure_delete = ON")
             // Room for a whole push batch's pages (2,000 records of ~1.3 KB plus indexes):
             // with SQLite's default 2 MB, a large transaction spills dirty pages to the WAL
             // before it commits and writes them twice.

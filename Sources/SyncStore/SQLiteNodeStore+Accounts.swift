@@ -115,6 +115,14 @@ extension SQLiteNodeStore {
         }
     }
 
+    /// See `NodeStore.markTold`. Written only when a pull passed a drop the device had not
+    /// been told of, which is rare: an ordinary pull writes nothing.
+    public func markTold(_ device: DeviceID, through since: Int) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE device SET toldThrough = MAX(toldThrough, ?) WHERE id = ?", arguments: [since, device.rawValue])
+        }
+    }
+
     /// Appends to the audit log inside the caller's transaction: who, which device, what,
     /// and which record ids — never record contents.
     static func audit(_ action: String, user: String?, device: DeviceID?, records: [RecordID], at time: Int64, in db: Database) throws {
@@ -145,7 +153,7 @@ extension SQLiteNodeStore {
     }
 
     static let deviceQuery = """
-        SELECT device.id, device.name, device.secretHash, device.revoked, device.created, user.name AS userName, user.role, user.disabled
+        SELECT device.id, device.name, device.secretHash, device.revoked, device.created, device.toldThrough, user.name AS userName, user.role, user.disabled
         FROM device JOIN user ON user.name = device.user
         """
 
@@ -160,7 +168,8 @@ extension SQLiteNodeStore {
             user: UserAccount(name: row["userName"], role: Role(rawValue: row["role"]) ?? .reporter, disabled: row["disabled"]),
             secretHash: [UInt8](row["secretHash"] as Data),
             revoked: row["revoked"],
-            created: row["created"]
+            created: row["created"],
+            toldThrough: row["toldThrough"]
         )
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import NodeStorage
 import SyncModel
+import SyncProtocol
 
 extension SQLiteNodeStore {
     /// Only the page is read into memory. Records are served in (delivery, change sequence)
@@ -44,7 +45,19 @@ extension SQLiteNodeStore {
             // No delivery sequence is above the highest change sequence (or the floor a
             // restore set): the caller tells a cursor beyond it.
             let highest = records.isEmpty ? max(try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM record")) ?? 0, floor) : nil
-            return PulledRecords(records: records, more: more, highestSequence: highest)
+            // The drops up to where the page ends (a drop shares its sequence with the change
+            // that caused it, so one at the page's last delivery goes with this page), and the
+            // last drop the cursor has already passed. Both are key lookups: (user, seq).
+            let upper = more ? records.last?.delivery ?? since : Int.max
+            var drops: [DropNotice] = []
+            for row in try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT seq, caseID, recordID, reason FROM dropNotice WHERE user = ? AND seq > ? AND seq <= ? ORDER BY seq, caseID, recordID"),
+                                             arguments: [user.name, since, upper]) {
+                guard let caseID = try? RecordID(row[1] as String), let reason = DropReason(rawValue: row[3]) else { continue }
+                let recordText: String = row[2]
+                drops.append(DropNotice(seq: row[0], caseID: caseID, record: recordText.isEmpty ? nil : try? RecordID(recordText), reason: reason))
+            }
+            let told = since > 0 ? try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM dropNotice WHERE user = ? AND seq <= ?"), arguments: [user.name, since]) : nil
+            return PulledRecords(records: records, more: more, highestSequence: highest, drops: drops, toldDrop: told)
         }
     }
 

@@ -52,6 +52,9 @@ extension SQLiteNodeStore {
 
         var results: [PushResult] = []
         var relayed: [RecordID] = []
+        // Writes to records the device's user lost the right to hold after the device last
+        // heard from the node: made before it knew, so they are kept (and audited).
+        var lateWrites: [RecordID] = []
         // Cases whose records supervisors may now hold though they are behind their cursors.
         var restamp: Set<RecordID> = []
         var changed = 0
@@ -62,6 +65,12 @@ extension SQLiteNodeStore {
             try PushRules.checkCaseLink(state, before: before, index: index)
             for caseID in PushRules.casesToCheck(state, before: before, account: account) where !newCases.contains(caseID) {
                 guard try Bool.fetchOne(granted, arguments: [account.user.name, caseID.rawValue]) == true else {
+                    // (Not a case the node lacks, as after a restore: a late write edits what
+                    // the node holds, or adds to it; it never brings a case back.)
+                    if before != nil || state.type != .case, try isLateWrite(state.id, of: caseID, by: account, in: db) {
+                        lateWrites.append(state.id)
+                        continue
+                    }
                     let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM record WHERE id = ? AND type = 'case'", arguments: [caseID.rawValue]) == true
                     throw PushRules.outOfScope(state, caseExists: exists, index: index)
                 }
@@ -82,8 +91,9 @@ extension SQLiteNodeStore {
                 let scope = HoldingRule.scope(of: before)
                 let mediates = try isCaseMediator(account.user, of: caseID, caseState: before.type == .case ? before : stored[caseID],
                                                   needed: scope != .everyone || wasRestricted, in: db)
-                guard HoldingRule.mayHold(scope, owner: owner, restricted: wasRestricted, user: account.user, isCaseMediator: mediates) else {
-                    throw PushRules.notAHolder(before, index: index)
+                if !HoldingRule.mayHold(scope, owner: owner, restricted: wasRestricted, user: account.user, isCaseMediator: mediates) {
+                    guard try isLateWrite(state.id, of: caseID, by: account, in: db) else { throw PushRules.notAHolder(before, index: index) }
+                    if lateWrites.last != state.id { lateWrites.append(state.id) }
                 }
             }
             let scope = HoldingRule.scope(of: merged)
@@ -120,7 +130,9 @@ extension SQLiteNodeStore {
                         // A supervisor's pull follows the change sequence alone: a supervisor
                         // who now mediates the case gets its records by their numbering anew.
                         // (Not for a new case: its records are all numbered by this push.)
-                        if try updateAccess(merged.id, members: members, added: added, seq: seq, in: db), before != nil { restamp.insert(merged.id) }
+                        let change = try updateAccess(merged.id, members: members, added: added, seq: seq, in: db)
+                        if change.supervisorGained, before != nil { restamp.insert(merged.id) }
+                        try recordDrops(forRemoved: change.revoked, from: merged.id, restricted: restricted, seq: seq, in: db)
                     }
                 }
                 // The row's holding columns (see migration v7): `noteScope` is a note's own,
@@ -130,6 +142,13 @@ extension SQLiteNodeStore {
                     if restricted {
                         try db.cachedStatement(sql: "INSERT OR IGNORE INTO restrictedCase (caseID) VALUES (?)").execute(arguments: [merged.id.rawValue])
                         try db.cachedStatement(sql: "UPDATE record SET scope = MAX(noteScope, 1) WHERE caseID = ?").execute(arguments: [merged.id.rawValue])
+                        // Supervisors who are not its mediators drop the whole case (a new
+                        // case reached no one yet).
+                        if before != nil {
+                            let (candidates, mediators) = try holdingCandidates(of: merged.id, in: db)
+                            let losers = HoldingRule.lostHolders(before: (.everyone, nil, false), after: (.everyone, nil, true), candidates: candidates, mediators: mediators)
+                            for user in losers { try recordDrop(user: user, seq: seq, caseID: merged.id, record: nil, reason: .caseRestricted, in: db) }
+                        }
                     } else {
                         try db.cachedStatement(sql: "DELETE FROM restrictedCase WHERE caseID = ?").execute(arguments: [merged.id.rawValue])
                         try db.cachedStatement(sql: "UPDATE record SET scope = noteScope WHERE caseID = ?").execute(arguments: [merged.id.rawValue])
@@ -137,6 +156,14 @@ extension SQLiteNodeStore {
                         restamp.insert(merged.id)
                     }
                 } else if merged.type == .note, before == nil || before.map(HoldingRule.scope(of:)) != scope {
+                    if let before {
+                        // Those who held the note and may not now drop it (a narrowing; a
+                        // widening takes nothing away).
+                        let (candidates, mediators) = try holdingCandidates(of: caseID, in: db)
+                        let losers = HoldingRule.lostHolders(before: (HoldingRule.scope(of: before), owner, caseRestricted), after: (scope, owner, caseRestricted),
+                                                             candidates: candidates, mediators: mediators)
+                        for user in losers { try recordDrop(user: user, seq: seq, caseID: caseID, record: merged.id, reason: .noteNarrowed, in: db) }
+                    }
                     let effective = max(scope.rawValue, restricted ? HoldingScope.mediators.rawValue : 0)
                     try db.cachedStatement(sql: "UPDATE record SET noteScope = ?, scope = ?, owner = ? WHERE id = ?")
                         .execute(arguments: [scope.rawValue, effective, owner, merged.id.rawValue])
@@ -168,6 +195,9 @@ extension SQLiteNodeStore {
             }
         }
         try audit("push", user: account.user.name, device: account.id, records: states.map(\.id), at: time, in: db)
+        if !lateWrites.isEmpty {
+            try audit("late-write", user: account.user.name, device: account.id, records: lateWrites, at: time, in: db)
+        }
         if !relayed.isEmpty {
             // Which device brought back which records' lost writes: a misattributed write
             // in the restore window is traceable to the device that sent it.
@@ -199,9 +229,54 @@ extension SQLiteNodeStore {
         return granted || caseState?.members("mediators").contains(user.name) == true
     }
 
+    /// Whether `device` may still write record `id` of case `caseID` though its user lost the
+    /// right to hold it: the right went at a sequence after the last pull cursor the device
+    /// asked from past a drop (`DeviceAccount.toldThrough`), so the write was made before the
+    /// device could know. Such a write is kept like any other; the device drops the record on
+    /// its pull.
+    static func isLateWrite(_ id: RecordID, of caseID: RecordID, by device: DeviceAccount, in db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT 1 FROM dropNotice WHERE user = ? AND caseID = ? AND (recordID = '' OR recordID = ?) AND seq > ? LIMIT 1
+            """), arguments: [device.user.name, caseID.rawValue, id.rawValue, device.toldThrough]) == true
+    }
+
+    /// The users who may hold records of case `caseID` (its mediators, and every supervisor)
+    /// and the names of its mediators, as the node has them now.
+    static func holdingCandidates(of caseID: RecordID, in db: Database) throws -> (users: [UserAccount], mediators: Set<String>) {
+        let mediators = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID.rawValue]))
+        let users = try GRDB.Row.fetchAll(db.cachedStatement(sql: """
+            SELECT name, role, disabled FROM user WHERE role = 'supervisor' OR name IN (SELECT user FROM caseAccess WHERE caseID = ?)
+            """), arguments: [caseID.rawValue]).map(Self.user)
+        return (users, mediators)
+    }
+
+    /// Records what each user `removed` from case `caseID`'s mediators must drop at `seq`:
+    /// the whole case, or for a supervisor of a case that is not restricted only the records
+    /// its mediators alone hold (`HoldingRule.dropsWholeCase`).
+    static func recordDrops(forRemoved removed: [String], from caseID: RecordID, restricted: Bool, seq: Int, in db: Database) throws {
+        for name in removed {
+            let user = try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT name, role, disabled FROM user WHERE name = ?"), arguments: [name]).map(Self.user)
+            if HoldingRule.dropsWholeCase(removed: user, restricted: restricted) {
+                try recordDrop(user: name, seq: seq, caseID: caseID, record: nil, reason: .mediatorRemoved, in: db)
+                continue
+            }
+            let ids = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM record WHERE caseID = ? AND (scope = 1 OR (scope = 2 AND owner = ?))"),
+                                          arguments: [caseID.rawValue, name])
+            for id in ids {
+                try recordDrop(user: name, seq: seq, caseID: caseID, record: RecordID(id), reason: .mediatorRemoved, in: db)
+            }
+        }
+    }
+
+    /// One row of `dropNotice` (see migration v8).
+    static func recordDrop(user: String, seq: Int, caseID: RecordID, record: RecordID?, reason: DropReason, in db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO dropNotice (user, seq, caseID, recordID, reason) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [user, seq, caseID.rawValue, record?.rawValue ?? "", reason.rawValue])
+    }
+
     /// Applies `PushRules.accessChange` to a case whose mediators changed (or that is new).
-    /// Returns whether a supervisor gained access (see `apply`).
-    static func updateAccess(_ caseID: RecordID, members: [String], added: Set<String>, seq: Int, in db: Database) throws -> Bool {
+    /// Returns whether a supervisor gained access (see `apply`) and who lost it.
+    static func updateAccess(_ caseID: RecordID, members: [String], added: Set<String>, seq: Int, in db: Database) throws -> (supervisorGained: Bool, revoked: [String]) {
         let current = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID.rawValue]))
         let roleOf = try db.cachedStatement(sql: "SELECT role FROM user WHERE name = ?")
         var roles: [String: String] = [:]
@@ -220,6 +295,6 @@ extension SQLiteNodeStore {
         for user in change.revoke {
             try db.cachedStatement(sql: "DELETE FROM caseAccess WHERE caseID = ? AND user = ?").execute(arguments: [caseID.rawValue, user])
         }
-        return change.grant.contains { roles[$0] == Role.supervisor.rawValue }
+        return (change.grant.contains { roles[$0] == Role.supervisor.rawValue }, change.revoke)
     }
 }

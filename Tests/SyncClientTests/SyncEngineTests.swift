@@ -225,3 +225,62 @@ struct SyncEngineTests {
         #expect(try store.pendingCount() == 1)
     }
 }
+
+/// Dropping what this device may no longer hold (PROTOCOL.md §13.1–13.2).
+extension SyncEngineTests {
+    static func dropPage(_ json: String, next: Int) -> TransportResponse {
+        TransportResponse(status: 200, headers: ["content-type": "application/json"], body: Array("{\"drop\":[\(json)],\"more\":false,\"next\":\(next),\"records\":[]}".utf8))
+    }
+
+    /// A page's drops remove the case and its records (or one record) with the page's
+    /// cursor, and the sync says what went.
+    @Test func aDropRemovesTheCaseOrTheRecordItNames() async throws {
+        let store = try makeStore()
+        let kept = try newCase(store, 1)
+        let keptNote = try newNote(store, 2, in: kept.id)
+        let dropped = try newCase(store, 3)
+        try newNote(store, 4, in: dropped.id)
+        let transport = ScriptedTransport { request, _ in
+            guard !Self.isPush(request) else { return try ScriptedTransport.accepted(request) }
+            return Self.dropPage("""
+                {"case":"\(dropped.id)","reason":"mediator-removed","seq":7},{"case":"\(kept.id)","id":"\(keptNote.id)","reason":"note-narrowed","seq":9}
+                """, next: 9)
+        }
+        let summary = try await engine(store, transport).run()
+        #expect(summary.dropped.map(\.count) == [2, 1] && summary.dropped.map(\.reason) == [.mediatorRemoved, .noteNarrowed])
+        #expect(summary.dropped.first?.reference == "MED-2026-3")
+        #expect(try store.record(dropped.id) == nil && store.record(keptNote.id) == nil && store.record(kept.id) != nil)
+        #expect(try store.setting(SyncEngine.cursorKey) == "9")
+        #expect(try store.integrityCheck() == ["ok"])
+    }
+
+    /// A queued change the node refused, to a record the device then must drop, is saved to
+    /// a file of its own (mode 0600) and no longer fails the sync; without a folder for it,
+    /// nothing is removed.
+    @Test func aRefusedChangeToADroppedRecordIsSavedToAFileAndTheSyncSucceeds() async throws {
+        let store = try makeStore()
+        let theCase = try newCase(store, 1)
+        let transport = ScriptedTransport { request, _ in
+            if Self.isPush(request) { return ScriptedTransport.refusal(422, code: "invalid_value", index: 0) }
+            return Self.dropPage("{\"case\":\"\(theCase.id)\",\"reason\":\"mediator-removed\",\"seq\":3}", next: 3)
+        }
+        var noFolder = engine(store, transport)
+        noFolder.undeliveredDirectory = nil
+        await #expect(throws: SyncError.self) { try await noFolder.run() }
+        #expect(try store.record(theCase.id) != nil && store.pendingCount() == 1, "nothing removed")
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("undelivered-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var withFolder = engine(store, transport)
+        withFolder.undeliveredDirectory = folder
+        let summary = try await withFolder.run()
+        #expect(summary.refused.isEmpty, "a change no longer queued does not fail the sync")
+        let file = try #require(summary.undeliveredFile)
+        #expect(summary.undelivered == 1)
+        let saved = try RecordState(json: Array(try Data(contentsOf: file).dropLast()))
+        #expect(saved == theCase)
+        #expect((try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int) == 0o600)
+        #expect(try store.record(theCase.id) == nil && store.pendingCount() == 0)
+    }
+}

@@ -101,24 +101,29 @@ struct NodeFixture {
 
     /// Every record id a device receives by pulling until `more` is false, the final cursor,
     /// and the size of each page.
-    func pullAll(_ client: any TestClientProtocol, as device: String, since: Int = 0, limit: Int = 500) async throws -> (ids: [String], next: Int, raw: String, pages: [Int]) {
+    func pullAll(_ client: any TestClientProtocol, as device: String, since: Int = 0, limit: Int = 500) async throws -> (ids: [String], next: Int, raw: String, pages: [Int], drops: [String]) {
         var cursor = since
         var after: Int?
         var ids: [String] = []
         var raw = ""
         var pages: [Int] = []
+        var drops: [String] = []
         while true {
             let (status, page) = try await pull(client, as: device, since: cursor, after: after, limit: limit)
             #expect(status == .ok)
             let records = page["records"] as? [[String: Any]] ?? []
             ids += records.compactMap { $0["id"] as? String }
+            // "reason case" for a whole case, "reason case record" for one record.
+            drops += (page["drop"] as? [[String: Any]] ?? []).map { drop in
+                ([drop["reason"], drop["case"], drop["id"]].compactMap { $0 as? String }).joined(separator: " ")
+            }
             pages.append(records.count)
             raw += (try? String(data: JSONSerialization.data(withJSONObject: records), encoding: .utf8)) ?? ""
             cursor = page["next"] as? Int ?? cursor
             after = page["after"] as? Int
             if page["more"] as? Bool != true { break }
         }
-        return (ids, cursor, raw, pages)
+        return (ids, cursor, raw, pages, drops)
     }
 
     static func object(_ buffer: ByteBuffer) throws -> [String: Any] {

@@ -50,7 +50,10 @@ struct ScopingTests {
             #expect(!after.raw.contains("AFTER-REMOVAL"))
             #expect(!after.ids.contains(laterNote.id.rawValue))
             #expect(!after.ids.contains(bobsCase.id.rawValue))
-            // And may no longer write to it.
+            // Once her device has been told (its next pull asks from past the drop), she
+            // may no longer write to it. (Writes made before it knew are kept: DropNoticeTests.)
+            #expect(after.drops == ["mediator-removed \(bobsCase.id)"])
+            _ = try await fixture.pullAll(client, as: "ann-laptop", since: after.next)
             var late = try #require(try fixture.store.record(bobsCase.id))
             try late.set("site", .text("South"), stamp: Stamp(device: try DeviceID("ann-laptop"), counter: 7, time: 4))
             #expect(try await fixture.push(client, [late], as: "ann-laptop").0 == .forbidden)

@@ -4,7 +4,7 @@ import SyncStore
 
 /// `casesync party add`.
 struct PartyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "party", abstract: "Record the parties of a case.", subcommands: [Add.self])
+    static let configuration = CommandConfiguration(commandName: "party", abstract: "Record the parties of a case.", subcommands: [Add.self, Set.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a party to a case.")
@@ -33,11 +33,26 @@ struct PartyCommand: ParsableCommand {
             try invocation.add(.party, toCase: `case`, changes, noun: "party")
         }
     }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a party: contact=…, consentToShare=false, …")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The party: its id or short id.") var id: String
+        @Argument(help: "FIELD=VALUE pairs.") var assignments: [String] = []
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            let state = try invocation.update(id, type: .party, try FieldAssignment.parse(assignments, type: .party))
+            let view = RecordView(state: state)
+            invocation.emit(json: view.json, human: "Updated party \(view.shortID).")
+        }
+    }
 }
 
 /// `casesync session add`.
 struct SessionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "session", abstract: "Record mediation sessions.", subcommands: [Add.self])
+    static let configuration = CommandConfiguration(commandName: "session", abstract: "Record mediation sessions.", subcommands: [Add.self, Set.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a session to a case.")
@@ -61,11 +76,26 @@ struct SessionCommand: ParsableCommand {
             try invocation.add(.session, toCase: `case`, changes, noun: "session")
         }
     }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a session: summary=…, attendees+=NAME, …")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The session: its id or short id.") var id: String
+        @Argument(help: "FIELD=VALUE pairs.") var assignments: [String] = []
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            let state = try invocation.update(id, type: .session, try FieldAssignment.parse(assignments, type: .session))
+            let view = RecordView(state: state)
+            invocation.emit(json: view.json, human: "Updated session \(view.shortID).")
+        }
+    }
 }
 
 /// `casesync note add`.
 struct NoteCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "note", abstract: "Keep notes on a case.", subcommands: [Add.self])
+    static let configuration = CommandConfiguration(commandName: "note", abstract: "Keep notes on a case.", subcommands: [Add.self, Set.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a note to a case.")
@@ -86,6 +116,21 @@ struct NoteCommand: ParsableCommand {
                 changes.append(.set("session", .text(sessionID.rawValue)))
             }
             try invocation.add(.note, toCase: `case`, changes, noun: "note")
+        }
+    }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a note: visibility=caucus, text=…")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The note: its id or short id.") var id: String
+        @Argument(help: "FIELD=VALUE pairs.") var assignments: [String] = []
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            let state = try invocation.update(id, type: .note, try FieldAssignment.parse(assignments, type: .note))
+            let view = RecordView(state: state)
+            invocation.emit(json: view.json, human: "Updated note \(view.shortID).")
         }
     }
 }

@@ -58,6 +58,7 @@ struct SyncCommand: AsyncParsableCommand {
         do {
             var engine = SyncEngine(store: invocation.store, client: client)
             engine.batchSize = batchSize
+            engine.undeliveredDirectory = options.directory
             summary = try await engine.run { progress in
                 guard showProgress else { return }
                 let seconds = max((ContinuousClock.now - start).components.seconds, 1)
@@ -84,11 +85,26 @@ struct SyncCommand: AsyncParsableCommand {
                 ("nodeRestored", .boolean(summary.nodeRestored)), ("redelivered", .integer(summary.redelivered)),
                 ("notRedelivered", .array(summary.notRedelivered.map { .string($0.id.rawValue) })),
                 ("redeliveryDeferred", .integer(summary.redeliveryDeferred)),
+                ("dropped", .array(summary.dropped.map { dropped in
+                    .sortedObject([("case", .string(dropped.caseID.rawValue)), ("reference", dropped.reference.map { .string($0) } ?? .null),
+                                   ("records", .integer(dropped.count)), ("reason", .string(dropped.reason.rawValue))])
+                })),
+                ("undelivered", .integer(summary.undelivered)), ("undeliveredFile", summary.undeliveredFile.map { .string($0.path) } ?? .null),
                 ("pullMilliseconds", .integer(Int(summary.pullSeconds * 1000))), ("pushMilliseconds", .integer(Int(summary.pushSeconds * 1000))),
             ]),
             human: "Synced with \(server): pushed \(summary.pushed), pulled \(summary.pulled)"
                 + (summary.conflicts > 0 ? "; \(summary.conflicts) record\(summary.conflicts == 1 ? "" : "s") in conflict — see `casesync conflicts`." : ".")
         )
+        if !options.json {
+            for dropped in summary.dropped {
+                let name = dropped.reference ?? "case \(RecordView.shortID(dropped.caseID))"
+                print("\(dropped.count) record\(dropped.count == 1 ? "" : "s") of \(name) removed from this device: \(dropped.reason.explanation).")
+            }
+        }
+        if let file = summary.undeliveredFile {
+            // Not an error: nothing is lost, but the user has to act on it.
+            FileHandle.standardError.write(Data("casesync: \(summary.undelivered) change\(summary.undelivered == 1 ? "" : "s") to records removed from this device had not reached the node; they are saved in \(file.path): give it to the case's mediators, then delete it\n".utf8))
+        }
         if summary.nodeRestored && !options.json {
             print("The node was restored from a backup: this device pulled from the start and re-sent the \(summary.redelivered) record\(summary.redelivered == 1 ? "" : "s") it holds.")
         }

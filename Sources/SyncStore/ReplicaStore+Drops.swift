@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+import SyncModel
+import SyncProtocol
+
+/// A device's side of losing the right to hold records (PROTOCOL.md §13): a pull page names
+/// what to drop, the device removes it with the page, and then erases every trace of it
+/// from its files (`eraseFreedSpace`).
+extension ReplicaStore {
+    /// What one drop took off this device.
+    public struct DroppedRecords: Sendable, Hashable {
+        /// The case concerned.
+        public let caseID: RecordID
+        /// The case's reference as this device had it (nil when it did not hold the case itself).
+        public let reference: String?
+        /// How many records this device removed (the case itself included).
+        public let count: Int
+        /// Why.
+        public let reason: DropReason
+    }
+
+    /// Removes what `drops` name, then merges `states` and stores `settings`, in one
+    /// transaction (a page's drops come before its records: a right lost and given back
+    /// within one page ends with the records held). A dropped record still queued (a change
+    /// the node did not take) is handed to `keepUndelivered` before the transaction commits:
+    /// if that throws, nothing is removed.
+    @discardableResult
+    public func merge(_ states: [ReceivedState], drops: [DropNotice], settings: [String: String],
+                      keepUndelivered: ([QueuedRecord]) throws -> Void) throws -> (merged: MergeOutcome, dropped: [DroppedRecords]) {
+        try writer.write { db in
+            var dropped: [DroppedRecords] = []
+            var undelivered: [QueuedRecord] = []
+            for drop in drops {
+                let result = try Self.apply(drop, in: db)
+                undelivered += result.undelivered
+                if result.dropped.count > 0 { dropped.append(result.dropped) }
+            }
+            if !undelivered.isEmpty { try keepUndelivered(undelivered) }
+            let outcome = states.isEmpty ? MergeOutcome() : try Self.merge(states, in: db)
+            for (key, value) in settings {
+                try Self.setSetting(key, value, in: db)
+            }
+            return (outcome, dropped)
+        }
+    }
+
+    /// Deletes the records one drop names (and their outbox and re-delivery entries),
+    /// returning what went and which of them held changes not yet pushed.
+    static func apply(_ drop: DropNotice, in db: Database) throws -> (dropped: DroppedRecords, undelivered: [QueuedRecord]) {
+        let reference = try String.fetchOne(db.cachedStatement(sql: "SELECT reference FROM record WHERE id = ?"), arguments: [drop.caseID.rawValue])
+        let ids: [String]
+        if let record = drop.record {
+            // Only if it belongs to the case named: a drop never reaches into another case.
+            ids = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM record WHERE id = ? AND caseID = ?"), arguments: [record.rawValue, drop.caseID.rawValue])
+        } else {
+            ids = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM record WHERE caseID = ?"), arguments: [drop.caseID.rawValue])
+        }
+        var undelivered: [QueuedRecord] = []
+        let queued = try db.cachedStatement(sql: """
+            SELECT record.id, record.caseID, record.state FROM outbox JOIN record ON record.id = outbox.recordID WHERE outbox.recordID = ?
+            """)
+        for id in ids {
+            try queued.forEachRow { $0.bind(id) } _: { row in undelivered.append(try QueuedRecord(row)) }
+            for table in ["outbox", "redelivery"] {
+                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE recordID = ?").execute(arguments: [id])
+            }
+            try db.cachedStatement(sql: "DELETE FROM record WHERE id = ?").execute(arguments: [id])
+        }
+        return (DroppedRecords(caseID: drop.caseID, reference: reference, count: ids.count, reason: drop.reason), undelivered)
+    }
+
+    /// Erases what deleted rows left in the files: SQLite keeps deleted content in free
+    /// space, in freed pages and in old page images in the WAL until they are reused (unless
+    /// `secure_delete` was on for every write the file ever had, which a replica made by
+    /// another build may not have). A `VACUUM` rebuilds the database from live rows only, and
+    /// a `TRUNCATE` checkpoint empties the WAL. Run after a sync removed records; it rewrites
+    /// the whole file, so once per sync, not per page.
+    public func eraseFreedSpace() throws {
+        try writer.writeWithoutTransaction { db in
+            try db.execute(sql: "VACUUM")
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+    }
+}

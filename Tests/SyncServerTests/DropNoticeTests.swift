@@ -1,0 +1,125 @@
+import Foundation
+import HummingbirdTesting
+import NodeStorage
+import SyncModel
+import SyncServer
+import SyncStore
+import Testing
+
+/// What a pull tells a device to drop (PROTOCOL.md §13): exactly the records its user could
+/// hold before a change and may not after it, to exactly those users, and the writes a
+/// device made before it was told.
+struct DropNoticeTests {
+    typealias World = HoldingTests.World
+
+    /// Each user's cursor after pulling everything: what their devices hold now.
+    static func cursors(_ fixture: NodeFixture, _ client: any TestClientProtocol) async throws -> [String: Int] {
+        var cursors: [String: Int] = [:]
+        for device in ["ann-laptop", "bob-laptop", "sue-desk"] { cursors[device] = try await fixture.pullAll(client, as: device).next }
+        return cursors
+    }
+
+    static func edit(_ fixture: NodeFixture, _ id: RecordID, by device: String, counter: Int, _ changes: [FieldChange]) throws -> RecordState {
+        var state = try #require(try fixture.store.record(id))
+        try state.apply(changes, stamp: Stamp(device: try DeviceID(device), counter: counter, time: Int64(counter)))
+        return state
+    }
+
+    @Test func aNarrowedNoteIsDroppedByThoseWhoHeldItAndNoOneElse() async throws {
+        let fixture = try await NodeFixture()
+        try await fixture.test { client in
+            let w = try await HoldingTests.world(fixture, client)
+            let cursors = try await Self.cursors(fixture, client)
+            // The shared note becomes a mediator note: sue loses it; then caucus: bob does.
+            let toMediators = try Self.edit(fixture, w.shared.id, by: "ann-laptop", counter: 30, [.set("visibility", .text("mediator"))])
+            #expect(try await fixture.push(client, [toMediators], as: "ann-laptop").0 == .ok)
+            let toCaucus = try Self.edit(fixture, w.shared.id, by: "ann-laptop", counter: 31, [.set("visibility", .text("caucus"))])
+            #expect(try await fixture.push(client, [toCaucus], as: "ann-laptop").0 == .ok)
+            let note = "note-narrowed \(w.theCase.id) \(w.shared.id)"
+            #expect(try await fixture.pullAll(client, as: "sue-desk", since: cursors["sue-desk"]!).drops == [note])
+            let bob = try await fixture.pullAll(client, as: "bob-laptop", since: cursors["bob-laptop"]!)
+            #expect(bob.drops == [note] && !bob.ids.contains(w.shared.id.rawValue))
+            let ann = try await fixture.pullAll(client, as: "ann-laptop", since: cursors["ann-laptop"]!)
+            #expect(ann.drops == [] && ann.ids == [w.shared.id.rawValue], "its author keeps it")
+            // Told once: the cursor moved past the drops.
+            #expect(try await fixture.pullAll(client, as: "bob-laptop", since: bob.next).drops == [])
+        }
+    }
+
+    @Test func aRemovedMediatorDropsTheCaseAndARemovedSupervisorOnlyWhatMediatorsAloneHold() async throws {
+        let fixture = try await NodeFixture()
+        try await fixture.test { client in
+            let w = try await HoldingTests.world(fixture, client)
+            // Ann makes sue a mediator of her case: sue now holds its mediator note too.
+            let adding = try Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 30, [.add("mediators", "sue")])
+            #expect(try await fixture.push(client, [adding], as: "ann-laptop").0 == .ok)
+            let cursors = try await Self.cursors(fixture, client)
+            // Then removes bob and sue.
+            let removing = try Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 31, [.remove("mediators", "bob"), .remove("mediators", "sue")])
+            #expect(try await fixture.push(client, [removing], as: "ann-laptop").0 == .ok)
+            let bob = try await fixture.pullAll(client, as: "bob-laptop", since: cursors["bob-laptop"]!)
+            #expect(bob.drops == ["mediator-removed \(w.theCase.id)"] && bob.ids.isEmpty)
+            let sue = try await fixture.pullAll(client, as: "sue-desk", since: cursors["sue-desk"]!)
+            #expect(sue.drops == ["mediator-removed \(w.theCase.id) \(w.mediatorOnly.id)"], "a supervisor keeps what is everyone's")
+            #expect(sue.ids == [w.theCase.id.rawValue], "and gets the case's new state")
+            #expect(try await fixture.pullAll(client, as: "ann-laptop", since: cursors["ann-laptop"]!).drops == [])
+
+            // A case made restricted: every supervisor who is not its mediator drops it whole.
+            let restricting = try Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 32, [.set("confidentiality", .text("restricted"))])
+            #expect(try await fixture.push(client, [restricting], as: "ann-laptop").0 == .ok)
+            #expect(try await fixture.pullAll(client, as: "sue-desk", since: sue.next).drops == ["case-restricted \(w.theCase.id)"])
+            // A new device of a user pulls from the start and is told too (it holds nothing of it).
+            let fromStart = try await fixture.pullAll(client, as: "bob-laptop")
+            #expect(!fromStart.ids.contains(w.theCase.id.rawValue) && fromStart.drops == ["mediator-removed \(w.theCase.id)"])
+        }
+    }
+
+    /// Writes a device made before it learned it lost the right are kept; once a pull has
+    /// told it (it asked from past the drop), they are refused like any other.
+    @Test func writesMadeBeforeTheDeviceKnewAreKeptAndAuditedAndLaterOnesRefused() async throws {
+        let fixture = try await NodeFixture()
+        try await fixture.test { client in
+            let w = try await HoldingTests.world(fixture, client)
+            let cursors = try await Self.cursors(fixture, client)
+            let removing = try Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 30, [.remove("mediators", "bob")])
+            #expect(try await fixture.push(client, [removing], as: "ann-laptop").0 == .ok)
+
+            // Bob, not yet told, edits the shared note and adds a note of his own.
+            let edited = try Self.edit(fixture, w.shared.id, by: "bob-laptop", counter: 40, [.set("text", .text("BOB-LATE-EDIT"))])
+            let added = try HoldingTests.note(41, in: w.theCase.id, by: "bob-laptop", counter: 41, visibility: "shared", marker: "BOB-LATE-NOTE")
+            let (status, _) = try await fixture.push(client, [edited, added], as: "bob-laptop")
+            #expect(status == .ok)
+            #expect(try fixture.store.record(w.shared.id)?.text("text") == "BOB-LATE-EDIT")
+            #expect(try fixture.store.auditLog(limit: 10).contains { $0.action == "late-write" && $0.user == "bob" && $0.count == 2 })
+            let ann = try await fixture.pullAll(client, as: "ann-laptop", since: cursors["ann-laptop"]!)
+            #expect(ann.raw.contains("BOB-LATE-EDIT") && ann.raw.contains("BOB-LATE-NOTE"), "the case's mediators get them")
+
+            // Bob pulls (the drop), then asks from past it: told. A further write is refused.
+            let told = try await fixture.pullAll(client, as: "bob-laptop", since: cursors["bob-laptop"]!)
+            _ = try await fixture.pullAll(client, as: "bob-laptop", since: told.next)
+            let again = try Self.edit(fixture, w.shared.id, by: "bob-laptop", counter: 42, [.set("text", .text("BOB-TOO-LATE"))])
+            let (refused, answer) = try await fixture.push(client, [again], as: "bob-laptop")
+            #expect(refused == .forbidden && NodeFixture.errorCode(answer) == "forbidden")
+            #expect(try fixture.store.record(w.shared.id)?.text("text") == "BOB-LATE-EDIT")
+        }
+    }
+
+    /// `HoldingRule.lostHolders`, row by row.
+    @Test func whoLosesARecord() {
+        let ann = UserAccount(name: "ann", role: .mediator, disabled: false)
+        let bob = UserAccount(name: "bob", role: .mediator, disabled: false)
+        let sue = UserAccount(name: "sue", role: .supervisor, disabled: false)
+        let all = [ann, bob, sue]
+        func lost(_ from: HoldingScope, _ to: HoldingScope, restricted: (Bool, Bool) = (false, false), mediators: Set<String> = ["ann", "bob"]) -> [String] {
+            HoldingRule.lostHolders(before: (from, "ann", restricted.0), after: (to, "ann", restricted.1), candidates: all, mediators: mediators)
+        }
+        #expect(lost(.everyone, .mediators) == ["sue"])
+        #expect(lost(.everyone, .owner) == ["bob", "sue"])
+        #expect(lost(.mediators, .owner) == ["bob"])
+        #expect(lost(.mediators, .everyone) == [] && lost(.owner, .everyone) == [], "widening takes nothing away")
+        #expect(lost(.everyone, .everyone, restricted: (false, true)) == ["sue"])
+        #expect(lost(.everyone, .everyone, restricted: (false, true), mediators: ["ann", "sue"]) == [], "a supervisor who mediates keeps it")
+        #expect(HoldingRule.dropsWholeCase(removed: bob, restricted: false) && HoldingRule.dropsWholeCase(removed: sue, restricted: true))
+        #expect(!HoldingRule.dropsWholeCase(removed: sue, restricted: false))
+    }
+}
