@@ -35,9 +35,11 @@ public struct DeviceAccount: Hashable, Sendable {
     /// user's: it has been told of every drop up to there. Writes it made to records it lost
     /// at a later sequence were made before it knew, and are taken (`PushRules`, late writes).
     public let toldThrough: Int
+    /// Set when the node asked the device to erase its case data (PROTOCOL.md §13.3).
+    public let wipe: DeviceWipe?
 
     /// A device account as the store holds it.
-    public init(id: DeviceID, name: String, user: UserAccount, secretHash: [UInt8], revoked: Bool, created: Int64, toldThrough: Int = 0) {
+    public init(id: DeviceID, name: String, user: UserAccount, secretHash: [UInt8], revoked: Bool, created: Int64, toldThrough: Int = 0, wipe: DeviceWipe? = nil) {
         self.id = id
         self.name = name
         self.user = user
@@ -45,7 +47,31 @@ public struct DeviceAccount: Hashable, Sendable {
         self.revoked = revoked
         self.created = created
         self.toldThrough = toldThrough
+        self.wipe = wipe
     }
+}
+
+/// An erasure the node asked of a device: by `casesyncd device revoke --wipe`, or for every
+/// device of a user by `casesyncd user disable`.
+public struct DeviceWipe: Hashable, Sendable {
+    /// When it was asked, in milliseconds since the Unix epoch.
+    public let requested: Int64
+    /// Whether the device may first push what it has queued (a disabled user's device, not
+    /// a lost one): then only its pushes are taken until it has erased its data.
+    public let deliverFirst: Bool
+    /// When the device said it had erased its case data; nil while pending. After that it is
+    /// refused like any revoked device.
+    public let confirmed: Int64?
+
+    /// A wipe as the store holds it.
+    public init(requested: Int64, deliverFirst: Bool, confirmed: Int64?) {
+        self.requested = requested
+        self.deliverFirst = deliverFirst
+        self.confirmed = confirmed
+    }
+
+    /// Whether the device has yet to erase its data.
+    public var isPending: Bool { confirmed == nil }
 }
 
 /// One audit event to record: who, which device, what, and which record ids — never

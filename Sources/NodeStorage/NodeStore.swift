@@ -56,8 +56,10 @@ public protocol NodeStore: Sendable {
     func addUser(_ name: String, role: Role, at time: Int64) async throws -> UserAccount
     /// Every user, disabled ones too (`casesyncd user list`).
     func users() async throws -> [UserAccount]
-    /// Disables a user: their devices are refused from the next request on.
-    func disableUser(_ name: String) async throws
+    /// Disables a user at `time`: from their devices' next request on, each must erase its
+    /// case data (`DeviceWipe`; with `deliverFirst`, after pushing what it has queued) and is
+    /// then refused.
+    func disableUser(_ name: String, at time: Int64, deliverFirst: Bool) async throws
     /// Stores a one-time enrollment token (its hash) for `user`, valid until `expires`.
     func addEnrollment(user: String, tokenHash: [UInt8], expires: Int64) async throws
     /// Redeems a token and binds `device` to its user, in one transaction with its audit
@@ -68,8 +70,12 @@ public protocol NodeStore: Sendable {
     /// Every enrolled device with its user, revoked ones too (`casesyncd device list`).
     func devices() async throws -> [DeviceAccount]
     /// Revokes the device named by `idOrName` (its id, or else its name if only one device
-    /// has it): refused from its next request on. Returns the device as it was before.
-    func revokeDevice(_ idOrName: String) async throws -> DeviceAccount
+    /// has it): refused from its next request on; with `wipeAt`, first told to erase its case
+    /// data. Returns the device as it was before.
+    func revokeDevice(_ idOrName: String, wipeAt: Int64?) async throws -> DeviceAccount
+    /// Records that `device` erased its case data, as the node asked, at `time`, with its
+    /// audit entry. Throws `NodeError` (`forbidden`) when no wipe was pending.
+    func confirmWipe(_ device: DeviceID, at time: Int64) async throws
 
     // MARK: Audit
 

@@ -201,6 +201,12 @@ public struct SyncClient: Sendable {
         return DropNotice(seq: seq, caseID: caseID, record: record, reason: reason)
     }
 
+    /// Tells the node this device erased its case data as it asked (`POST /v1/device/wiped`);
+    /// the node then refuses the device like a revoked one.
+    public func confirmWipe() async throws {
+        _ = try await exchange(TransportRequest(.post, "/v1/device/wiped", headers: credentials(), body: Array("{}".utf8))) { $0 }
+    }
+
     /// Redacted records after `since` as NDJSON or CSV bytes (reporter, supervisor, admin).
     public func export(format: String, type: String?, since: Int) async throws -> [UInt8] {
         var path = "/v1/export?format=\(format)&since=\(since)"

@@ -127,6 +127,8 @@ public struct SyncEngine: Sendable {
                 summary.refused = try summary.refused.filter { try store.record($0.id) != nil }
                 summary.conflicts = try store.conflictedCount()
                 return summary
+            } catch let error as SyncError where error.errorCode == .wipe {
+                throw try await eraseAsAsked()
             } catch is NodeRewound {
                 summary.nodeRestored = true
                 // The new generation is stored with the first page pulled from the restored node.
@@ -213,6 +215,18 @@ public struct SyncEngine: Sendable {
         // What dropped records left in free space and in the WAL goes too, once per sync.
         if !summary.dropped.isEmpty { try store.eraseFreedSpace() }
         summary.pullSeconds += Self.seconds(since: pullStart)
+    }
+
+    /// The node asked this device to erase its case data (revoked with `--wipe`, or its user
+    /// disabled; PROTOCOL.md §13.3): every record goes, with its traces in the files, then
+    /// the node is told. Returns the error the sync ends with (exit 4). If the node cannot be
+    /// told now, the next sync is asked again, finds nothing left, and tells it.
+    func eraseAsAsked() async throws -> SyncError {
+        let erased = try store.eraseCaseData(forget: [Self.cursorKey, Self.generationKey, "lastSync"])
+        try store.eraseFreedSpace()
+        let told = (try? await client.confirmWipe()) != nil
+        return SyncError(.unauthorised, code: ErrorCode.wipe.rawValue,
+                         "the node had this device erase its case data: \(erased) record\(erased == 1 ? "" : "s") removed\(told ? "" : " (the node could not be told yet; the next sync tells it)"); it no longer syncs, enroll it again with a new token to use it")
     }
 
     /// Saves queued changes to records being dropped, as NDJSON of their canonical states,

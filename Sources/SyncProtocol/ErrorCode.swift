@@ -20,6 +20,9 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case unknownDevice = "unknown_device"
     case revoked
     case disabled
+    /// The node asks this device to erase its case data: it was revoked with `--wipe`, or
+    /// its user disabled (PROTOCOL.md §13.3).
+    case wipe
     /// An enrollment token that is unknown, used or expired; a disabled user's.
     case refused
     case forbidden
@@ -71,7 +74,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         switch self {
         case .malformedJSON, .badParameter, .malformedGzip: 400
         case .unauthorised, .unknownDevice, .revoked, .disabled, .refused: 401
-        case .forbidden: 403
+        case .forbidden, .wipe: 403
         case .notFound: 404
         case .methodNotAllowed: 405
         case .timeout: 408

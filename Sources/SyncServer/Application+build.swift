@@ -25,8 +25,10 @@ public func buildApplication(node: SyncNode, configuration: NodeConfiguration,
 public enum APIRoutes {
     public static let all: [(method: String, path: String)] = [
         ("GET", "/healthz"), ("GET", "/metrics"), ("POST", "/v1/enroll"), ("POST", "/v1/sync/push"), ("GET", "/v1/sync/pull"),
-        ("GET", "/v1/export"), ("GET", "/v1/report/summary"),
+        ("GET", "/v1/export"), ("GET", "/v1/report/summary"), ("POST", wiped),
     ]
+    /// Where a device says it erased its case data as the node asked.
+    public static let wiped = "/v1/device/wiped"
 }
 
 /// The routes, apart from the server, so route tests can use them in-process.
@@ -41,7 +43,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
     router.add(middleware: InFlightLimitMiddleware(counter: InFlightCounter(limit: configuration.maxInFlight)))
     let budget = BodyBudget(capacity: configuration.bodyBudgetBytes)
 
-    precondition(APIRoutes.all.count == 7, "register every route in APIRoutes.all")
+    precondition(APIRoutes.all.count == 8, "register every route in APIRoutes.all")
     router.get("/healthz") { _, _ in
         Response.json(Array(#"{"status":"ok"}"#.utf8))
     }
@@ -104,6 +106,10 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
         return jsonResponse(writer.bytes, for: request)
     }
 
+    devices.post(RouterPath(stringLiteral: APIRoutes.wiped)) { request, context -> Response in
+        try await node.confirmWipe(for: try context.authenticated())
+        return jsonResponse(Array(#"{"wiped":true}"#.utf8), for: request)
+    }
     devices.get("/v1/sync/pull") { request, context in
         let account = try context.authenticated()
         let since = try queryInteger(request, "since", default: 0, range: 0...Int(Dot.maxCounter))

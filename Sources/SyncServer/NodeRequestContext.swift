@@ -28,7 +28,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: NodeRequestContext, next: (Request, NodeRequestContext) async throws -> Response) async throws -> Response {
         var context = context
-        context.account = try await node.authenticate(request.headers[.authorization])
+        let account = try await node.authenticate(request.headers[.authorization])
+        try SyncNode.checkWipe(account, method: request.method.rawValue, path: request.uri.path)
+        context.account = account
         return try await next(request, context)
     }
 }

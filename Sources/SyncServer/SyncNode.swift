@@ -85,9 +85,28 @@ public struct SyncNode: Sendable {
         }
         // Constant time: how much of a secret matched must not show in the answer's timing.
         guard Secrets.constantTimeEqual(presented, account.secretHash) else { throw NodeError.unauthorised }
+        // A device asked to erase its case data is let in until it says it has done so, but
+        // only to be told (`checkWipe`), and for a disabled user's device to deliver first.
+        if account.wipe?.isPending == true { return account }
         guard !account.revoked else { throw NodeError(.revoked, "this device was revoked; enroll it again with a new token") }
         guard !account.user.disabled else { throw NodeError(.disabled, "user \(account.user.name) is disabled") }
         return account
+    }
+
+    /// Refuses every request of a device with a pending wipe (403 `wipe`) but the one saying
+    /// it is done, and, for a device that may deliver first, its pushes (PROTOCOL.md §13.3).
+    public static func checkWipe(_ account: DeviceAccount, method: String, path: String) throws {
+        guard let wipe = account.wipe, wipe.isPending else { return }
+        if method == "POST" && path == APIRoutes.wiped { return }
+        if method == "POST" && path == "/v1/sync/push" && wipe.deliverFirst { return }
+        throw NodeError(.wipe, "the node asks this device to erase its case data (\(account.user.disabled ? "its user was disabled" : "it was revoked")); `casesync sync` does it, then the device is refused")
+    }
+
+    /// Records that `account`'s device erased its case data as asked; from then on it is
+    /// refused like a revoked device.
+    public func confirmWipe(for account: DeviceAccount) async throws {
+        try await store.confirmWipe(account.id, at: now())
+        logger.notice("device erased its case data", metadata: ["sync.device": "\(account.id)", "sync.user": "\(account.user.name)"])
     }
 
     static func requireSyncRole(_ account: DeviceAccount) throws {

@@ -69,6 +69,23 @@ extension ReplicaStore {
         return (DroppedRecords(caseID: drop.caseID, reference: reference, count: ids.count, reason: drop.reason), undelivered)
     }
 
+    /// Removes every case record with its outbox and re-delivery entries, and forgets the
+    /// pull cursor and what it knew of the node (`forget`), in one transaction; returns how
+    /// many records went. The device's id, counter and enrollment stay. Follow with
+    /// `eraseFreedSpace`.
+    @discardableResult
+    public func eraseCaseData(forget: [String]) throws -> Int {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM outbox; DELETE FROM redelivery")
+            try db.execute(sql: "DELETE FROM record")
+            let erased = db.changesCount
+            for key in forget {
+                try db.execute(sql: "DELETE FROM setting WHERE key = ?", arguments: [key])
+            }
+            return erased
+        }
+    }
+
     /// Erases what deleted rows left in the files: SQLite keeps deleted content in free
     /// space, in freed pages and in old page images in the WAL until they are reused (unless
     /// `secure_delete` was on for every write the file ever had, which a replica made by

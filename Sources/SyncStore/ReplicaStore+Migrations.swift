@@ -207,6 +207,13 @@ extension SQLiteNodeStore {
                 ) WITHOUT ROWID;
                 ALTER TABLE device ADD COLUMN toldThrough INTEGER NOT NULL DEFAULT 0;
                 """)
+            // An erasure asked of the device (`DeviceWipe`): when, whether it may deliver its
+            // queued changes first, and when it said it was done.
+            try db.execute(sql: """
+                ALTER TABLE device ADD COLUMN wipeRequested INTEGER;
+                ALTER TABLE device ADD COLUMN wipeDeliverFirst INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE device ADD COLUMN wipeConfirmed INTEGER;
+                """)
         }
         return migrator
     }

@@ -31,11 +31,14 @@ extension SQLiteNodeStore {
         }
     }
 
-    /// Disables a user: their devices are refused from the next request on.
-    public func disableUser(_ name: String) throws {
+    /// See `NodeStore.disableUser`: every device of the user not yet asked to erase its
+    /// data is asked now (revoked ones too: they may still hold case records).
+    public func disableUser(_ name: String, at time: Int64, deliverFirst: Bool = true) throws {
         try writer.write { db in
             try db.execute(sql: "UPDATE user SET disabled = 1 WHERE name = ?", arguments: [name])
             guard db.changesCount == 1 else { throw NodeError(.notFound, "no user \(name); `casesyncd user list` shows them") }
+            try db.execute(sql: "UPDATE device SET wipeRequested = ?, wipeDeliverFirst = ? WHERE user = ? AND wipeRequested IS NULL",
+                           arguments: [time, deliverFirst, name])
         }
     }
 
@@ -98,7 +101,7 @@ extension SQLiteNodeStore {
     /// Revokes the device named by `idOrName`, its id or else its name (as `device list`
     /// shows both): refused from its next request on. A name several devices share is
     /// refused, naming their ids. Returns the device as it was before.
-    public func revokeDevice(_ idOrName: String) throws -> DeviceAccount {
+    public func revokeDevice(_ idOrName: String, wipeAt: Int64? = nil) throws -> DeviceAccount {
         try writer.write { db in
             var matches = try GRDB.Row.fetchAll(db, sql: Self.deviceQuery + " WHERE device.id = ?", arguments: [idOrName]).map(Self.deviceAccount)
             if matches.isEmpty {
@@ -111,7 +114,23 @@ extension SQLiteNodeStore {
                 throw NodeError(.badParameter, "\(matches.count) devices are named \(idOrName.prefix(60)) (\(matches.map(\.id.rawValue).joined(separator: ", "))); revoke one by its id")
             }
             try db.execute(sql: "UPDATE device SET revoked = 1 WHERE id = ?", arguments: [device.id.rawValue])
+            if let wipeAt {
+                // Also over a pending wipe that let the device deliver first: a lost device delivers nothing.
+                try db.execute(sql: "UPDATE device SET wipeRequested = COALESCE(wipeRequested, ?), wipeDeliverFirst = 0 WHERE id = ? AND wipeConfirmed IS NULL",
+                               arguments: [wipeAt, device.id.rawValue])
+            }
             return device
+        }
+    }
+
+    /// See `NodeStore.confirmWipe`.
+    public func confirmWipe(_ device: DeviceID, at time: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE device SET wipeConfirmed = ? WHERE id = ? AND wipeRequested IS NOT NULL AND wipeConfirmed IS NULL",
+                           arguments: [time, device.rawValue])
+            guard db.changesCount == 1 else { throw NodeError(.forbidden, "the node asked no erasure of this device") }
+            let user = try String.fetchOne(db, sql: "SELECT user FROM device WHERE id = ?", arguments: [device.rawValue])
+            try Self.audit("wiped", user: user, device: device, records: [], at: time, in: db)
         }
     }
 
@@ -153,7 +172,8 @@ extension SQLiteNodeStore {
     }
 
     static let deviceQuery = """
-        SELECT device.id, device.name, device.secretHash, device.revoked, device.created, device.toldThrough, user.name AS userName, user.role, user.disabled
+        SELECT device.id, device.name, device.secretHash, device.revoked, device.created, device.toldThrough,
+            device.wipeRequested, device.wipeDeliverFirst, device.wipeConfirmed, user.name AS userName, user.role, user.disabled
         FROM device JOIN user ON user.name = device.user
         """
 
@@ -169,7 +189,8 @@ extension SQLiteNodeStore {
             secretHash: [UInt8](row["secretHash"] as Data),
             revoked: row["revoked"],
             created: row["created"],
-            toldThrough: row["toldThrough"]
+            toldThrough: row["toldThrough"],
+            wipe: (row["wipeRequested"] as Int64?).map { DeviceWipe(requested: $0, deliverFirst: row["wipeDeliverFirst"], confirmed: row["wipeConfirmed"]) }
         )
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import NodeStorage
 
 struct DeviceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "device", abstract: "List and revoke devices.", subcommands: [List.self, Revoke.self])
@@ -8,20 +9,33 @@ struct DeviceCommand: AsyncParsableCommand {
         @OptionGroup var options: DataOptions
 
         func run() async throws {
-            for device in try await options.openNode(existing: true).store.devices() {
-                print("\(device.id)\t\(device.user.name)\t\(device.name)\(device.revoked ? "\trevoked" : "")")
+            let devices = try await options.openNode(existing: true).store.devices()
+            print("DEVICE\tUSER\tNAME\tSTATE")
+            for device in devices {
+                print("\(device.id)\t\(device.user.name)\t\(device.name)\t\(Self.state(of: device))")
             }
+        }
+
+        /// `active`, `revoked`, `wipe pending since …` or `wiped at …`.
+        static func state(of device: DeviceAccount) -> String {
+            if let wipe = device.wipe {
+                return wipe.confirmed.map { "wiped at \(Timestamp.text($0))" } ?? "wipe pending since \(Timestamp.text(wipe.requested))"
+            }
+            return device.revoked ? "revoked" : device.user.disabled ? "user disabled" : "active"
         }
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a device; it is refused from its next request on.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a device; it is refused from its next request on.",
+            discussion: "With --wipe (a lost or stolen device) it is first told, at its next contact, to erase every case record from its data folder; it delivers nothing more. `casesyncd device list` shows the erasure pending, then confirmed with its time.")
         @OptionGroup var options: DataOptions
         @Argument(help: "The device's id, or its name (as `device list` shows them).") var device: String
+        @Flag(help: "Have the device erase its case data at its next contact.") var wipe = false
 
         func run() async throws {
-            let revoked = try await options.openNode(existing: true).store.revokeDevice(device)
-            print("Revoked \(revoked.id) (\(revoked.name), of \(revoked.user.name)).")
+            let revoked = try await options.openNode(existing: true).store.revokeDevice(device, wipeAt: wipe ? Timestamp.now() : nil)
+            print("Revoked \(revoked.id) (\(revoked.name), of \(revoked.user.name))\(wipe ? ": it erases its case data at its next contact" : "").")
         }
     }
 }

@@ -29,13 +29,16 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct Disable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable a user: their devices are refused from the next request on.")
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a user: each of their devices erases its case data at its next sync, then is refused.",
+            discussion: "Without --wipe a device first delivers the changes it has queued (a user leaving the service); with --wipe it delivers nothing (a user whose devices must not be trusted). `casesyncd device list` shows each erasure pending or confirmed.")
         @OptionGroup var options: DataOptions
-        @Argument var name: String
+        @Argument(help: "The user name.") var name: String
+        @Flag(help: "Take nothing more from their devices: erase at once.") var wipe = false
 
         func run() async throws {
-            try await options.openNode(existing: true).store.disableUser(name)
-            print("Disabled \(name).")
+            try await options.openNode(existing: true).store.disableUser(name, at: Timestamp.now(), deliverFirst: !wipe)
+            print("Disabled \(name): each of their devices erases its case data at its next sync\(wipe ? "" : ", after delivering what it has queued"), then is refused.")
         }
     }
 }

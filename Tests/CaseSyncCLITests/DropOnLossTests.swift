@@ -115,4 +115,83 @@ struct DropOnLossTests {
         #expect(try sue.sync()["pulled"] as? Int == 2, "the case and its party come back")
         #expect(try sue.cli.run("--json", "case", "show", caseID).stdout.contains(contact))
     }
+
+    /// The state `casesyncd device list` shows for the device named `name`.
+    static func listedState(_ daemon: DaemonProcess, _ name: String) throws -> String {
+        let listing = try daemon.admin("device", "list").stdout
+        let line = listing.split(separator: "\n").first { $0.split(separator: "\t").dropFirst(2).first.map(String.init) == name }
+        return line.flatMap { $0.split(separator: "\t").last.map(String.init) } ?? "(not listed: \(listing))"
+    }
+
+    /// A lost laptop: revoked with `--wipe`, it erases everything at its next contact,
+    /// delivers nothing, and is refused from then on.
+    @Test func aDeviceRevokedWithWipeErasesEverythingAtItsNextContact() throws {
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
+        defer { daemon.remove() }
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
+        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk")
+        defer { [ann, sue].forEach { $0.cli.remove() } }
+        let (title, text, queued) = (Self.marker("title"), Self.marker("note"), Self.marker("queued"))
+        let caseID = try #require(try ann.cli.ok("case", "new", "--title", title)["id"] as? String)
+        _ = try ann.cli.ok("note", "add", caseID, "--text", text)
+        try ann.sync()
+        _ = try ann.cli.ok("note", "add", caseID, "--text", queued)
+
+        let revoked = try daemon.admin("device", "revoke", "ann-laptop", "--wipe")
+        #expect(revoked.status == 0, "\(revoked.stderr)")
+        #expect(try Self.listedState(daemon, "ann-laptop").hasPrefix("wipe pending since"))
+        let sync = try ann.cli.run("sync")
+        #expect(sync.status == 4 && sync.stderr.contains("erase its case data: 3 records removed"), "\(sync.stderr)")
+        #expect(try Self.traces(of: [title, text, queued], in: ann.cli.data) == [])
+        #expect(try Self.listedState(daemon, "ann-laptop").hasPrefix("wiped at"))
+        #expect(try ann.cli.run("sync").status == 4, "then refused")
+        // The thief's last note never reached the node.
+        try sue.sync()
+        #expect(try !sue.cli.run("--json", "case", "show", caseID).stdout.contains(queued))
+    }
+
+    /// A user leaving the service: disabled, each device delivers what it queued, then
+    /// erases its case data and is refused.
+    @Test func aDisabledUsersDevicesDeliverWhatTheyQueuedThenEraseEverything() throws {
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("bob", "mediator")])
+        defer { daemon.remove() }
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
+        let bob = try EnrolledReplica(daemon, user: "bob", name: "bob-laptop")
+        defer { [ann, bob].forEach { $0.cli.remove() } }
+        let (title, queued) = (Self.marker("title"), Self.marker("queued"))
+        let caseID = try #require(try ann.cli.ok("case", "new", "--title", title)["id"] as? String)
+        _ = try ann.cli.ok("case", "set", caseID, "mediators+=bob")
+        try ann.sync()
+        try bob.sync()
+        _ = try bob.cli.ok("note", "add", caseID, "--text", queued)
+
+        #expect(try daemon.admin("user", "disable", "bob").status == 0)
+        let sync = try bob.cli.run("sync")
+        #expect(sync.status == 4 && sync.stderr.contains("erase its case data"), "\(sync.stderr)")
+        #expect(try Self.traces(of: [title, queued], in: bob.cli.data) == [])
+        #expect(try Self.listedState(daemon, "bob-laptop").hasPrefix("wiped at"))
+        try ann.sync()
+        #expect(try ann.cli.run("--json", "case", "show", caseID).stdout.contains(queued), "what bob queued was delivered first")
+        let refused = try bob.cli.run("sync")
+        #expect(refused.status == 4 && refused.stderr.contains("disabled"), "\(refused.stderr)")
+    }
+
+    /// `casesync wipe` on purpose: the same erasure; the device stays enrolled and gets back
+    /// what it may hold. Refused while changes are queued.
+    @Test func aLocalWipeErasesEverythingAndTheDeviceCanPullItBack() throws {
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator")])
+        defer { daemon.remove() }
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
+        defer { ann.cli.remove() }
+        let title = Self.marker("title")
+        _ = try ann.cli.ok("case", "new", "--title", title)
+        let queued = try ann.cli.run("wipe", "--yes")
+        #expect(queued.status == 1 && queued.stderr.contains("1 change is queued"), "\(queued.stderr)")
+        try ann.sync()
+        let notConfirmed = try ann.cli.run("wipe")
+        #expect(notConfirmed.status == 1 && notConfirmed.stderr.contains("--yes"), "no terminal, no --yes")
+        #expect(try ann.cli.ok("wipe", "--yes")["erased"] as? Int == 1)
+        #expect(try Self.traces(of: [title], in: ann.cli.data) == [])
+        #expect(try ann.sync()["pulled"] as? Int == 1)
+    }
 }

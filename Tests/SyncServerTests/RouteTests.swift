@@ -205,8 +205,35 @@ struct RouteTests {
             #expect(status == .unauthorized)
             #expect(NodeFixture.errorCode(answer) == "revoked")
             #expect(try await fixture.pull(client, as: "bob-laptop").0 == .ok)
-            try fixture.store.disableUser("bob")
-            #expect(try await fixture.pull(client, as: "bob-laptop").0 == .unauthorized)
+        }
+    }
+
+    /// PROTOCOL.md §13.3: a disabled user's device may push what it queued, is told to erase
+    /// everything else, says when it has, and is refused from then on; a device revoked with
+    /// `--wipe` may not even push.
+    @Test func aDeviceAskedToEraseIsToldSoUntilItConfirms() async throws {
+        let fixture = try await NodeFixture()
+        try await fixture.test { client in
+            let wiped = { (device: String) async throws -> HTTPResponse.Status in
+                try await client.execute(uri: "/v1/device/wiped", method: .post, headers: [.authorization: fixture.credentials[device] ?? ""], body: ByteBuffer(string: "{}")) { $0.status }
+            }
+            #expect(try await wiped("bob-laptop") == .forbidden, "nothing was asked of it")
+            try fixture.store.disableUser("bob", at: fixture.time, deliverFirst: true)
+            let (status, answer) = try await fixture.pull(client, as: "bob-laptop")
+            #expect(status == .forbidden && NodeFixture.errorCode(answer) == "wipe")
+            let queued = try NodeFixture.caseState(5, by: "bob-laptop", counter: 1, mediators: ["bob"])
+            #expect(try await fixture.push(client, [queued], as: "bob-laptop").0 == .ok, "what it queued is delivered first")
+            #expect(try await wiped("bob-laptop") == .ok)
+            #expect(try fixture.store.devices().first { $0.id.rawValue == "bob-laptop" }?.wipe?.isPending == false)
+            let (after, refusal) = try await fixture.pull(client, as: "bob-laptop")
+            #expect(after == .unauthorized && NodeFixture.errorCode(refusal) == "disabled")
+            #expect(try await wiped("bob-laptop") == .unauthorized)
+
+            _ = try fixture.store.revokeDevice("sue-desk", wipeAt: fixture.time)
+            let lost = try NodeFixture.caseState(6, by: "sue-desk", counter: 1)
+            let (pushed, pushAnswer) = try await fixture.push(client, [lost], as: "sue-desk")
+            #expect(pushed == .forbidden && NodeFixture.errorCode(pushAnswer) == "wipe", "a lost device delivers nothing")
+            #expect(try fixture.store.record(lost.id) == nil)
         }
     }
 

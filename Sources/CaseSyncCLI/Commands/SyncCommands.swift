@@ -72,7 +72,7 @@ struct SyncCommand: AsyncParsableCommand {
             let mapped = CLIError.from(error)
             switch error.kind {
             case .unreachable: throw CLIError(mapped.status, "\(error.message); your changes are kept and will be sent by the next `casesync sync`")
-            case .unauthorised where error.errorCode == .unknownDevice: throw mapped
+            case .unauthorised where error.errorCode == .unknownDevice || error.errorCode == .wipe: throw mapped
             case .unauthorised: throw CLIError(mapped.status, "\(error.message); if this device was revoked, enroll it again with a new token")
             default: throw mapped
             }
