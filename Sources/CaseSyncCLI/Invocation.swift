@@ -51,4 +51,12 @@ struct Invocation {
             try state.apply(changes, stamp: stamp)
         }
     }
+
+    /// `casesync party|session|note set ID FIELD=VALUE…`: applies the assignments to the
+    /// record and prints it.
+    func set(_ text: String, type: RecordType, _ assignments: [String]) throws {
+        let state = try update(text, type: type, try FieldAssignment.parse(assignments, type: type))
+        let view = RecordView(state: state)
+        emit(json: view.json, human: "Updated \(type.rawValue) \(view.shortID).")
+    }
 }

@@ -42,10 +42,7 @@ struct PartyCommand: ParsableCommand {
         @Argument(help: "FIELD=VALUE pairs.") var assignments: [String] = []
 
         func run() throws {
-            let invocation = try Invocation(options)
-            let state = try invocation.update(id, type: .party, try FieldAssignment.parse(assignments, type: .party))
-            let view = RecordView(state: state)
-            invocation.emit(json: view.json, human: "Updated party \(view.shortID).")
+            try Invocation(options).set(id, type: .party, assignments)
         }
     }
 }
@@ -85,10 +82,7 @@ struct SessionCommand: ParsableCommand {
         @Argument(help: "FIELD=VALUE pairs.") var assignments: [String] = []
 
         func run() throws {
-            let invocation = try Invocation(options)
-            let state = try invocation.update(id, type: .session, try FieldAssignment.parse(assignments, type: .session))
-            let view = RecordView(state: state)
-            invocation.emit(json: view.json, human: "Updated session \(view.shortID).")
+            try Invocation(options).set(id, type: .session, assignments)
         }
     }
 }
@@ -127,10 +121,7 @@ struct NoteCommand: ParsableCommand {
         @Argument(help: "FIELD=VALUE pairs.") var assignments: [String] = []
 
         func run() throws {
-            let invocation = try Invocation(options)
-            let state = try invocation.update(id, type: .note, try FieldAssignment.parse(assignments, type: .note))
-            let view = RecordView(state: state)
-            invocation.emit(json: view.json, human: "Updated note \(view.shortID).")
+            try Invocation(options).set(id, type: .note, assignments)
         }
     }
 }

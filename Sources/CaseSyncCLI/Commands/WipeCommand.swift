@@ -23,7 +23,8 @@ struct WipeCommand: ParsableCommand {
         }
         if !yes {
             guard isatty(STDIN_FILENO) == 1 else { throw CLIError(.usage, "wipe erases \(counts.records) records; add --yes to confirm when not on a terminal") }
-            FileHandle.standardError.write(Data("Erase \(counts.records) records (\(counts.cases) cases) from this device? Type erase to confirm: ".utf8))
+            let records = "\(counts.records) record\(counts.records == 1 ? "" : "s")", cases = "\(counts.cases) case\(counts.cases == 1 ? "" : "s")"
+            FileHandle.standardError.write(Data("Erase \(records) (\(cases)) from this device? Type erase to confirm: ".utf8))
             guard readLine()?.trimmingCharacters(in: .whitespaces) == "erase" else { throw CLIError(.usage, "not confirmed; nothing was erased") }
         }
         let erased = try invocation.store.eraseCaseData(forget: [SyncEngine.cursorKey, SyncEngine.generationKey, "lastSync"])
