@@ -60,6 +60,22 @@ public enum PushRules {
         NodeError(.forbidden, "record \(index): you may not hold this \(stored.type.rawValue), so you may not change it (a caucus note is its author's; mediator notes and restricted cases are the case's mediators')", index: index)
     }
 
+    /// A late write (made before its device knew its user lost the right to the record,
+    /// PROTOCOL.md §13.2) is kept only if its writer could hold the record as a mediator of
+    /// its case, or as a supervisor of it unrestricted (never another's caucus note), and only
+    /// if it leaves who may hold the record alone: no change to a case's `mediators` or
+    /// `confidentiality`, nor to a note's `visibility` (a late write must not undo the loss).
+    public static func checkLateWrite(_ merged: RecordState, before: RecordState?, owner: String?, user: UserAccount, index: Int) throws(NodeError) {
+        guard let before else { return }
+        guard HoldingRule.mayHold(HoldingRule.scope(of: before), owner: owner, restricted: false, user: user, isCaseMediator: user.role == .mediator) else {
+            throw notAHolder(before, index: index)
+        }
+        let fields = merged.type == .case ? ["mediators", "confidentiality"] : merged.type == .note ? ["visibility"] : []
+        for field in fields where merged.members(field) != before.members(field) || merged.register(field)?.values != before.register(field)?.values {
+            throw NodeError(.forbidden, "record \(index): you no longer hold this \(merged.type.rawValue), and a change to its \(field) made before you knew cannot be taken", index: index)
+        }
+    }
+
     /// Merges `state` into what the node holds. A merge that adds a value to a register or
     /// set element already holding the most concurrent values allowed is refused.
     public static func merge(_ state: RecordState, into before: RecordState?, index: Int) throws(NodeError) -> RecordState {

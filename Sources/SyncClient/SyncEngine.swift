@@ -116,6 +116,7 @@ public struct SyncEngine: Sendable {
     /// On a failure, what was already committed stays, and the next run carries on from there.
     public func run(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
         var summary = SyncSummary()
+        if try store.eraseIsDue() { try store.eraseFreedSpace() }
         // At most a few rewinds in one run (a node restored twice while we sync is absurd,
         // but must not loop for ever).
         for _ in 0..<3 {
@@ -212,8 +213,9 @@ public struct SyncEngine: Sendable {
             progress(SyncProgress(phase: .pull, done: summary.pulled, total: nil))
             if !page.more { break }
         }
-        // What dropped records left in free space and in the WAL goes too, once per sync.
-        if !summary.dropped.isEmpty { try store.eraseFreedSpace() }
+        // What dropped records left in free space and in the WAL goes too, once per sync (and
+        // after a sync that failed once it had dropped some).
+        if try store.eraseIsDue() { try store.eraseFreedSpace() }
         summary.pullSeconds += Self.seconds(since: pullStart)
     }
 
@@ -224,9 +226,29 @@ public struct SyncEngine: Sendable {
     func eraseAsAsked() async throws -> SyncError {
         let erased = try store.eraseCaseData(forget: [Self.cursorKey, Self.generationKey, "lastSync"])
         try store.eraseFreedSpace()
+        if let undeliveredDirectory { try Self.eraseUndeliveredFiles(in: undeliveredDirectory) }
         let told = (try? await client.confirmWipe()) != nil
         return SyncError(.unauthorised, code: ErrorCode.wipe.rawValue,
                          "the node had this device erase its case data: \(erased) record\(erased == 1 ? "" : "s") removed\(told ? "" : " (the node could not be told yet; the next sync tells it)"); it no longer syncs, enroll it again with a new token to use it")
+    }
+
+    /// Overwrites and removes every `undelivered-*.ndjson` file in `directory`: an erasure
+    /// of the device's case data takes them too (they hold record states).
+    public static func eraseUndeliveredFiles(in directory: URL) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasPrefix("undelivered-") && name.hasSuffix(".ndjson") {
+            let path = directory.appendingPathComponent(name).path
+            let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+            if descriptor >= 0 {
+                let size = Int(lseek(descriptor, 0, SEEK_END))
+                _ = lseek(descriptor, 0, SEEK_SET)
+                let zeros = [UInt8](repeating: 0, count: max(size, 0))
+                _ = zeros.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+                _ = fsync(descriptor)
+                close(descriptor)
+            }
+            try FileManager.default.removeItem(atPath: path)
+        }
     }
 
     /// Saves queued changes to records being dropped, as NDJSON of their canonical states,

@@ -98,7 +98,8 @@ public struct SyncNode: Sendable {
     public static func checkWipe(_ account: DeviceAccount, method: String, path: String) throws {
         guard let wipe = account.wipe, wipe.isPending else { return }
         if method == "POST" && path == APIRoutes.wiped { return }
-        if method == "POST" && path == "/v1/sync/push" && wipe.deliverFirst { return }
+        // (Not a revoked device: it delivers nothing, whatever happens to its user.)
+        if method == "POST" && path == "/v1/sync/push" && wipe.deliverFirst && !account.revoked { return }
         throw NodeError(.wipe, "the node asks this device to erase its case data (\(account.user.disabled ? "its user was disabled" : "it was revoked")); `casesync sync` does it, then the device is refused")
     }
 

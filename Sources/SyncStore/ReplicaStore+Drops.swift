@@ -36,6 +36,9 @@ extension ReplicaStore {
                 if result.dropped.count > 0 { dropped.append(result.dropped) }
             }
             if !undelivered.isEmpty { try keepUndelivered(undelivered) }
+            // Until `eraseFreedSpace` has run, the next sync knows it must (a failure after
+            // this page would otherwise leave the dropped bytes in free space).
+            if !dropped.isEmpty { try Self.setSetting(Self.eraseDueKey, "1", in: db) }
             let outcome = states.isEmpty ? MergeOutcome() : try Self.merge(states, in: db)
             for (key, value) in settings {
                 try Self.setSetting(key, value, in: db)
@@ -56,8 +59,11 @@ extension ReplicaStore {
             ids = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM record WHERE caseID = ?"), arguments: [drop.caseID.rawValue])
         }
         var undelivered: [QueuedRecord] = []
+        // Queued local changes, and records waiting to be re-sent to a restored node (which
+        // may be the only copy of writes it lost).
         let queued = try db.cachedStatement(sql: """
-            SELECT record.id, record.caseID, record.state FROM outbox JOIN record ON record.id = outbox.recordID WHERE outbox.recordID = ?
+            SELECT id, caseID, state FROM record WHERE id = ?
+                AND (EXISTS (SELECT 1 FROM outbox WHERE recordID = record.id) OR EXISTS (SELECT 1 FROM redelivery WHERE recordID = record.id))
             """)
         for id in ids {
             try queued.forEachRow { $0.bind(id) } _: { row in undelivered.append(try QueuedRecord(row)) }
@@ -76,6 +82,7 @@ extension ReplicaStore {
     @discardableResult
     public func eraseCaseData(forget: [String]) throws -> Int {
         try writer.write { db in
+            try Self.setSetting(Self.eraseDueKey, "1", in: db)
             try db.execute(sql: "DELETE FROM outbox; DELETE FROM redelivery")
             try db.execute(sql: "DELETE FROM record")
             let erased = db.changesCount
@@ -95,7 +102,16 @@ extension ReplicaStore {
     public func eraseFreedSpace() throws {
         try writer.writeWithoutTransaction { db in
             try db.execute(sql: "VACUUM")
+            try db.execute(sql: "DELETE FROM setting WHERE key = ?", arguments: [Self.eraseDueKey])
             try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
+    }
+
+    /// Set while records were removed and `eraseFreedSpace` has not run since.
+    public static let eraseDueKey = "eraseDue"
+
+    /// Whether records were removed and their traces not yet erased (`eraseFreedSpace`).
+    public func eraseIsDue() throws -> Bool {
+        try setting(Self.eraseDueKey) != nil
     }
 }

@@ -39,6 +39,10 @@ extension SQLiteNodeStore {
             guard db.changesCount == 1 else { throw NodeError(.notFound, "no user \(name); `casesyncd user list` shows them") }
             try db.execute(sql: "UPDATE device SET wipeRequested = ?, wipeDeliverFirst = ? WHERE user = ? AND wipeRequested IS NULL",
                            arguments: [time, deliverFirst, name])
+            if !deliverFirst {
+                // `--wipe` after a plain disable: the pending erasures stop taking pushes.
+                try db.execute(sql: "UPDATE device SET wipeDeliverFirst = 0 WHERE user = ? AND wipeConfirmed IS NULL", arguments: [name])
+            }
         }
     }
 

@@ -65,13 +65,13 @@ extension SQLiteNodeStore {
             try PushRules.checkCaseLink(state, before: before, index: index)
             for caseID in PushRules.casesToCheck(state, before: before, account: account) where !newCases.contains(caseID) {
                 guard try Bool.fetchOne(granted, arguments: [account.user.name, caseID.rawValue]) == true else {
-                    // (Not a case the node lacks, as after a restore: a late write edits what
-                    // the node holds, or adds to it; it never brings a case back.)
-                    if before != nil || state.type != .case, try isLateWrite(state.id, of: caseID, by: account, in: db) {
+                    let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM record WHERE id = ? AND type = 'case'", arguments: [caseID.rawValue]) == true
+                    // A late write edits what the node holds, or adds to a case it holds; it
+                    // never brings back a case the node lacks (after a restore).
+                    if exists, before != nil || state.type != .case, try isLateWrite(state.id, of: caseID, by: account, in: db) {
                         lateWrites.append(state.id)
                         continue
                     }
-                    let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM record WHERE id = ? AND type = 'case'", arguments: [caseID.rawValue]) == true
                     throw PushRules.outOfScope(state, caseExists: exists, index: index)
                 }
             }
@@ -95,6 +95,9 @@ extension SQLiteNodeStore {
                     guard try isLateWrite(state.id, of: caseID, by: account, in: db) else { throw PushRules.notAHolder(before, index: index) }
                     if lateWrites.last != state.id { lateWrites.append(state.id) }
                 }
+            }
+            if lateWrites.last == state.id {
+                try PushRules.checkLateWrite(merged, before: before, owner: owner, user: account.user, index: index)
             }
             let scope = HoldingRule.scope(of: merged)
             let restricted = merged.type == .case ? HoldingRule.isRestricted(merged) : caseRestricted
@@ -169,6 +172,16 @@ extension SQLiteNodeStore {
                         .execute(arguments: [scope.rawValue, effective, owner, merged.id.rawValue])
                 } else if before == nil, merged.type != .case, restricted {
                     try db.cachedStatement(sql: "UPDATE record SET scope = 1 WHERE id = ?").execute(arguments: [merged.id.rawValue])
+                }
+                // A new record its own writer may not hold (a supervisor opens a restricted
+                // case for others, or leaves a note for the mediators only): the writer's
+                // devices drop it, as if it had been narrowed past them.
+                if before == nil, scope != .everyone || restricted {
+                    let mediates = try isCaseMediator(account.user, of: caseID, caseState: merged.type == .case ? merged : stored[caseID], needed: true, in: db)
+                    if !HoldingRule.mayHold(scope, owner: owner, restricted: restricted, user: account.user, isCaseMediator: mediates) {
+                        try recordDrop(user: account.user.name, seq: seq, caseID: caseID, record: merged.type == .case ? nil : merged.id,
+                                       reason: merged.type == .case ? .caseRestricted : .noteNarrowed, in: db)
+                    }
                 }
                 if grantCreator {
                     try db.cachedStatement(sql: "INSERT OR IGNORE INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)")

@@ -137,7 +137,20 @@ extension SQLiteNodeStore {
         }
         return try target.write { db in
             let taken = try ReplicaStore.setting(NodeSetting.backupTaken, in: db).flatMap(Int64.init)
-            let floor = max(carried.sequenceFloor, try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM record") ?? 0)
+            let backupHighest = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM record") ?? 0
+            var floor = max(carried.sequenceFloor, backupHighest)
+            // Drops carried from the replaced database may be numbered above every record of
+            // the backup: a device pulling again from the start would meet them after the
+            // records they came after, and drop what it may hold again since (a supervisor
+            // made a mediator again, a case no longer restricted). Those cases' records are
+            // numbered anew above everything, so they come after their drops.
+            let dropped = try String.fetchAll(db, sql: "SELECT DISTINCT caseID FROM dropNotice WHERE seq > ? ORDER BY caseID", arguments: [backupHighest])
+            for caseID in dropped {
+                for id in try String.fetchAll(db, sql: "SELECT id FROM record WHERE caseID = ? AND seq IS NOT NULL ORDER BY seq", arguments: [caseID]) {
+                    floor += 1
+                    try db.execute(sql: "UPDATE record SET seq = ? WHERE id = ?", arguments: [floor, id])
+                }
+            }
             try ReplicaStore.setSetting(NodeSetting.sequenceFloor, String(floor), in: db)
             let generation = try startGeneration(windowUntil: windowUntil, at: time, formerNodes: carried.nodeDevices, relayLimits: carried.relayLimits, in: db)
             return RestoreReport(
@@ -179,14 +192,18 @@ extension SQLiteNodeStore {
                 try db.inTransaction {
                     // Rows are never deleted from the account tables, so the current ones are a
                     // superset of the backup's: copied whole, in order. Case access is today's too:
-                    // a mediator removed after the backup must not regain the case.
+                    // a mediator removed after the backup must not regain the case; and so are
+                    // the drops, so that their devices, pulling again from the start, are told.
+                    // (A wipe asked after the backup stands too: it is in the device rows.)
                     try db.execute(sql: """
-                        DELETE FROM enrollment; DELETE FROM device; DELETE FROM user; DELETE FROM audit; DELETE FROM caseAccess;
+                        DELETE FROM enrollment; DELETE FROM device; DELETE FROM user; DELETE FROM audit; DELETE FROM caseAccess; DELETE FROM dropNotice;
                         INSERT INTO user (name, role, disabled, created) SELECT name, role, disabled, created FROM current.user;
-                        INSERT INTO device (id, user, name, secretHash, created, revoked) SELECT id, user, name, secretHash, created, revoked FROM current.device;
+                        INSERT INTO device (id, user, name, secretHash, created, revoked, toldThrough, wipeRequested, wipeDeliverFirst, wipeConfirmed)
+                            SELECT id, user, name, secretHash, created, revoked, toldThrough, wipeRequested, wipeDeliverFirst, wipeConfirmed FROM current.device;
                         INSERT INTO enrollment (tokenHash, user, expires, used) SELECT tokenHash, user, expires, used FROM current.enrollment;
                         INSERT INTO audit (id, at, user, device, action, count, records) SELECT id, at, user, device, action, count, records FROM current.audit ORDER BY id;
                         INSERT INTO caseAccess (caseID, user, grantedSeq) SELECT caseID, user, grantedSeq FROM current.caseAccess;
+                        INSERT INTO dropNotice (user, seq, caseID, recordID, reason) SELECT user, seq, caseID, recordID, reason FROM current.dropNotice;
                         """)
                     return .commit
                 }

@@ -283,4 +283,26 @@ extension SyncEngineTests {
         #expect((try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int) == 0o600)
         #expect(try store.record(theCase.id) == nil && store.pendingCount() == 0)
     }
+
+    /// A sync that fails after a page with drops committed still erases their traces: the
+    /// next sync does it first.
+    @Test func tracesOfADropAreErasedEvenWhenTheSyncFailedAfterIt() async throws {
+        let store = try makeStore()
+        let theCase = try newCase(store, 1)
+        let transport = ScriptedTransport { request, number in
+            if Self.isPush(request) { return try ScriptedTransport.accepted(request) }
+            if request.path.contains("since=0") {
+                return TransportResponse(status: 200, headers: ["content-type": "application/json"],
+                                         body: Array("{\"drop\":[{\"case\":\"\(theCase.id)\",\"reason\":\"mediator-removed\",\"seq\":2}],\"more\":true,\"next\":2,\"records\":[]}".utf8))
+            }
+            return ScriptedTransport.refusal(503, code: "busy")
+        }
+        await #expect(throws: SyncError.self) { try await engine(store, transport).run() }
+        #expect(try store.record(theCase.id) == nil && store.eraseIsDue(), "dropped, and the erasure still owed")
+        let done = ScriptedTransport { request, _ in
+            Self.isPush(request) ? try ScriptedTransport.accepted(request) : ScriptedTransport.page([], next: 2, more: false)
+        }
+        _ = try await engine(store, done).run()
+        #expect(try !store.eraseIsDue())
+    }
 }

@@ -104,6 +104,42 @@ struct DropNoticeTests {
         }
     }
 
+    /// A late write may not undo the loss, nor reach what its writer never could hold.
+    @Test func aLateWriteCannotWidenWhoMayHoldNorTouchAnothersCaucusNote() async throws {
+        let fixture = try await NodeFixture()
+        try await fixture.test { client in
+            let w = try await HoldingTests.world(fixture, client)
+            let removing = try Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 30, [.remove("mediators", "bob")])
+            #expect(try await fixture.push(client, [removing], as: "ann-laptop").0 == .ok)
+            // Bob, not yet told, adds himself back, lifts a note's visibility, edits ann's caucus note.
+            let readd = try Self.edit(fixture, w.theCase.id, by: "bob-laptop", counter: 40, [.add("mediators", "bob")])
+            let widen = try Self.edit(fixture, w.mediatorOnly.id, by: "bob-laptop", counter: 41, [.set("visibility", .text("shared"))])
+            var caucus = w.caucus
+            try caucus.set("text", .text("BOB-IN-CAUCUS"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 42, time: 42))
+            for state in [readd, widen, caucus] {
+                let (status, answer) = try await fixture.push(client, [state], as: "bob-laptop")
+                #expect(status == .forbidden && NodeFixture.errorCode(answer) == "forbidden", "\(state.type)")
+            }
+            #expect(try fixture.store.record(w.theCase.id)?.members("mediators") == ["ann"])
+            #expect(try fixture.store.record(w.caucus.id)?.text("text") == "CAUCUS-NOTE")
+            let bob = try await fixture.pullAll(client, as: "bob-laptop")
+            #expect(!bob.ids.contains(w.theCase.id.rawValue) && !bob.raw.contains("SHARED-NOTE"), "bob regained nothing")
+        }
+    }
+
+    /// A new record its own writer may not hold: the writer's devices are told to drop it.
+    @Test func aSupervisorsNoteForTheMediatorsOnlyLeavesTheSupervisorsDevices() async throws {
+        let fixture = try await NodeFixture()
+        try await fixture.test { client in
+            let w = try await HoldingTests.world(fixture, client)
+            let cursors = try await Self.cursors(fixture, client)
+            let forMediators = try HoldingTests.note(52, in: w.theCase.id, by: "sue-desk", counter: 2, visibility: "mediator", marker: "SUE-FOR-MEDIATORS")
+            #expect(try await fixture.push(client, [forMediators], as: "sue-desk").0 == .ok)
+            #expect(try await fixture.pullAll(client, as: "sue-desk", since: cursors["sue-desk"]!).drops == ["note-narrowed \(w.theCase.id) \(forMediators.id)"])
+            #expect(try await fixture.pullAll(client, as: "ann-laptop", since: cursors["ann-laptop"]!).drops == [])
+        }
+    }
+
     /// `HoldingRule.lostHolders`, row by row.
     @Test func whoLosesARecord() {
         let ann = UserAccount(name: "ann", role: .mediator, disabled: false)

@@ -229,6 +229,16 @@ struct RouteTests {
             #expect(after == .unauthorized && NodeFixture.errorCode(refusal) == "disabled")
             #expect(try await wiped("bob-laptop") == .unauthorized)
 
+            // A device revoked without --wipe delivers nothing once its user is disabled.
+            _ = try fixture.store.revokeDevice("ann-laptop")
+            try fixture.store.disableUser("ann", at: fixture.time, deliverFirst: true)
+            let fromRevoked = try NodeFixture.caseState(7, by: "ann-laptop", counter: 1, mediators: ["ann"])
+            #expect(try await fixture.push(client, [fromRevoked], as: "ann-laptop").0 == .forbidden)
+            // `--wipe` after a plain disable: pushes stop too.
+            try fixture.store.disableUser("rita", at: fixture.time, deliverFirst: true)
+            try fixture.store.disableUser("rita", at: fixture.time, deliverFirst: false)
+            #expect(try fixture.store.devices().first { $0.id.rawValue == "rita-desk" }?.wipe?.deliverFirst == false)
+
             _ = try fixture.store.revokeDevice("sue-desk", wipeAt: fixture.time)
             let lost = try NodeFixture.caseState(6, by: "sue-desk", counter: 1)
             let (pushed, pushAnswer) = try await fixture.push(client, [lost], as: "sue-desk")

@@ -44,6 +44,13 @@ struct NodeRestoreTests {
         _ = try current.addUser("bob", role: .mediator, at: now)
         try store([(try caseState(2, writes: [("ann-laptop", 7), ("bob-laptop", 2)]), 2, "bob"),
                    (try caseState(3, writes: [("ann-laptop", 5)]), 3, "ann")], in: current)
+        // … a lost laptop to erase, and a right lost (its devices are still to be told).
+        try await current.writer.write { db in
+            try db.execute(sql: "INSERT INTO device (id, user, name, secretHash, created) VALUES ('bob-laptop', 'bob', 'bob-laptop', x'00', ?)", arguments: [now])
+            try db.execute(sql: "INSERT INTO dropNotice (user, seq, caseID, recordID, reason) VALUES ('ann', 3, ?, '', 'mediator-removed')",
+                           arguments: [try caseState(1, writes: [("ann-laptop", 3)]).id.rawValue])
+        }
+        _ = try current.revokeDevice("bob-laptop", wipeAt: now)
         let generationBefore = try await current.nodeState(at: now).generation
         try (current.writer as? DatabasePool)?.close()
 
@@ -58,7 +65,12 @@ struct NodeRestoreTests {
         #expect(try restored.users().map(\.name) == ["ann", "bob"])
         let access = try await restored.writer.read { db in try String.fetchAll(db, sql: "SELECT caseID || ':' || user FROM caseAccess ORDER BY caseID") }
         #expect(access.count == 3 && access.contains { $0.hasSuffix(":bob") }, "today's case access")
-        #expect(restored.sequenceFloor == 3, "new changes are numbered above the replaced database's")
+        // Case 1 (seq 1 in the backup) lost a right at 3 after the backup: its records are
+        // numbered anew above everything, so a device pulling from the start meets the drop first.
+        #expect(restored.sequenceFloor == 4, "new changes are numbered above the replaced database's, and above the renumbered")
+        #expect(try await restored.writer.read { db in try Int.fetchOne(db, sql: "SELECT seq FROM record") } == 4)
+        #expect(try await restored.device(try DeviceID("bob-laptop"))?.wipe?.isPending == true, "a wipe asked since the backup stands")
+        #expect(try await restored.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dropNotice WHERE user = 'ann'") } == 1, "and so do the drops")
         let window = try #require(state.restoreWindow)
         #expect(window.formerNodes == [try DeviceID("node-first")])
         #expect(try restored.identity().device.rawValue != "node-first", "the node writes under a new id")
@@ -76,7 +88,7 @@ struct NodeRestoreTests {
         _ = try SQLiteNodeStore.restoreNode(from: backup, to: again, accountsFrom: restoredPath, windowUntil: now + 1000, at: now)
         let twice = try SQLiteNodeStore.open(path: again)
         #expect(try await twice.nodeState(at: now).restoreWindow?.formerNodes == [try DeviceID("node-first"), restoredNode])
-        #expect(twice.sequenceFloor == 3)
+        #expect(twice.sequenceFloor == 5, "the carried drop is above the backup's records again")
     }
 
     @Test func aFileThatIsNotANodeBackupIsRefusedAndNothingIsLeftBehind() throws {

@@ -29,6 +29,7 @@ struct WipeCommand: ParsableCommand {
         }
         let erased = try invocation.store.eraseCaseData(forget: [SyncEngine.cursorKey, SyncEngine.generationKey, "lastSync"])
         try invocation.store.eraseFreedSpace()
+        try SyncEngine.eraseUndeliveredFiles(in: options.directory)
         invocation.emit(json: .sortedObject([("erased", .integer(erased))]),
                         human: "Erased \(erased) record\(erased == 1 ? "" : "s") from this device; it stays enrolled (`casesync sync` pulls again what it may hold).")
     }
