@@ -49,6 +49,16 @@ public protocol NodeStore: Sendable {
     /// record at a time.
     func summary(_ summary: ReportSummary, today: String) async throws -> ReportSummary
 
+    /// Removes case `idOrReference` (its id or reference) and every record of it from the
+    /// node, for good, in one transaction with its audit entry (ids only): keeps a purge
+    /// marker so that a push of any of its records is refused (`purged`), and tells every
+    /// device that may hold it to drop it. Throws `NodeError`: `not_found` for no such case.
+    func purgeCase(_ idOrReference: String, reason: String, at time: Int64) async throws -> CasePurge
+
+    /// The live cases whose status is `closed` and whose `closed` date is before `date`
+    /// (`YYYY-MM-DD`), oldest first: what `casesyncd retention --closed-before` purges.
+    func casesClosed(before date: String) async throws -> [ClosedCase]
+
     // MARK: Accounts
 
     /// Adds an enabled user with `role` at `time` (milliseconds since the Unix epoch). Throws `NodeError`:

@@ -53,6 +53,12 @@ public enum PushRules {
         return NodeError(.forbidden, "record \(index): you are not a mediator of its case", index: index)
     }
 
+    /// The refusal of a record of a case the service purged at `at` (milliseconds since the
+    /// Unix epoch): the device drops the case (PROTOCOL.md §13.4).
+    public static func purged(_ state: RecordState, at: Int64, index: Int) -> NodeError {
+        NodeError(.purged, "record \(index): its case \((state.caseID ?? state.id).rawValue) was purged by the service; this device drops it", index: index)
+    }
+
     /// The refusal of a write to a record its writer may not hold (`HoldingRule`): another
     /// user's caucus note, or a mediator note or restricted case of which a supervisor is not
     /// a mediator.

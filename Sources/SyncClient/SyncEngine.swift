@@ -152,9 +152,11 @@ public struct SyncEngine: Sendable {
         var inFlight: (task: Task<BatchOutcome, Error>, ids: Set<RecordID>)?
         var pushed = summary.pushed
         var refused: [(id: RecordID, reason: String)] = []
+        var purgedCases: [RecordID] = []
         func collect(_ outcome: BatchOutcome) {
             pushed += outcome.pushed
             refused += outcome.refused
+            purgedCases += outcome.purgedCases
             progress(SyncProgress(phase: .push, done: pushed, total: pending))
         }
         do {
@@ -183,6 +185,7 @@ public struct SyncEngine: Sendable {
         summary.pushed = pushed
         // A refusal is reported once, from the last pass (a rewind re-sends everything).
         summary.refused = refused
+        try dropPurged(purgedCases, summary: &summary)
         summary.pushSeconds += Self.seconds(since: pushStart)
 
         let pullStart = ContinuousClock.now
@@ -251,6 +254,15 @@ public struct SyncEngine: Sendable {
         }
     }
 
+    /// Records of a purged case are refused for good: the case leaves this device at once,
+    /// as a pull's drop would have it leave, queued changes included (PROTOCOL.md §13.4).
+    func dropPurged(_ cases: [RecordID], summary: inout SyncSummary) throws {
+        let purged = Set(cases).sorted { $0.rawValue < $1.rawValue }
+        guard !purged.isEmpty else { return }
+        let (_, dropped) = try store.merge([], drops: purged.map { DropNotice(seq: 0, caseID: $0, record: nil, reason: .purged) }, settings: [:]) { _ in }
+        summary.dropped += dropped
+    }
+
     /// Saves queued changes to records being dropped, as NDJSON of their canonical states,
     /// to a new file of mode 0600, synced to disk before the drop commits. (The node took
     /// every change made before the device knew: this holds only what it refused for some
@@ -292,7 +304,8 @@ public struct SyncEngine: Sendable {
                 let outcome = try await pushSettingAside(batch, history: history)
                 try store.dequeueRedelivery(outcome.taken.map(\.id))
                 summary.redelivered += outcome.taken.count
-                for (record, error) in outcome.refused {
+                try dropPurged(outcome.refused.filter { $0.error.errorCode == .purged }.map(\.record.caseID), summary: &summary)
+                for (record, error) in outcome.refused where error.errorCode != .purged {
                     if error.nodeRestoring {
                         summary.redeliveryDeferred += 1
                     } else {
@@ -336,12 +349,15 @@ public struct SyncEngine: Sendable {
     struct BatchOutcome: Sendable {
         var pushed = 0
         var refused: [(id: RecordID, reason: String)] = []
+        /// The cases of records refused as `purged`.
+        var purgedCases: [RecordID] = []
     }
 
     /// Pushes one batch of the outbox. A record the node refuses stays queued.
     func push(_ batch: [ReplicaStore.QueuedRecord], history: NodeHistory) async throws -> BatchOutcome {
         let outcome = try await pushSettingAside(batch, history: history)
-        return BatchOutcome(pushed: outcome.taken.count, refused: outcome.refused.map { ($0.record.id, $0.error.message) })
+        return BatchOutcome(pushed: outcome.taken.count, refused: outcome.refused.map { ($0.record.id, $0.error.message) },
+                            purgedCases: outcome.refused.filter { $0.error.errorCode == .purged }.map(\.record.caseID))
     }
 
     /// What `pushSettingAside` did: the records the node took, and those it refused by name.

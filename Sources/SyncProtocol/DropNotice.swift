@@ -9,6 +9,8 @@ public enum DropReason: String, Sendable, Hashable, CaseIterable {
     case caseRestricted = "case-restricted"
     /// A note was narrowed (to `mediator` or `caucus` visibility) past this user.
     case noteNarrowed = "note-narrowed"
+    /// The service purged the case (`casesyncd purge`, retention): nothing of it is kept.
+    case purged
 
     /// The end of a sentence saying why records left a device, for people.
     public var explanation: String {
@@ -16,6 +18,7 @@ public enum DropReason: String, Sendable, Hashable, CaseIterable {
         case .mediatorRemoved: "you are no longer a mediator of the case"
         case .caseRestricted: "the case was made restricted to its mediators"
         case .noteNarrowed: "a note was narrowed to its author or to the case's mediators"
+        case .purged: "the service purged the case (disposal after retention)"
         }
     }
 }

@@ -29,6 +29,9 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     /// A user or device that already exists.
     case exists
 
+    /// A record of a case the service purged: the device drops it (PROTOCOL.md §13.4).
+    case purged
+
     // Records the node refuses (every `ModelError.Code` but `malformed_json` is one of these).
     case invalidDeviceID = "invalid_device_id"
     case invalidRecordID = "invalid_record_id"
@@ -79,6 +82,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .methodNotAllowed: 405
         case .timeout: 408
         case .exists, .cursorAhead: 409
+        case .purged: 410
         case .tooLarge: 413
         case .unsupportedEncoding: 415
         case .invalidDeviceID, .invalidRecordID, .unknownType, .unknownField, .wrongFieldKind, .wrongValueType, .invalidValue,

@@ -66,7 +66,10 @@ extension ReplicaStore {
                 AND (EXISTS (SELECT 1 FROM outbox WHERE recordID = record.id) OR EXISTS (SELECT 1 FROM redelivery WHERE recordID = record.id))
             """)
         for id in ids {
-            try queued.forEachRow { $0.bind(id) } _: { row in undelivered.append(try QueuedRecord(row)) }
+            // A purge is disposal: nothing of the case is kept, queued changes included.
+            if drop.reason != .purged {
+                try queued.forEachRow { $0.bind(id) } _: { row in undelivered.append(try QueuedRecord(row)) }
+            }
             for table in ["outbox", "redelivery"] {
                 try db.cachedStatement(sql: "DELETE FROM \(table) WHERE recordID = ?").execute(arguments: [id])
             }

@@ -191,7 +191,7 @@ extension SQLiteNodeStore {
             }
             try db.execute(sql: "UPDATE record SET scope = MAX(noteScope, 1) WHERE caseID IN (SELECT caseID FROM restrictedCase)")
         }
-        migrator.registerMigration("v8 node: drops of what a user may no longer hold") { db in
+        migrator.registerMigration("v8 node: drops, device wipes and purges") { db in
             // One row per user and lost right, at the change sequence that took it away: a
             // whole case (`recordID` empty) or one record. Pulls serve a user's rows in cursor
             // order, so each of their devices drops the same, however long it was offline.
@@ -213,6 +213,18 @@ extension SQLiteNodeStore {
                 ALTER TABLE device ADD COLUMN wipeRequested INTEGER;
                 ALTER TABLE device ADD COLUMN wipeDeliverFirst INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE device ADD COLUMN wipeConfirmed INTEGER;
+                """)
+            // Purged cases (`casesyncd purge`, retention): the marker that keeps a purged case
+            // from coming back from an offline device. Ids, time and reason, never contents.
+            try db.execute(sql: """
+                CREATE TABLE purge (
+                    caseID TEXT PRIMARY KEY NOT NULL,
+                    seq INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    records INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX purge_by_seq ON purge(seq);
                 """)
         }
         return migrator

@@ -44,7 +44,7 @@ extension SQLiteNodeStore {
             if more { records.removeLast() }
             // No delivery sequence is above the highest change sequence (or the floor a
             // restore set): the caller tells a cursor beyond it.
-            let highest = records.isEmpty ? max(try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM record")) ?? 0, floor) : nil
+            let highest = records.isEmpty ? try Self.highestSequence(floor: floor, in: db) : nil
             // The drops up to where the page ends (a drop shares its sequence with the change
             // that caused it, so one at the page's last delivery goes with this page), and the
             // last drop the cursor has already passed. Both are key lookups: (user, seq).

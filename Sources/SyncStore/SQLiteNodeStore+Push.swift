@@ -32,7 +32,11 @@ extension SQLiteNodeStore {
         let (account, states, rows, time) = (job.push.account, job.states, job.rows, job.push.time)
         let window = job.push.restoreWindow
         // A restored node numbers above everything the replaced database had numbered.
-        var seq = max(try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM record")) ?? 0, job.sequenceFloor)
+        var seq = try highestSequence(floor: job.sequenceFloor, in: db)
+        // Purged cases stay purged: a record of one is refused (looked up only once a case
+        // has been purged; most nodes have none).
+        let anyPurged = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM purge)")) == true
+        let purgedCase = try db.cachedStatement(sql: "SELECT at FROM purge WHERE caseID = ?")
         let node = try ReplicaStore.replica(in: db)
         var nodeCounter = node.counter
         var stored = try ReplicaStore.loadAll(states.lazy.map(\.id), in: db)
@@ -60,6 +64,9 @@ extension SQLiteNodeStore {
         var changed = 0
         var conflicts = 0
         for (index, state) in states.enumerated() {
+            if anyPurged, let at = try Int64.fetchOne(purgedCase, arguments: [(state.caseID ?? state.id).rawValue]) {
+                throw PushRules.purged(state, at: at, index: index)
+            }
             let before = stored[state.id]
             let relays = try PushRules.checkIntroduction(state, by: account.id, over: before, window: window, writers: writers, index: index)
             try PushRules.checkCaseLink(state, before: before, index: index)

@@ -194,7 +194,9 @@ extension SQLiteNodeStore {
                     // superset of the backup's: copied whole, in order. Case access is today's too:
                     // a mediator removed after the backup must not regain the case; and so are
                     // the drops, so that their devices, pulling again from the start, are told.
-                    // (A wipe asked after the backup stands too: it is in the device rows.)
+                    // (A wipe asked after the backup stands too: it is in the device rows.) A
+                    // case purged since the backup stays purged: its records are taken out of
+                    // the restored copy, and its marker kept.
                     try db.execute(sql: """
                         DELETE FROM enrollment; DELETE FROM device; DELETE FROM user; DELETE FROM audit; DELETE FROM caseAccess; DELETE FROM dropNotice;
                         INSERT INTO user (name, role, disabled, created) SELECT name, role, disabled, created FROM current.user;
@@ -204,6 +206,10 @@ extension SQLiteNodeStore {
                         INSERT INTO audit (id, at, user, device, action, count, records) SELECT id, at, user, device, action, count, records FROM current.audit ORDER BY id;
                         INSERT INTO caseAccess (caseID, user, grantedSeq) SELECT caseID, user, grantedSeq FROM current.caseAccess;
                         INSERT INTO dropNotice (user, seq, caseID, recordID, reason) SELECT user, seq, caseID, recordID, reason FROM current.dropNotice;
+                        DELETE FROM purge;
+                        INSERT INTO purge (caseID, seq, at, reason, records) SELECT caseID, seq, at, reason, records FROM current.purge;
+                        DELETE FROM record WHERE caseID IN (SELECT caseID FROM purge);
+                        DELETE FROM restrictedCase WHERE caseID IN (SELECT caseID FROM purge);
                         """)
                     return .commit
                 }
@@ -211,7 +217,8 @@ extension SQLiteNodeStore {
                 let former = try String.fetchOne(db, sql: "SELECT value FROM current.setting WHERE key = ?", arguments: [NodeSetting.formerNodes]) ?? ""
                 carried.nodeDevices += former.split(separator: " ").map(String.init)
                 let floor = try String.fetchOne(db, sql: "SELECT value FROM current.setting WHERE key = ?", arguments: [NodeSetting.sequenceFloor]).flatMap(Int.init) ?? 0
-                carried.sequenceFloor = max(floor, try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM current.record") ?? 0)
+                carried.sequenceFloor = max(floor, try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM current.record") ?? 0,
+                                            try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM current.purge") ?? 0)
                 // The highest write of each device anywhere in the current records: a relayed
                 // write above it never reached the node, so it cannot be one it lost.
                 var limits: [String: Int] = [:]

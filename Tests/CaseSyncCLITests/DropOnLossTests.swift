@@ -194,4 +194,67 @@ struct DropOnLossTests {
         #expect(try Self.traces(of: [title], in: ann.cli.data) == [])
         #expect(try ann.sync()["pulled"] as? Int == 1)
     }
+
+    /// Disposal: a purged case leaves the node and every device; a device that was offline
+    /// during the purge cannot bring it back, and drops it too.
+    @Test func aPurgedCaseLeavesEveryDeviceAndAnOfflineDeviceCannotBringItBack() throws {
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
+        defer { daemon.remove() }
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
+        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk")
+        defer { [ann, sue].forEach { $0.cli.remove() } }
+        // A case the supervisor opened for ann: every write in it is a device's (none of the
+        // node's), so only the purge marker stops an offline copy from recreating it.
+        let (title, contact, queued) = (Self.marker("title"), Self.marker("contact"), Self.marker("queued"))
+        let caseID = try #require(try sue.cli.ok("case", "new", "--title", title)["id"] as? String)
+        _ = try sue.cli.ok("party", "add", caseID, "--role", "patient", "--name", "P. Patient", "--contact", contact)
+        _ = try sue.cli.ok("case", "set", caseID, "mediators+=ann")
+        try sue.sync()
+        try ann.sync()
+        // Sue works on, offline, while the service purges the case.
+        _ = try sue.cli.ok("note", "add", caseID, "--text", queued)
+        _ = try sue.cli.ok("case", "set", caseID, "site=North")
+        let notConfirmed = try daemon.admin("purge", caseID, "--reason", "retention schedule")
+        #expect(notConfirmed.status == 1 && notConfirmed.stderr.contains("--yes"))
+        let purged = try daemon.admin("purge", caseID, "--reason", "retention schedule", "--yes")
+        #expect(purged.status == 0 && purged.stdout.contains("2 records"), "\(purged.stdout)\(purged.stderr)")
+
+        let annSync = try ann.sync()
+        #expect((annSync["dropped"] as? [[String: Any]])?.first?["reason"] as? String == "purged")
+        #expect(try Self.traces(of: [title, contact], in: ann.cli.data) == [])
+        let sueSync = try sue.cli.run("sync")
+        #expect(sueSync.status == 0 && sueSync.stdout.contains("removed from this device: the service purged the case"), "\(sueSync.stdout)\(sueSync.stderr)")
+        #expect(try Self.traces(of: [title, contact, queued], in: sue.cli.data) == [])
+        #expect(try sue.cli.ok("status")["pending"] as? Int == 0)
+        try ann.sync()
+        #expect(try ann.cli.run("case", "show", caseID).status == 2, "not brought back")
+        #expect(try sue.cli.run("case", "show", caseID).status == 2)
+        #expect(try daemon.admin("purge", caseID, "--reason", "again", "--yes").status == 2)
+    }
+
+    /// `casesyncd retention --closed-before`: a dry run lists and changes nothing; then the
+    /// cases closed before the day are purged, and only they.
+    @Test func retentionPurgesTheCasesClosedBeforeADay() throws {
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator")])
+        defer { daemon.remove() }
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
+        defer { ann.cli.remove() }
+        let old = try #require(try ann.cli.ok("case", "new", "--title", "Old")["id"] as? String)
+        let recent = try #require(try ann.cli.ok("case", "new", "--title", "Recent")["id"] as? String)
+        let open = try #require(try ann.cli.ok("case", "new", "--title", "Open")["id"] as? String)
+        _ = try ann.cli.ok("case", "status", old, "closed", "--date", "2019-03-01")
+        _ = try ann.cli.ok("case", "status", recent, "closed", "--date", "2026-03-01")
+        try ann.sync()
+        let dry = try daemon.admin("retention", "--closed-before", "2020-01-01", "--dry-run")
+        #expect(dry.status == 0 && dry.stdout.contains(old) && !dry.stdout.contains(recent) && dry.stdout.contains("dry run"), "\(dry.stdout)")
+        #expect((try ann.sync()["dropped"] as? [Any])?.isEmpty == true)
+        #expect(try daemon.admin("retention", "--closed-before", "01/01/2020", "--yes").status == 1)
+        let purged = try daemon.admin("retention", "--closed-before", "2020-01-01", "--yes")
+        #expect(purged.status == 0 && purged.stdout.contains("Purged 1 case"), "\(purged.stdout)\(purged.stderr)")
+        let sync = try ann.sync()
+        #expect((sync["dropped"] as? [[String: Any]])?.map { $0["case"] as? String } == [old])
+        for (id, status) in [(old, 2), (recent, 0), (open, 0)] {
+            #expect(try ann.cli.run("case", "show", id).status == Int32(status), "\(id)")
+        }
+    }
 }

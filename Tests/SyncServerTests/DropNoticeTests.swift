@@ -140,6 +140,36 @@ struct DropNoticeTests {
         }
     }
 
+    /// A purge tells those who may hold the case, and no one else; a push of any of its
+    /// records is refused (410 `purged`); numbers are never given twice.
+    @Test func aPurgedCaseIsDroppedByItsHoldersAndRefusedForGood() async throws {
+        let fixture = try await NodeFixture()
+        try await fixture.test { client in
+            let w = try await HoldingTests.world(fixture, client)
+            let cursors = try await Self.cursors(fixture, client)
+            let purged = try fixture.store.purgeCase(w.restricted.id.rawValue, reason: "test", at: fixture.time)
+            #expect(purged.records == 2 && purged.usersTold == 1, "bob alone: a restricted case's supervisors never held it")
+            #expect(try await fixture.pullAll(client, as: "bob-laptop", since: cursors["bob-laptop"]!).drops == ["purged \(w.restricted.id)"])
+            #expect(try await fixture.pullAll(client, as: "sue-desk", since: cursors["sue-desk"]!).drops == [])
+            let byReference = try fixture.store.purgeCase("MED-2026-1", reason: "test", at: fixture.time)
+            #expect(byReference.caseID == w.theCase.id && byReference.usersTold == 3, "ann, bob and sue")
+
+            // Bob's device still holds the restricted case's note: refused, by name.
+            var note = w.restrictedNote
+            try note.set("text", .text("BACK"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 50, time: 50))
+            let (status, answer) = try await fixture.push(client, [w.sueMediates, note], as: "bob-laptop")
+            #expect(status.code == 410 && NodeFixture.errorCode(answer) == "purged" && (answer["error"] as? [String: Any])?["index"] as? Int == 1)
+            #expect(try fixture.store.record(w.restrictedNote.id) == nil)
+            // The next change is numbered above the purges, though their records are gone.
+            let next = try NodeFixture.caseState(60, by: "sue-desk", counter: 9)
+            let (_, pushed) = try await fixture.push(client, [next], as: "sue-desk")
+            let highestDrop = try await fixture.pullAll(client, as: "ann-laptop", since: cursors["ann-laptop"]!).next
+            #expect((pushed["seq"] as? Int ?? 0) > highestDrop)
+            let audit = try fixture.store.auditLog(limit: 20).filter { $0.action == "purge" }
+            #expect(audit.count == 2 && !audit.contains { $0.records.contains("RESTRICTED") })
+        }
+    }
+
     /// `HoldingRule.lostHolders`, row by row.
     @Test func whoLosesARecord() {
         let ann = UserAccount(name: "ann", role: .mediator, disabled: false)

@@ -13,7 +13,7 @@ struct ErrorCodeTests {
         ("malformed_json", 400, 1), ("bad_parameter", 400, 1), ("malformed_gzip", 400, 1),
         ("unauthorised", 401, 4), ("unknown_device", 401, 4), ("revoked", 401, 4), ("disabled", 401, 4), ("refused", 401, 4),
         ("forbidden", 403, 4), ("wipe", 403, 4), ("not_found", 404, 2), ("method_not_allowed", 405, 1), ("timeout", 408, 1),
-        ("exists", 409, 1), ("cursor_ahead", 409, 1), ("too_large", 413, 1), ("unsupported_encoding", 415, 1),
+        ("exists", 409, 1), ("cursor_ahead", 409, 1), ("purged", 410, 1), ("too_large", 413, 1), ("unsupported_encoding", 415, 1),
         ("invalid_device_id", 422, 1), ("invalid_record_id", 422, 1), ("unknown_type", 422, 1), ("unknown_field", 422, 1),
         ("wrong_field_kind", 422, 1), ("wrong_value_type", 422, 1), ("invalid_value", 422, 1), ("missing_field", 422, 1),
         ("invalid_counter", 422, 1), ("dot_above_version", 422, 1), ("duplicate_dot", 422, 1), ("identity_mismatch", 422, 1),
