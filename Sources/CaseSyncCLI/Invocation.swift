@@ -52,6 +52,18 @@ struct Invocation {
         }
     }
 
+    /// `casesync party|session|note|action|feedback delete ID`: a delete is a write (a
+    /// tombstone) that syncs; `casesync restore ID` undoes it.
+    func delete(_ text: String, type: RecordType) throws {
+        let id = try store.resolve(text, type: type)
+        let state = try store.write(id, type: type, at: clock.milliseconds) { state, stamp in
+            guard !state.isDeleted else { throw CLIError(.notFound, "\(type.rawValue) \(text) is already deleted (`casesync restore \(text)` brings it back)") }
+            try state.delete(stamp: stamp)
+        }
+        let view = RecordView(state: state)
+        emit(json: view.json, human: "Deleted \(type.rawValue) \(view.shortID) (`casesync restore \(view.shortID)` undoes it).")
+    }
+
     /// `casesync party|session|note set ID FIELD=VALUE…`: applies the assignments to the
     /// record and prints it.
     func set(_ text: String, type: RecordType, _ assignments: [String]) throws {

@@ -154,3 +154,56 @@ struct WallClockTests {
         #expect(WallClock.iso(milliseconds) == formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000)))
     }
 }
+
+/// Issue #19: feedback, and every record kind deleted and restored.
+extension CaseLifecycleTests {
+    @Test func feedbackIsRecordedForAPartyOfTheCaseWithARatingFromOneToFive() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        _ = try cli.ok("init", "--device-name", "ann-laptop")
+        let caseID = try #require(try cli.ok("case", "new", "--title", "Feedback case")["id"] as? String)
+        let other = try #require(try cli.ok("case", "new", "--title", "Another case")["id"] as? String)
+        let party = try #require(try cli.ok("party", "add", caseID, "--role", "family", "--name", "F. Family")["short"] as? String)
+        let stranger = try #require(try cli.ok("party", "add", other, "--role", "patient", "--name", "P. Patient")["short"] as? String)
+
+        let given = try cli.ok("feedback", "add", caseID, "--rating", "4", "--party", party, "--comments", "Felt heard")
+        let fields = try #require(given["fields"] as? [String: Any])
+        #expect(fields["rating"] as? Int == 4 && fields["submitted"] as? String == "2026-11-22" && fields["comments"] as? String == "Felt heard")
+        let outOfRange = try cli.run("feedback", "add", caseID, "--rating", "7")
+        #expect(outOfRange.status == 1 && outOfRange.stderr.contains("--rating must be from 1 to 5"), "\(outOfRange.stderr)")
+        let wrongCase = try cli.run("feedback", "add", caseID, "--rating", "3", "--party", stranger)
+        #expect(wrongCase.status == 1 && wrongCase.stderr.contains("is not a party of case"), "\(wrongCase.stderr)")
+        let changed = try cli.ok("feedback", "set", try #require(given["short"] as? String), "rating=5")
+        #expect((changed["fields"] as? [String: Any])?["rating"] as? Int == 5)
+        #expect((try cli.ok("case", "show", caseID)["feedback"] as? [Any])?.count == 1)
+    }
+
+    @Test func everyRecordKindCanBeDeletedAndRestored() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        _ = try cli.ok("init", "--device-name", "ann-laptop")
+        let caseID = try #require(try cli.ok("case", "new", "--title", "Deletions")["id"] as? String)
+        let made: [(kind: String, section: String, short: String)] = [
+            ("party", "parties", try #require(try cli.ok("party", "add", caseID, "--role", "family", "--name", "Duplicate")["short"] as? String)),
+            ("session", "sessions", try #require(try cli.ok("session", "add", caseID, "--at", "2026-11-23 10:00")["short"] as? String)),
+            ("note", "notes", try #require(try cli.ok("note", "add", caseID, "--text", "Filed by mistake")["short"] as? String)),
+            ("action", "actions", try #require(try cli.ok("action", "add", caseID, "--text", "Wrong action")["short"] as? String)),
+            ("feedback", "feedback", try #require(try cli.ok("feedback", "add", caseID, "--rating", "2")["short"] as? String)),
+        ]
+        for record in made {
+            _ = try cli.ok(record.kind, "delete", record.short)
+            #expect((try cli.ok("case", "show", caseID)[record.section] as? [Any])?.isEmpty == true, "\(record.kind) gone from the case")
+            let again = try cli.run(record.kind, "delete", record.short)
+            #expect(again.status == 2 && again.stderr.contains("already deleted"), "\(again.stderr)")
+            #expect(try cli.ok("restore", record.short)["id"] != nil)
+            #expect((try cli.ok("case", "show", caseID)[record.section] as? [Any])?.count == 1, "\(record.kind) back")
+        }
+        let live = try cli.run("restore", made[0].short)
+        #expect(live.status == 1 && live.stderr.contains("is not deleted"), "\(live.stderr)")
+        _ = try cli.ok("case", "delete", caseID)
+        #expect(try cli.run("case", "show", caseID).status == 2)
+        _ = try cli.ok("restore", caseID)
+        #expect(try cli.run("case", "show", caseID).status == 0, "a case comes back with its records")
+        #expect(try cli.ok("status")["pending"] as? Int == 6, "every delete and restore is a change that syncs")
+    }
+}

@@ -4,7 +4,7 @@ import SyncStore
 
 /// `casesync party add`.
 struct PartyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "party", abstract: "Record the parties of a case.", subcommands: [Add.self, Set.self])
+    static let configuration = CommandConfiguration(commandName: "party", abstract: "Record the parties of a case.", subcommands: [Add.self, Set.self, Delete.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a party to a case.")
@@ -45,11 +45,22 @@ struct PartyCommand: ParsableCommand {
             try Invocation(options).set(id, type: .party, assignments)
         }
     }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a party (a change that syncs; `casesync restore ID` undoes it).")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The party: its id or short id.") var id: String
+
+        func run() throws {
+            try Invocation(options).delete(id, type: .party)
+        }
+    }
 }
 
 /// `casesync session add`.
 struct SessionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "session", abstract: "Record mediation sessions.", subcommands: [Add.self, Set.self])
+    static let configuration = CommandConfiguration(commandName: "session", abstract: "Record mediation sessions.", subcommands: [Add.self, Set.self, Delete.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a session to a case.")
@@ -85,11 +96,22 @@ struct SessionCommand: ParsableCommand {
             try Invocation(options).set(id, type: .session, assignments)
         }
     }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a session (a change that syncs; `casesync restore ID` undoes it).")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The session: its id or short id.") var id: String
+
+        func run() throws {
+            try Invocation(options).delete(id, type: .session)
+        }
+    }
 }
 
 /// `casesync note add`.
 struct NoteCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "note", abstract: "Keep notes on a case.", subcommands: [Add.self, Set.self])
+    static let configuration = CommandConfiguration(commandName: "note", abstract: "Keep notes on a case.", subcommands: [Add.self, Set.self, Delete.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a note to a case.")
@@ -124,11 +146,22 @@ struct NoteCommand: ParsableCommand {
             try Invocation(options).set(id, type: .note, assignments)
         }
     }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a note (a change that syncs; `casesync restore ID` undoes it).")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The note: its id or short id.") var id: String
+
+        func run() throws {
+            try Invocation(options).delete(id, type: .note)
+        }
+    }
 }
 
 /// `casesync action add|set`: agreed remediation steps, SMART (owner, due, measure, status).
 struct ActionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "action", abstract: "Record agreed remediation actions and follow them up.", subcommands: [Add.self, Set.self])
+    static let configuration = CommandConfiguration(commandName: "action", abstract: "Record agreed remediation actions and follow them up.", subcommands: [Add.self, Set.self, Delete.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add an agreed action to a case (status open).")
@@ -162,6 +195,17 @@ struct ActionCommand: ParsableCommand {
             let state = try invocation.update(id, type: .action, try FieldAssignment.parse(assignments, type: .action))
             let view = RecordView(state: state)
             invocation.emit(json: view.json, human: "Updated action \(view.shortID): \(view.plain("status")).")
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a action (a change that syncs; `casesync restore ID` undoes it).")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The action: its id or short id.") var id: String
+
+        func run() throws {
+            try Invocation(options).delete(id, type: .action)
         }
     }
 }
