@@ -8,7 +8,7 @@ struct EnrollCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let seconds = DurationText.seconds(ttl, upTo: 365 * 86_400) else { throw ValidationError("--ttl must look like 30m, 24h or 7d, at most 365d") }
-        let token = try await options.openNode().makeEnrollmentToken(for: name, ttl: seconds)
+        let token = try await options.openNode(existing: true).makeEnrollmentToken(for: name, ttl: seconds)
         print("One-time enrollment token for \(name), valid \(ttl). On the device: casesync enroll --server URL --token TOKEN")
         print(token)
     }

@@ -128,7 +128,8 @@ final class PushProgress: Sendable {
         #expect(!FileManager.default.fileExists(atPath: daemon.data.appendingPathComponent("replica.sqlite").path))
         #expect(!FileManager.default.fileExists(atPath: backup), "no backup of nothing")
         // Listing or changing what is not there is a mistyped --data: said, not created.
-        for command in [["user", "list"], ["device", "list"], ["user", "disable", "ann"], ["device", "revoke", "ann-laptop"]] {
+        for command in [["user", "list"], ["device", "list"], ["user", "disable", "ann"], ["device", "revoke", "ann-laptop"], ["enroll", "ann"],
+                        ["purge", "MED-1", "--reason", "r", "--yes"], ["retention", "--closed-before", "2020-01-01", "--dry-run"]] {
             let result = try daemon.admin(command)
             #expect(result.status == 2 && result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("holds no node database"), "\(command): \(result.stderr)")
         }
