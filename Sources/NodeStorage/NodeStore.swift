@@ -52,8 +52,10 @@ public protocol NodeStore: Sendable {
     /// Removes case `idOrReference` (its id or reference) and every record of it from the
     /// node, for good, in one transaction with its audit entry (ids only): keeps a purge
     /// marker so that a push of any of its records is refused (`purged`), and tells every
-    /// device that may hold it to drop it. Throws `NodeError`: `not_found` for no such case.
-    func purgeCase(_ idOrReference: String, reason: String, at time: Int64) async throws -> CasePurge
+    /// device that may hold it to drop it. With `closedBefore` (retention), only if the case
+    /// is still closed on a day before it, checked in the purge's transaction (`refused`
+    /// otherwise). Throws `NodeError`: `not_found` for no such case.
+    func purgeCase(_ idOrReference: String, reason: String, at time: Int64, closedBefore: String?) async throws -> CasePurge
 
     /// The live cases whose status is `closed` and whose `closed` date is before `date`
     /// (`YYYY-MM-DD`), oldest first: what `casesyncd retention --closed-before` purges.

@@ -210,6 +210,7 @@ public struct SyncEngine: Sendable {
                     try saveUndelivered(queued, summary: &summary)
                 }
                 summary.dropped += dropped
+                try scrubPurged(dropped.filter { $0.reason == .purged }.map(\.caseID))
             }
             summary.pulled += page.states.count
             cursor = page.next
@@ -240,17 +241,7 @@ public struct SyncEngine: Sendable {
     public static func eraseUndeliveredFiles(in directory: URL) throws {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         for name in names where name.hasPrefix("undelivered-") && name.hasSuffix(".ndjson") {
-            let path = directory.appendingPathComponent(name).path
-            let descriptor = open(path, O_WRONLY | O_CLOEXEC)
-            if descriptor >= 0 {
-                let size = Int(lseek(descriptor, 0, SEEK_END))
-                _ = lseek(descriptor, 0, SEEK_SET)
-                let zeros = [UInt8](repeating: 0, count: max(size, 0))
-                _ = zeros.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-                _ = fsync(descriptor)
-                close(descriptor)
-            }
-            try FileManager.default.removeItem(atPath: path)
+            try overwrite(directory.appendingPathComponent(name), with: [])
         }
     }
 
@@ -261,6 +252,46 @@ public struct SyncEngine: Sendable {
         guard !purged.isEmpty else { return }
         let (_, dropped) = try store.merge([], drops: purged.map { DropNotice(seq: 0, caseID: $0, record: nil, reason: .purged) }, settings: [:]) { _ in }
         summary.dropped += dropped
+        try scrubPurged(purged)
+    }
+
+    /// An undelivered file saved before a case was purged may hold its records: they are
+    /// taken out of it (the file overwritten, then written again without them).
+    func scrubPurged(_ purged: [RecordID]) throws {
+        let cases = Set(purged)
+        guard !cases.isEmpty, let directory = undeliveredDirectory else { return }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasPrefix("undelivered-") && name.hasSuffix(".ndjson") {
+            let file = directory.appendingPathComponent(name)
+            let lines = try [UInt8](Data(contentsOf: file)).split(separator: UInt8(ascii: "\n"))
+            let kept = lines.filter { line in
+                guard let state = try? RecordState(json: Array(line)) else { return true }
+                return !cases.contains(state.caseID ?? state.id)
+            }
+            guard kept.count < lines.count else { continue }
+            try Self.overwrite(file, with: kept.flatMap { Array($0) + [UInt8(ascii: "\n")] })
+        }
+    }
+
+    /// Zeroes `file` in place, then writes `bytes` as its whole content (or removes it when
+    /// there are none): what it held is not left in the blocks it frees.
+    static func overwrite(_ file: URL, with bytes: [UInt8]) throws {
+        let descriptor = open(file.path, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw SyncError(.protocolViolation, "cannot rewrite \(file.path); remove it by hand: it holds records of a purged case") }
+        defer { close(descriptor) }
+        let size = Int(lseek(descriptor, 0, SEEK_END))
+        _ = lseek(descriptor, 0, SEEK_SET)
+        let zeros = [UInt8](repeating: 0, count: max(size, 0))
+        _ = zeros.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        _ = fsync(descriptor)
+        guard !bytes.isEmpty else {
+            try FileManager.default.removeItem(at: file)
+            return
+        }
+        _ = ftruncate(descriptor, 0)
+        _ = lseek(descriptor, 0, SEEK_SET)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(descriptor) == 0 else { throw SyncError(.protocolViolation, "cannot rewrite \(file.path); free space and sync again") }
     }
 
     /// Saves queued changes to records being dropped, as NDJSON of their canonical states,
@@ -382,6 +413,14 @@ public struct SyncEngine: Sendable {
                 break
             } catch let error as SyncError where error.kind == .refused {
                 guard let index = error.index, sending.indices.contains(index) else { throw error }
+                if error.errorCode == .purged {
+                    // Every record of a purged case is refused: all set aside at once, not
+                    // one round trip each.
+                    let caseID = sending[index].caseID
+                    outcome.refused += sending.filter { $0.caseID == caseID }.map { ($0, error) }
+                    sending.removeAll { $0.caseID == caseID }
+                    continue
+                }
                 outcome.refused.append((sending[index], error))
                 sending.remove(at: index)
             }

@@ -191,7 +191,7 @@ extension SQLiteNodeStore {
             }
             try db.execute(sql: "UPDATE record SET scope = MAX(noteScope, 1) WHERE caseID IN (SELECT caseID FROM restrictedCase)")
         }
-        migrator.registerMigration("v8 node: drops, device wipes and purges") { db in
+        migrator.registerMigration("v8 node: drops of what a user may no longer hold") { db in
             // One row per user and lost right, at the change sequence that took it away: a
             // whole case (`recordID` empty) or one record. Pulls serve a user's rows in cursor
             // order, so each of their devices drops the same, however long it was offline.
@@ -214,6 +214,8 @@ extension SQLiteNodeStore {
                 ALTER TABLE device ADD COLUMN wipeDeliverFirst INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE device ADD COLUMN wipeConfirmed INTEGER;
                 """)
+        }
+        migrator.registerMigration("v9 node: purged cases") { db in
             // Purged cases (`casesyncd purge`, retention): the marker that keeps a purged case
             // from coming back from an offline device. Ids, time and reason, never contents.
             try db.execute(sql: """

@@ -21,7 +21,9 @@ extension ReplicaStore {
             return id
         }
         return try writer.read { db in
-            let byReference = try String.fetchAll(db, sql: "SELECT id FROM record WHERE type = 'case' AND reference = ? LIMIT 2", arguments: [text.uppercased()])
+            // A reference names a case: only when a case (or any record) is asked for.
+            let byReference = type == nil || type == .case
+                ? try String.fetchAll(db, sql: "SELECT id FROM record WHERE type = 'case' AND reference = ? LIMIT 2", arguments: [text.uppercased()]) : []
             var matches = byReference
             if matches.isEmpty, text.count >= 4, text.allSatisfy(\.isHexDigit) {
                 var sql = "SELECT id FROM record WHERE id LIKE ?"

@@ -10,7 +10,7 @@ extension SQLiteNodeStore {
     /// See `NodeStore.purgeCase`. The purge takes a change sequence number of its own, above
     /// every record's, kept in its marker: numbers are never given twice, though the records
     /// that held the highest ones may be gone.
-    public func purgeCase(_ idOrReference: String, reason: String, at time: Int64) throws -> CasePurge {
+    public func purgeCase(_ idOrReference: String, reason: String, at time: Int64, closedBefore: String? = nil) throws -> CasePurge {
         let floor = sequenceFloor
         let purge = try writer.write { db -> CasePurge in
             let matches = try GRDB.Row.fetchAll(db, sql: "SELECT id, reference FROM record WHERE type = 'case' AND (id = ? OR reference = ?) ORDER BY id",
@@ -22,16 +22,25 @@ extension SQLiteNodeStore {
             guard matches.count == 1 else {
                 throw NodeError(.badParameter, "\(matches.count) cases have the reference \(idOrReference.prefix(60)); purge one by its id (\(matches.map { $0[0] as String }.joined(separator: ", ")))")
             }
+            if let closedBefore {
+                // Checked again in the purge's transaction: a case reopened since it was listed stays.
+                let state = try ReplicaStore.load(caseID, in: db)
+                guard let state, !state.isDeleted, state.text("status") == "closed", let day = state.text("closed"), day < closedBefore else {
+                    throw NodeError(.refused, "case \(idOrReference.prefix(60)) is no longer closed before \(closedBefore); not purged")
+                }
+            }
             let seq = try Self.highestSequence(floor: floor, in: db) + 1
             let ids = try String.fetchAll(db, sql: "SELECT id FROM record WHERE caseID = ? ORDER BY id", arguments: [caseID.rawValue])
             let restricted = try Bool.fetchOne(db, sql: "SELECT 1 FROM restrictedCase WHERE caseID = ?", arguments: [caseID.rawValue]) == true
-            // Who may hold it now: its mediators, and supervisors unless it is restricted
-            // (then they never held it, and are not told of it).
+            // Who may hold it: its mediators, supervisors unless it is restricted (then they
+            // never held it, and are not told of it), and whoever was told to drop some of it
+            // (their devices may not have pulled that drop yet, which the purge replaces).
             let told = try String.fetchAll(db, sql: """
                 SELECT user FROM caseAccess WHERE caseID = ?
                 UNION SELECT name FROM user WHERE role = 'supervisor' AND NOT ?
+                UNION SELECT user FROM dropNotice WHERE caseID = ?
                 ORDER BY 1
-                """, arguments: [caseID.rawValue, restricted])
+                """, arguments: [caseID.rawValue, restricted, caseID.rawValue])
             try db.execute(sql: """
                 DELETE FROM record WHERE caseID = ?; DELETE FROM caseAccess WHERE caseID = ?;
                 DELETE FROM restrictedCase WHERE caseID = ?; DELETE FROM dropNotice WHERE caseID = ?;

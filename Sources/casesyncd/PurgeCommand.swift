@@ -25,7 +25,7 @@ struct PurgeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("Purge case \(`case`) and every record of it, for good? Type the case's id or reference again to confirm: ".utf8))
             guard readLine()?.trimmingCharacters(in: .whitespaces) == `case` else { throw DaemonError(status: .usage, message: "not confirmed; nothing was purged") }
         }
-        let purge = try await node.store.purgeCase(`case`, reason: reason, at: Timestamp.now())
+        let purge = try await node.store.purgeCase(`case`, reason: reason, at: Timestamp.now(), closedBefore: nil)
         print("Purged \(purge.reference ?? purge.caseID.rawValue) (\(purge.caseID)): \(purge.records) record\(purge.records == 1 ? "" : "s"); the devices of \(purge.usersTold) user\(purge.usersTold == 1 ? "" : "s") drop it at their next sync.")
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import NodeStorage
+import SyncModel
+import SyncProtocol
 
 /// `casesyncd retention --closed-before DATE [--dry-run]`: purges every case closed before a
 /// date, as a retention schedule asks (PROTOCOL.md §13.4).
@@ -16,8 +18,7 @@ struct RetentionCommand: AsyncParsableCommand {
     @Flag(help: "Do not ask for confirmation.") var yes = false
 
     func validate() throws {
-        let parts = closedBefore.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2, parts.allSatisfy({ $0.allSatisfy(\.isNumber) }) else {
+        guard CivilDate.days(closedBefore) != nil else {
             throw ValidationError("--closed-before must be a day, YYYY-MM-DD (for example 2020-01-01)")
         }
     }
@@ -41,10 +42,15 @@ struct RetentionCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("Purge these \(cases.count) cases for good? Type purge to confirm: ".utf8))
             guard readLine()?.trimmingCharacters(in: .whitespaces) == "purge" else { throw DaemonError(status: .usage, message: "not confirmed; nothing was purged") }
         }
-        var records = 0
+        var (purged, records) = (0, 0)
         for closed in cases {
-            records += try await node.store.purgeCase(closed.caseID.rawValue, reason: "retention: closed before \(closedBefore)", at: Timestamp.now()).records
+            do {
+                records += try await node.store.purgeCase(closed.caseID.rawValue, reason: "retention: closed before \(closedBefore)", at: Timestamp.now(), closedBefore: closedBefore).records
+                purged += 1
+            } catch let error as NodeError where error.code == .refused {
+                print("Skipped \(closed.reference ?? closed.caseID.rawValue): it was reopened or changed since it was listed.")
+            }
         }
-        print("Purged \(cases.count) case\(cases.count == 1 ? "" : "s") closed before \(closedBefore) (\(records) records); devices drop them at their next sync.")
+        print("Purged \(purged) case\(purged == 1 ? "" : "s") closed before \(closedBefore) (\(records) records); devices drop them at their next sync.")
     }
 }

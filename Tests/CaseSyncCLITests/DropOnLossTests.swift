@@ -248,7 +248,9 @@ struct DropOnLossTests {
         let dry = try daemon.admin("retention", "--closed-before", "2020-01-01", "--dry-run")
         #expect(dry.status == 0 && dry.stdout.contains(old) && !dry.stdout.contains(recent) && dry.stdout.contains("dry run"), "\(dry.stdout)")
         #expect((try ann.sync()["dropped"] as? [Any])?.isEmpty == true)
-        #expect(try daemon.admin("retention", "--closed-before", "01/01/2020", "--yes").status == 1)
+        for bad in ["01/01/2020", "2020-13-45", "９９９９-01-01"] {
+            #expect(try daemon.admin("retention", "--closed-before", bad, "--yes").status == 1, "\(bad)")
+        }
         let purged = try daemon.admin("retention", "--closed-before", "2020-01-01", "--yes")
         #expect(purged.status == 0 && purged.stdout.contains("Purged 1 case"), "\(purged.stdout)\(purged.stderr)")
         let sync = try ann.sync()

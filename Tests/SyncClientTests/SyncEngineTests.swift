@@ -305,4 +305,33 @@ extension SyncEngineTests {
         _ = try await engine(store, done).run()
         #expect(try !store.eraseIsDue())
     }
+
+    /// Every record of a purged case is refused: set aside in one round trip, and the case
+    /// leaves the device with its queued changes, and leaves any undelivered file too.
+    @Test func aPurgedCaseIsSetAsideWholeAndScrubbedFromUndeliveredFiles() async throws {
+        let store = try makeStore()
+        let purged = try newCase(store, 1)
+        for number in 2...4 { try newNote(store, number, in: purged.id) }
+        let kept = try newCase(store, 9)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("undelivered-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("undelivered-20261201T000000Z.ndjson")
+        try Data((purged.canonicalJSON() + [10] + kept.canonicalJSON() + [10])).write(to: file)
+        let transport = ScriptedTransport { request, _ in
+            guard Self.isPush(request) else { return ScriptedTransport.emptyPage }
+            if let index = ScriptedTransport.pushedIDs(request).firstIndex(of: purged.id.rawValue) {
+                return ScriptedTransport.refusal(410, code: "purged", index: index)
+            }
+            return try ScriptedTransport.accepted(request)
+        }
+        var engine = engine(store, transport)
+        engine.undeliveredDirectory = folder
+        let summary = try await engine.run()
+        #expect(transport.requests.filter(Self.isPush).count == 2, "one refusal sets the whole case aside")
+        #expect(summary.pushed == 1 && summary.refused.isEmpty && summary.dropped.map(\.count) == [4])
+        #expect(try store.record(purged.id) == nil && store.record(kept.id) != nil && store.pendingCount() == 0)
+        let left = try [UInt8](Data(contentsOf: file)).split(separator: 10).map { try RecordState(json: Array($0)).id }
+        #expect(left == [kept.id], "the purged case is taken out of the file")
+    }
 }

@@ -151,8 +151,13 @@ struct DropNoticeTests {
             #expect(purged.records == 2 && purged.usersTold == 1, "bob alone: a restricted case's supervisors never held it")
             #expect(try await fixture.pullAll(client, as: "bob-laptop", since: cursors["bob-laptop"]!).drops == ["purged \(w.restricted.id)"])
             #expect(try await fixture.pullAll(client, as: "sue-desk", since: cursors["sue-desk"]!).drops == [])
+            // Bob is taken off ann's case and has not pulled that yet when it is purged: he is
+            // told of the purge (which replaces the drop he had not pulled).
+            let removing = try Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 30, [.remove("mediators", "bob")])
+            #expect(try await fixture.push(client, [removing], as: "ann-laptop").0 == .ok)
             let byReference = try fixture.store.purgeCase("MED-2026-1", reason: "test", at: fixture.time)
-            #expect(byReference.caseID == w.theCase.id && byReference.usersTold == 3, "ann, bob and sue")
+            #expect(byReference.caseID == w.theCase.id && byReference.usersTold == 3, "ann, sue, and bob who lost it")
+            #expect(try await fixture.pullAll(client, as: "bob-laptop", since: cursors["bob-laptop"]!).drops == ["purged \(w.restricted.id)", "purged \(w.theCase.id)"])
 
             // Bob's device still holds the restricted case's note: refused, by name.
             var note = w.restrictedNote

@@ -27,7 +27,7 @@ struct FeedbackCommand: ParsableCommand {
             if let party {
                 let caseID = try invocation.liveCase(`case`).id
                 let partyID = try invocation.store.resolve(party, type: .party)
-                guard let partyState = try invocation.store.record(partyID), partyState.caseID == caseID, !partyState.isDeleted else {
+                guard let partyState = try invocation.store.record(partyID), partyState.type == .party, partyState.caseID == caseID, !partyState.isDeleted else {
                     throw CLIError(.usage, "party \(party) is not a party of case \(`case`); `casesync case show \(`case`)` lists its parties")
                 }
                 changes.append(.set("party", .text(partyID.rawValue)))
