@@ -203,15 +203,11 @@ public struct SyncEngine: Sendable {
             // `Date.ISO8601FormatStyle`, not `ISO8601DateFormatter`: building the latter
             // (through ICU) cost a tenth of a small sync's CPU. Same text: 2026-12-01T10:00:00Z.
             if !page.more { settings["lastSync"] = now().formatted(.iso8601) }
-            if page.drops.isEmpty {
-                try store.merge(page.states, settings: settings)
-            } else {
-                let (_, dropped) = try store.merge(page.states, drops: page.drops, settings: settings) { queued in
-                    try saveUndelivered(queued, summary: &summary)
-                }
-                summary.dropped += dropped
-                try scrubPurged(dropped.filter { $0.reason == .purged }.map(\.caseID))
+            let (_, dropped) = try store.merge(page.states, drops: page.drops, settings: settings) { queued in
+                try saveUndelivered(queued, summary: &summary)
             }
+            summary.dropped += dropped
+            try scrubPurged(dropped.filter { $0.reason == .purged }.map(\.caseID))
             summary.pulled += page.states.count
             cursor = page.next
             progress(SyncProgress(phase: .pull, done: summary.pulled, total: nil))
@@ -228,17 +224,26 @@ public struct SyncEngine: Sendable {
     /// the node is told. Returns the error the sync ends with (exit 4). If the node cannot be
     /// told now, the next sync is asked again, finds nothing left, and tells it.
     func eraseAsAsked() async throws -> SyncError {
-        let erased = try store.eraseCaseData(forget: [Self.cursorKey, Self.generationKey, "lastSync"])
-        try store.eraseFreedSpace()
-        if let undeliveredDirectory { try Self.eraseUndeliveredFiles(in: undeliveredDirectory) }
+        let erased = try Self.eraseCaseData(of: store, undeliveredIn: undeliveredDirectory)
         let told = (try? await client.confirmWipe()) != nil
         return SyncError(.unauthorised, code: ErrorCode.wipe.rawValue,
                          "the node had this device erase its case data: \(erased) record\(erased == 1 ? "" : "s") removed\(told ? "" : " (the node could not be told yet; the next sync tells it)"); it no longer syncs, enroll it again with a new token to use it")
     }
 
+    /// Erases every case record of `store` with its traces in the files (`eraseCaseData`, then
+    /// `eraseFreedSpace`), forgets the pull cursor and what the device knew of the node, and
+    /// overwrites and removes the undelivered files in `directory`: what the node asks of a
+    /// wiped device, and `casesync wipe`. Returns how many records went.
+    public static func eraseCaseData(of store: ReplicaStore, undeliveredIn directory: URL?) throws -> Int {
+        let erased = try store.eraseCaseData(forget: [cursorKey, generationKey, "lastSync"])
+        try store.eraseFreedSpace()
+        if let directory { try eraseUndeliveredFiles(in: directory) }
+        return erased
+    }
+
     /// Overwrites and removes every `undelivered-*.ndjson` file in `directory`: an erasure
     /// of the device's case data takes them too (they hold record states).
-    public static func eraseUndeliveredFiles(in directory: URL) throws {
+    static func eraseUndeliveredFiles(in directory: URL) throws {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         for name in names where name.hasPrefix("undelivered-") && name.hasSuffix(".ndjson") {
             try overwrite(directory.appendingPathComponent(name), with: [])

@@ -19,14 +19,15 @@ extension ReplicaStore {
         public let reason: DropReason
     }
 
-    /// Removes what `drops` name, then merges `states` and stores `settings`, in one
-    /// transaction (a page's drops come before its records: a right lost and given back
-    /// within one page ends with the records held). A dropped record still queued (a change
-    /// the node did not take) is handed to `keepUndelivered` before the transaction commits:
-    /// if that throws, nothing is removed.
+    /// Commits a pulled page: removes what `drops` name, then merges `states` and stores
+    /// `settings` (the cursor, and after the last page the sync time), in one transaction, so
+    /// the cursor never runs ahead of what is stored. A page's drops come before its records:
+    /// a right lost and given back within one page ends with the records held. A dropped
+    /// record still queued (a change the node did not take) is handed to `keepUndelivered`
+    /// before the transaction commits: if that throws, nothing is removed.
     @discardableResult
-    public func merge(_ states: [ReceivedState], drops: [DropNotice], settings: [String: String],
-                      keepUndelivered: ([QueuedRecord]) throws -> Void) throws -> (merged: MergeOutcome, dropped: [DroppedRecords]) {
+    public func merge(_ states: [ReceivedState], drops: [DropNotice] = [], settings: [String: String],
+                      keepUndelivered: ([QueuedRecord]) throws -> Void = { _ in }) throws -> (merged: MergeOutcome, dropped: [DroppedRecords]) {
         try writer.write { db in
             var dropped: [DroppedRecords] = []
             var undelivered: [QueuedRecord] = []

@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 import SyncModel
 
-/// What `casesync sync` needs from the store: outbox batches, acknowledgements, and pulled
-/// pages committed together with their cursor.
+/// What `casesync sync` needs from the store: outbox batches and acknowledgements (pulled
+/// pages are committed with their cursor and drops by `merge(_:drops:settings:keepUndelivered:)`).
 extension ReplicaStore {
     /// One queued record as stored: its id, its case, and its canonical JSON, ready to send
     /// unchanged.
@@ -52,19 +52,6 @@ extension ReplicaStore {
                 cleared += db.changesCount
             }
             return cleared
-        }
-    }
-
-    /// Merges a pulled page and stores `settings` (the cursor, and after the last page the
-    /// sync time) in the same transaction, so the cursor never runs ahead of what is stored.
-    @discardableResult
-    public func merge(_ states: [ReceivedState], settings: [String: String]) throws -> MergeOutcome {
-        try writer.write { db in
-            let outcome = states.isEmpty ? MergeOutcome() : try Self.merge(states, in: db)
-            for (key, value) in settings {
-                try Self.setSetting(key, value, in: db)
-            }
-            return outcome
         }
     }
 }

@@ -21,9 +21,8 @@ struct PurgeCommand: AsyncParsableCommand {
     func run() async throws {
         let node = try await options.openNode(existing: true)
         if !yes {
-            guard isatty(STDIN_FILENO) == 1 else { throw DaemonError(status: .usage, message: "purge cannot be undone; add --yes to confirm when not on a terminal") }
-            FileHandle.standardError.write(Data("Purge case \(`case`) and every record of it, for good? Type the case's id or reference again to confirm: ".utf8))
-            guard readLine()?.trimmingCharacters(in: .whitespaces) == `case` else { throw DaemonError(status: .usage, message: "not confirmed; nothing was purged") }
+            try Confirmation.require("Purge case \(`case`) and every record of it, for good? Type the case's id or reference again to confirm:", answer: `case`,
+                                     notOnTerminal: "purge cannot be undone; add --yes to confirm when not on a terminal")
         }
         let purge = try await node.store.purgeCase(`case`, reason: reason, at: Timestamp.now(), closedBefore: nil)
         print("Purged \(purge.reference ?? purge.caseID.rawValue) (\(purge.caseID)): \(purge.records) record\(purge.records == 1 ? "" : "s"); the devices of \(purge.usersTold) user\(purge.usersTold == 1 ? "" : "s") drop it at their next sync.")

@@ -38,9 +38,8 @@ struct RetentionCommand: AsyncParsableCommand {
             return
         }
         if !yes {
-            guard isatty(STDIN_FILENO) == 1 else { throw DaemonError(status: .usage, message: "retention purges \(cases.count) cases for good; add --yes to confirm when not on a terminal (or --dry-run to list them)") }
-            FileHandle.standardError.write(Data("Purge these \(cases.count) cases for good? Type purge to confirm: ".utf8))
-            guard readLine()?.trimmingCharacters(in: .whitespaces) == "purge" else { throw DaemonError(status: .usage, message: "not confirmed; nothing was purged") }
+            try Confirmation.require("Purge these \(cases.count) cases for good? Type purge to confirm:", answer: "purge",
+                                     notOnTerminal: "retention purges \(cases.count) cases for good; add --yes to confirm when not on a terminal (or --dry-run to list them)")
         }
         var (purged, records) = (0, 0)
         for closed in cases {

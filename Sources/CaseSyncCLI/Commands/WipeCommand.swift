@@ -27,9 +27,7 @@ struct WipeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("Erase \(records) (\(cases)) from this device? Type erase to confirm: ".utf8))
             guard readLine()?.trimmingCharacters(in: .whitespaces) == "erase" else { throw CLIError(.usage, "not confirmed; nothing was erased") }
         }
-        let erased = try invocation.store.eraseCaseData(forget: [SyncEngine.cursorKey, SyncEngine.generationKey, "lastSync"])
-        try invocation.store.eraseFreedSpace()
-        try SyncEngine.eraseUndeliveredFiles(in: options.directory)
+        let erased = try SyncEngine.eraseCaseData(of: invocation.store, undeliveredIn: options.directory)
         invocation.emit(json: .sortedObject([("erased", .integer(erased))]),
                         human: "Erased \(erased) record\(erased == 1 ? "" : "s") from this device; it stays enrolled (`casesync sync` pulls again what it may hold).")
     }
