@@ -208,11 +208,7 @@ extension SQLiteNodeStore {
         for caseID in restamp.sorted(by: { $0.rawValue < $1.rawValue }) {
             // Devices that already hold them get them again: a merge of a state already held
             // changes nothing.
-            let ids = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM record WHERE caseID = ? AND seq IS NOT NULL ORDER BY seq"), arguments: [caseID.rawValue])
-            for id in ids {
-                seq += 1
-                try db.cachedStatement(sql: "UPDATE record SET seq = ? WHERE id = ?").execute(arguments: [seq, id])
-            }
+            try renumber(caseID.rawValue, above: &seq, in: db)
         }
         try audit("push", user: account.user.name, device: account.id, records: states.map(\.id), at: time, in: db)
         if !lateWrites.isEmpty {
@@ -224,6 +220,17 @@ extension SQLiteNodeStore {
             try audit("relay", user: account.user.name, device: account.id, records: relayed, at: time, in: db)
         }
         return PushOutcome(results: results, seq: seq, changed: changed, conflicts: conflicts)
+    }
+
+    /// Gives every record of case `caseID` a new change sequence number above `seq`, in
+    /// their order, and leaves `seq` at the last one given: they are delivered again after
+    /// everything numbered before (a supervisor who may hold them anew; a restore's drops).
+    static func renumber(_ caseID: String, above seq: inout Int, in db: Database) throws {
+        let ids = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM record WHERE caseID = ? AND seq IS NOT NULL ORDER BY seq"), arguments: [caseID])
+        for id in ids {
+            seq += 1
+            try db.cachedStatement(sql: "UPDATE record SET seq = ? WHERE id = ?").execute(arguments: [seq, id])
+        }
     }
 
     /// The user who wrote note `id` (`HoldingRule`): `pusher` for a new note, else as stored.

@@ -146,10 +146,7 @@ extension SQLiteNodeStore {
             // numbered anew above everything, so they come after their drops.
             let dropped = try String.fetchAll(db, sql: "SELECT DISTINCT caseID FROM dropNotice WHERE seq > ? ORDER BY caseID", arguments: [backupHighest])
             for caseID in dropped {
-                for id in try String.fetchAll(db, sql: "SELECT id FROM record WHERE caseID = ? AND seq IS NOT NULL ORDER BY seq", arguments: [caseID]) {
-                    floor += 1
-                    try db.execute(sql: "UPDATE record SET seq = ? WHERE id = ?", arguments: [floor, id])
-                }
+                try renumber(caseID, above: &floor, in: db)
             }
             try ReplicaStore.setSetting(NodeSetting.sequenceFloor, String(floor), in: db)
             let generation = try startGeneration(windowUntil: windowUntil, at: time, formerNodes: carried.nodeDevices, relayLimits: carried.relayLimits, in: db)
