@@ -112,14 +112,17 @@ public struct AuditEntry: Hashable, Sendable {
     public let count: Int
     /// JSON array of record ids.
     public let records: String
+    /// What the ids alone cannot say (a break-glass grant's reason); never case content.
+    public let detail: String?
 
     /// An entry as read from the audit log.
-    public init(at: Int64, user: String?, device: String?, action: String, count: Int, records: String) {
+    public init(at: Int64, user: String?, device: String?, action: String, count: Int, records: String, detail: String? = nil) {
         self.at = at
         self.user = user
         self.device = device
         self.action = action
         self.count = count
         self.records = records
+        self.detail = detail
     }
 }

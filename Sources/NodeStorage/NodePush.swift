@@ -73,13 +73,17 @@ public struct PulledRecords: Sendable {
         public let id: RecordID
         /// The stored state's canonical JSON, sent as it is.
         public let state: [UInt8]
+        /// Set for a restricted case the user may not hold: only its metadata is served
+        /// (`CaseMetadata`, projected by the server), never the state.
+        public let metadataOnly: Bool
 
         /// One record as a store serves it.
-        public init(delivery: Int, seq: Int, id: RecordID, state: [UInt8]) {
+        public init(delivery: Int, seq: Int, id: RecordID, state: [UInt8], metadataOnly: Bool = false) {
             self.delivery = delivery
             self.seq = seq
             self.id = id
             self.state = state
+            self.metadataOnly = metadataOnly
         }
     }
 
@@ -96,6 +100,9 @@ public struct PulledRecords: Sendable {
     /// The highest sequence at or below the cursor's `since` at which this user lost a right:
     /// a device asking from there has been told of it (see `NodeStore.markTold`).
     public let toldDrop: Int?
+    /// The break-glass grants the user is told of, in sequence order, up to the page's last
+    /// delivery sequence like `drops`: of the cases they mediate, and their own.
+    public var grants: [AccessGrant] = []
 
     /// A page as a store reads it.
     public init(records: [Record], more: Bool, highestSequence: Int?, drops: [DropNotice] = [], toldDrop: Int? = nil) {

@@ -1,4 +1,5 @@
 import SyncModel
+import SyncProtocol
 
 /// The sync node's storage: its records and change sequence, users, devices, enrollment
 /// tokens, case access and audit log, behind one API with one implementation per database
@@ -31,8 +32,12 @@ public protocol NodeStore: Sendable {
     /// access to its case if that is later (a mediator added to a case gets its whole
     /// history). Supervisors see every record. The page also carries what the user's
     /// devices must drop (`PulledRecords.drops`), recorded by `applyPush` when a change took
-    /// a right away (`HoldingRule.lostHolders`, removed mediators).
-    func pullPage(for user: UserAccount, since: Int, after: Int?, limit: Int) async throws -> PulledRecords
+    /// a right away (`HoldingRule.lostHolders`, removed mediators), and the break-glass
+    /// grants the user is told of. A supervisor's open break-glass grants count as being one
+    /// of the case's mediators (caucus notes aside); the case record of a restricted case a
+    /// supervisor may not hold is served `metadataOnly`. Grants of `user` whose time is up at
+    /// `time` end first (`endExpiredGrants`).
+    func pullPage(for user: UserAccount, since: Int, after: Int?, limit: Int, at time: Int64) async throws -> PulledRecords
 
     /// Records that `device` has been told of every drop up to `since` (it asked for a pull
     /// from there); kept as the highest such cursor.
@@ -60,6 +65,24 @@ public protocol NodeStore: Sendable {
     /// The live cases whose status is `closed` and whose `closed` date is before `date`
     /// (`YYYY-MM-DD`), oldest first: what `casesyncd retention --closed-before` purges.
     func casesClosed(before date: String) async throws -> [ClosedCase]
+
+    /// Grants supervisor `user` break-glass access to case `idOrReference` (its id or
+    /// reference) for `duration` milliseconds from `time` (PROTOCOL.md §13.5), in one
+    /// transaction with its audit entry (`break-glass`, with the reason): until it ends the
+    /// user holds what the case's mediators hold, caucus notes aside. Throws `NodeError`:
+    /// `not_found` for no such case (or a deleted or purged one), `exists` when the user is
+    /// one of its mediators or has an open grant to it already.
+    func grantAccess(_ idOrReference: String, to user: UserAccount, device: DeviceID, reason: String,
+                     lasting duration: Int64, at time: Int64) async throws -> AccessGrant
+
+    /// Ends every break-glass grant whose time is up at `time`: each end takes a change
+    /// sequence number, and the supervisor's devices are told to drop what it gave them
+    /// (reason `access-ended`). Returns how many ended. (A pull or push of the supervisor
+    /// ends theirs first; this is for everyone's at once.)
+    func endExpiredGrants(at time: Int64) async throws -> Int
+
+    /// Every break-glass grant the node has made, oldest first (`casesyncd access list`).
+    func accessGrants() async throws -> [AccessGrant]
 
     // MARK: Accounts
 

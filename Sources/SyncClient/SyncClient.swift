@@ -145,6 +145,10 @@ public struct SyncClient: Sendable {
         public let more: Bool
         /// What this device must drop before it merges `states` (its user lost the right).
         public var drops: [DropNotice] = []
+        /// Restricted cases this device's supervisor may not hold, as their metadata.
+        public var metadata: [CaseMetadata] = []
+        /// Break-glass grants this device is told of.
+        public var grants: [AccessGrant] = []
         /// The node's state: a new generation means the node was restored and this page's
         /// cursor belongs to it, not to ours. Nil until the page is received.
         public let node: NodeState?
@@ -161,6 +165,8 @@ public struct SyncClient: Sendable {
         var after: Int?
         var more = false
         var drops: [DropNotice] = []
+        var metadata: [CaseMetadata] = []
+        var grants: [AccessGrant] = []
         try Self.decode(body) { reader throws(ModelError) in
             try reader.readObject { reader, key throws(ModelError) in
                 switch key {
@@ -170,14 +176,77 @@ public struct SyncClient: Sendable {
                 case "after": after = try reader.readInteger()
                 case "more": more = try reader.readBoolean()
                 case "drop": try reader.readArray { reader throws(ModelError) in drops.append(try Self.readDrop(from: &reader)) }
+                case "meta": try reader.readArray { reader throws(ModelError) in metadata.append(try Self.readMetadata(from: &reader)) }
+                case "access": try reader.readArray { reader throws(ModelError) in grants.append(try Self.readGrant(from: &reader)) }
                 default: try reader.skipValue()
                 }
             }
         }
-        return Page(states: states, next: PullCursor(delivery: next, after: after), more: more, drops: drops, node: nil)
+        return Page(states: states, next: PullCursor(delivery: next, after: after), more: more, drops: drops, metadata: metadata, grants: grants, node: nil)
         }
         guard page.next >= since else { throw SyncError(.protocolViolation, "the server's cursor went backwards (\(page.next) < \(since))") }
-        return Page(states: page.states, next: page.next, more: page.more, drops: page.drops, node: node)
+        return Page(states: page.states, next: page.next, more: page.more, drops: page.drops, metadata: page.metadata, grants: page.grants, node: node)
+    }
+
+    /// One entry of a page's `meta` list: `{"case":…, "deleted":…, "fields":{…}, "seq":…}`,
+    /// only the fields `CaseMetadata.fields` names kept.
+    static func readMetadata(from reader: inout JSONReader) throws(ModelError) -> CaseMetadata {
+        var caseID: RecordID?
+        var deleted = false
+        var seq = 0
+        var values: [String: String] = [:]
+        try reader.readObject { reader, key throws(ModelError) in
+            switch key {
+            case "case": caseID = try reader.readRecordID()
+            case "deleted": deleted = try reader.readBoolean()
+            case "seq": seq = try reader.readInteger()
+            case "fields":
+                try reader.readObject { reader, field throws(ModelError) in
+                    let value = try reader.readString()
+                    if CaseMetadata.fields.contains(field) { values[field] = value }
+                }
+            default: try reader.skipValue()
+            }
+        }
+        guard let caseID else { throw ModelError(.missingField, "case metadata names no case", field: "case") }
+        return CaseMetadata(caseID: caseID, seq: seq, deleted: deleted, values: values)
+    }
+
+    /// One entry of a page's `access` list (an `AccessAnswer`).
+    static func readGrant(from reader: inout JSONReader) throws(ModelError) -> AccessGrant {
+        var caseID: RecordID?
+        var user = ""
+        var reason = ""
+        var granted: Int64 = 0
+        var until: Int64 = 0
+        var seq = 0
+        try reader.readObject { reader, key throws(ModelError) in
+            switch key {
+            case "case": caseID = try reader.readRecordID()
+            case "user": user = try reader.readString()
+            case "reason": reason = try reader.readString()
+            case "granted": granted = Int64(try reader.readInteger())
+            case "until": until = Int64(try reader.readInteger())
+            case "seq": seq = try reader.readInteger()
+            default: try reader.skipValue()
+            }
+        }
+        guard let caseID else { throw ModelError(.missingField, "a break-glass grant names no case", field: "case") }
+        return AccessGrant(caseID: caseID, user: user, reason: reason, granted: granted, until: until, seq: seq)
+    }
+
+    /// Asks the node for break-glass access to case `caseID` (its id or reference) for
+    /// `seconds` (24 hours when nil), giving `reason` (`POST /v1/access`; supervisors only).
+    public func requestAccess(to caseID: String, reason: String, seconds: Int64?) async throws -> AccessGrant {
+        let body = WireJSON.encode(AccessRequest(case: caseID, reason: reason, seconds: seconds))
+        return try await exchange(TransportRequest(.post, "/v1/access", headers: credentials(), body: body)) { body in
+            do {
+                let answer = try WireJSON.decode(AccessAnswer.self, from: body)
+                return AccessGrant(caseID: try RecordID(answer.case), user: answer.user, reason: answer.reason, granted: answer.granted, until: answer.until, seq: answer.seq)
+            } catch {
+                throw SyncError(.protocolViolation, "unreadable answer to an access request from the server (\(body.count) bytes)")
+            }
+        }.value
     }
 
     /// One entry of a page's `drop` list: `{"case":…, "id":…, "reason":…, "seq":…}` (`id` only

@@ -203,7 +203,7 @@ public struct SyncEngine: Sendable {
             // `Date.ISO8601FormatStyle`, not `ISO8601DateFormatter`: building the latter
             // (through ICU) cost a tenth of a small sync's CPU. Same text: 2026-12-01T10:00:00Z.
             if !page.more { settings["lastSync"] = now().formatted(.iso8601) }
-            let (_, dropped) = try store.merge(page.states, drops: page.drops, settings: settings) { queued in
+            let (_, dropped) = try store.merge(page.states, drops: page.drops, metadata: page.metadata, grants: page.grants, settings: settings) { queued in
                 try saveUndelivered(queued, summary: &summary)
             }
             summary.dropped += dropped

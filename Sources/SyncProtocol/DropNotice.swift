@@ -11,6 +11,8 @@ public enum DropReason: String, Sendable, Hashable, CaseIterable {
     case noteNarrowed = "note-narrowed"
     /// The service purged the case (`casesyncd purge`, retention): nothing of it is kept.
     case purged
+    /// A supervisor's break-glass access to the case ended (PROTOCOL.md §13.5).
+    case accessEnded = "access-ended"
 
     /// The end of a sentence saying why records left a device, for people.
     public var explanation: String {
@@ -19,6 +21,7 @@ public enum DropReason: String, Sendable, Hashable, CaseIterable {
         case .caseRestricted: "the case was made restricted to its mediators"
         case .noteNarrowed: "a note was narrowed to its author or to the case's mediators"
         case .purged: "the service purged the case (disposal after retention)"
+        case .accessEnded: "your break-glass access to the case ended"
         }
     }
 }

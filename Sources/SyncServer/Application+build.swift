@@ -25,8 +25,10 @@ public func buildApplication(node: SyncNode, configuration: NodeConfiguration,
 public enum APIRoutes {
     public static let all: [(method: String, path: String)] = [
         ("GET", "/healthz"), ("GET", "/metrics"), ("POST", "/v1/enroll"), ("POST", "/v1/sync/push"), ("GET", "/v1/sync/pull"),
-        ("GET", "/v1/export"), ("GET", "/v1/report/summary"), ("POST", wiped),
+        ("GET", "/v1/export"), ("GET", "/v1/report/summary"), ("POST", wiped), ("POST", access),
     ]
+    /// Where a supervisor asks for break-glass access to a case.
+    public static let access = "/v1/access"
     /// Where a device says it erased its case data as the node asked.
     public static let wiped = "/v1/device/wiped"
 }
@@ -43,7 +45,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
     router.add(middleware: InFlightLimitMiddleware(counter: InFlightCounter(limit: configuration.maxInFlight)))
     let budget = BodyBudget(capacity: configuration.bodyBudgetBytes)
 
-    precondition(APIRoutes.all.count == 8, "register every route in APIRoutes.all")
+    precondition(APIRoutes.all.count == 9, "register every route in APIRoutes.all")
     router.get("/healthz") { _, _ in
         Response.json(Array(#"{"status":"ok"}"#.utf8))
     }
@@ -110,6 +112,18 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
         try await node.confirmWipe(for: try context.authenticated())
         return jsonResponse(Array(#"{"wiped":true}"#.utf8), for: request)
     }
+    devices.post(RouterPath(stringLiteral: APIRoutes.access)) { request, context -> Response in
+        let account = try context.authenticated()
+        let body = Array(try await readBody(request, limit: 16 << 10, timeout: configuration.bodyTimeout, node: node).readableBytesView)
+        let asked: AccessRequest
+        do {
+            asked = try WireJSON.decode(AccessRequest.self, from: body)
+        } catch {
+            throw NodeError(.malformedJSON, "an access request is {\"case\",\"reason\"[,\"seconds\"]} (no other keys): \(decodingReason(error))")
+        }
+        let grant = try await node.requestAccess(to: asked.case, reason: asked.reason, seconds: asked.seconds, for: account)
+        return jsonResponse(WireJSON.encode(AccessAnswer(grant)), for: request)
+    }
     devices.get("/v1/sync/pull") { request, context in
         let account = try context.authenticated()
         let since = try queryInteger(request, "since", default: 0, range: 0...Int(Dot.maxCounter))
@@ -125,6 +139,14 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
             writer.integer(after)
             writer.byte(UInt8(ascii: ","))
         }
+        if !page.grants.isEmpty {
+            writer.raw("\"access\":[")
+            for (index, grant) in page.grants.enumerated() {
+                if index > 0 { writer.byte(UInt8(ascii: ",")) }
+                writer.json(WireJSON.encode(AccessAnswer(grant)))
+            }
+            writer.raw("],")
+        }
         if !page.drops.isEmpty {
             writer.raw("\"drop\":[")
             for (index, drop) in page.drops.enumerated() {
@@ -139,6 +161,27 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
                 writer.string(drop.reason.rawValue)
                 writer.raw(",\"seq\":")
                 writer.integer(drop.seq)
+                writer.byte(UInt8(ascii: "}"))
+            }
+            writer.raw("],")
+        }
+        if !page.metadata.isEmpty {
+            writer.raw("\"meta\":[")
+            for (index, meta) in page.metadata.enumerated() {
+                if index > 0 { writer.byte(UInt8(ascii: ",")) }
+                writer.raw("{\"case\":")
+                writer.recordID(meta.caseID)
+                writer.raw(",\"deleted\":")
+                writer.boolean(meta.deleted)
+                writer.raw(",\"fields\":{")
+                for (position, field) in CaseMetadata.fields.filter({ meta.values[$0] != nil }).enumerated() {
+                    if position > 0 { writer.byte(UInt8(ascii: ",")) }
+                    writer.string(field)
+                    writer.byte(UInt8(ascii: ":"))
+                    writer.string(meta.values[field] ?? "")
+                }
+                writer.raw("},\"seq\":")
+                writer.integer(meta.seq)
                 writer.byte(UInt8(ascii: "}"))
             }
             writer.raw("],")

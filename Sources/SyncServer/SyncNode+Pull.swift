@@ -15,6 +15,10 @@ public struct PullPage: Sendable {
     public let more: Bool
     /// What the device must drop before it merges `states` (PROTOCOL.md §13).
     public var drops: [DropNotice] = []
+    /// Restricted cases the user may not hold, as their metadata (PROTOCOL.md §13.5).
+    public var metadata: [CaseMetadata] = []
+    /// The break-glass grants the device is told of (PROTOCOL.md §13.5).
+    public var grants: [AccessGrant] = []
 }
 
 extension SyncNode {
@@ -24,7 +28,7 @@ extension SyncNode {
     public func pull(since: Int, after: Int? = nil, limit: Int, for account: DeviceAccount) async throws -> PullPage {
         try Self.requireSyncRole(account)
         let time = now()
-        let page = try await store.pullPage(for: account.user, since: since, after: after, limit: limit)
+        let page = try await store.pullPage(for: account.user, since: since, after: after, limit: limit, at: time)
         // No delivery sequence is above the highest change sequence. A cursor beyond it was
         // given by this node before it was restored from an older backup.
         if let highest = page.highestSequence, since > 0, since > highest {
@@ -35,14 +39,29 @@ extension SyncNode {
         if let told = page.toldDrop, told > account.toldThrough {
             try await store.markTold(account.id, through: since)
         }
-        try await store.appendAudit(AuditEvent("pull", user: account.user.name, device: account.id, records: page.records.map(\.id), at: time))
-        // On a last page, drops may lie past the last record served: the cursor moves past
-        // them, so they are told once.
-        let lastDrop = page.drops.last?.seq ?? since
-        guard let last = page.records.last else { return PullPage(states: [], next: max(since, lastDrop), after: page.drops.isEmpty ? after : nil, more: false, drops: page.drops) }
+        try await store.appendAudit(AuditEvent("pull", user: account.user.name, device: account.id,
+                                               records: page.records.lazy.filter { !$0.metadataOnly }.map(\.id), at: time))
+        // A restricted case the user may not hold goes out as its metadata only: projected
+        // here, from the stored state, which never leaves.
+        var states: [[UInt8]] = []
+        var metadata: [CaseMetadata] = []
+        for record in page.records {
+            if record.metadataOnly {
+                metadata.append(CaseMetadata(projecting: try RecordState(json: record.state), seq: record.seq))
+            } else {
+                states.append(record.state)
+            }
+        }
+        // On a last page, drops and grants may lie past the last record served: the cursor
+        // moves past them, so they are told once.
+        let lastNotice = max(page.drops.last?.seq ?? since, page.grants.map(\.seq).max() ?? since)
+        let noNotices = page.drops.isEmpty && page.grants.isEmpty
+        guard let last = page.records.last else {
+            return PullPage(states: [], next: max(since, lastNotice), after: noNotices ? after : nil, more: false, drops: page.drops, grants: page.grants)
+        }
         // Carrying on inside the last delivery is needed only when the page stopped in it;
         // otherwise the plain cursor says the same.
-        return PullPage(states: page.records.map(\.state), next: page.more ? last.delivery : max(last.delivery, lastDrop),
-                        after: page.more ? last.seq : nil, more: page.more, drops: page.drops)
+        return PullPage(states: states, next: page.more ? last.delivery : max(last.delivery, lastNotice),
+                        after: page.more ? last.seq : nil, more: page.more, drops: page.drops, metadata: metadata, grants: page.grants)
     }
 }

@@ -14,6 +14,10 @@ public struct CaseSummary: Hashable, Sendable {
     public let site: String?
     /// Whether the case record holds a conflict.
     public let conflicted: Bool
-    /// Latest wall-clock time of any write to the case, milliseconds since the Unix epoch.
+    /// Latest wall-clock time of any write to the case, milliseconds since the Unix epoch
+    /// (0 for metadata only).
     public let changed: Int64
+    /// Set for a restricted case this device holds only the metadata of (a supervisor's,
+    /// PROTOCOL.md §13.5): no title, no records.
+    public var metadataOnly = false
 }

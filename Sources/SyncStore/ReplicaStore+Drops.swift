@@ -19,14 +19,15 @@ extension ReplicaStore {
         public let reason: DropReason
     }
 
-    /// Commits a pulled page: removes what `drops` name, then merges `states` and stores
-    /// `settings` (the cursor, and after the last page the sync time), in one transaction, so
+    /// Commits a pulled page: removes what `drops` name, then merges `states`, stores the
+    /// `metadata` and `grants` it carries (PROTOCOL.md §13.5) and `settings` (the cursor, and after the last page the sync time), in one transaction, so
     /// the cursor never runs ahead of what is stored. A page's drops come before its records:
     /// a right lost and given back within one page ends with the records held. A dropped
     /// record still queued (a change the node did not take) is handed to `keepUndelivered`
     /// before the transaction commits: if that throws, nothing is removed.
     @discardableResult
-    public func merge(_ states: [ReceivedState], drops: [DropNotice] = [], settings: [String: String],
+    public func merge(_ states: [ReceivedState], drops: [DropNotice] = [], metadata: [CaseMetadata] = [], grants: [AccessGrant] = [],
+                      settings: [String: String],
                       keepUndelivered: ([QueuedRecord]) throws -> Void = { _ in }) throws -> (merged: MergeOutcome, dropped: [DroppedRecords]) {
         try writer.write { db in
             var dropped: [DroppedRecords] = []
@@ -41,6 +42,7 @@ extension ReplicaStore {
             // this page would otherwise leave the dropped bytes in free space).
             if !dropped.isEmpty { try Self.setSetting(Self.eraseDueKey, "1", in: db) }
             let outcome = states.isEmpty ? MergeOutcome() : try Self.merge(states, in: db)
+            try Self.store(metadata, grants: grants, in: db)
             for (key, value) in settings {
                 try Self.setSetting(key, value, in: db)
             }
@@ -76,6 +78,14 @@ extension ReplicaStore {
             }
             try db.cachedStatement(sql: "DELETE FROM record WHERE id = ?").execute(arguments: [id])
         }
+        if drop.record == nil {
+            // The grants of a case dropped whole go with it; its metadata stays for a
+            // supervisor (the node sends newer metadata if they may see it), unless purged.
+            try db.cachedStatement(sql: "DELETE FROM accessGrant WHERE caseID = ?").execute(arguments: [drop.caseID.rawValue])
+            if drop.reason == .purged {
+                try db.cachedStatement(sql: "DELETE FROM caseMetadata WHERE caseID = ?").execute(arguments: [drop.caseID.rawValue])
+            }
+        }
         return (DroppedRecords(caseID: drop.caseID, reference: reference, count: ids.count, reason: drop.reason), undelivered)
     }
 
@@ -87,7 +97,7 @@ extension ReplicaStore {
     public func eraseCaseData(forget: [String]) throws -> Int {
         try writer.write { db in
             try Self.setSetting(Self.eraseDueKey, "1", in: db)
-            try db.execute(sql: "DELETE FROM outbox; DELETE FROM redelivery")
+            try db.execute(sql: "DELETE FROM outbox; DELETE FROM redelivery; DELETE FROM accessGrant; DELETE FROM caseMetadata")
             try db.execute(sql: "DELETE FROM record")
             let erased = db.changesCount
             for key in forget {

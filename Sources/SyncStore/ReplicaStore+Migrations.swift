@@ -143,6 +143,28 @@ extension ReplicaStore {
                 DROP INDEX IF EXISTS record_by_type_seq;
                 """)
         }
+        migrator.registerMigration("v7 device: break-glass grants and restricted metadata") { db in
+            // The break-glass grants this device was told of (PROTOCOL.md §13.5), for the
+            // cases it holds, and on a supervisor's device the metadata of restricted cases it
+            // may not hold (`CaseMetadata`), one row a case, replaced by each newer projection.
+            try db.execute(sql: """
+                CREATE TABLE accessGrant (
+                    caseID TEXT NOT NULL,
+                    user TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    granted INTEGER NOT NULL,
+                    until INTEGER NOT NULL,
+                    PRIMARY KEY (caseID, user, seq)
+                ) WITHOUT ROWID;
+                CREATE TABLE caseMetadata (
+                    caseID TEXT PRIMARY KEY NOT NULL,
+                    seq INTEGER NOT NULL,
+                    reference TEXT, status TEXT, site TEXT, kind TEXT,
+                    opened TEXT, agreed TEXT, closed TEXT
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }
@@ -228,6 +250,27 @@ extension SQLiteNodeStore {
                 ) WITHOUT ROWID;
                 CREATE INDEX purge_by_seq ON purge(seq);
                 """)
+        }
+        migrator.registerMigration("v10 node: break-glass access") { db in
+            // Break-glass grants (PROTOCOL.md §13.5): every grant, for good, with the sequence
+            // it was granted at and, once it ended, the sequence of its drops.
+            try db.execute(sql: """
+                CREATE TABLE accessGrant (
+                    caseID TEXT NOT NULL,
+                    user TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    granted INTEGER NOT NULL,
+                    until INTEGER NOT NULL,
+                    endedSeq INTEGER,
+                    PRIMARY KEY (caseID, user, seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX accessGrant_open ON accessGrant(user, endedSeq);
+                CREATE INDEX accessGrant_by_seq ON accessGrant(seq);
+                """)
+            // What an audit entry's ids alone cannot say, and no case content: a break-glass
+            // grant's reason.
+            try db.execute(sql: "ALTER TABLE audit ADD COLUMN detail TEXT")
         }
         return migrator
     }

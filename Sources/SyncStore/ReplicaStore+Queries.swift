@@ -44,7 +44,8 @@ extension ReplicaStore {
         }
     }
 
-    /// Live cases, optionally filtered by status and site, oldest first (ids are time-ordered).
+    /// Live cases, optionally filtered by status and site, oldest first (ids are time-ordered),
+    /// with the restricted cases this device holds only the metadata of.
     public func cases(status: String? = nil, site: String? = nil) throws -> [CaseSummary] {
         try writer.read { db in
             var sql = "SELECT id, reference, title, status, site, conflicted, changed FROM record WHERE type = 'case' AND deleted = 0"
@@ -65,7 +66,8 @@ extension ReplicaStore {
                 result.append(CaseSummary(id: id, reference: row[1] ?? "", title: row[2] ?? "", status: row[3] ?? "",
                                           site: row[4], conflicted: row[5], changed: row[6]))
             }
-            return result
+            result += try Self.metadataSummaries(status: status, site: site, in: db)
+            return result.sorted { $0.id.rawValue < $1.id.rawValue }
         }
     }
 

@@ -148,7 +148,7 @@ extension SQLiteNodeStore {
 
     /// Appends to the audit log inside the caller's transaction: who, which device, what,
     /// and which record ids — never record contents.
-    static func audit(_ action: String, user: String?, device: DeviceID?, records: [RecordID], at time: Int64, in db: Database) throws {
+    static func audit(_ action: String, user: String?, device: DeviceID?, records: [RecordID], detail: String? = nil, at time: Int64, in db: Database) throws {
         var ids = CanonicalJSONWriter(capacity: records.count * 40 + 2)
         ids.byte(UInt8(ascii: "["))
         for (index, id) in records.enumerated() {
@@ -156,8 +156,8 @@ extension SQLiteNodeStore {
             ids.recordID(id)
         }
         ids.byte(UInt8(ascii: "]"))
-        try db.cachedStatement(sql: "INSERT INTO audit (at, user, device, action, count, records) VALUES (?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [time, user, device?.rawValue, action, records.count, String(decoding: ids.bytes, as: UTF8.self)])
+        try db.cachedStatement(sql: "INSERT INTO audit (at, user, device, action, count, records, detail) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [time, user, device?.rawValue, action, records.count, String(decoding: ids.bytes, as: UTF8.self), detail])
     }
 
     /// See `NodeStore.appendAudit`: group-committed with other entries (`AuditQueue`), so many
@@ -169,8 +169,8 @@ extension SQLiteNodeStore {
     /// Audit entries, newest first.
     public func auditLog(limit: Int = 100) throws -> [AuditEntry] {
         try writer.read { db in
-            try GRDB.Row.fetchAll(db, sql: "SELECT at, user, device, action, count, records FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
-                AuditEntry(at: $0["at"], user: $0["user"], device: $0["device"], action: $0["action"], count: $0["count"], records: $0["records"])
+            try GRDB.Row.fetchAll(db, sql: "SELECT at, user, device, action, count, records, detail FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
+                AuditEntry(at: $0["at"], user: $0["user"], device: $0["device"], action: $0["action"], count: $0["count"], records: $0["records"], detail: $0["detail"])
             }
         }
     }

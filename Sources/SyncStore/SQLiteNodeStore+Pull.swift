@@ -8,25 +8,37 @@ extension SQLiteNodeStore {
     /// Only the page is read into memory. Records are served in (delivery, change sequence)
     /// order, so a page may end inside a delivery sequence and the next carries on after the
     /// last record served: pages stay at most `limit` records however large a granted case is.
-    public func pullPage(for user: UserAccount, since: Int, after: Int?, limit: Int) async throws -> PulledRecords {
+    public func pullPage(for user: UserAccount, since: Int, after: Int?, limit: Int, at time: Int64) async throws -> PulledRecords {
         let floor = sequenceFloor
+        // A supervisor's grants that ran out end first: their drops must reach this page.
+        if user.role == .supervisor, try await writer.read({ db in try Self.hasExpiredGrants(of: user.name, at: time, in: db) }) {
+            try await writer.write { db in
+                var seq = try Self.highestSequence(floor: floor, in: db)
+                try Self.endExpiredGrants(of: user.name, at: time, above: &seq, in: db)
+            }
+        }
         return try await writer.read { db in
             let (select, arguments): (String, StatementArguments)
             // `HoldingRule` as SQL, on the effective scope: 0 everyone, 1 the case's mediators
             // (a mediator note, or any record of a restricted case), 2 a caucus note's owner.
             if user.role == .supervisor {
                 // In change order (the sequence index serves it), each record filtered: a
-                // supervisor holds what is everyone's, and as a mediator of a case what its
-                // mediators hold (looked up only for the few records that are not everyone's).
+                // supervisor holds what is everyone's; as a mediator of a case what its
+                // mediators hold; through an open break-glass grant what its mediators hold but
+                // caucus notes; and of a restricted case they hold nothing of, the case record's
+                // metadata (`held` 0). The lookups run only for the few records that are not
+                // everyone's.
                 select = """
-                    SELECT r.seq AS delivery, r.seq, r.state, r.id FROM record r
-                    WHERE r.seq IS NOT NULL AND (r.scope = 0
-                        OR (EXISTS (SELECT 1 FROM caseAccess a WHERE a.user = ? AND a.caseID = r.caseID) AND (r.scope < 2 OR r.owner = ?)))
+                    SELECT r.seq AS delivery, r.seq, r.state, r.id, r.type, r.scope,
+                        (r.scope = 0
+                         OR (EXISTS (SELECT 1 FROM caseAccess a WHERE a.user = ? AND a.caseID = r.caseID) AND (r.scope < 2 OR r.owner = ?))
+                         OR (r.scope = 1 AND EXISTS (SELECT 1 FROM accessGrant g WHERE g.user = ? AND g.caseID = r.caseID AND g.endedSeq IS NULL))) AS held
+                    FROM record r WHERE r.seq IS NOT NULL
                     """
-                arguments = [user.name, user.name]
+                arguments = [user.name, user.name, user.name]
             } else {
                 select = """
-                    SELECT MAX(r.seq, a.grantedSeq) AS delivery, r.seq, r.state, r.id
+                    SELECT MAX(r.seq, a.grantedSeq) AS delivery, r.seq, r.state, r.id, r.type, r.scope, 1 AS held
                     FROM caseAccess a JOIN record r ON r.caseID = a.caseID
                     WHERE a.user = ? AND r.seq IS NOT NULL AND (r.scope < 2 OR r.owner = ?)
                     """
@@ -34,11 +46,14 @@ extension SQLiteNodeStore {
             }
             let (condition, extra): (String, StatementArguments) = after.map { ("delivery > ? OR (delivery = ? AND seq > ?)", [since, since, $0]) } ?? ("delivery > ?", [since])
             // Four statements in all (two scopes, with or without `after`): prepared once.
-            let statement = try db.cachedStatement(sql: "SELECT * FROM (\(select)) WHERE \(condition) ORDER BY delivery, seq LIMIT ?")
+            let statement = try db.cachedStatement(sql: """
+                SELECT delivery, seq, state, id, held FROM (\(select))
+                WHERE (held OR (type = 'case' AND scope = 1)) AND (\(condition)) ORDER BY delivery, seq LIMIT ?
+                """)
             var records: [PulledRecords.Record] = []
             for row in try GRDB.Row.fetchAll(statement, arguments: arguments + extra + [limit + 1]) {
                 guard let id = try? RecordID(row[3] as String) else { continue }
-                records.append(PulledRecords.Record(delivery: row[0], seq: row[1], id: id, state: [UInt8](row[2] as Data)))
+                records.append(PulledRecords.Record(delivery: row[0], seq: row[1], id: id, state: [UInt8](row[2] as Data), metadataOnly: !(row[4] as Bool)))
             }
             let more = records.count > limit
             if more { records.removeLast() }
@@ -57,7 +72,9 @@ extension SQLiteNodeStore {
                 drops.append(DropNotice(seq: row[0], caseID: caseID, record: recordText.isEmpty ? nil : try? RecordID(recordText), reason: reason))
             }
             let told = since > 0 ? try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM dropNotice WHERE user = ? AND seq <= ?"), arguments: [user.name, since]) : nil
-            return PulledRecords(records: records, more: more, highestSequence: highest, drops: drops, toldDrop: told)
+            var page = PulledRecords(records: records, more: more, highestSequence: highest, drops: drops, toldDrop: told)
+            page.grants = try Self.grants(toldTo: user.name, since: since, upTo: upper, in: db)
+            return page
         }
     }
 

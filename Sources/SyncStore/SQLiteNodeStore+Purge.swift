@@ -31,20 +31,20 @@ extension SQLiteNodeStore {
             }
             let seq = try Self.highestSequence(floor: floor, in: db) + 1
             let ids = try String.fetchAll(db, sql: "SELECT id FROM record WHERE caseID = ? ORDER BY id", arguments: [caseID.rawValue])
-            let restricted = try Bool.fetchOne(db, sql: "SELECT 1 FROM restrictedCase WHERE caseID = ?", arguments: [caseID.rawValue]) == true
-            // Who may hold it: its mediators, supervisors unless it is restricted (then they
-            // never held it, and are not told of it), and whoever was told to drop some of it
-            // (their devices may not have pulled that drop yet, which the purge replaces).
+            // Who may hold it: its mediators, supervisors (of a restricted case they hold the
+            // metadata, or all of it through break-glass), and whoever was told to drop some
+            // of it (their devices may not have pulled that drop yet, which the purge replaces).
             let told = try String.fetchAll(db, sql: """
                 SELECT user FROM caseAccess WHERE caseID = ?
-                UNION SELECT name FROM user WHERE role = 'supervisor' AND NOT ?
+                UNION SELECT name FROM user WHERE role = 'supervisor'
                 UNION SELECT user FROM dropNotice WHERE caseID = ?
                 ORDER BY 1
-                """, arguments: [caseID.rawValue, restricted, caseID.rawValue])
+                """, arguments: [caseID.rawValue, caseID.rawValue])
             try db.execute(sql: """
                 DELETE FROM record WHERE caseID = ?; DELETE FROM caseAccess WHERE caseID = ?;
                 DELETE FROM restrictedCase WHERE caseID = ?; DELETE FROM dropNotice WHERE caseID = ?;
-                """, arguments: [caseID.rawValue, caseID.rawValue, caseID.rawValue, caseID.rawValue])
+                DELETE FROM accessGrant WHERE caseID = ?;
+                """, arguments: [caseID.rawValue, caseID.rawValue, caseID.rawValue, caseID.rawValue, caseID.rawValue])
             try db.execute(sql: "INSERT INTO purge (caseID, seq, at, reason, records) VALUES (?, ?, ?, ?, ?)",
                            arguments: [caseID.rawValue, seq, time, reason, ids.count])
             for user in told {
@@ -73,11 +73,15 @@ extension SQLiteNodeStore {
         }
     }
 
-    /// The highest change sequence number the node has given: of a record, of a purge, or
-    /// the floor a restore set. New changes are numbered above it.
+    /// The highest change sequence number the node has given: of a record, of a purge, of a
+    /// break-glass grant or its end, or the floor a restore set. New changes are numbered
+    /// above it.
     static func highestSequence(floor: Int, in db: Database) throws -> Int {
         let record = try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM record")) ?? 0
         let purge = try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM purge")) ?? 0
-        return max(record, purge, floor)
+        // Both index lookups: a grant's end is numbered above its start.
+        let granted = try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM accessGrant")) ?? 0
+        let ended = try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(endedSeq) FROM accessGrant WHERE endedSeq IS NOT NULL")) ?? 0
+        return max(record, purge, granted, ended, floor)
     }
 }

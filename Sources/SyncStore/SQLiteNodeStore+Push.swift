@@ -33,6 +33,11 @@ extension SQLiteNodeStore {
         let window = job.push.restoreWindow
         // A restored node numbers above everything the replaced database had numbered.
         var seq = try highestSequence(floor: job.sequenceFloor, in: db)
+        // A supervisor's break-glass grants that ran out end before their writes are judged:
+        // a write made before the device knew is then a late write, kept (PROTOCOL.md §13.2).
+        if account.user.role == .supervisor, try hasExpiredGrants(of: account.user.name, at: time, in: db) {
+            try endExpiredGrants(of: account.user.name, at: time, above: &seq, in: db)
+        }
         // Purged cases stay purged: a record of one is refused (looked up only once a case
         // has been purged; most nodes have none).
         let anyPurged = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM purge)")) == true
@@ -246,13 +251,17 @@ extension SQLiteNodeStore {
         return try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM restrictedCase WHERE caseID = ?"), arguments: [caseID.rawValue]) == true
     }
 
-    /// Whether `user` is a mediator of case `caseID` (`caseState`, when at hand). A mediator
-    /// who got past the scope check is; a supervisor is looked up only when it matters
-    /// (`needed`: the record is not everyone's, or its case is restricted), which it rarely does.
+    /// Whether `user` holds case `caseID` as its mediators do (`caseState`, when at hand). A
+    /// mediator who got past the scope check does; a supervisor who is one of its mediators,
+    /// or has break-glass access to it, does (looked up only when it matters, `needed`: the
+    /// record is not everyone's, or its case is restricted, which it rarely is).
     static func isCaseMediator(_ user: UserAccount, of caseID: RecordID, caseState: RecordState?, needed: Bool, in db: Database) throws -> Bool {
         if user.role == .mediator { return true }
         guard user.role == .supervisor, needed else { return false }
-        let granted = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM caseAccess WHERE user = ? AND caseID = ?"), arguments: [user.name, caseID.rawValue]) == true
+        let granted = try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT 1 FROM caseAccess WHERE user = ? AND caseID = ?
+            UNION ALL SELECT 1 FROM accessGrant WHERE user = ? AND caseID = ? AND endedSeq IS NULL
+            """), arguments: [user.name, caseID.rawValue, user.name, caseID.rawValue]) == true
         return granted || caseState?.members("mediators").contains(user.name) == true
     }
 
@@ -268,9 +277,12 @@ extension SQLiteNodeStore {
     }
 
     /// The users who may hold records of case `caseID` (its mediators, and every supervisor)
-    /// and the names of its mediators, as the node has them now.
+    /// and the names of those who hold it as its mediators do, as the node has them now: its
+    /// mediators, and supervisors with break-glass access to it.
     static func holdingCandidates(of caseID: RecordID, in db: Database) throws -> (users: [UserAccount], mediators: Set<String>) {
-        let mediators = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID.rawValue]))
+        let mediators = Set(try String.fetchAll(db.cachedStatement(sql: """
+            SELECT user FROM caseAccess WHERE caseID = ? UNION SELECT user FROM accessGrant WHERE caseID = ? AND endedSeq IS NULL
+            """), arguments: [caseID.rawValue, caseID.rawValue]))
         let users = try GRDB.Row.fetchAll(db.cachedStatement(sql: """
             SELECT name, role, disabled FROM user WHERE role = 'supervisor' OR name IN (SELECT user FROM caseAccess WHERE caseID = ?)
             """), arguments: [caseID.rawValue]).map(Self.user)

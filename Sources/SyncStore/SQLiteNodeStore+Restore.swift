@@ -167,7 +167,7 @@ extension SQLiteNodeStore {
         var sequenceFloor = 0
     }
 
-    /// Copies accounts, audit log and case access from the database at `current` into
+    /// Copies accounts, audit log, case access, drops and break-glass grants from the database at `current` into
     /// `target` and reads what else the restored node needs from it. `current` is first
     /// opened as a node would open it: brought to today's schema and its write-ahead log
     /// folded in and emptied, so that afterwards the file alone holds it.
@@ -195,14 +195,16 @@ extension SQLiteNodeStore {
                     // case purged since the backup stays purged: its records are taken out of
                     // the restored copy, and its marker kept.
                     try db.execute(sql: """
-                        DELETE FROM enrollment; DELETE FROM device; DELETE FROM user; DELETE FROM audit; DELETE FROM caseAccess; DELETE FROM dropNotice;
+                        DELETE FROM enrollment; DELETE FROM device; DELETE FROM user; DELETE FROM audit; DELETE FROM caseAccess; DELETE FROM dropNotice; DELETE FROM accessGrant;
                         INSERT INTO user (name, role, disabled, created) SELECT name, role, disabled, created FROM current.user;
                         INSERT INTO device (id, user, name, secretHash, created, revoked, toldThrough, wipeRequested, wipeDeliverFirst, wipeConfirmed)
                             SELECT id, user, name, secretHash, created, revoked, toldThrough, wipeRequested, wipeDeliverFirst, wipeConfirmed FROM current.device;
                         INSERT INTO enrollment (tokenHash, user, expires, used) SELECT tokenHash, user, expires, used FROM current.enrollment;
-                        INSERT INTO audit (id, at, user, device, action, count, records) SELECT id, at, user, device, action, count, records FROM current.audit ORDER BY id;
+                        INSERT INTO audit (id, at, user, device, action, count, records, detail) SELECT id, at, user, device, action, count, records, detail FROM current.audit ORDER BY id;
                         INSERT INTO caseAccess (caseID, user, grantedSeq) SELECT caseID, user, grantedSeq FROM current.caseAccess;
                         INSERT INTO dropNotice (user, seq, caseID, recordID, reason) SELECT user, seq, caseID, recordID, reason FROM current.dropNotice;
+                        INSERT INTO accessGrant (caseID, user, seq, reason, granted, until, endedSeq)
+                            SELECT caseID, user, seq, reason, granted, until, endedSeq FROM current.accessGrant;
                         DELETE FROM purge;
                         INSERT INTO purge (caseID, seq, at, reason, records) SELECT caseID, seq, at, reason, records FROM current.purge;
                         DELETE FROM record WHERE caseID IN (SELECT caseID FROM purge);
@@ -215,7 +217,8 @@ extension SQLiteNodeStore {
                 carried.nodeDevices += former.split(separator: " ").map(String.init)
                 let floor = try String.fetchOne(db, sql: "SELECT value FROM current.setting WHERE key = ?", arguments: [NodeSetting.sequenceFloor]).flatMap(Int.init) ?? 0
                 carried.sequenceFloor = max(floor, try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM current.record") ?? 0,
-                                            try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM current.purge") ?? 0)
+                                            try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM current.purge") ?? 0,
+                                            try Int.fetchOne(db, sql: "SELECT MAX(MAX(seq, IFNULL(endedSeq, 0))) FROM current.accessGrant") ?? 0)
                 // The highest write of each device anywhere in the current records: a relayed
                 // write above it never reached the node, so it cannot be one it lost.
                 var limits: [String: Int] = [:]

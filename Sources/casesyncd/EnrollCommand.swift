@@ -1,4 +1,5 @@
 import ArgumentParser
+import SyncProtocol
 
 struct EnrollCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "enroll", abstract: "Make a one-time enrollment token for a user's device; the token is printed alone on the last line.")

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import SyncProtocol
 import SyncServer
 import SyncStore
 

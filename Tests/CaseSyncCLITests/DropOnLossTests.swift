@@ -107,13 +107,72 @@ struct DropOnLossTests {
         try ann.sync()
         let sync = try sue.sync()
         #expect((sync["dropped"] as? [[String: Any]])?.first?["records"] as? Int == 2)
-        #expect(try sue.cli.run("case", "show", caseID).status == 2)
+        // She keeps the case's metadata, nothing more.
+        let shown = try sue.cli.run("case", "show", caseID)
+        #expect(shown.status == 0 && shown.stdout.contains("restricted: metadata only"), "\(shown.stdout)")
         #expect(try Self.traces(of: [title, contact], in: sue.cli.data) == [])
 
         _ = try ann.cli.ok("case", "set", caseID, "confidentiality=standard")
         try ann.sync()
         #expect(try sue.sync()["pulled"] as? Int == 2, "the case and its party come back")
         #expect(try sue.cli.run("--json", "case", "show", caseID).stdout.contains(contact))
+    }
+
+    /// A supervisor holds a restricted case's metadata only; break-glass access gives her, for
+    /// the time asked, what its mediators hold (not a caucus note), audited and shown to them;
+    /// when it ends, her next sync takes it off her device, leaving no trace.
+    @Test func breakGlassGivesASupervisorARestrictedCaseForAWhileAndTakesItBack() throws {
+        let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
+        defer { daemon.remove() }
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
+        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk")
+        defer { [ann, sue].forEach { $0.cli.remove() } }
+        let (title, contact, note, caucus) = (Self.marker("title"), Self.marker("contact"), Self.marker("note"), Self.marker("caucus"))
+        let created = try ann.cli.ok("case", "new", "--title", title, "--site", "North", "--confidentiality", "restricted")
+        let caseID = try #require(created["id"] as? String)
+        let reference = try #require((created["fields"] as? [String: Any])?["reference"] as? String)
+        _ = try ann.cli.ok("party", "add", caseID, "--role", "patient", "--name", "P. Patient", "--contact", contact)
+        _ = try ann.cli.ok("note", "add", caseID, "--text", note, "--visibility", "mediator")
+        _ = try ann.cli.ok("note", "add", caseID, "--text", caucus, "--visibility", "caucus")
+        try ann.sync()
+        try sue.sync()
+
+        // Metadata only: listed and shown, with no content in any file of her folder.
+        let listed = try sue.cli.run("--json", "case", "list")
+        let cases = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        let entry = try #require(cases.first { $0["id"] as? String == caseID })
+        #expect(entry["metadataOnly"] as? Bool == true && entry["site"] as? String == "North" && entry["reference"] as? String == reference && entry["title"] as? String == "")
+        let shown = try sue.cli.run("case", "show", reference)
+        #expect(shown.status == 0 && shown.stdout.contains("restricted: metadata only") && shown.stdout.contains("casesync access request"), "\(shown.stdout)")
+        #expect(try Self.traces(of: [title, contact, note, caucus], in: sue.cli.data) == [])
+
+        // Only a supervisor, and only with a reason.
+        #expect(try ann.cli.run("access", "request", caseID, "--reason", "curious").status == 4)
+        #expect(try sue.cli.run("access", "request", caseID).status == 1)
+        #expect(try sue.cli.run("access", "request", caseID, "--reason", "x", "--for", "8d").status == 1)
+
+        let asked = try sue.cli.ok("access", "request", reference, "--reason", "safeguarding concern raised by the ward", "--for", "6s")
+        #expect(asked["case"] as? String == caseID && asked["user"] as? String == "sue")
+        let granted = Date()
+        try sue.sync()
+        let held = try sue.cli.run("--json", "case", "show", caseID)
+        #expect(held.status == 0 && held.stdout.contains(title) && held.stdout.contains(contact) && held.stdout.contains(note), "\(held.stdout)")
+        #expect(try Self.traces(of: [caucus], in: sue.cli.data) == [], "never another's caucus note")
+
+        // Ann sees who looked, when and why.
+        try ann.sync()
+        let told = try ann.cli.run("case", "show", caseID)
+        #expect(told.stdout.contains("Break-glass access (1)") && told.stdout.contains("sue") && told.stdout.contains("safeguarding concern raised by the ward"), "\(told.stdout)")
+
+        // When it ends, her next sync removes it all; the metadata stays.
+        Thread.sleep(forTimeInterval: max(0, 6.5 - Date().timeIntervalSince(granted)))
+        let ended = try sue.cli.run("sync")
+        #expect(ended.status == 0 && ended.stdout.contains("removed from this device: your break-glass access to the case ended"), "\(ended.stdout) \(ended.stderr)")
+        #expect(try Self.traces(of: [title, contact, note, caucus], in: sue.cli.data) == [])
+        #expect(try sue.cli.run("case", "show", caseID).stdout.contains("restricted: metadata only"))
+        // The service reviews it: who, which case, when, why.
+        let review = try daemon.admin("access", "list").stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        #expect(review.count == 2 && review[1][0] == caseID && review[1][1] == "sue" && review[1][4] == "ended" && review[1][5] == "safeguarding concern raised by the ward", "\(review)")
     }
 
     /// The state `casesyncd device list` shows for the device named `name`.

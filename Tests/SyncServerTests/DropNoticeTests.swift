@@ -140,17 +140,19 @@ struct DropNoticeTests {
         }
     }
 
-    /// A purge tells those who may hold the case, and no one else; a push of any of its
-    /// records is refused (410 `purged`); numbers are never given twice.
+    /// A purge tells those who may hold the case (or, a supervisor, its metadata), and no one
+    /// else; a push of any of its records is refused (410 `purged`); numbers are never given
+    /// twice.
     @Test func aPurgedCaseIsDroppedByItsHoldersAndRefusedForGood() async throws {
         let fixture = try await NodeFixture()
         try await fixture.test { client in
             let w = try await HoldingTests.world(fixture, client)
             let cursors = try await Self.cursors(fixture, client)
             let purged = try fixture.store.purgeCase(w.restricted.id.rawValue, reason: "test", at: fixture.time)
-            #expect(purged.records == 2 && purged.usersTold == 1, "bob alone: a restricted case's supervisors never held it")
+            #expect(purged.records == 2 && purged.usersTold == 2, "bob, and sue who holds its metadata; not ann")
             #expect(try await fixture.pullAll(client, as: "bob-laptop", since: cursors["bob-laptop"]!).drops == ["purged \(w.restricted.id)"])
-            #expect(try await fixture.pullAll(client, as: "sue-desk", since: cursors["sue-desk"]!).drops == [])
+            #expect(try await fixture.pullAll(client, as: "sue-desk", since: cursors["sue-desk"]!).drops == ["purged \(w.restricted.id)"])
+            #expect(try await fixture.pullAll(client, as: "ann-laptop", since: cursors["ann-laptop"]!).drops == [])
             // Bob is taken off ann's case and has not pulled that yet when it is purged: he is
             // told of the purge (which replaces the drop he had not pulled).
             let removing = try Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 30, [.remove("mediators", "bob")])

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SyncModel
+import SyncProtocol
 import SyncStore
 
 /// `casesync case …`: open, list, show, edit, move and delete cases.
@@ -70,11 +71,13 @@ struct CaseCommand: ParsableCommand {
                 for (index, summary) in cases.enumerated() {
                     if index > 0 { writer.byte(UInt8(ascii: ",")) }
                     writer.raw("{\"changed\":")
-                    writer.string(WallClock.iso(summary.changed))
+                    if summary.metadataOnly { writer.raw("null") } else { writer.string(WallClock.iso(summary.changed)) }
                     writer.raw(",\"conflicted\":")
                     writer.boolean(summary.conflicted)
                     writer.raw(",\"id\":")
                     writer.recordID(summary.id)
+                    writer.raw(",\"metadataOnly\":")
+                    writer.boolean(summary.metadataOnly)
                     writer.raw(",\"reference\":")
                     writer.string(summary.reference)
                     writer.raw(",\"short\":")
@@ -98,7 +101,7 @@ struct CaseCommand: ParsableCommand {
             var table = TextTable("ID", "REFERENCE", "STATUS", "SITE", "TITLE")
             for summary in cases {
                 table.add(RecordView.shortID(summary.id), summary.reference, summary.status, (summary.site ?? "").cell(24),
-                          summary.title.cell() + (summary.conflicted ? "  ⚠ conflict" : ""))
+                          summary.metadataOnly ? "(restricted: metadata only)" : summary.title.cell() + (summary.conflicted ? "  ⚠ conflict" : ""))
             }
             print(table.text)
             print("\n  \(cases.count) case\(cases.count == 1 ? "" : "s")")
@@ -113,23 +116,47 @@ struct CaseCommand: ParsableCommand {
 
         func run() throws {
             let invocation = try Invocation(options)
-            let caseID = try invocation.store.resolve(id, type: .case)
+            let caseID: RecordID
+            do {
+                caseID = try invocation.store.resolve(id, type: .case)
+            } catch let error as StoreError where error.code == .notFound {
+                // A restricted case a supervisor holds only the metadata of.
+                guard let metadataID = try invocation.store.metadataCase(named: id), let metadata = try invocation.store.caseMetadata(metadataID) else { throw error }
+                invocation.emit(json: Self.json(metadata), human: Self.human(metadata))
+                return
+            }
             guard let state = try invocation.store.record(caseID) else { throw CLIError(.notFound, "no case \(id)") }
             if state.isDeleted && !state.hasConflicts { throw CLIError(.notFound, "case \(id) is deleted") }
             let related = try invocation.store.records(inCase: caseID)
+            let grants = try invocation.store.accessGrants(of: caseID)
             let groups: [(RecordType, String)] = [(.party, "parties"), (.session, "sessions"), (.note, "notes"), (.action, "actions"), (.feedback, "feedback")]
             if options.json {
-                var pairs: [(String, JSONOutput)] = [("case", RecordView(state: state).json)]
+                var pairs: [(String, JSONOutput)] = [("case", RecordView(state: state).json), ("access", .array(grants.map(AccessView.json)))]
                 for (type, key) in groups {
                     pairs.append((key, .array(related.filter { $0.type == type }.map { RecordView(state: $0).json })))
                 }
                 print(JSONOutput.sortedObject(pairs).text)
                 return
             }
-            print(Self.human(state, related: related, names: invocation.deviceNames))
+            print(Self.human(state, related: related, grants: grants, names: invocation.deviceNames))
         }
 
-        static func human(_ state: RecordState, related: [RecordState], names: [DeviceID: String]) -> String {
+        static func json(_ metadata: CaseMetadata) -> JSONOutput {
+            .sortedObject([("id", .string(metadata.caseID.rawValue)), ("metadataOnly", .boolean(true)),
+                           ("case", .sortedObject(CaseMetadata.fields.compactMap { field in metadata.values[field].map { (field, JSONOutput.string($0)) } }))])
+        }
+
+        static func human(_ metadata: CaseMetadata) -> String {
+            var out = ["Case \(metadata.values["reference"] ?? "")  (restricted: metadata only)", "  id \(metadata.caseID)  (short \(RecordView.shortID(metadata.caseID)))", ""]
+            for field in ["status", "kind", "site", "opened", "agreed", "closed"] {
+                if let value = metadata.values[field] { out.append("  \(field.padding(toLength: 8, withPad: " ", startingAt: 0)) \(value)") }
+            }
+            out += ["", "Its contents are held by its mediators only. If you must see them (duty of care, a safeguarding concern):",
+                    "  casesync access request \(metadata.values["reference"] ?? metadata.caseID.rawValue) --reason \"…\""]
+            return out.joined(separator: "\n")
+        }
+
+        static func human(_ state: RecordState, related: [RecordState], grants: [AccessGrant] = [], names: [DeviceID: String]) -> String {
             let view = RecordView(state: state, deviceNames: names)
             var out = ["Case \(state.text("reference") ?? "")  \(state.text("title") ?? "")" + (state.isDeleted ? "  [DELETED]" : ""),
                        "  id \(state.id)  (short \(view.shortID))", "", view.fieldLines]
@@ -163,6 +190,11 @@ struct CaseCommand: ParsableCommand {
             }
             section("Feedback", .feedback, ["RATING", "SUBMITTED"]) { record in
                 [plain(record, "rating"), plain(record, "submitted")]
+            }
+            if !grants.isEmpty {
+                var table = TextTable("SUPERVISOR", "FROM", "UNTIL", "REASON")
+                for grant in grants { table.add(grant.user, WallClock.human(grant.granted), WallClock.human(grant.until), grant.reason.cell()) }
+                out += ["", "Break-glass access (\(grants.count))", table.text]
             }
             return out.joined(separator: "\n")
         }

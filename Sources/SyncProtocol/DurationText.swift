@@ -1,8 +1,8 @@
-/// Durations as operators type them: `90s`, `30m`, `24h`, `7d`.
-enum DurationText {
+/// Durations as people type them on both command lines: `90s`, `30m`, `24h`, `7d`.
+public enum DurationText {
     /// The seconds `text` names, or nil when it is malformed, not positive, or longer than
     /// `limit` seconds (which also keeps the arithmetic from overflowing).
-    static func seconds(_ text: String, upTo limit: Int64) -> Int64? {
+    public static func seconds(_ text: String, upTo limit: Int64) -> Int64? {
         guard let unit = text.last, text.dropLast().allSatisfy(\.isASCII), let number = Int64(text.dropLast()), number > 0 else { return nil }
         let scale: Int64
         switch unit {
