@@ -71,9 +71,11 @@ public enum PushRules {
     /// its case, or as a supervisor of it unrestricted (never another's caucus note), and only
     /// if it leaves who may hold the record alone: no change to a case's `mediators` or
     /// `confidentiality`, nor to a note's `visibility` (a late write must not undo the loss).
-    public static func checkLateWrite(_ merged: RecordState, before: RecordState?, owner: String?, user: UserAccount, index: Int) throws(NodeError) {
+    /// `heldAsMediator`: the writer held the case as its mediators do (a mediator, or a
+    /// supervisor whose break-glass access ended since the device was told).
+    public static func checkLateWrite(_ merged: RecordState, before: RecordState?, owner: String?, user: UserAccount, heldAsMediator: Bool, index: Int) throws(NodeError) {
         guard let before else { return }
-        guard HoldingRule.mayHold(HoldingRule.scope(of: before), owner: owner, restricted: false, user: user, isCaseMediator: user.role == .mediator) else {
+        guard HoldingRule.mayHold(HoldingRule.scope(of: before), owner: owner, restricted: false, user: user, isCaseMediator: heldAsMediator) else {
             throw notAHolder(before, index: index)
         }
         let fields = merged.type == .case ? ["mediators", "confidentiality"] : merged.type == .note ? ["visibility"] : []

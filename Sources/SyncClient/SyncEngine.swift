@@ -190,6 +190,7 @@ public struct SyncEngine: Sendable {
 
         let pullStart = ContinuousClock.now
         var cursor = try store.setting(Self.cursorKey).flatMap(PullCursor.init(text:)) ?? .start
+        var toldOfGrants = false
         while true {
             let page: SyncClient.Page
             do {
@@ -207,12 +208,16 @@ public struct SyncEngine: Sendable {
                 try saveUndelivered(queued, summary: &summary)
             }
             summary.dropped += dropped
+            toldOfGrants = toldOfGrants || !page.grants.isEmpty
             try scrubPurged(dropped.filter { $0.reason == .purged }.map(\.caseID))
             summary.pulled += page.states.count
             cursor = page.next
             progress(SyncProgress(phase: .pull, done: summary.pulled, total: nil))
             if !page.more { break }
         }
+        // A grant is kept only with the case it names (a page may carry a grant and the end
+        // of it, or a grant whose case arrives on a later page: settled once all are in).
+        if toldOfGrants { try store.forgetGrantsOfCasesNotHeld() }
         // What dropped records left in free space and in the WAL goes too, once per sync (and
         // after a sync that failed once it had dropped some).
         if try store.eraseIsDue() { try store.eraseFreedSpace() }

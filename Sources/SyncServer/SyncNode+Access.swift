@@ -12,6 +12,9 @@ extension SyncNode {
         guard account.user.role == .supervisor else {
             throw NodeError(.forbidden, "only a supervisor may ask for break-glass access; a \(account.user.role.rawValue) may not")
         }
+        guard !idOrReference.isEmpty, idOrReference.count <= 100 else {
+            throw NodeError(.badParameter, "name the case by its id or reference (1-100 characters)")
+        }
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.count <= AccessGrant.reasonLimit else {
             throw NodeError(.badParameter, "give the reason for break-glass access (1-\(AccessGrant.reasonLimit) characters); it is audited and shown to the case's mediators")

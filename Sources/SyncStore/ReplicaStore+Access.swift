@@ -26,6 +26,14 @@ extension ReplicaStore {
         }
     }
 
+    /// Removes the grants of cases this device does not hold (their case was dropped, or it
+    /// never came): a grant is shown only with its case. Run after a sync's last page.
+    public func forgetGrantsOfCasesNotHeld() throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM accessGrant WHERE caseID NOT IN (SELECT id FROM record WHERE type = 'case')")
+        }
+    }
+
     /// The metadata this device holds of restricted cases it does not hold, as case-list
     /// lines (`CaseSummary.metadataOnly`), filtered like `cases`.
     static func metadataSummaries(status: String?, site: String?, in db: Database) throws -> [CaseSummary] {

@@ -66,8 +66,9 @@ extension ReplicaStore {
                 result.append(CaseSummary(id: id, reference: row[1] ?? "", title: row[2] ?? "", status: row[3] ?? "",
                                           site: row[4], conflicted: row[5], changed: row[6]))
             }
-            result += try Self.metadataSummaries(status: status, site: site, in: db)
-            return result.sorted { $0.id.rawValue < $1.id.rawValue }
+            let metadata = try Self.metadataSummaries(status: status, site: site, in: db)
+            guard !metadata.isEmpty else { return result }
+            return (result + metadata).sorted { $0.id.rawValue < $1.id.rawValue }
         }
     }
 

@@ -14,14 +14,15 @@ extension SQLiteNodeStore {
                             lasting duration: Int64, at time: Int64) async throws -> AccessGrant {
         let floor = sequenceFloor
         return try await writer.write { db in
-            let matches = try GRDB.Row.fetchAll(db, sql: "SELECT id, reference, deleted FROM record WHERE type = 'case' AND (id = ? OR reference = ?) ORDER BY id",
+            // A deleted case sharing a live one's reference does not make it ambiguous.
+            let matches = try GRDB.Row.fetchAll(db, sql: "SELECT id, reference, deleted FROM record WHERE type = 'case' AND (id = ? OR reference = ?) ORDER BY deleted, id",
                                                 arguments: [idOrReference, idOrReference])
             let shown = idOrReference.prefix(60)
             guard let match = matches.first, let caseID = try? RecordID(match[0] as String) else {
                 let purged = try Bool.fetchOne(db, sql: "SELECT 1 FROM purge WHERE caseID = ?", arguments: [idOrReference]) == true
                 throw NodeError(.notFound, purged ? "case \(shown) was purged by the service" : "no case with id or reference \(shown) on the node; check it with `casesync case list`")
             }
-            guard matches.count == 1 else {
+            guard matches.count == 1 || (matches[1][2] as Bool) else {
                 throw NodeError(.badParameter, "\(matches.count) cases have the reference \(shown); ask by the case's id")
             }
             guard !(match[2] as Bool) else { throw NodeError(.notFound, "case \(shown) is deleted") }

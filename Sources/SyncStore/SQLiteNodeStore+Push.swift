@@ -102,14 +102,15 @@ extension SQLiteNodeStore {
             if let before {
                 let scope = HoldingRule.scope(of: before)
                 let mediates = try isCaseMediator(account.user, of: caseID, caseState: before.type == .case ? before : stored[caseID],
-                                                  needed: scope != .everyone || wasRestricted, in: db)
+                                                  needed: scope != .everyone || wasRestricted, scope: scope, in: db)
                 if !HoldingRule.mayHold(scope, owner: owner, restricted: wasRestricted, user: account.user, isCaseMediator: mediates) {
                     guard try isLateWrite(state.id, of: caseID, by: account, in: db) else { throw PushRules.notAHolder(before, index: index) }
                     if lateWrites.last != state.id { lateWrites.append(state.id) }
                 }
             }
             if lateWrites.last == state.id {
-                try PushRules.checkLateWrite(merged, before: before, owner: owner, user: account.user, index: index)
+                let heldAsMediator = try account.user.role == .mediator || lostGrantUntold(account.user.name, of: caseID, by: account, in: db)
+                try PushRules.checkLateWrite(merged, before: before, owner: owner, user: account.user, heldAsMediator: heldAsMediator, index: index)
             }
             let scope = HoldingRule.scope(of: merged)
             let restricted = merged.type == .case ? HoldingRule.isRestricted(merged) : caseRestricted
@@ -189,7 +190,7 @@ extension SQLiteNodeStore {
                 // case for others, or leaves a note for the mediators only): the writer's
                 // devices drop it, as if it had been narrowed past them.
                 if before == nil, scope != .everyone || restricted {
-                    let mediates = try isCaseMediator(account.user, of: caseID, caseState: merged.type == .case ? merged : stored[caseID], needed: true, in: db)
+                    let mediates = try isCaseMediator(account.user, of: caseID, caseState: merged.type == .case ? merged : stored[caseID], needed: true, scope: scope, in: db)
                     if !HoldingRule.mayHold(scope, owner: owner, restricted: restricted, user: account.user, isCaseMediator: mediates) {
                         try recordDrop(user: account.user.name, seq: seq, caseID: caseID, record: merged.type == .case ? nil : merged.id,
                                        reason: merged.type == .case ? .caseRestricted : .noteNarrowed, in: db)
@@ -251,18 +252,28 @@ extension SQLiteNodeStore {
         return try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM restrictedCase WHERE caseID = ?"), arguments: [caseID.rawValue]) == true
     }
 
-    /// Whether `user` holds case `caseID` as its mediators do (`caseState`, when at hand). A
-    /// mediator who got past the scope check does; a supervisor who is one of its mediators,
-    /// or has break-glass access to it, does (looked up only when it matters, `needed`: the
-    /// record is not everyone's, or its case is restricted, which it rarely is).
-    static func isCaseMediator(_ user: UserAccount, of caseID: RecordID, caseState: RecordState?, needed: Bool, in db: Database) throws -> Bool {
+    /// Whether `user` holds case `caseID`'s records of `scope` as its mediators do
+    /// (`caseState`, when at hand). A mediator who got past the scope check does; a supervisor
+    /// who is one of its mediators does, and one with break-glass access to it does but for
+    /// caucus notes, which are only ever a mediator's (looked up only when it matters,
+    /// `needed`: the record is not everyone's, or its case is restricted, which it rarely is).
+    static func isCaseMediator(_ user: UserAccount, of caseID: RecordID, caseState: RecordState?, needed: Bool, scope: HoldingScope, in db: Database) throws -> Bool {
         if user.role == .mediator { return true }
         guard user.role == .supervisor, needed else { return false }
-        let granted = try Bool.fetchOne(db.cachedStatement(sql: """
+        if caseState?.members("mediators").contains(user.name) == true { return true }
+        return try Bool.fetchOne(db.cachedStatement(sql: """
             SELECT 1 FROM caseAccess WHERE user = ? AND caseID = ?
-            UNION ALL SELECT 1 FROM accessGrant WHERE user = ? AND caseID = ? AND endedSeq IS NULL
-            """), arguments: [user.name, caseID.rawValue, user.name, caseID.rawValue]) == true
-        return granted || caseState?.members("mediators").contains(user.name) == true
+            UNION ALL SELECT 1 FROM accessGrant WHERE user = ? AND caseID = ? AND endedSeq IS NULL AND ? < 2
+            """), arguments: [user.name, caseID.rawValue, user.name, caseID.rawValue, scope.rawValue]) == true
+    }
+
+    /// Whether `user` lost break-glass access to case `caseID` after `device` was last told
+    /// (an `access-ended` drop it has not pulled): its writes to the case were made as one
+    /// who held it as its mediators do.
+    static func lostGrantUntold(_ user: String, of caseID: RecordID, by device: DeviceAccount, in db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT 1 FROM dropNotice WHERE user = ? AND caseID = ? AND reason = ? AND seq > ? LIMIT 1
+            """), arguments: [user, caseID.rawValue, DropReason.accessEnded.rawValue, device.toldThrough]) == true
     }
 
     /// Whether `device` may still write record `id` of case `caseID` though its user lost the
@@ -295,6 +306,15 @@ extension SQLiteNodeStore {
     static func recordDrops(forRemoved removed: [String], from caseID: RecordID, restricted: Bool, seq: Int, in db: Database) throws {
         for name in removed {
             let user = try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT name, role, disabled FROM user WHERE name = ?"), arguments: [name]).map(Self.user)
+            // A supervisor with open break-glass access keeps what it gives: only their own
+            // caucus notes go (a caucus note is a mediator's alone).
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM accessGrant WHERE user = ? AND caseID = ? AND endedSeq IS NULL"),
+                                 arguments: [name, caseID.rawValue]) == true {
+                for id in try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM record WHERE caseID = ? AND scope = 2 AND owner = ?"), arguments: [caseID.rawValue, name]) {
+                    try recordDrop(user: name, seq: seq, caseID: caseID, record: RecordID(id), reason: .mediatorRemoved, in: db)
+                }
+                continue
+            }
             if HoldingRule.dropsWholeCase(removed: user, restricted: restricted) {
                 try recordDrop(user: name, seq: seq, caseID: caseID, record: nil, reason: .mediatorRemoved, in: db)
                 continue

@@ -108,4 +108,53 @@ struct BreakGlassTests {
             #expect(ended.drops == ["access-ended \(w.theCase.id) \(w.mediatorOnly.id)"], "only what the grant gave")
         }
     }
+
+    /// A supervisor's edit made under a grant that ended before the device knew is a late
+    /// write (kept, audited), not a refusal that would leave the device stuck.
+    @Test func anEditMadeBeforeTheDeviceKnewTheGrantEndedIsKept() async throws {
+        let fixture = try await NodeFixture(now: 1_795_000_000_000)
+        try await fixture.test { client in
+            let w = try await HoldingTests.world(fixture, client)
+            #expect(try await ask(fixture, client, as: "sue-desk", #"{"case":"\#(w.theCase.id)","reason":"complaint","seconds":60}"#).0 == .ok)
+            let held = try await fixture.pullAll(client, as: "sue-desk")
+            #expect(held.ids.contains(w.mediatorOnly.id.rawValue))
+            let edit = try DropNoticeTests.edit(fixture, w.mediatorOnly.id, by: "sue-desk", counter: 40, [.set("text", .text("a duty-of-care step"))])
+            #expect(try await fixture.store.endExpiredGrants(at: fixture.time + 60_000) == 1)
+            let (status, answer) = try await fixture.push(client, [edit], as: "sue-desk")
+            #expect(status == .ok, "\(answer)")
+            #expect(try fixture.store.auditLog(limit: 20).contains { $0.action == "late-write" && $0.user == "sue" })
+            #expect(try await fixture.pullAll(client, as: "sue-desk", since: held.next).drops == ["access-ended \(w.theCase.id) \(w.mediatorOnly.id)"])
+        }
+    }
+
+    /// While a grant lasts, being taken off the case's mediators takes nothing it gives.
+    @Test func aSupervisorRemovedFromTheMediatorsKeepsWhatAnOpenGrantGives() async throws {
+        let fixture = try await NodeFixture(now: 1_795_000_000_000)
+        try await fixture.test { client in
+            let w = try await HoldingTests.world(fixture, client)
+            #expect(try await ask(fixture, client, as: "sue-desk", #"{"case":"MED-R21","reason":"concern"}"#).0 == .ok)
+            let adding = try DropNoticeTests.edit(fixture, w.restricted.id, by: "bob-laptop", counter: 40, [.add("mediators", "sue")])
+            #expect(try await fixture.push(client, [adding], as: "bob-laptop").0 == .ok)
+            let held = try await fixture.pullAll(client, as: "sue-desk")
+            let removing = try DropNoticeTests.edit(fixture, w.restricted.id, by: "bob-laptop", counter: 41, [.remove("mediators", "sue")])
+            #expect(try await fixture.push(client, [removing], as: "bob-laptop").0 == .ok)
+            let after = try await fixture.pullAll(client, as: "sue-desk", since: held.next)
+            #expect(after.drops == [] && after.ids == [w.restricted.id.rawValue], "the case's new state, nothing dropped")
+        }
+    }
+
+    /// A grant gives what the case's mediators hold but never a caucus note, not even one the
+    /// supervisor writes: it is the case's mediators' own, so her devices drop it at once.
+    @Test func aCaucusNoteWrittenUnderAGrantIsNotHeldByItsWriter() async throws {
+        let fixture = try await NodeFixture(now: 1_795_000_000_000)
+        try await fixture.test { client in
+            let w = try await HoldingTests.world(fixture, client)
+            #expect(try await ask(fixture, client, as: "sue-desk", #"{"case":"\#(w.theCase.id)","reason":"complaint"}"#).0 == .ok)
+            let held = try await fixture.pullAll(client, as: "sue-desk")
+            let caucus = try HoldingTests.note(50, in: w.theCase.id, by: "sue-desk", counter: 1, visibility: "caucus", marker: "SUE-CAUCUS")
+            #expect(try await fixture.push(client, [caucus], as: "sue-desk").0 == .ok)
+            let after = try await fixture.pullAll(client, as: "sue-desk", since: held.next)
+            #expect(after.drops == ["note-narrowed \(w.theCase.id) \(caucus.id)"] && !after.ids.contains(caucus.id.rawValue))
+        }
+    }
 }
