@@ -37,16 +37,8 @@ extension ReplicaStore {
     /// The metadata this device holds of restricted cases it does not hold, as case-list
     /// lines (`CaseSummary.metadataOnly`), filtered like `cases`.
     static func metadataSummaries(status: String?, site: String?, in db: Database) throws -> [CaseSummary] {
-        var sql = "SELECT caseID, reference, status, site FROM caseMetadata m WHERE NOT EXISTS (SELECT 1 FROM record r WHERE r.id = m.caseID)"
-        var arguments = StatementArguments()
-        if let status {
-            sql += " AND status = ?"
-            arguments += [status]
-        }
-        if let site {
-            sql += " AND site = ?"
-            arguments += [site]
-        }
+        let (filter, arguments) = caseListFilter(status: status, site: site)
+        let sql = "SELECT caseID, reference, status, site FROM caseMetadata m WHERE NOT EXISTS (SELECT 1 FROM record r WHERE r.id = m.caseID)" + filter
         return try GRDB.Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
             guard let id = try? RecordID(row[0] as String) else { return nil }
             return CaseSummary(id: id, reference: row[1] ?? "", title: "", status: row[2] ?? "", site: row[3], conflicted: false, changed: 0, metadataOnly: true)
@@ -60,7 +52,7 @@ extension ReplicaStore {
                   let row = try GRDB.Row.fetchOne(db, sql: "SELECT seq, reference, status, site, kind, opened, agreed, closed FROM caseMetadata WHERE caseID = ?",
                                                   arguments: [id.rawValue]) else { return nil }
             var values: [String: String] = [:]
-            for field in ["reference", "status", "site", "kind", "opened", "agreed", "closed"] {
+            for field in CaseMetadata.fields {
                 if let value: String = row[field] { values[field] = value }
             }
             return CaseMetadata(caseID: id, seq: row["seq"], deleted: false, values: values)

@@ -48,17 +48,8 @@ extension ReplicaStore {
     /// with the restricted cases this device holds only the metadata of.
     public func cases(status: String? = nil, site: String? = nil) throws -> [CaseSummary] {
         try writer.read { db in
-            var sql = "SELECT id, reference, title, status, site, conflicted, changed FROM record WHERE type = 'case' AND deleted = 0"
-            var arguments = StatementArguments()
-            if let status {
-                sql += " AND status = ?"
-                arguments += [status]
-            }
-            if let site {
-                sql += " AND site = ?"
-                arguments += [site]
-            }
-            sql += " ORDER BY id"
+            let (filter, arguments) = Self.caseListFilter(status: status, site: site)
+            let sql = "SELECT id, reference, title, status, site, conflicted, changed FROM record WHERE type = 'case' AND deleted = 0" + filter + " ORDER BY id"
             var result: [CaseSummary] = []
             let rows = try GRDB.Row.fetchCursor(db, sql: sql, arguments: arguments)
             while let row = try rows.next() {
@@ -70,6 +61,22 @@ extension ReplicaStore {
             guard !metadata.isEmpty else { return result }
             return (result + metadata).sorted { $0.id.rawValue < $1.id.rawValue }
         }
+    }
+
+    /// `case list`'s filters as SQL to append to a WHERE clause (on `status` and `site`
+    /// columns), with their arguments.
+    static func caseListFilter(status: String?, site: String?) -> (sql: String, arguments: StatementArguments) {
+        var sql = ""
+        var arguments = StatementArguments()
+        if let status {
+            sql += " AND status = ?"
+            arguments += [status]
+        }
+        if let site {
+            sql += " AND site = ?"
+            arguments += [site]
+        }
+        return (sql, arguments)
     }
 
     /// The records of a case other than the case itself, live or in conflict, oldest first.
