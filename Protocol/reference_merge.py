@@ -77,7 +77,7 @@ SCHEMA = {
         "confidentiality": ("register", ("choice", ["standard", "restricted"])),
         "mediators": ("set", ("username",)),
         "opened": ("register", ("date",)), "agreed": ("register", ("date",)),
-        "closed": ("register", ("date",)),
+        "closed": ("register", ("date",)), "stageEntered": ("register", ("date",)),
         "objectives": ("register", LONG), "successCriteria": ("register", LONG),
         "outcome": ("register", LONG), "conflictOfInterest": ("register", LONG),
     },
@@ -104,8 +104,10 @@ SCHEMA = {
     "action": {
         "case": CASE_LINK, "text": ("register", LONG), "owner": ("register", SHORT),
         "due": ("register", ("date",)), "measure": ("register", LONG),
-        "status": ("register", ("choice", ["open", "in-progress", "met", "missed", "waived"])),
-        "reviewed": ("register", ("date",)),
+        "status": ("register", ("choice", ["open", "in-progress", "met", "missed", "waived",
+                                           "escalated"])),
+        "reviewed": ("register", ("date",)), "completed": ("register", ("date",)),
+        "reviews": ("set", SHORT), "replacedBy": ("register", ("reference", "action")),
     },
     "feedback": {
         "case": CASE_LINK, "party": ("register", ("reference", "party")),

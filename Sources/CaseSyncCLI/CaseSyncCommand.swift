@@ -12,7 +12,7 @@ public struct CaseSyncCommand: AsyncParsableCommand {
         version: "casesync \(ProductVersion.current)",
         subcommands: [
             InitCommand.self, CaseCommand.self, PartyCommand.self, SessionCommand.self, NoteCommand.self,
-            ActionCommand.self, FeedbackCommand.self, RestoreCommand.self, EnrollCommand.self, SyncCommand.self, ExportCommand.self, ReportCommand.self, StatusCommand.self, ConflictsCommand.self, ResolveCommand.self,
+            ActionCommand.self, DueCommand.self, FeedbackCommand.self, RestoreCommand.self, EnrollCommand.self, SyncCommand.self, ExportCommand.self, ReportCommand.self, StatusCommand.self, ConflictsCommand.self, ResolveCommand.self,
             WipeCommand.self, AccessCommand.self,
         ]
     )

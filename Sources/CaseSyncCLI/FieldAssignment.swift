@@ -1,8 +1,8 @@
 import SyncModel
 
 /// Parses the `FIELD=VALUE` words of `case set` and `action set` into field changes, typed
-/// by the schema: `FIELD=VALUE` sets a register; for set fields `FIELD+=VALUE` adds and
-/// `FIELD-=VALUE` removes. Booleans take true/false/yes/no, numbers whole digits.
+/// by the schema: `FIELD=VALUE` sets a register and `FIELD=` (nothing after `=`) clears an
+/// optional one; for set fields `FIELD+=VALUE` adds and `FIELD-=VALUE` removes. Booleans take true/false/yes/no, numbers whole digits.
 enum FieldAssignment {
     static func parse(_ words: [String], type: RecordType) throws -> [FieldChange] {
         guard !words.isEmpty else { throw CLIError(.usage, "give at least one FIELD=VALUE") }
@@ -21,6 +21,9 @@ enum FieldAssignment {
             let spec = try schema.spec(name)
             guard name != "case" else { throw CLIError(.usage, "a record cannot move to another case") }
             switch (spec.kind, operation) {
+            case (.register, "=") where value.isEmpty:
+                guard !spec.required else { throw CLIError(.usage, "\(name) is required and cannot be cleared; give it a value: \(name)=…") }
+                return .clear(name)
             case (.register, "="):
                 return .set(name, try typedValue(value, spec: spec))
             case (.set, "+"):

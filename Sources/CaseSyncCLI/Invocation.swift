@@ -44,11 +44,17 @@ struct Invocation {
         emit(json: view.json, human: "Added \(noun) \(view.shortID) to case \(parent.text("reference") ?? parent.id.rawValue).")
     }
 
-    /// Applies `changes` to an existing record of `type` and prints it.
+    /// Applies `changes` to an existing record of `type`.
     func update(_ text: String, type: RecordType, _ changes: [FieldChange]) throws -> RecordState {
+        try update(text, type: type) { _ in changes }
+    }
+
+    /// Applies the changes `make` works out from the record as stored at the moment of the
+    /// write (rules that depend on the current value: completion dates, stage dates).
+    func update(_ text: String, type: RecordType, _ make: (RecordState) throws -> [FieldChange]) throws -> RecordState {
         let id = try store.resolve(text, type: type)
         return try store.write(id, type: type, at: clock.milliseconds) { state, stamp in
-            try state.apply(changes, stamp: stamp)
+            try state.apply(try make(state), stamp: stamp)
         }
     }
 

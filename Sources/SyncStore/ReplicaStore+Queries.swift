@@ -87,6 +87,15 @@ extension ReplicaStore {
         }
     }
 
+    /// The live records of `type` across every case this device holds, oldest first
+    /// (`action list`, `due`: a device holds one mediator's cases, so this stays small).
+    public func liveRecords(of type: RecordType) throws -> [RecordState] {
+        try writer.read { db in
+            let blobs = try Data.fetchAll(db, sql: "SELECT state FROM record WHERE type = ? AND deleted = 0 ORDER BY id", arguments: [type.rawValue])
+            return try blobs.map { try RecordState(json: [UInt8]($0)) }
+        }
+    }
+
     /// Every record holding a conflict.
     public func conflictedRecords() throws -> [RecordState] {
         try writer.read { db in

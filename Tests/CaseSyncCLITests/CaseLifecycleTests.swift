@@ -135,7 +135,7 @@ struct CaseLifecycleTests {
         let store = try ReplicaStore.open(directory: cli.data)
         var remote = try #require(try store.record(caseID))
         try remote.set("outcome", .text("Settled after all"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 1, time: 1_763_900_000_000))
-        _ = try cli.ok("case", "delete", caseID.rawValue)
+        _ = try cli.ok("case", "delete", caseID.rawValue, "--yes")
         try store.merge([remote])
         #expect(try cli.run("case", "show", caseID.rawValue).stdout.contains("deleted on one device"))
         let kept = try cli.ok("resolve", caseID.rawValue, "deleted", "--value", "false")
@@ -203,7 +203,7 @@ extension CaseLifecycleTests {
         }
         let live = try cli.run("restore", made[0].short)
         #expect(live.status == 1 && live.stderr.contains("is not deleted"), "\(live.stderr)")
-        _ = try cli.ok("case", "delete", caseID)
+        _ = try cli.ok("case", "delete", caseID, "--yes")
         #expect(try cli.run("case", "show", caseID).status == 2)
         _ = try cli.ok("restore", caseID)
         #expect(try cli.run("case", "show", caseID).status == 0, "a case comes back with its records")

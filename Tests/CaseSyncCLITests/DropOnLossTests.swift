@@ -298,10 +298,12 @@ struct DropOnLossTests {
         defer { daemon.remove() }
         let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
         defer { ann.cli.remove() }
-        let old = try #require(try ann.cli.ok("case", "new", "--title", "Old")["id"] as? String)
-        let recent = try #require(try ann.cli.ok("case", "new", "--title", "Recent")["id"] as? String)
+        let old = try #require(try ann.cli.ok("case", "new", "--title", "Old", "--opened", "2019-01-07")["id"] as? String)
+        let recent = try #require(try ann.cli.ok("case", "new", "--title", "Recent", "--opened", "2026-01-05")["id"] as? String)
         let open = try #require(try ann.cli.ok("case", "new", "--title", "Open")["id"] as? String)
+        _ = try ann.cli.ok("case", "status", old, "agreement", "--date", "2019-02-01")
         _ = try ann.cli.ok("case", "status", old, "closed", "--date", "2019-03-01")
+        _ = try ann.cli.ok("case", "status", recent, "agreement", "--date", "2026-02-02")
         _ = try ann.cli.ok("case", "status", recent, "closed", "--date", "2026-03-01")
         try ann.sync()
         let dry = try daemon.admin("retention", "--closed-before", "2020-01-01", "--dry-run")

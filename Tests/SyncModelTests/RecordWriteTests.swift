@@ -135,6 +135,29 @@ struct RecordWriteTests {
         #expect(merged.members("title") == [])
     }
 
+    /// `FIELD=`: a clear drops the register and records only the write in `vv`, so a merge
+    /// with a state it has seen drops the value there too, while a value written
+    /// concurrently survives (as an add survives a concurrent remove).
+    @Test func aClearDropsWhatItSawAndLosesToAConcurrentWrite() throws {
+        var base = try Fixtures.newCase()
+        try base.set("outcome", .text("Apology given"), stamp: Fixtures.stamp("ann-laptop", 2))
+        var ann = base, bob = base
+        try ann.apply([.clear("outcome")], stamp: Fixtures.stamp("ann-laptop", 3))
+        #expect(ann.field("outcome") == nil)
+        #expect(ann.version[Fixtures.device("ann-laptop")] == 3)
+        try ann.validate()
+        #expect(try base.merged(with: ann).field("outcome") == nil, "the cleared value does not come back")
+        try bob.set("outcome", .text("Apology and checklist"), stamp: Fixtures.stamp("bob-laptop", 1))
+        for merged in [try ann.merged(with: bob), try bob.merged(with: ann)] {
+            #expect(merged.text("outcome") == "Apology and checklist")
+            #expect(merged.conflicts.isEmpty)
+        }
+        var copy = base
+        #expect(throws: ModelError.self) { try copy.apply([.clear("title")], stamp: Fixtures.stamp("ann-laptop", 3)) }
+        #expect(throws: ModelError.self) { try copy.apply([.clear("mediators")], stamp: Fixtures.stamp("ann-laptop", 3)) }
+        #expect(copy == base, "a refused clear changes nothing")
+    }
+
     @Test func writesAreRefusedWithTypedErrorsAndChangeNothing() throws {
         let state = try Fixtures.newCase(counter: 5)
         func refused(_ expected: ModelError.Code, _ write: (inout RecordState) throws(ModelError) -> Void) {

@@ -14,11 +14,11 @@ struct ReportAllowListTests {
 
     /// The allow-list, as PROTOCOL.md §11 gives it.
     static let documented: [RecordType: [String]] = [
-        .case: ["reference", "kind", "site", "status", "confidentiality", "mediatorsCount", "opened", "agreed", "closed"],
+        .case: ["reference", "kind", "site", "status", "confidentiality", "mediatorsCount", "opened", "agreed", "closed", "stageEntered"],
         .party: ["role", "consentToMediate", "consentToShare"],
         .session: ["at", "kind", "attendeesCount"],
         .note: ["session", "visibility"],
-        .action: ["due", "status", "reviewed"],
+        .action: ["due", "status", "reviewed", "completed", "replacedBy"],
         .feedback: ["party", "rating", "submitted"],
     ]
 

@@ -97,7 +97,7 @@ struct ReportTests {
             let csv = try await get(client, "/v1/export?format=csv&type=case", as: "rita-desk", fixture: fixture).1
             let header = try #require(csv.components(separatedBy: "\r\n").first)
             // The schema's order (DESIGN.md), not the alphabet; only allow-listed fields.
-            #expect(header == "seq,id,case,deleted,conflicted,changed,reference,kind,site,status,confidentiality,mediatorsCount,opened,agreed,closed")
+            #expect(header == "seq,id,case,deleted,conflicted,changed,reference,kind,site,status,confidentiality,mediatorsCount,opened,agreed,closed,stageEntered")
             #expect(!header.contains("conflictOfInterest") && !header.contains("title"))
             for line in csv.components(separatedBy: "\r\n").dropFirst() {
                 for cell in line.split(separator: ",", omittingEmptySubsequences: false) {

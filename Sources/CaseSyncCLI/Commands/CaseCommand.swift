@@ -9,7 +9,7 @@ struct CaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "case",
         abstract: "Open, list, show and change cases.",
-        subcommands: [New.self, List.self, Show.self, Set.self, Status.self, Delete.self]
+        subcommands: [New.self, List.self, Show.self, Set.self, Status.self, Reopen.self, Delete.self]
     )
 
     struct New: ParsableCommand {
@@ -32,6 +32,7 @@ struct CaseCommand: ParsableCommand {
                 .set("title", .text(title)),
                 .set("status", .text(WorkflowStage.intake.rawValue)),
                 .set("opened", .text(opened ?? clock.today)),
+                .set("stageEntered", .text(opened ?? clock.today)),
                 .set("reference", .text(reference ?? CaseWorkflow.newReference(year: clock.year, using: &generator))),
             ]
             if let kind { changes.append(.set("kind", .text(kind))) }
@@ -185,9 +186,14 @@ struct CaseCommand: ParsableCommand {
             section("Notes", .note, ["VISIBILITY", "AUTHOR", "TEXT"]) { record in
                 [plain(record, "visibility"), plain(record, "author"), plain(record, "text")]
             }
-            section("Actions", .action, ["STATUS", "DUE", "OWNER", "TEXT", "MEASURE"]) { record in
-                [plain(record, "status"), plain(record, "due"), plain(record, "owner"), plain(record, "text"), plain(record, "measure")]
+            section("Actions", .action, ["STATUS", "DUE", "DONE", "OWNER", "TEXT", "MEASURE"]) { record in
+                let replacement = record.text("replacedBy").flatMap { try? RecordID($0) }.map { " → " + RecordView.shortID($0) } ?? ""
+                return [plain(record, "status") + replacement, plain(record, "due"), plain(record, "completed"), plain(record, "owner"), plain(record, "text"), plain(record, "measure")]
             }
+            let reviewLines = related.filter { $0.type == .action }.flatMap { action in
+                ActionRow.reviews(of: action).map { "  \(RecordView.shortID(action.id))  \($0)" }
+            }
+            if !reviewLines.isEmpty { out += ["", "Action reviews"] + reviewLines }
             section("Feedback", .feedback, ["RATING", "SUBMITTED"]) { record in
                 [plain(record, "rating"), plain(record, "submitted")]
             }
@@ -210,15 +216,16 @@ struct CaseCommand: ParsableCommand {
 
         func run() throws {
             let invocation = try Invocation(options)
-            let changes = CaseWorkflow.withStageDates(try FieldAssignment.parse(assignments, type: .case), today: invocation.clock.today)
-            let state = try invocation.update(id, type: .case, changes)
+            let state = try CaseWorkflow.write(try FieldAssignment.parse(assignments, type: .case), toCase: id, invocation: invocation)
             let view = RecordView(state: state)
             invocation.emit(json: view.json, human: "Updated case \(state.text("reference") ?? view.shortID).")
         }
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Move a case to a workflow stage (agreement and closed also record the day).")
+        static let configuration = CommandConfiguration(
+            abstract: "Move a case to a workflow stage (agreement and closed also record the day).",
+            discussion: "The workflow rules (PROTOCOL.md §14): a case closes from agreement or follow-up; a closed or withdrawn case moves only by `casesync case reopen`; moving back warns, and moving back before agreement clears the agreement date.")
 
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The case: its id, reference or short id.") var id: String
@@ -236,28 +243,66 @@ struct CaseCommand: ParsableCommand {
             let invocation = try Invocation(options)
             var changes: [FieldChange] = [.set("status", .text(stage))]
             if let date, let field = WorkflowStage(rawValue: stage)?.dateField { changes.append(.set(field, .text(date))) }
-            let state = try invocation.update(id, type: .case, CaseWorkflow.withStageDates(changes, today: invocation.clock.today))
+            let state = try CaseWorkflow.write(changes, toCase: id, invocation: invocation)
             let view = RecordView(state: state)
             let dateNote = WorkflowStage(rawValue: stage)?.dateField.flatMap { field in state.text(field).map { " (\(field) \($0))" } } ?? ""
             invocation.emit(json: view.json, human: "Case \(state.text("reference") ?? view.shortID) is now at \(stage)\(dateNote).")
         }
     }
 
-    struct Delete: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a case (a change that syncs; a concurrent edit elsewhere becomes a conflict).")
+    struct Reopen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reopen a closed or withdrawn case (clears its closing date).",
+            discussion: "Default stage: follow-up when the case has an agreement date, else exploration. Reopening to a stage before agreement also clears the agreement date.")
 
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The case: its id, reference or short id.") var id: String
+        @Option(help: "The stage to reopen at.") var to: String?
+
+        func validate() throws {
+            if let to, WorkflowStage(rawValue: to) == nil {
+                throw ValidationError("--to \(to) is not a stage; stages: \(WorkflowStage.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            let current = try invocation.liveCase(id)
+            let stage = to ?? (current.text("agreed") == nil ? WorkflowStage.exploration.rawValue : WorkflowStage.followUp.rawValue)
+            let state = try CaseWorkflow.write([.set("status", .text(stage))], toCase: id, reopening: true, invocation: invocation)
+            let view = RecordView(state: state)
+            invocation.emit(json: view.json, human: "Reopened case \(state.text("reference") ?? view.shortID) at \(stage).")
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a case (a change that syncs; `casesync restore ID` undoes it).",
+            discussion: "Asks for confirmation on a terminal; --yes for scripts. A concurrent edit elsewhere becomes a conflict, never a silent loss.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The case: its id, reference or short id.") var id: String
+        @Flag(help: "Do not ask for confirmation.") var yes = false
 
         func run() throws {
             let invocation = try Invocation(options)
             let caseID = try invocation.store.resolve(id, type: .case)
+            if !yes {
+                let current = try invocation.liveCase(id)
+                let name = current.text("reference") ?? RecordView.shortID(caseID)
+                guard isatty(STDIN_FILENO) == 1 else { throw CLIError(.usage, "deleting case \(name) needs confirmation: add --yes when not on a terminal") }
+                let records = try invocation.store.records(inCase: caseID).filter { !$0.isDeleted }.count
+                FileHandle.standardError.write(Data("Delete case \(name) (\(current.text("title") ?? "")) with its \(records) record\(records == 1 ? "" : "s")? [y/N] ".utf8))
+                guard let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased(), answer == "y" || answer == "yes" else {
+                    throw CLIError(.usage, "not confirmed; case \(name) was not deleted")
+                }
+            }
             let state = try invocation.store.write(caseID, type: .case, at: invocation.clock.milliseconds) { state, stamp in
                 guard !state.isDeleted else { throw CLIError(.notFound, "case \(id) is already deleted") }
                 try state.delete(stamp: stamp)
             }
             let view = RecordView(state: state)
-            invocation.emit(json: view.json, human: "Deleted case \(state.text("reference") ?? view.shortID).")
+            invocation.emit(json: view.json, human: "Deleted case \(state.text("reference") ?? view.shortID) (`casesync restore \(view.shortID)` undoes it).")
         }
     }
 }

@@ -159,9 +159,12 @@ struct NoteCommand: ParsableCommand {
     }
 }
 
-/// `casesync action add|set`: agreed remediation steps, SMART (owner, due, measure, status).
+/// `casesync action …`: agreed remediation steps, SMART (owner, due, measure, status), and
+/// their follow-up (reviews, completion, escalation to a replacement action).
 struct ActionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "action", abstract: "Record agreed remediation actions and follow them up.", subcommands: [Add.self, Set.self, Delete.self])
+    static let configuration = CommandConfiguration(
+        commandName: "action", abstract: "Record agreed remediation actions and follow them up.",
+        subcommands: [Add.self, List.self, Review.self, Escalate.self, Set.self, Delete.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add an agreed action to a case (status open).")
@@ -192,14 +195,90 @@ struct ActionCommand: ParsableCommand {
 
         func run() throws {
             let invocation = try Invocation(options)
-            let state = try invocation.update(id, type: .action, try FieldAssignment.parse(assignments, type: .action))
+            let changes = try FieldAssignment.parse(assignments, type: .action)
+            let state = try invocation.update(id, type: .action) { current in
+                ActionFollowUp.withCompletion(changes, currentStatus: current.text("status"), completed: current.text("completed"), today: invocation.clock.today)
+            }
             let view = RecordView(state: state)
             invocation.emit(json: view.json, human: "Updated action \(view.shortID): \(view.plain("status")).")
         }
     }
 
+    struct Review: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a review of an action: its status on the day, with an optional note.",
+            discussion: "Each review is kept in the action's history (`casesync case show`); met also records the completion day.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The action: its id or short id.") var id: String
+        @Option(help: "open, in-progress, met, missed or waived.") var status: String
+        @Option(help: "What the review found (kept with the action; never exported).") var note: String?
+        @Option(help: "The day of the review, YYYY-MM-DD (default: today).") var date: String?
+
+        func validate() throws {
+            guard ["open", "in-progress", "met", "missed", "waived"].contains(status) else {
+                throw ValidationError("--status \(status) is not open, in-progress, met, missed or waived (escalate with `casesync action escalate`)")
+            }
+        }
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            let day = date ?? invocation.clock.today
+            let changes: [FieldChange] = [
+                .set("status", .text(status)), .set("reviewed", .text(day)),
+                .add("reviews", ActionFollowUp.reviewEntry(date: day, status: status, note: note)),
+            ]
+            let state = try invocation.update(id, type: .action) { current in
+                ActionFollowUp.withCompletion(changes, currentStatus: current.text("status"), completed: current.text("completed"), today: day)
+            }
+            let view = RecordView(state: state)
+            invocation.emit(json: view.json, human: "Reviewed action \(view.shortID) on \(day): \(status).")
+        }
+    }
+
+    struct Escalate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mark a missed action escalated and record the action agreed in its place.",
+            discussion: "The old action gets status escalated and a link (replacedBy) to the new one, which starts open.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The action: its id or short id.") var id: String
+        @Option(help: "What will now be done.") var text: String
+        @Option(help: "Who is responsible (default: the old action's owner).") var owner: String?
+        @Option(help: "By when, YYYY-MM-DD.") var due: String?
+        @Option(help: "How success will be measured (default: the old action's measure).") var measure: String?
+        @Option(help: "Why it was escalated (kept in the old action's history; never exported).") var note: String?
+
+        func run() throws {
+            let invocation = try Invocation(options)
+            let oldID = try invocation.store.resolve(id, type: .action)
+            guard let old = try invocation.store.record(oldID), !old.isDeleted, let caseID = old.caseID else {
+                throw CLIError(.notFound, "action \(id) is deleted; `casesync restore \(id)` brings it back")
+            }
+            guard old.text("status") != "escalated" else { throw CLIError(.usage, "action \(id) is already escalated") }
+            var changes: [FieldChange] = [.set("case", .text(caseID.rawValue)), .set("text", .text(text)), .set("status", .text("open"))]
+            if let owner = owner ?? old.text("owner") { changes.append(.set("owner", .text(owner))) }
+            if let due { changes.append(.set("due", .text(due))) }
+            if let measure = measure ?? old.text("measure") { changes.append(.set("measure", .text(measure))) }
+            var generator = SystemRandomNumberGenerator()
+            let newID = RecordID.make(milliseconds: invocation.clock.milliseconds, using: &generator)
+            // The replacement first: a failure between the two writes leaves a new open action,
+            // never an escalated one whose link points nowhere.
+            let replacement = try invocation.store.write(newID, type: .action, creating: true, at: invocation.clock.milliseconds) { state, stamp in
+                try state.apply(changes, stamp: stamp)
+            }
+            let today = invocation.clock.today
+            let escalated = try invocation.update(id, type: .action) { _ in
+                [.set("status", .text("escalated")), .set("reviewed", .text(today)), .set("replacedBy", .text(newID.rawValue)),
+                 .add("reviews", ActionFollowUp.reviewEntry(date: today, status: "escalated", note: note ?? "replaced by \(RecordView.shortID(newID))"))]
+            }
+            invocation.emit(json: .sortedObject([("escalated", RecordView(state: escalated).json), ("replacement", RecordView(state: replacement).json)]),
+                            human: "Escalated action \(RecordView.shortID(oldID)); its replacement is action \(RecordView.shortID(newID)) (open).")
+        }
+    }
+
     struct Delete: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a action (a change that syncs; `casesync restore ID` undoes it).")
+        static let configuration = CommandConfiguration(abstract: "Delete an action (a change that syncs; `casesync restore ID` undoes it).")
 
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The action: its id or short id.") var id: String

@@ -24,6 +24,13 @@ extension RecordState {
                     throw ModelError(.wrongFieldKind, "\(type.rawValue).\(spec.name) holds one value: set it instead of adding or removing", field: spec.name)
                 }
                 try spec.check(.text(element))
+            case .clear:
+                guard spec.kind == .register else {
+                    throw ModelError(.wrongFieldKind, "\(type.rawValue).\(spec.name) is a set: remove its elements instead of clearing it", field: spec.name)
+                }
+                guard !spec.required else {
+                    throw ModelError(.missingField, "\(type.rawValue).\(spec.name) is required and cannot be cleared; give it a new value instead", field: spec.name)
+                }
             }
         }
         write(changes, stamp: stamp)
@@ -119,6 +126,8 @@ extension RecordState {
                 guard case let .set(set)? = current else { continue }
                 let elements = set.elements.filter { !utf8Equal($0.value, element) }
                 state = elements.isEmpty ? nil : .set(AddWinsSet(sortedElements: elements))
+            case .clear:
+                state = nil
             }
             if let position { replaced[position].state = state } else { replaced.append((name, state)) }
         }

@@ -110,6 +110,7 @@ public struct RecordSchema: Hashable, Sendable {
         FieldSpec("opened", .date, reporting: .value),
         FieldSpec("agreed", .date, reporting: .value),
         FieldSpec("closed", .date, reporting: .value),
+        FieldSpec("stageEntered", .date, reporting: .value),
         FieldSpec("objectives", longText),
         FieldSpec("successCriteria", longText),
         FieldSpec("outcome", longText),
@@ -153,8 +154,11 @@ public struct RecordSchema: Hashable, Sendable {
         FieldSpec("owner", shortText),
         FieldSpec("due", .date, reporting: .value),
         FieldSpec("measure", longText),
-        FieldSpec("status", .choice(["open", "in-progress", "met", "missed", "waived"]), reporting: .value),
+        FieldSpec("status", .choice(["open", "in-progress", "met", "missed", "waived", "escalated"]), reporting: .value),
         FieldSpec("reviewed", .date, reporting: .value),
+        FieldSpec("completed", .date, reporting: .value),
+        FieldSpec("reviews", .set, shortText, confidential: true),
+        FieldSpec("replacedBy", .reference(.action), reporting: .value),
     ]
 
     static let feedbackSchema = RecordSchema(.feedback, feedbackFields)
