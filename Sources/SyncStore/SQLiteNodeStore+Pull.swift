@@ -106,7 +106,7 @@ extension SQLiteNodeStore {
             let cases = try GRDB.Row.fetchCursor(db, sql: "SELECT state FROM record WHERE type = 'case' AND deleted = 0")
             while let row = try cases.next() {
                 let state = try RecordState(json: [UInt8](row[0] as Data))
-                if summary.add(case: state) { included.insert(state.id.rawValue) }
+                if summary.add(case: state, today: today) { included.insert(state.id.rawValue) }
             }
             let others = try GRDB.Row.fetchCursor(db, sql: "SELECT caseID, state FROM record WHERE type IN ('action', 'feedback') AND deleted = 0")
             while let row = try others.next() {

@@ -39,7 +39,22 @@ struct ReportingEndToEndTests {
         let page = reporter.data.appendingPathComponent("summary.html").path
         #expect(try reporter.run("report", "--html", page).status == 0)
         let html = try String(contentsOfFile: page, encoding: .utf8)
-        #expect(html.contains("<svg") && html.contains("Cases opened per month"))
+        for section in ["Cases opened per month", "Cases by kind", "Agreed actions: follow-up", "Open cases by stage", "Oldest open cases", "Filters:</b> all cases"] {
+            #expect(html.contains(section), "the HTML report lacks \(section)")
+        }
+        #expect(!html.contains("<link") && !html.contains("<script") && !html.contains("src=") && !html.contains("url("), "the page opens offline: nothing fetched")
+        let filtered = reporter.data.appendingPathComponent("north.html").path
+        #expect(try reporter.run("report", "--site", "North", "--from", "2026-01-01", "--html", filtered).status == 0)
+        #expect(try String(contentsOfFile: filtered, encoding: .utf8).contains("opened 2026-01-01 to …, site North"), "filters are shown")
+
+        // Local mistakes are exit 1 with one line, before the node is asked anything.
+        for (arguments, message) in [(["report", "--from", "01/10/2026"], "--from 01/10/2026 is not a date"),
+                                     (["report", "--out", "/nonexistent/summary.txt"], "the folder /nonexistent does not exist"),
+                                     (["export", "--format", "csv", "--type", "case", "--out", "/nonexistent/x.csv"], "the folder /nonexistent does not exist")] {
+            let result = try reporter.run(arguments)
+            #expect(result.status == 1 && result.stderr.contains(message) && !result.stderr.contains("NSCocoa") && result.stderr.split(separator: "\n").count == 1,
+                    "\(arguments): \(result.status) \(result.stderr)")
+        }
 
         for text in [firstExport.stdout, secondExport.stdout, all.stdout, html, try reporter.run("report").stdout] {
             for secret in ["CONFIDENTIAL-NOTE-TEXT", "CONFIDENTIAL-NAME", "CONFIDENTIAL-CONTACT"] { #expect(!text.contains(secret)) }

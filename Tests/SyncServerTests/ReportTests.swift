@@ -147,67 +147,94 @@ struct ReportTests {
         }
     }
 
-    /// Five cases, five actions, four feedback records; every expected figure worked out by hand.
+    /// Six cases, eight actions, five feedback records; every expected figure worked out by hand
+    /// (on time, late, missed, overdue, age in stage, the oldest open cases, withdrawn left out
+    /// of time to agreement, the mean rating).
     @Test func theSummaryMatchesAHandComputedFixture() async throws {
         // "Today" is 2026-03-15.
         let fixture = try await NodeFixture(now: 1_773_532_800_000)
-        func aCase(_ number: UInt64, _ counter: Int, opened: String, status: String, site: String, kind: String?, agreed: String? = nil, closed: String? = nil) throws -> RecordState {
+        func aCase(_ number: UInt64, _ counter: Int, opened: String, status: String, site: String, kind: String?, agreed: String? = nil, closed: String? = nil,
+                   stageEntered: String? = nil) throws -> RecordState {
             var changes: [FieldChange] = [.set("reference", .text("MED-\(number)")), .set("title", .text("Case \(number)")), .set("status", .text(status)),
                                           .set("opened", .text(opened)), .set("site", .text(site))]
             if let kind { changes.append(.set("kind", .text(kind))) }
             if let agreed { changes.append(.set("agreed", .text(agreed))) }
             if let closed { changes.append(.set("closed", .text(closed))) }
+            if let stageEntered { changes.append(.set("stageEntered", .text(stageEntered))) }
             return try NodeFixture.record(.case, number, counter: counter, changes)
         }
-        let c1 = try aCase(1, 1, opened: "2026-01-10", status: "agreement", site: "North", kind: "malpractice", agreed: "2026-01-20")             // 10 days to agreement
+        let c1 = try aCase(1, 1, opened: "2026-01-10", status: "agreement", site: "North", kind: "malpractice", agreed: "2026-01-20",
+                           stageEntered: "2026-01-20")                                                                                 // 10 days to agreement; 64 open, 54 in stage
         let c2 = try aCase(2, 2, opened: "2026-01-15", status: "closed", site: "North", kind: "clinical-dispute", agreed: "2026-02-14", closed: "2026-03-01")  // 30, 45
         let c3 = try aCase(3, 3, opened: "2026-02-01", status: "closed", site: "South", kind: "clinical-dispute", agreed: "2026-02-03", closed: "2026-02-11")  // 2, 10
-        let c4 = try aCase(4, 4, opened: "2026-02-20", status: "negotiation", site: "South", kind: "other")
-        let c5 = try aCase(5, 5, opened: "2025-12-31", status: "intake", site: "East", kind: nil)
-        func action(_ number: UInt64, _ counter: Int, _ parent: RecordState, due: String, status: String) throws -> RecordState {
-            try NodeFixture.record(.action, number, in: parent.id, counter: counter, [.set("text", .text("Action \(number)")), .set("due", .text(due)), .set("status", .text(status))])
+        let c4 = try aCase(4, 4, opened: "2026-02-20", status: "negotiation", site: "South", kind: "other", stageEntered: "2026-03-01")  // 23 open, 14 in stage
+        let c5 = try aCase(5, 5, opened: "2025-12-31", status: "intake", site: "East", kind: nil)                                    // 74 open; no stageEntered (an older case)
+        let c6 = try aCase(6, 6, opened: "2026-02-05", status: "withdrawn", site: "South", kind: "other", agreed: "2026-02-25")        // withdrawn: not in time to agreement
+        func action(_ number: UInt64, _ counter: Int, _ parent: RecordState, due: String, status: String, completed: String? = nil) throws -> RecordState {
+            var changes: [FieldChange] = [.set("text", .text("Action \(number)")), .set("due", .text(due)), .set("status", .text(status))]
+            if let completed { changes.append(.set("completed", .text(completed))) }
+            return try NodeFixture.record(.action, number, in: parent.id, counter: counter, changes)
         }
         let actions = [
-            try action(11, 11, c1, due: "2026-02-01", status: "open"),         // overdue
+            try action(11, 11, c1, due: "2026-02-01", status: "open"),         // overdue by 42 days
             try action(12, 12, c1, due: "2026-04-01", status: "open"),         // not yet due
-            try action(13, 13, c2, due: "2026-02-01", status: "met"),
-            try action(14, 14, c3, due: "2026-03-01", status: "in-progress"),  // overdue
+            try action(13, 13, c2, due: "2026-02-01", status: "met", completed: "2026-01-28"),  // on time
+            try action(14, 14, c3, due: "2026-03-01", status: "in-progress"),  // overdue by 14 days
             try action(15, 15, c4, due: "2026-01-01", status: "missed"),       // closed as missed, not overdue
+            try action(16, 16, c3, due: "2026-02-05", status: "met", completed: "2026-02-10"),  // late by 5 days
+            try action(17, 17, c4, due: "2026-02-15", status: "escalated"),    // missed, re-agreed
+            try action(18, 18, c2, due: "2026-02-01", status: "met"),          // met, no completion day: neither on time nor late
         ]
         let feedback = [
             try NodeFixture.record(.feedback, 21, in: c2.id, counter: 21, [.set("rating", .integer(5))]),
             try NodeFixture.record(.feedback, 22, in: c3.id, counter: 22, [.set("rating", .integer(4))]),
             try NodeFixture.record(.feedback, 23, in: c3.id, counter: 23, [.set("rating", .integer(5))]),
             try NodeFixture.record(.feedback, 24, in: c1.id, counter: 24, [.set("submitted", .text("2026-02-01"))]),
+            try NodeFixture.record(.feedback, 25, in: c6.id, counter: 25, [.set("rating", .integer(2))]),
         ]
         try await fixture.test { client in
-            #expect(try await fixture.push(client, [c1, c2, c3, c4, c5] + actions + feedback, as: "sue-desk").0 == .ok)
+            #expect(try await fixture.push(client, [c1, c2, c3, c4, c5, c6] + actions + feedback, as: "sue-desk").0 == .ok)
             let all = try #require(try JSONSerialization.jsonObject(with: Data(try await get(client, "/v1/report/summary", as: "rita-desk", fixture: fixture).1.utf8)) as? [String: Any])
             let cases = try #require(all["cases"] as? [String: Any])
-            #expect(cases["total"] as? Int == 5)
-            #expect(cases["byStatus"] as? [String: Int] == ["agreement": 1, "closed": 2, "negotiation": 1, "intake": 1])
-            #expect(cases["bySite"] as? [String: Int] == ["North": 2, "South": 2, "East": 1])
-            #expect(cases["byKind"] as? [String: Int] == ["malpractice": 1, "clinical-dispute": 2, "other": 1, "(none)": 1])
-            #expect(all["openedPerMonth"] as? [String: Int] == ["2025-12": 1, "2026-01": 2, "2026-02": 2])
+            #expect(cases["total"] as? Int == 6)
+            #expect(cases["byStatus"] as? [String: Int] == ["agreement": 1, "closed": 2, "negotiation": 1, "intake": 1, "withdrawn": 1])
+            #expect(cases["bySite"] as? [String: Int] == ["North": 2, "South": 3, "East": 1])
+            #expect(cases["byKind"] as? [String: Int] == ["malpractice": 1, "clinical-dispute": 2, "other": 2, "(none)": 1])
+            #expect(all["openedPerMonth"] as? [String: Int] == ["2025-12": 1, "2026-01": 2, "2026-02": 3])
             #expect(all["closedPerMonth"] as? [String: Int] == ["2026-02": 1, "2026-03": 1])
-            let agreement = try #require(all["timeToAgreement"] as? [String: Any])   // [2, 10, 30]
+            let agreement = try #require(all["timeToAgreement"] as? [String: Any])   // [2, 10, 30]: the withdrawn C6's 20 left out
             #expect(agreement["cases"] as? Int == 3 && agreement["medianDays"] as? Int == 10 && agreement["p90Days"] as? Int == 30)
             let closure = try #require(all["timeToClosure"] as? [String: Any])       // [10, 45]
             #expect(closure["cases"] as? Int == 2 && closure["medianDays"] as? Double == 27.5 && closure["p90Days"] as? Int == 45)
             let actionFigures = try #require(all["actions"] as? [String: Any])
-            #expect(actionFigures["total"] as? Int == 5 && actionFigures["overdue"] as? Int == 2)
-            #expect(actionFigures["byStatus"] as? [String: Int] == ["open": 2, "met": 1, "in-progress": 1, "missed": 1])
+            #expect(actionFigures["total"] as? Int == 8 && actionFigures["overdue"] as? Int == 2)
+            #expect(actionFigures["byStatus"] as? [String: Int] == ["open": 2, "met": 3, "in-progress": 1, "missed": 1, "escalated": 1])
+            #expect(actionFigures["onTime"] as? Int == 1 && actionFigures["late"] as? Int == 1 && actionFigures["missed"] as? Int == 2)
+            #expect(actionFigures["medianDaysLate"] as? Int == 5 && actionFigures["medianDaysOverdue"] as? Int == 28)   // overdue [14, 42]
             let ratings = try #require(all["feedback"] as? [String: Any])
-            #expect(ratings["ratings"] as? [String: Int] == ["1": 0, "2": 0, "3": 0, "4": 1, "5": 2] && ratings["total"] as? Int == 3)
+            #expect(ratings["ratings"] as? [String: Int] == ["1": 0, "2": 1, "3": 0, "4": 1, "5": 2] && ratings["total"] as? Int == 4)
+            #expect(ratings["meanRating"] as? Int == 4)   // (5 + 4 + 5 + 2) / 4
+            let stages = try #require(all["stages"] as? [String: [String: Any]])
+            #expect(Set(stages.keys) == ["agreement", "negotiation", "intake"], "open stages only")
+            #expect(stages["agreement"]?["cases"] as? Int == 1 && stages["agreement"]?["medianDays"] as? Int == 54 && stages["agreement"]?["maxDays"] as? Int == 54)
+            #expect(stages["negotiation"]?["medianDays"] as? Int == 14)
+            #expect(stages["intake"]?["cases"] as? Int == 1 && stages["intake"]?["medianDays"] is NSNull, "a case without stageEntered has no age in stage")
+            let oldest = try #require(all["oldestOpen"] as? [[String: Any]])
+            #expect(oldest.map { $0["reference"] as? String } == ["MED-5", "MED-1", "MED-4"])
+            #expect(oldest.map { $0["daysOpen"] as? Int } == [74, 64, 23])
+            #expect(oldest.map { $0["daysInStage"] as? Int } == [nil, 54, 14])
+            #expect(oldest.allSatisfy { Set($0.keys) == ["id", "reference", "status", "opened", "daysOpen", "daysInStage"] }, "ids and references only, no free text")
 
             // January openings only: C1 and C2.
             let january = try #require(try JSONSerialization.jsonObject(with: Data(try await get(client, "/v1/report/summary?from=2026-01-01&to=2026-01-31", as: "rita-desk", fixture: fixture).1.utf8)) as? [String: Any])
             #expect((january["cases"] as? [String: Any])?["total"] as? Int == 2)
             let januaryAgreement = try #require(january["timeToAgreement"] as? [String: Any])  // [10, 30]
             #expect(januaryAgreement["medianDays"] as? Int == 20 && januaryAgreement["p90Days"] as? Int == 30)
-            #expect((january["actions"] as? [String: Any])?["total"] as? Int == 3 && (january["actions"] as? [String: Any])?["overdue"] as? Int == 1)
+            #expect((january["actions"] as? [String: Any])?["total"] as? Int == 4 && (january["actions"] as? [String: Any])?["overdue"] as? Int == 1)
             let south = try #require(try JSONSerialization.jsonObject(with: Data(try await get(client, "/v1/report/summary?site=South", as: "rita-desk", fixture: fixture).1.utf8)) as? [String: Any])
-            #expect((south["cases"] as? [String: Any])?["total"] as? Int == 2)
+            #expect((south["cases"] as? [String: Any])?["total"] as? Int == 3)
+            let filters = try #require(south["filters"] as? [String: Any])
+            #expect(filters["site"] as? String == "South" && filters["from"] is NSNull && filters["to"] is NSNull, "filters are echoed")
         }
     }
 }

@@ -38,6 +38,8 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let invocation = try Invocation(options)
+        if let out { try OutputFile.check(out, option: "--out") }
+        if let sinceFile { try OutputFile.check(sinceFile, option: "--since-file") }
         let (client, _) = try invocation.enrolledClient()
         var cursor = since ?? 0
         if let sinceFile, let text = try? String(contentsOfFile: sinceFile, encoding: .utf8) {
@@ -54,11 +56,11 @@ struct ExportCommand: AsyncParsableCommand {
             output = Array("[".utf8) + Array(body.split(separator: UInt8(ascii: "\n")).joined(separator: Array(",".utf8))) + Array("]\n".utf8)
         }
         if let out {
-            try Data(output).write(to: URL(fileURLWithPath: out), options: .atomic)
+            try OutputFile.write(Data(output), to: out, option: "--out")
         } else {
             FileHandle.standardOutput.write(Data(output))
         }
-        if let sinceFile { try String(lastSeq).write(toFile: sinceFile, atomically: true, encoding: .utf8) }
+        if let sinceFile { try OutputFile.write(Data(String(lastSeq).utf8), to: sinceFile, option: "--since-file") }
     }
 }
 
@@ -93,8 +95,17 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Write the summary to this file instead of stdout.") var out: String?
     @Option(help: "Also write a self-contained HTML page with charts to this file.") var html: String?
 
+    func validate() throws {
+        for (option, value) in [("--from", from), ("--to", to)] {
+            if let value, CivilDate.days(value) == nil { throw ValidationError("\(option) \(value) is not a date; write it as YYYY-MM-DD") }
+        }
+        if let from, let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
+    }
+
     func run() async throws {
         let invocation = try Invocation(options)
+        if let out { try OutputFile.check(out, option: "--out") }
+        if let html { try OutputFile.check(html, option: "--html") }
         let (client, server) = try invocation.enrolledClient()
         var query: [String] = []
         if let from { query.append("from=\(from)") }
@@ -102,8 +113,8 @@ struct ReportCommand: AsyncParsableCommand {
         if let site { query.append("site=\(site.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? site)") }
         let (summary, body) = try await client.summary(query: query.isEmpty ? "" : "?" + query.joined(separator: "&"))
         let view = SummaryView(summary: summary, server: server)
-        if let html { try view.html.write(toFile: html, atomically: true, encoding: .utf8) }
+        if let html { try OutputFile.write(Data(view.html.utf8), to: html, option: "--html") }
         let text = options.json ? String(decoding: body, as: UTF8.self) + "\n" : view.text + "\n"
-        if let out { try text.write(toFile: out, atomically: true, encoding: .utf8) } else { print(text, terminator: "") }
+        if let out { try OutputFile.write(Data(text.utf8), to: out, option: "--out") } else { print(text, terminator: "") }
     }
 }
