@@ -37,6 +37,16 @@ public struct DeviceAccount: Hashable, Sendable {
     public let toldThrough: Int
     /// Set when the node asked the device to erase its case data (PROTOCOL.md §13.3).
     public let wipe: DeviceWipe?
+    /// When the device last reached the node (its latest audited request), in milliseconds
+    /// since the Unix epoch; only `devices()` fills it in.
+    public private(set) var lastSeen: Int64?
+
+    /// This account with its last contact.
+    public func seen(at time: Int64?) -> DeviceAccount {
+        var copy = self
+        copy.lastSeen = time
+        return copy
+    }
 
     /// A device account as the store holds it.
     public init(id: DeviceID, name: String, user: UserAccount, secretHash: [UInt8], revoked: Bool, created: Int64, toldThrough: Int = 0, wipe: DeviceWipe? = nil) {

@@ -95,6 +95,13 @@ public protocol NodeStore: Sendable {
     /// case data (`DeviceWipe`; with `deliverFirst`, after pushing what it has queued) and is
     /// then refused.
     func disableUser(_ name: String, at time: Int64, deliverFirst: Bool) async throws
+    /// Enables a disabled user again at `time`, with its audit entry. Devices already asked
+    /// to erase stay so (a wipe is never taken back); the user enrolls new ones.
+    func enableUser(_ name: String, at time: Int64) async throws
+    /// Changes a user's role at `time`, with its audit entry. Refused (`bad_parameter`) while the
+    /// user has a device that may still hold case data: what a device holds follows the
+    /// role it pulled with, so its devices are wiped or revoked first and enrolled again.
+    func setRole(_ name: String, to role: Role, at time: Int64) async throws -> UserAccount
     /// Stores a one-time enrollment token (its hash) for `user`, valid until `expires`.
     func addEnrollment(user: String, tokenHash: [UInt8], expires: Int64) async throws
     /// Redeems a token and binds `device` to its user, in one transaction with its audit

@@ -272,6 +272,10 @@ extension SQLiteNodeStore {
             // grant's reason.
             try db.execute(sql: "ALTER TABLE audit ADD COLUMN detail TEXT")
         }
+        migrator.registerMigration("v11 node: devices' last contact") { db in
+            // `casesyncd device list` shows each device's latest audit entry.
+            try db.execute(sql: "CREATE INDEX audit_by_device ON audit(device, at)")
+        }
         return migrator
     }
 }

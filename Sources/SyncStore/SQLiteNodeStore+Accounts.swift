@@ -46,6 +46,36 @@ extension SQLiteNodeStore {
         }
     }
 
+    /// See `NodeStore.enableUser`. Synchronous: an administration call.
+    public func enableUser(_ name: String, at time: Int64) throws {
+        try writer.write { db in
+            guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT name, role, disabled FROM user WHERE name = ?", arguments: [name]) else {
+                throw NodeError(.notFound, "no user \(name.prefix(64)); `casesyncd user list` shows them")
+            }
+            guard Self.user(row).disabled else { throw NodeError(.exists, "user \(name) is already enabled") }
+            try db.execute(sql: "UPDATE user SET disabled = 0 WHERE name = ?", arguments: [name])
+            try Self.audit("user-enabled", user: name, device: nil, records: [], at: time, in: db)
+        }
+    }
+
+    /// See `NodeStore.setRole`. Synchronous: an administration call.
+    public func setRole(_ name: String, to role: Role, at time: Int64) throws -> UserAccount {
+        try writer.write { db in
+            guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT name, role, disabled FROM user WHERE name = ?", arguments: [name]) else {
+                throw NodeError(.notFound, "no user \(name.prefix(64)); `casesyncd user list` shows them")
+            }
+            let user = Self.user(row)
+            guard user.role != role else { throw NodeError(.exists, "user \(name) is already a \(role.rawValue)") }
+            let holding = try String.fetchAll(db, sql: "SELECT id FROM device WHERE user = ? AND revoked = 0 AND wipeConfirmed IS NULL ORDER BY id", arguments: [name])
+            guard holding.isEmpty else {
+                throw NodeError(.badParameter, "\(name) has \(holding.count) device\(holding.count == 1 ? "" : "s") that may hold case data as a \(user.role.rawValue) (\(holding.joined(separator: ", "))); revoke them with `casesyncd device revoke ID --wipe` (or `casesyncd user disable \(name)` and wait for the erasures), then change the role and enroll again")
+            }
+            try db.execute(sql: "UPDATE user SET role = ? WHERE name = ?", arguments: [role.rawValue, name])
+            try Self.audit("role-changed", user: name, device: nil, records: [], detail: "\(user.role.rawValue) to \(role.rawValue)", at: time, in: db)
+            return UserAccount(name: name, role: role, disabled: user.disabled)
+        }
+    }
+
     /// Stores a one-time enrollment token (its hash) for `user`, valid until `expires`.
     public func addEnrollment(user: String, tokenHash: [UInt8], expires: Int64) throws {
         try writer.write { db in
@@ -98,7 +128,11 @@ extension SQLiteNodeStore {
     /// call.
     public func devices() throws -> [DeviceAccount] {
         try writer.read { db in
-            try GRDB.Row.fetchAll(db, sql: Self.deviceQuery + " ORDER BY device.user, device.created").map(Self.deviceAccount)
+            // Last contact: the device's latest audit entry (enroll, push, pull, export), one
+            // lookup in `audit_by_device` per device.
+            try GRDB.Row.fetchAll(db, sql: Self.deviceListQuery + " ORDER BY device.user, device.created").map { row in
+                Self.deviceAccount(row).seen(at: row["lastSeen"])
+            }
         }
     }
 
@@ -178,6 +212,15 @@ extension SQLiteNodeStore {
     static let deviceQuery = """
         SELECT device.id, device.name, device.secretHash, device.revoked, device.created, device.toldThrough,
             device.wipeRequested, device.wipeDeliverFirst, device.wipeConfirmed, user.name AS userName, user.role, user.disabled
+        FROM device JOIN user ON user.name = device.user
+        """
+
+    /// `deviceQuery` with each device's last contact, for `devices()` only (a request's own
+    /// device lookup needs no audit read).
+    static let deviceListQuery = """
+        SELECT device.id, device.name, device.secretHash, device.revoked, device.created, device.toldThrough,
+            device.wipeRequested, device.wipeDeliverFirst, device.wipeConfirmed, user.name AS userName, user.role, user.disabled,
+            (SELECT MAX(at) FROM audit WHERE audit.device = device.id) AS lastSeen
         FROM device JOIN user ON user.name = device.user
         """
 

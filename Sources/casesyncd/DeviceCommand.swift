@@ -7,12 +7,20 @@ struct DeviceCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List enrolled devices.")
         @OptionGroup var options: DataOptions
+        @Flag(help: "Print a JSON array of {created, id, lastSeen, name, role, state, user}.") var json = false
 
         func run() async throws {
             let devices = try await options.openNode(existing: true).store.devices()
-            print("DEVICE\tUSER\tNAME\tSTATE")
+            if json {
+                try ListOutput.print(devices.map { device in
+                    ["id": device.id.rawValue, "user": device.user.name, "role": device.user.role.rawValue, "name": device.name,
+                     "created": Timestamp.text(device.created), "lastSeen": device.lastSeen.map(Timestamp.text), "state": Self.state(of: device)]
+                })
+                return
+            }
+            print("DEVICE\tUSER\tNAME\tLAST SEEN\tSTATE")
             for device in devices {
-                print("\(device.id)\t\(device.user.name)\t\(device.name)\t\(Self.state(of: device))")
+                print("\(device.id)\t\(device.user.name)\t\(ListOutput.cell(device.name))\t\(device.lastSeen.map(Timestamp.text) ?? "never")\t\(Self.state(of: device))")
             }
         }
 

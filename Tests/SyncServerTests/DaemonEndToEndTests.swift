@@ -129,6 +129,7 @@ final class PushProgress: Sendable {
         #expect(!FileManager.default.fileExists(atPath: backup), "no backup of nothing")
         // Listing or changing what is not there is a mistyped --data: said, not created.
         for command in [["user", "list"], ["device", "list"], ["user", "disable", "ann"], ["device", "revoke", "ann-laptop"], ["enroll", "ann"],
+                        ["user", "enable", "ann"], ["user", "set-role", "ann", "supervisor"], ["access", "list", "--json"], ["device", "list", "--json"],
                         ["purge", "MED-1", "--reason", "r", "--yes"], ["retention", "--closed-before", "2020-01-01", "--dry-run"]] {
             let result = try daemon.admin(command)
             #expect(result.status == 2 && result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("holds no node database"), "\(command): \(result.stderr)")
