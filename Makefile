@@ -2,7 +2,7 @@
 SWIFT ?= swift
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: build test vectors bench release demo docs clean
+.PHONY: build test vectors bench release demo docs man completions install clean
 
 build:
 	$(SWIFT) build
@@ -37,6 +37,40 @@ docs:
 # A narrated tour: a node, two devices of one mediator, offline edits, a merge, a conflict.
 demo:
 	bash scripts/demo.sh
+
+# Man pages and shell completions, generated from the commands themselves
+# (swift-argument-parser), so they never drift from `--help`.
+man:
+	$(SWIFT) build -c release --product casesync
+	$(SWIFT) build -c release --product casesyncd
+	$(SWIFT) build --product generate-manual
+	mkdir -p .build/man
+	.build/debug/generate-manual .build/release/casesync --output-directory .build/man
+	.build/debug/generate-manual .build/release/casesyncd --output-directory .build/man
+
+completions:
+	$(SWIFT) build -c release --product casesync
+	$(SWIFT) build -c release --product casesyncd
+	mkdir -p .build/completions
+	for tool in casesync casesyncd; do \
+		.build/release/$$tool --generate-completion-script bash > .build/completions/$$tool.bash; \
+		.build/release/$$tool --generate-completion-script zsh > .build/completions/_$$tool; \
+		.build/release/$$tool --generate-completion-script fish > .build/completions/$$tool.fish; \
+	done
+
+# Binaries, man pages and completions under PREFIX (default /usr/local; DESTDIR for packaging).
+PREFIX ?= /usr/local
+install: man completions
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0755 .build/release/casesync .build/release/casesyncd $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 .build/man/casesync.1 .build/man/casesyncd.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	for tool in casesync casesyncd; do \
+		install -m 0644 .build/completions/$$tool.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$tool; \
+		install -m 0644 .build/completions/_$$tool $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$tool; \
+		install -m 0644 .build/completions/$$tool.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$tool.fish; \
+	done
 
 clean:
 	rm -rf .build
