@@ -16,7 +16,7 @@ public struct SyncClient: Sendable {
     public init(server: String, caFile: String? = nil, device: DeviceID? = nil, secret: String? = nil,
                 retry: RetryPolicy = RetryPolicy(), timeout: Duration = .seconds(120)) throws {
         guard server.hasPrefix("http://") || server.hasPrefix("https://") else {
-            throw SyncError(.refused, "server address \(server.prefix(60)) must start with https:// (or http:// for a local test node)")
+            throw SyncError(.badInput, "server address \(server.prefix(60)) must start with https:// (or http:// for a local test node)")
         }
         self.init(transport: try CurlTransport(baseURL: server, caFile: caFile, timeout: timeout), device: device, secret: secret, retry: retry)
     }

@@ -11,6 +11,9 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         case refused
         /// The server answered something this client cannot read.
         case protocolViolation
+        /// The caller gave something unusable before anything was sent (a server address
+        /// without `https://`): a local mistake, exit 1.
+        case badInput
     }
 
     /// What kind of failure it was; it decides the exit status (`exitStatus`).
@@ -57,6 +60,7 @@ extension SyncError: UserFacingError {
         case .unauthorised: .unauthorised
         case .refused: .refused
         case .protocolViolation: .internalError
+        case .badInput: .usage
         }
     }
 }

@@ -26,11 +26,15 @@ struct ResolveCommand: ParsableCommand {
         let recordID = try invocation.store.resolve(id)
         guard let stored = try invocation.store.record(recordID) else { throw CLIError(.notFound, "no record \(id)") }
         guard stored.conflicts.contains(where: { $0.field == field }) else {
+            if field == RecordSchema.deletedField, stored.isDeleted {
+                throw CLIError(.usage, "\(stored.type.rawValue) \(id) is deleted with no conflict to resolve; `casesync restore \(id)` brings it back")
+            }
             throw CLIError(.usage, "\(stored.type.rawValue) \(id) has no conflict on \(field); `casesync conflicts` lists them")
         }
+        let keptDevice = try keep.map { try Self.device(named: $0, in: stored, field: field, names: invocation.deviceNames) }
         let state = try invocation.store.write(recordID, type: stored.type, at: invocation.clock.milliseconds) { state, stamp in
-            if let keep {
-                try state.resolve(field, keeping: try DeviceID(keep), stamp: stamp)
+            if let keptDevice {
+                try state.resolve(field, keeping: keptDevice, stamp: stamp)
             } else if let value {
                 let typed: FieldValue = field == RecordSchema.deletedField
                     ? try FieldAssignment.typedValue(value, spec: FieldSpec.deletedFlag)
@@ -39,6 +43,16 @@ struct ResolveCommand: ParsableCommand {
             }
         }
         let view = RecordView(state: state)
-        invocation.emit(json: view.json, human: "Resolved \(field) of \(state.type.rawValue) \(view.shortID)\(field == RecordSchema.deletedField ? (state.isDeleted ? ": deleted" : ": kept") : ": \(view.plain(field).cell(60))").")
+        invocation.emit(json: view.json, human: "Resolved \(field) of \(state.type.rawValue) \(view.shortID)\(field == RecordSchema.deletedField ? (state.isDeleted ? ": the delete stands" : ": the record is kept, with every field it had") : ": \(view.plain(field).cell(60))").")
+    }
+
+    /// The device `--keep` names: a device name this replica knows, or a device id; a word
+    /// that is neither is refused (exit 1) listing the conflict's sides.
+    static func device(named word: String, in state: RecordState, field: String, names: [DeviceID: String]) throws -> DeviceID {
+        let devices = state.conflicts.first { $0.field == field }?.sides.map(\.stamp.dot.device) ?? []
+        if let named = names.first(where: { $0.value == word })?.key, devices.contains(named) { return named }
+        if let id = try? DeviceID(word), devices.contains(id) { return id }
+        let sides = devices.map { device in names[device].map { "\($0) (\(device))" } ?? device.rawValue }
+        throw CLIError(.usage, "--keep \(word.prefix(60)) is not a device of this conflict; its sides were written on \(Array(Swift.Set(sides)).sorted().joined(separator: ", "))")
     }
 }
