@@ -12,7 +12,7 @@ struct EnvelopeTests {
     @Test func anEmptySummaryHasEveryKeyWithNulls() {
         let bytes = WireJSON.encode(ReportSummary(from: nil, to: nil, site: nil).answer)
         #expect(String(decoding: bytes, as: UTF8.self) == #"""
-            {"actions":{"byStatus":{},"overdue":0,"total":0},"cases":{"byKind":{},"bySite":{},"byStatus":{},"total":0},"closedPerMonth":{},"feedback":{"ratings":{"1":0,"2":0,"3":0,"4":0,"5":0},"total":0},"filters":{"from":null,"site":null,"to":null},"openedPerMonth":{},"timeToAgreement":{"cases":0,"medianDays":null,"p90Days":null},"timeToClosure":{"cases":0,"medianDays":null,"p90Days":null}}
+            {"actions":{"byStatus":{},"late":0,"medianDaysLate":null,"medianDaysOverdue":null,"missed":0,"onTime":0,"overdue":0,"total":0},"cases":{"byKind":{},"bySite":{},"byStatus":{},"total":0},"closedPerMonth":{},"feedback":{"meanRating":null,"ratings":{"1":0,"2":0,"3":0,"4":0,"5":0},"total":0},"filters":{"from":null,"site":null,"to":null},"oldestOpen":[],"openedPerMonth":{},"stages":{},"timeToAgreement":{"cases":0,"medianDays":null,"p90Days":null},"timeToClosure":{"cases":0,"medianDays":null,"p90Days":null}}
             """#)
     }
 
@@ -22,6 +22,9 @@ struct EnvelopeTests {
         #expect(String(decoding: WireJSON.encode(whole), as: UTF8.self) == #"{"cases":3,"medianDays":12,"p90Days":20}"#)
         #expect(String(decoding: WireJSON.encode(half), as: UTF8.self) == #"{"cases":2,"medianDays":12.5,"p90Days":13}"#)
         #expect(try WireJSON.decode(SummaryAnswer.Timing.self, from: WireJSON.encode(half)) == half)
+        // The new figures decode back as the client reads them (null medians included).
+        let empty = ReportSummary(from: nil, to: nil, site: "North").answer
+        #expect(try WireJSON.decode(SummaryAnswer.self, from: WireJSON.encode(empty)) == empty)
     }
 
     @Test func anErrorNamesItsRecordOnlyWhenThereIsOne() {
