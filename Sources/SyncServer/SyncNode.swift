@@ -90,6 +90,10 @@ public struct SyncNode: Sendable {
         if account.wipe?.isPending == true { return account }
         guard !account.revoked else { throw NodeError(.revoked, "this device was revoked; enroll it again with a new token") }
         guard !account.user.disabled else { throw NodeError(.disabled, "user \(account.user.name) is disabled") }
+        // An erasure is never taken back: not by `user enable`, not by a role change.
+        guard account.wipe?.confirmed == nil else {
+            throw NodeError(.revoked, "this device erased its case data as the node asked and is no longer enrolled; make a new replica (`casesync init`) and enroll it")
+        }
         return account
     }
 

@@ -54,6 +54,8 @@ extension SQLiteNodeStore {
             }
             guard Self.user(row).disabled else { throw NodeError(.exists, "user \(name) is already enabled") }
             try db.execute(sql: "UPDATE user SET disabled = 0 WHERE name = ?", arguments: [name])
+            // The devices asked to erase when the user was disabled stay out for good.
+            try db.execute(sql: "UPDATE device SET revoked = 1 WHERE user = ? AND wipeRequested IS NOT NULL", arguments: [name])
             try Self.audit("user-enabled", user: name, device: nil, records: [], at: time, in: db)
         }
     }

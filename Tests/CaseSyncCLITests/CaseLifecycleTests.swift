@@ -121,8 +121,10 @@ struct CaseLifecycleTests {
         #expect(Set(sides.compactMap { $0["value"] as? String }) == ["Ann's title", "Bob's title"])
         #expect(sides.allSatisfy { $0["device"] is String && $0["at"] is String })
 
-        let resolved = try cli.ok("resolve", caseID.rawValue, "title", "--keep", "bob-laptop")
-        #expect((resolved["fields"] as? [String: Any])?["title"] as? String == "Bob's title")
+        let stranger = try cli.run("resolve", caseID.rawValue, "title", "--keep", "carol-pc")
+        #expect(stranger.status == 1 && stranger.stderr.contains("ann-laptop (") && stranger.stderr.contains("bob-laptop"), "the sides are named: \(stranger.stderr)")
+        let resolved = try cli.ok("resolve", caseID.rawValue, "title", "--keep", "ann-laptop")
+        #expect((resolved["fields"] as? [String: Any])?["title"] as? String == "Ann's title", "--keep takes this device's name")
         #expect(try #require(try cli.run("--json", "conflicts").json() as? [Any]).isEmpty)
         #expect(try cli.ok("status")["conflicts"] as? Int == 0)
     }

@@ -99,3 +99,35 @@ struct CaseWorkflowRuleTests {
         #expect(ActionFollowUp.review("someone typed this") == nil)
     }
 }
+
+/// Findings of the review of the first version, each a case the rules got wrong.
+struct CaseWorkflowRuleReviewTests {
+    typealias Rule = CaseWorkflowRule
+    let today = "2026-06-10"
+
+    @Test func contradictoryStoredDatesDoNotBlockAnUnrelatedWrite() throws {
+        // agreed 06-10 and closed 06-05 came from two merged concurrent writes.
+        let merged = Rule.Facts(status: .closed, opened: "2026-06-01", agreed: "2026-06-10", closed: "2026-06-05")
+        #expect(try Rule.apply([.set("outcome", .text("Apology given"))], to: merged, today: today).changes == [.set("outcome", .text("Apology given"))])
+        #expect(throws: Rule.Violation.self) { try Rule.apply([.set("closed", .text("2026-06-06"))], to: merged, today: today) }
+        #expect(try Rule.apply([.set("closed", .text("2026-06-10"))], to: merged, today: today).warnings.isEmpty)
+    }
+
+    @Test func reopeningAtAgreementKeepsTheAgreementDay() throws {
+        let closed = Rule.Facts(status: .closed, opened: "2026-06-01", agreed: "2026-06-05", closed: "2026-06-08")
+        let reopened = try Rule.apply([.set("status", .text("agreement"))], to: closed, today: today, reopening: true)
+        #expect(!reopened.changes.contains { $0.field == "agreed" })
+        #expect(reopened.changes.contains(.set("stageEntered", .text(today))))
+    }
+
+    @Test func fieldsThatDecideWhoHoldsARecordAreNeverCleared() throws {
+        var note = RecordState(type: .note, id: try RecordID("0192f0c6-1b2c-7d3e-9f40-a1b2c3d4e5f6"))
+        try note.apply([.set("case", .text("0192f0c4-7d3e-7a41-9b2c-5e8f00a1b2c3")), .set("text", .text("caucus only")), .set("visibility", .text("caucus"))],
+                       stamp: Fixtures.stamp("ann-laptop", 1))
+        var copy = note
+        #expect(throws: ModelError.self) { try copy.apply([.clear("visibility")], stamp: Fixtures.stamp("ann-laptop", 2)) }
+        #expect(copy == note)
+        var theCase = try Fixtures.newCase()
+        #expect(throws: ModelError.self) { try theCase.apply([.clear("confidentiality")], stamp: Fixtures.stamp("ann-laptop", 9)) }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import NodeStorage
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -262,5 +263,28 @@ final class LogCapture: LogHandler, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// The summary's list of the oldest open cases stays bounded, whatever the node holds.
+struct OldestOpenTests {
+    @Test func atMostTenOfTheOldestOpenCasesAreListedOldestFirst() throws {
+        var summary = ReportSummary(from: nil, to: nil, site: nil)
+        // Twelve open cases opened 2026-01-12 … 2026-01-01 (newest first), and a closed older one.
+        for number in 1...12 {
+            let day = String(format: "2026-01-%02d", 13 - number)
+            let state = try NodeFixture.record(.case, UInt64(number), counter: number, [.set("reference", .text("MED-\(number)")), .set("title", .text("t")),
+                                                                                      .set("status", .text("exploration")), .set("opened", .text(day))])
+            let counted = summary.add(case: state, today: "2026-02-01")
+            #expect(counted)
+        }
+        let closed = try NodeFixture.record(.case, 13, counter: 13, [.set("reference", .text("MED-13")), .set("title", .text("t")),
+                                                                     .set("status", .text("closed")), .set("opened", .text("2025-06-01"))])
+        let closedCounted = summary.add(case: closed, today: "2026-02-01")
+        #expect(closedCounted)
+        let oldest = summary.answer.oldestOpen
+        #expect(oldest.map(\.reference) == (3...12).reversed().map { "MED-\($0)" }, "the ten oldest open cases, oldest first; closed ones are not open")
+        #expect(oldest.first?.daysOpen == 31)
+        #expect(summary.answer.stages["exploration"]?.cases == 12)
     }
 }

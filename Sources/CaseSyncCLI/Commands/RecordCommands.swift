@@ -196,8 +196,12 @@ struct ActionCommand: ParsableCommand {
         func run() throws {
             let invocation = try Invocation(options)
             let changes = try FieldAssignment.parse(assignments, type: .action)
+            // `status=met reviewed=D`: the action was met on the review's day.
+            var reviewDay = invocation.clock.today
+            if case let .set(_, .text(day))? = changes.last(where: { $0.field == "reviewed" }) { reviewDay = day }
+            let day = reviewDay
             let state = try invocation.update(id, type: .action) { current in
-                ActionFollowUp.withCompletion(changes, currentStatus: current.text("status"), completed: current.text("completed"), today: invocation.clock.today)
+                ActionFollowUp.withCompletion(changes, currentStatus: current.text("status"), completed: current.text("completed"), today: day)
             }
             let view = RecordView(state: state)
             invocation.emit(json: view.json, human: "Updated action \(view.shortID): \(view.plain("status")).")
@@ -255,7 +259,10 @@ struct ActionCommand: ParsableCommand {
             guard let old = try invocation.store.record(oldID), !old.isDeleted, let caseID = old.caseID else {
                 throw CLIError(.notFound, "action \(id) is deleted; `casesync restore \(id)` brings it back")
             }
-            guard old.text("status") != "escalated" else { throw CLIError(.usage, "action \(id) is already escalated") }
+            let status = old.text("status") ?? "open"
+            guard ActionFollowUp.unfinished.contains(status) || status == "missed" else {
+                throw CLIError(.usage, "action \(id) is \(status); only an open, in-progress or missed action is escalated")
+            }
             var changes: [FieldChange] = [.set("case", .text(caseID.rawValue)), .set("text", .text(text)), .set("status", .text("open"))]
             if let owner = owner ?? old.text("owner") { changes.append(.set("owner", .text(owner))) }
             if let due { changes.append(.set("due", .text(due))) }

@@ -31,6 +31,11 @@ extension RecordState {
                 guard !spec.required else {
                     throw ModelError(.missingField, "\(type.rawValue).\(spec.name) is required and cannot be cleared; give it a new value instead", field: spec.name)
                 }
+                // An absent visibility or confidentiality reads as the widest: clearing one
+                // would hand a caucus note or a restricted case to everyone.
+                guard !RecordSchema.holdingFields.contains(spec.name) else {
+                    throw ModelError(.invalidValue, "\(type.rawValue).\(spec.name) decides who may hold the record and cannot be cleared; set it to \(spec.valueType.summary)", field: spec.name)
+                }
             }
         }
         write(changes, stamp: stamp)

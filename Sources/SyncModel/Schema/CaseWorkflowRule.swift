@@ -73,7 +73,8 @@ public struct CaseWorkflowRule: Sendable {
     /// - agreement and closed fill `agreed` and `closed` with `today` unless given (back from
     ///   follow-up to agreement keeps the agreement's day);
     /// - a move back before agreement clears `agreed`; reopening clears `closed`;
-    /// - `agreed` and `closed` may not be before `opened`, nor `closed` before `agreed`.
+    /// - `agreed` and `closed` may not be before `opened`, nor `closed` before `agreed`
+    ///   (checked for the pairs the write touches).
     ///
     /// `reopening` is `casesync case reopen`: the only way out of closed or withdrawn.
     public static func apply(_ changes: [FieldChange], to facts: Facts, today: String, reopening: Bool = false) throws(Violation) -> Outcome {
@@ -101,8 +102,9 @@ public struct CaseWorkflowRule: Sendable {
                     warnings.append(.movedBack(from: old, to: stage))
                 }
             }
-            // Back from follow-up to agreement keeps the day the agreement was reached.
-            let keepsAgreement = stage == .agreement && facts.status == .followUp && facts.agreed != nil
+            // Back from follow-up to agreement, or reopened at agreement, keeps the day the
+            // agreement was reached.
+            let keepsAgreement = stage == .agreement && (facts.status == .followUp || reopening) && facts.agreed != nil
             if let dateField = stage.dateField, given(dateField) == nil, !keepsAgreement {
                 result.append(.set(dateField, .text(today)))
             }
@@ -131,10 +133,13 @@ public struct CaseWorkflowRule: Sendable {
             default: return current
             }
         }
+        // Only a pair the write touches is checked: dates that already contradict each
+        // other (two honest concurrent writes merged) must not block unrelated work.
+        func touched(_ fields: String...) -> Bool { result.contains { fields.contains($0.field) } }
         let opened = after("opened", facts.opened), agreed = after("agreed", facts.agreed), closed = after("closed", facts.closed)
-        if let opened, let agreed, agreed < opened { throw .dateOrder(field: "agreed", date: agreed, before: "opened", otherDate: opened) }
-        if let opened, let closed, closed < opened { throw .dateOrder(field: "closed", date: closed, before: "opened", otherDate: opened) }
-        if let agreed, let closed, closed < agreed { throw .dateOrder(field: "closed", date: closed, before: "agreed", otherDate: agreed) }
+        if touched("opened", "agreed"), let opened, let agreed, agreed < opened { throw .dateOrder(field: "agreed", date: agreed, before: "opened", otherDate: opened) }
+        if touched("opened", "closed"), let opened, let closed, closed < opened { throw .dateOrder(field: "closed", date: closed, before: "opened", otherDate: opened) }
+        if touched("agreed", "closed"), let agreed, let closed, closed < agreed { throw .dateOrder(field: "closed", date: closed, before: "agreed", otherDate: agreed) }
         for (field, date) in [("agreed", agreed), ("closed", closed)] {
             if let date, date > today, date != facts.value(field) { warnings.append(.future(field: field, date: date)) }
         }

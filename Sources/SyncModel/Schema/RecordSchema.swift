@@ -18,6 +18,10 @@ public struct RecordSchema: Hashable, Sendable {
     let checks: [ValueCheck]
     let choiceWords: [PackedName]
 
+    /// The optional fields that decide who may hold a record (`note.visibility`,
+    /// `case.confidentiality`): absent, they read as the widest, so a write never clears them.
+    public static let holdingFields: Set<String> = ["visibility", "confidentiality"]
+
     /// The pseudo-field that names a record's tombstone in conflicts and `resolve`.
     public static let deletedField = "deleted"
 
