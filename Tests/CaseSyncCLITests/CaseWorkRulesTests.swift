@@ -190,6 +190,10 @@ struct CaseWorkRulesTests {
         #expect(due["until"] as? String == "2026-06-17")
         let human = try cli.run("due")
         #expect(human.stdout.contains("MED-2026-ONE") && human.stdout.contains("(overdue)") && human.stdout.contains("Sessions before 2026-06-17 (1)"), "\(human.stdout)")
+        // A withdrawn case needs nothing any more.
+        _ = try cli.ok("case", "status", "MED-2026-ONE", "withdrawn")
+        let afterWithdrawal = try cli.run("--json", "due").object()
+        #expect((afterWithdrawal["actions"] as? [[String: Any]] ?? []).compactMap { ($0["action"] as? [String: Any])?["short"] as? String } == [soon])
     }
 
     @Test func deletingACaseAsksOnATerminalAndScriptsSayYes() throws {

@@ -8,6 +8,11 @@ import SyncStore
 struct ActionRow {
     let state: RecordState
     let caseReference: String
+    /// The stage of the action's case (`due` skips ended cases).
+    let caseStatus: String
+
+    /// Whether the action's case is closed or withdrawn: nothing of it is due any more.
+    var caseEnded: Bool { caseStatus == "closed" || caseStatus == "withdrawn" }
 
     var status: String { state.text("status") ?? "open" }
     var due: String? { state.text("due") }
@@ -21,10 +26,10 @@ struct ActionRow {
 
     /// The live actions of this device's live cases, by due date (undated last), then id.
     static func all(in store: ReplicaStore) throws -> [ActionRow] {
-        let references = Dictionary(try store.cases().filter { !$0.metadataOnly }.map { ($0.id, $0.reference) }, uniquingKeysWith: { first, _ in first })
+        let cases = Dictionary(try store.cases().filter { !$0.metadataOnly }.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return try store.liveRecords(of: .action).compactMap { state in
-            guard let caseID = state.caseID, let reference = references[caseID] else { return nil }
-            return ActionRow(state: state, caseReference: reference)
+            guard let caseID = state.caseID, let summary = cases[caseID] else { return nil }
+            return ActionRow(state: state, caseReference: summary.reference, caseStatus: summary.status)
         }.sorted { ($0.due ?? "~", $0.state.id.rawValue) < ($1.due ?? "~", $1.state.id.rawValue) }
     }
 
@@ -92,9 +97,9 @@ extension ActionCommand {
     }
 }
 
-/// `casesync due`: what needs attention in the coming days across this device's cases —
-/// unfinished actions overdue or due soon, missed actions not yet escalated or waived, and
-/// the sessions planned.
+/// `casesync due`: what needs attention in the coming days across this device's open cases
+/// (not closed or withdrawn) — unfinished actions overdue or due soon, missed actions not
+/// yet escalated or waived, and the sessions planned.
 struct DueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "due",
@@ -112,9 +117,10 @@ struct DueCommand: ParsableCommand {
         let today = invocation.clock.today
         let until = CivilDate.days(today).map { CivilDate.string(days: $0 + days) } ?? today
         let actions = try ActionRow.all(in: invocation.store).filter { row in
-            (row.isUnfinished && (row.due.map { $0 < until } ?? false)) || row.status == "missed"
+            !row.caseEnded && ((row.isUnfinished && (row.due.map { $0 < until } ?? false)) || row.status == "missed")
         }
-        let references = Dictionary(try invocation.store.cases().map { ($0.id, $0.reference) }, uniquingKeysWith: { first, _ in first })
+        let references = Dictionary(try invocation.store.cases().filter { $0.status != "closed" && $0.status != "withdrawn" }.map { ($0.id, $0.reference) },
+                                    uniquingKeysWith: { first, _ in first })
         let sessions = try invocation.store.liveRecords(of: .session).filter { session in
             guard let at = session.text("at"), let caseID = session.caseID, references[caseID] != nil else { return false }
             let day = String(at.prefix(10))
