@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import SyncModel
 import SyncStore
@@ -9,6 +10,7 @@ enum CaseWorkflow {
     /// Writes `changes` to case `text` after the workflow rules have checked and completed
     /// them against the case as stored at the moment of the write; prints the warnings.
     static func write(_ changes: [FieldChange], toCase text: String, reopening: Bool = false, invocation: Invocation) throws -> RecordState {
+        let changes = try invocation.checkedCase(changes)
         let caseID = try invocation.store.resolve(text, type: .case)
         let unfinished = try invocation.store.records(inCase: caseID).filter {
             $0.type == .action && !$0.isDeleted && ActionFollowUp.unfinished.contains($0.text("status") ?? "open")
@@ -28,6 +30,15 @@ enum CaseWorkflow {
             FileHandle.standardError.write(Data("warning: \(message(warning, case: text))\n".utf8))
         }
         return state
+    }
+
+    /// The stage `text` names; refused (exit 1) listing the stages. `option` is the option
+    /// it came from, if any, as the message names it.
+    static func stage(_ text: String, option: String?) throws -> WorkflowStage {
+        guard let stage = WorkflowStage(rawValue: text) else {
+            throw ValidationError("\(option.map { "\($0) " } ?? "")\(text) is not a stage; stages: \(WorkflowStage.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return stage
     }
 
     static func message(_ violation: CaseWorkflowRule.Violation, case name: String) -> String {

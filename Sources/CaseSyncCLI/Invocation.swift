@@ -15,8 +15,27 @@ struct Invocation {
         replica = try store.replica()
     }
 
-    /// How this device appears in conflict listings.
-    var deviceNames: [DeviceID: String] { [replica.device: replica.name] }
+    /// How devices appear in conflict listings: this device's own name, and every other
+    /// device's from the node's directory (PROTOCOL.md §15). Display only: a directory that
+    /// cannot be read shows ids, as before a first sync.
+    var deviceNames: [DeviceID: String] {
+        var names = ((try? KnownValues(store)) ?? KnownValues(directory: nil)).deviceNames
+        names[replica.device] = replica.name
+        return names
+    }
+
+    /// The sites, users and devices the node's directory lists, as last synced.
+    func knownValues() throws -> KnownValues {
+        try KnownValues(store)
+    }
+
+    /// A case's changes checked against the node's sites and users (`KnownValues.checkedCase`):
+    /// warnings go to stderr, a site the node does not list is refused.
+    func checkedCase(_ changes: [FieldChange]) throws -> [FieldChange] {
+        let (checked, warnings) = try knownValues().checkedCase(changes)
+        for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        return checked
+    }
 
     /// Prints the JSON value with `--json`, the human text otherwise.
     func emit(json: @autoclosure () -> JSONOutput, human: @autoclosure () -> String) {

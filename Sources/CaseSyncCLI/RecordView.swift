@@ -5,7 +5,8 @@ import SyncModel
 /// with device and time. This is the documented `--json` shape of a record.
 struct RecordView {
     let state: RecordState
-    /// Names to show instead of device ids, where known (this device's own name).
+    /// Names to show beside device ids, where known (this device's own, and those of the
+    /// node's directory, PROTOCOL.md §15).
     var deviceNames: [DeviceID: String] = [:]
 
     func deviceLabel(_ device: DeviceID) -> String {
@@ -40,13 +41,14 @@ struct RecordView {
             ("case", .string((state.caseID ?? state.id).rawValue)),
             ("fields", .object(fields)),
             ("deleted", .boolean(state.isDeleted)),
-            ("conflicts", .array(state.conflicts.map(Self.json))),
+            ("conflicts", .array(state.conflicts.map { Self.json($0, names: deviceNames) })),
             ("changed", .string(WallClock.iso(state.lastChanged))),
             ("version", .object(state.version.dots.map { ($0.device.rawValue, .integer($0.counter)) })),
         ])
     }
 
-    static func json(_ conflict: Conflict) -> JSONOutput {
+    /// A conflict with its sides; a side names its device's name too (`deviceName`) when known.
+    static func json(_ conflict: Conflict, names: [DeviceID: String]) -> JSONOutput {
         .sortedObject([
             ("field", .string(conflict.field)),
             ("kind", .string(conflict.kind.rawValue)),
@@ -56,7 +58,7 @@ struct RecordView {
                     ("device", .string(side.stamp.dot.device.rawValue)),
                     ("at", .string(WallClock.iso(side.stamp.time))),
                     ("value", JSONOutput(side.value)),
-                ])
+                ] + (names[side.stamp.dot.device].map { [("deviceName", JSONOutput.string($0))] } ?? []))
             })),
         ])
     }

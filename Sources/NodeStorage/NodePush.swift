@@ -103,6 +103,9 @@ public struct PulledRecords: Sendable {
     /// The break-glass grants the user is told of, in sequence order, up to the page's last
     /// delivery sequence like `drops`: of the cases they mediate, and their own.
     public var grants: [AccessGrant] = []
+    /// The directory's version number as the page was read (`NodeStore.directory`): a device
+    /// that holds another fetches the directory again.
+    public var directoryVersion = 0
 
     /// A page as a store reads it.
     public init(records: [Record], more: Bool, highestSequence: Int?, drops: [DropNotice] = [], toldDrop: Int? = nil) {

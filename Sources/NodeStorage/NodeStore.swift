@@ -119,6 +119,22 @@ public protocol NodeStore: Sendable {
     /// audit entry. Throws `NodeError` (`forbidden`) when no wipe was pending.
     func confirmWipe(_ device: DeviceID, at time: Int64) async throws
 
+    // MARK: Directory
+
+    /// What devices are told of the node's devices, users and sites (PROTOCOL.md §15), with
+    /// the directory's version number: it grows in the transaction of every change to them,
+    /// and each pull page carries it (`PulledRecords.directoryVersion`).
+    func directory() async throws -> (directory: NodeDirectory, version: Int)
+    /// Adds a site at `time`, with its audit entry. Throws `NodeError`: `bad_parameter` for a
+    /// name that is not a site's name (`NodeDirectory.siteNameProblem`), `exists` for a name
+    /// the node has already (compared without regard to ASCII case).
+    func addSite(_ name: String, at time: Int64) async throws
+    /// Removes a site at `time`, with its audit entry; cases that name it keep their value.
+    /// Throws `NodeError` (`not_found`) for a site the node does not have.
+    func removeSite(_ name: String, at time: Int64) async throws
+    /// The node's sites, in alphabetical order (`casesyncd site list`).
+    func sites() async throws -> [String]
+
     // MARK: Audit
 
     /// Appends to the audit log; returns once the entry is durable.

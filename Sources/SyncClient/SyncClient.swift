@@ -75,10 +75,14 @@ public struct SyncClient: Sendable {
         public let generation: String?
         /// Whether the node's restore window is open (`CaseSync-Restoring: 1`).
         public let restoring: Bool
+        /// The node's directory version (`CaseSync-Directory`, on pull answers); nil from a
+        /// node older than the directory.
+        public let directory: String?
 
         init(_ headers: [String: String]) {
             generation = headers["casesync-generation"]
             restoring = headers["casesync-restoring"] == "1"
+            directory = headers["casesync-directory"]
         }
     }
 
@@ -268,6 +272,19 @@ public struct SyncClient: Sendable {
         }
         guard let caseID else { throw ModelError(.missingField, "a drop names no case", field: "case") }
         return DropNotice(seq: seq, caseID: caseID, record: record, reason: reason)
+    }
+
+    /// The node's directory of devices, users and sites as this device may see it
+    /// (PROTOCOL.md §15), with its version number and the JSON bytes the node sent.
+    public func directory() async throws -> (directory: NodeDirectory, version: String?, bytes: [UInt8]) {
+        let (answer, node) = try await exchange(TransportRequest(.get, "/v1/directory", headers: credentials())) { body in
+            do {
+                return (try WireJSON.decode(NodeDirectory.self, from: body), body)
+            } catch {
+                throw SyncError(.protocolViolation, "unreadable directory from the server (\(body.count) bytes)")
+            }
+        }
+        return (answer.0, node.directory, answer.1)
     }
 
     /// Tells the node this device erased its case data as it asked (`POST /v1/device/wiped`);

@@ -67,6 +67,10 @@ public struct SyncSummary: Sendable {
 public struct SyncEngine: Sendable {
     /// The replica setting that holds the pull cursor (`PullCursor`, in its stored form).
     public static let cursorKey = "pullCursor"
+    /// The replica settings that hold the node's directory (PROTOCOL.md §15): its JSON as the
+    /// node sent it, and its version number.
+    public static let directoryKey = "directory"
+    public static let directoryVersionKey = "directoryVersion"
     /// The generation of the node this device last pulled from.
     public static let generationKey = "nodeGeneration"
     /// The device's replica: outbox, re-delivery queue, settings and the records pulled into it.
@@ -133,7 +137,7 @@ public struct SyncEngine: Sendable {
             } catch is NodeRewound {
                 summary.nodeRestored = true
                 // The new generation is stored with the first page pulled from the restored node.
-                try store.rewind(forget: [Self.cursorKey, Self.generationKey])
+                try store.rewind(forget: [Self.cursorKey, Self.generationKey, Self.directoryVersionKey])
             }
         }
         throw SyncError(.protocolViolation, "the node was restored again and again during this sync; run `casesync sync` again")
@@ -191,6 +195,7 @@ public struct SyncEngine: Sendable {
         let pullStart = ContinuousClock.now
         var cursor = try store.setting(Self.cursorKey).flatMap(PullCursor.init(text:)) ?? .start
         var toldOfGrants = false
+        var directoryVersion: String?
         while true {
             let page: SyncClient.Page
             do {
@@ -211,6 +216,7 @@ public struct SyncEngine: Sendable {
             toldOfGrants = toldOfGrants || !page.grants.isEmpty
             try scrubPurged(dropped.filter { $0.reason == .purged }.map(\.caseID))
             summary.pulled += page.states.count
+            directoryVersion = page.node?.directory ?? directoryVersion
             cursor = page.next
             progress(SyncProgress(phase: .pull, done: summary.pulled, total: nil))
             if !page.more { break }
@@ -218,10 +224,21 @@ public struct SyncEngine: Sendable {
         // A grant is kept only with the case it names (a page may carry a grant and the end
         // of it, or a grant whose case arrives on a later page: settled once all are in).
         if toldOfGrants { try store.forgetGrantsOfCasesNotHeld() }
+        try await refreshDirectory(seen: directoryVersion)
         // What dropped records left in free space and in the WAL goes too, once per sync (and
         // after a sync that failed once it had dropped some).
         if try store.eraseIsDue() { try store.eraseFreedSpace() }
         summary.pullSeconds += Self.seconds(since: pullStart)
+    }
+
+    /// Fetches the node's directory when the pull saw a version this device does not hold.
+    /// The directory only names writers and checks values: a failure to fetch it leaves the
+    /// one held, and the next sync fetches it again, so it never fails a sync that merged.
+    func refreshDirectory(seen version: String?) async throws {
+        guard let version, try store.setting(Self.directoryVersionKey) != version else { return }
+        guard let fetched = try? await client.directory() else { return }
+        try store.setSettings([Self.directoryKey: String(decoding: fetched.bytes, as: UTF8.self),
+                               Self.directoryVersionKey: fetched.version ?? version])
     }
 
     /// The node asked this device to erase its case data (revoked with `--wipe`, or its user
@@ -240,7 +257,7 @@ public struct SyncEngine: Sendable {
     /// overwrites and removes the undelivered files in `directory`: what the node asks of a
     /// wiped device, and `casesync wipe`. Returns how many records went.
     public static func eraseCaseData(of store: ReplicaStore, undeliveredIn directory: URL?) throws -> Int {
-        let erased = try store.eraseCaseData(forget: [cursorKey, generationKey, "lastSync"])
+        let erased = try store.eraseCaseData(forget: [cursorKey, generationKey, "lastSync", directoryKey, directoryVersionKey])
         try store.eraseFreedSpace()
         if let directory { try eraseUndeliveredFiles(in: directory) }
         return erased

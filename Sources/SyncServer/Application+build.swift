@@ -26,7 +26,10 @@ public enum APIRoutes {
     public static let all: [(method: String, path: String)] = [
         ("GET", "/healthz"), ("GET", "/metrics"), ("POST", "/v1/enroll"), ("POST", "/v1/sync/push"), ("GET", "/v1/sync/pull"),
         ("GET", "/v1/export"), ("GET", "/v1/report/summary"), ("POST", wiped), ("POST", access),
+        ("GET", directory),
     ]
+    /// Where a device fetches the node's directory of devices, users and sites (PROTOCOL.md §15).
+    public static let directory = "/v1/directory"
     /// Where a supervisor asks for break-glass access to a case.
     public static let access = "/v1/access"
     /// Where a device says it erased its case data as the node asked.
@@ -45,7 +48,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
     router.add(middleware: InFlightLimitMiddleware(counter: InFlightCounter(limit: configuration.maxInFlight)))
     let budget = BodyBudget(capacity: configuration.bodyBudgetBytes)
 
-    precondition(APIRoutes.all.count == 9, "register every route in APIRoutes.all")
+    precondition(APIRoutes.all.count == 10, "register every route in APIRoutes.all")
     router.get("/healthz") { _, _ in
         Response.json(Array(#"{"status":"ok"}"#.utf8))
     }
@@ -197,7 +200,16 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
         }
         writer.raw("]}")
         node.metrics.bytesOut.increment(by: Int64(writer.bytes.count))
-        return jsonResponse(writer.bytes, for: request)
+        var response = jsonResponse(writer.bytes, for: request)
+        // A header, not a key of the answer: devices that know no directory ignore it.
+        response.headers[.caseSyncDirectory] = String(page.directoryVersion)
+        return response
+    }
+    devices.get(RouterPath(stringLiteral: APIRoutes.directory)) { request, context -> Response in
+        let (directory, version) = try await node.directory(for: try context.authenticated())
+        var response = jsonResponse(WireJSON.encode(directory), for: request)
+        response.headers[.caseSyncDirectory] = String(version)
+        return response
     }
     devices.get("/v1/export") { request, context in
         let account = try context.authenticated()

@@ -23,4 +23,6 @@ extension HTTPFields.Element.Name {
     static let caseSyncGeneration = HTTPFields.Element.Name("CaseSync-Generation")!
     /// Present while the node's restore window is open.
     static let caseSyncRestoring = HTTPFields.Element.Name("CaseSync-Restoring")!
+    /// The node's directory version, on pull answers and the directory (PROTOCOL.md §15).
+    static let caseSyncDirectory = HTTPFields.Element.Name("CaseSync-Directory")!
 }

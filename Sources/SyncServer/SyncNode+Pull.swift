@@ -19,6 +19,8 @@ public struct PullPage: Sendable {
     public var metadata: [CaseMetadata] = []
     /// The break-glass grants the device is told of (PROTOCOL.md §13.5).
     public var grants: [AccessGrant] = []
+    /// The directory's version number (`CaseSync-Directory`, PROTOCOL.md §15).
+    public var directoryVersion = 0
 }
 
 extension SyncNode {
@@ -57,11 +59,13 @@ extension SyncNode {
         let lastNotice = max(page.drops.last?.seq ?? since, page.grants.map(\.seq).max() ?? since)
         let noNotices = page.drops.isEmpty && page.grants.isEmpty
         guard let last = page.records.last else {
-            return PullPage(states: [], next: max(since, lastNotice), after: noNotices ? after : nil, more: false, drops: page.drops, grants: page.grants)
+            return PullPage(states: [], next: max(since, lastNotice), after: noNotices ? after : nil, more: false, drops: page.drops, grants: page.grants,
+                            directoryVersion: page.directoryVersion)
         }
         // Carrying on inside the last delivery is needed only when the page stopped in it;
         // otherwise the plain cursor says the same.
         return PullPage(states: states, next: page.more ? last.delivery : max(last.delivery, lastNotice),
-                        after: page.more ? last.seq : nil, more: page.more, drops: page.drops, metadata: metadata, grants: page.grants)
+                        after: page.more ? last.seq : nil, more: page.more, drops: page.drops, metadata: metadata, grants: page.grants,
+                        directoryVersion: page.directoryVersion)
     }
 }

@@ -276,6 +276,12 @@ extension SQLiteNodeStore {
             // `casesyncd device list` shows each device's latest audit entry.
             try db.execute(sql: "CREATE INDEX audit_by_device ON audit(device, at)")
         }
+        migrator.registerMigration("v12 node: sites") { db in
+            // The service's sites (`casesyncd site add`), served to devices with the directory
+            // (PROTOCOL.md §15). NOCASE: "north hospital" is the site "North Hospital".
+            try db.execute(sql: "CREATE TABLE site (name TEXT PRIMARY KEY NOT NULL COLLATE NOCASE, added INTEGER NOT NULL) WITHOUT ROWID")
+            try SQLiteNodeStore.directoryChanged(in: db)
+        }
         return migrator
     }
 }

@@ -135,6 +135,13 @@ extension ReplicaStore {
         try writer.write { db in try Self.setSetting(key, value, in: db) }
     }
 
+    /// Stores several named settings in one transaction: all of them, or none.
+    public func setSettings(_ settings: [String: String]) throws {
+        try writer.write { db in
+            for (key, value) in settings { try Self.setSetting(key, value, in: db) }
+        }
+    }
+
     /// A named setting, inside the caller's transaction.
     static func setting(_ key: String, in db: Database) throws -> String? {
         try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM setting WHERE key = ?"), arguments: [key])

@@ -20,6 +20,7 @@ extension SQLiteNodeStore {
                 throw NodeError(.exists, "user \(name) already exists")
             }
             try db.execute(sql: "INSERT INTO user (name, role, created) VALUES (?, ?, ?)", arguments: [name, role.rawValue, time])
+            try Self.directoryChanged(in: db)
             return UserAccount(name: name, role: role, disabled: false)
         }
     }
@@ -37,6 +38,7 @@ extension SQLiteNodeStore {
         try writer.write { db in
             try db.execute(sql: "UPDATE user SET disabled = 1 WHERE name = ?", arguments: [name])
             guard db.changesCount == 1 else { throw NodeError(.notFound, "no user \(name); `casesyncd user list` shows them") }
+            try Self.directoryChanged(in: db)
             try db.execute(sql: "UPDATE device SET wipeRequested = ?, wipeDeliverFirst = ? WHERE user = ? AND wipeRequested IS NULL",
                            arguments: [time, deliverFirst, name])
             if !deliverFirst {
@@ -56,6 +58,7 @@ extension SQLiteNodeStore {
             try db.execute(sql: "UPDATE user SET disabled = 0 WHERE name = ?", arguments: [name])
             // The devices asked to erase when the user was disabled stay out for good.
             try db.execute(sql: "UPDATE device SET revoked = 1 WHERE user = ? AND wipeRequested IS NOT NULL", arguments: [name])
+            try Self.directoryChanged(in: db)
             try Self.audit("user-enabled", user: name, device: nil, records: [], at: time, in: db)
         }
     }
@@ -73,6 +76,7 @@ extension SQLiteNodeStore {
                 throw NodeError(.badParameter, "\(name) has \(holding.count) device\(holding.count == 1 ? "" : "s") that may hold case data as a \(user.role.rawValue) (\(holding.joined(separator: ", "))); revoke them with `casesyncd device revoke ID --wipe` (or `casesyncd user disable \(name)` and wait for the erasures), then change the role and enroll again")
             }
             try db.execute(sql: "UPDATE user SET role = ? WHERE name = ?", arguments: [role.rawValue, name])
+            try Self.directoryChanged(in: db)
             try Self.audit("role-changed", user: name, device: nil, records: [], detail: "\(user.role.rawValue) to \(role.rawValue)", at: time, in: db)
             return UserAccount(name: name, role: role, disabled: user.disabled)
         }
@@ -111,6 +115,7 @@ extension SQLiteNodeStore {
             try db.execute(sql: "UPDATE enrollment SET used = 1 WHERE tokenHash = ?", arguments: [Data(tokenHash)])
             try db.execute(sql: "INSERT INTO device (id, user, name, secretHash, created) VALUES (?, ?, ?, ?, ?)",
                            arguments: [device.rawValue, user.name, name, Data(secretHash), time])
+            try Self.directoryChanged(in: db)
             try Self.audit("enroll", user: user.name, device: device, records: [], at: time, in: db)
             return user
         }

@@ -74,6 +74,7 @@ extension SQLiteNodeStore {
             let told = since > 0 ? try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM dropNotice WHERE user = ? AND seq <= ?"), arguments: [user.name, since]) : nil
             var page = PulledRecords(records: records, more: more, highestSequence: highest, drops: drops, toldDrop: told)
             page.grants = try Self.grants(toldTo: user.name, since: since, upTo: upper, in: db)
+            page.directoryVersion = try Self.directoryVersion(in: db)
             return page
         }
     }

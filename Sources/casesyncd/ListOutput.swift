@@ -13,6 +13,12 @@ enum ListOutput {
         FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
 
+    /// A JSON array of strings.
+    static func print(strings: [String]) throws {
+        let data = try JSONSerialization.data(withJSONObject: strings, options: [.withoutEscapingSlashes])
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+
     /// A table cell: tabs and line breaks of free text become spaces, so each row stays one line.
     static func cell(_ text: String) -> String {
         text.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")

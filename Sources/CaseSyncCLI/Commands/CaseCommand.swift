@@ -39,6 +39,7 @@ struct CaseCommand: ParsableCommand {
             if let site { changes.append(.set("site", .text(site))) }
             if let confidentiality { changes.append(.set("confidentiality", .text(confidentiality))) }
             changes += mediators.map { .add("mediators", $0) }
+            changes = try invocation.checkedCase(changes)
             let id = RecordID.make(milliseconds: clock.milliseconds, using: &generator)
             let state = try invocation.store.write(id, type: .case, creating: true, at: clock.milliseconds) { state, stamp in
                 try state.apply(changes, stamp: stamp)
@@ -56,15 +57,17 @@ struct CaseCommand: ParsableCommand {
         @Option(help: "Only cases at this site.") var site: String?
 
         func validate() throws {
-            if let status, WorkflowStage(rawValue: status) == nil {
-                throw ValidationError("--status \(status) is not a stage; stages: \(WorkflowStage.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+            if let status { _ = try CaseWorkflow.stage(status, option: "--status") }
         }
 
         func run() throws {
             let store = try options.openStore()
             _ = try store.replica()
-            let cases = try store.cases(status: status, site: site)
+            // A site as the node spells it; a value the node does not list still matches
+            // cases written before it kept a list, and a typo that matches none says so.
+            let known = try KnownValues(store)
+            let cases = try store.cases(status: status, site: site.map { (try? known.site($0, option: "--site")) ?? $0 })
+            if cases.isEmpty, let site { _ = try known.site(site, option: "--site") }
             if options.json {
                 var writer = CanonicalJSONWriter(capacity: cases.count * 200 + 2)
                 writer.byte(UInt8(ascii: "["))
@@ -132,9 +135,9 @@ struct CaseCommand: ParsableCommand {
             let grants = try invocation.store.accessGrants(of: caseID)
             let groups: [(RecordType, String)] = [(.party, "parties"), (.session, "sessions"), (.note, "notes"), (.action, "actions"), (.feedback, "feedback")]
             if options.json {
-                var pairs: [(String, JSONOutput)] = [("case", RecordView(state: state).json), ("access", .array(grants.map(AccessView.json)))]
+                var pairs: [(String, JSONOutput)] = [("case", RecordView(state: state, deviceNames: invocation.deviceNames).json), ("access", .array(grants.map(AccessView.json)))]
                 for (type, key) in groups {
-                    pairs.append((key, .array(related.filter { $0.type == type }.map { RecordView(state: $0).json })))
+                    pairs.append((key, .array(related.filter { $0.type == type }.map { RecordView(state: $0, deviceNames: invocation.deviceNames).json })))
                 }
                 print(JSONOutput.sortedObject(pairs).text)
                 return
@@ -233,9 +236,7 @@ struct CaseCommand: ParsableCommand {
         @Option(help: "For agreement or closed: the day it happened, YYYY-MM-DD (default: today).") var date: String?
 
         func validate() throws {
-            guard let stage = WorkflowStage(rawValue: stage) else {
-                throw ValidationError("\(stage) is not a stage; stages: \(WorkflowStage.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+            let stage = try CaseWorkflow.stage(stage, option: nil)
             if date != nil && stage.dateField == nil { throw ValidationError("--date applies only to agreement and closed") }
         }
 
@@ -260,9 +261,7 @@ struct CaseCommand: ParsableCommand {
         @Option(help: "The stage to reopen at.") var to: String?
 
         func validate() throws {
-            if let to, WorkflowStage(rawValue: to) == nil {
-                throw ValidationError("--to \(to) is not a stage; stages: \(WorkflowStage.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+            if let to { _ = try CaseWorkflow.stage(to, option: "--to") }
         }
 
         func run() throws {

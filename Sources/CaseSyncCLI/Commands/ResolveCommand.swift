@@ -46,13 +46,19 @@ struct ResolveCommand: ParsableCommand {
         invocation.emit(json: view.json, human: "Resolved \(field) of \(state.type.rawValue) \(view.shortID)\(field == RecordSchema.deletedField ? (state.isDeleted ? ": the delete stands" : ": the record is kept, with every field it had") : ": \(view.plain(field).cell(60))").")
     }
 
-    /// The device `--keep` names: a device name this replica knows, or a device id; a word
-    /// that is neither is refused (exit 1) listing the conflict's sides.
+    /// The device `--keep` names: a side's device id, or the name of exactly one side's
+    /// device (this device's own, or from the node's directory). A word that is neither is
+    /// refused (exit 1) listing the conflict's sides; a name two sides' devices share is
+    /// refused asking for the id.
     static func device(named word: String, in state: RecordState, field: String, names: [DeviceID: String]) throws -> DeviceID {
-        let devices = state.conflicts.first { $0.field == field }?.sides.map(\.stamp.dot.device) ?? []
-        if let named = names.first(where: { $0.value == word })?.key, devices.contains(named) { return named }
+        let devices = Array(Swift.Set(state.conflicts.first { $0.field == field }?.sides.map(\.stamp.dot.device) ?? []))
         if let id = try? DeviceID(word), devices.contains(id) { return id }
-        let sides = devices.map { device in names[device].map { "\($0) (\(device))" } ?? device.rawValue }
-        throw CLIError(.usage, "--keep \(word.prefix(60)) is not a device of this conflict; its sides were written on \(Array(Swift.Set(sides)).sorted().joined(separator: ", "))")
+        let named = devices.filter { names[$0] == word }
+        let label = { (device: DeviceID) in names[device].map { "\($0) (\(device))" } ?? device.rawValue }
+        guard named.count <= 1 else {
+            throw CLIError(.usage, "--keep \(word.prefix(60)) names several devices of this conflict: \(named.map(label).sorted().joined(separator: ", ")); give the device id instead")
+        }
+        if let device = named.first { return device }
+        throw CLIError(.usage, "--keep \(word.prefix(60)) is not a device of this conflict; its sides were written on \(devices.map(label).sorted().joined(separator: ", "))")
     }
 }

@@ -46,8 +46,9 @@ struct ConflictsCommand: ParsableCommand {
     func run() throws {
         let invocation = try Invocation(options)
         let records = try invocation.store.conflictedRecords()
+        let names = invocation.deviceNames
         if options.json {
-            print(JSONOutput.array(records.map { RecordView(state: $0).json }).text)
+            print(JSONOutput.array(records.map { RecordView(state: $0, deviceNames: names).json }).text)
             return
         }
         guard !records.isEmpty else {
@@ -55,7 +56,7 @@ struct ConflictsCommand: ParsableCommand {
             return
         }
         for record in records {
-            let view = RecordView(state: record, deviceNames: invocation.deviceNames)
+            let view = RecordView(state: record, deviceNames: names)
             let label = record.type == .case ? "case \(record.text("reference") ?? "")" : "\(record.type.rawValue) in case \(record.caseID.map(RecordView.shortID) ?? "?")"
             print("\(view.shortID)  \(label)")
             print(view.conflictLines)

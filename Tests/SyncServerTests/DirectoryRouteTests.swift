@@ -1,0 +1,94 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import HTTPTypes
+import SyncModel
+import SyncProtocol
+import SyncServer
+import SyncStore
+import Testing
+
+/// `GET /v1/directory` and the directory version pulls carry (PROTOCOL.md §15), in process.
+struct DirectoryRouteTests {
+    private static let directoryHeader = HTTPField.Name("CaseSync-Directory")!
+
+    private func directory(_ fixture: NodeFixture, as device: String, _ client: any TestClientProtocol) async throws -> (NodeDirectory, String?) {
+        try await client.execute(uri: "/v1/directory", method: .get, headers: [.authorization: fixture.credentials[device] ?? ""]) { response in
+            #expect(response.status == .ok, "\(device): \(String(buffer: response.body))")
+            return (try WireJSON.decode(NodeDirectory.self, from: Array(buffer: response.body)), response.headers[Self.directoryHeader])
+        }
+    }
+
+    private func pulledVersion(_ fixture: NodeFixture, as device: String, _ client: any TestClientProtocol) async throws -> String? {
+        try await client.execute(uri: "/v1/sync/pull?since=0", method: .get, headers: [.authorization: fixture.credentials[device] ?? ""]) { response in
+            #expect(response.status == .ok)
+            return response.headers[Self.directoryHeader]
+        }
+    }
+
+    @Test func mediatorsAndSupervisorsGetPeopleAndSitesReportersAndAdminsTheSitesOnly() async throws {
+        let fixture = try await NodeFixture()
+        try fixture.store.addSite("North Hospital", at: fixture.time)
+        try await fixture.test { client in
+            for device in ["ann-laptop", "sue-desk"] {
+                let (directory, _) = try await directory(fixture, as: device, client)
+                #expect(directory.sites == ["North Hospital"])
+                #expect(directory.users.map(\.name) == ["adam", "ann", "bob", "rita", "sue"])
+                #expect(directory.users.first { $0.name == "rita" }?.role == "reporter")
+                #expect(Set(directory.devices.map(\.name)) == Set(NodeFixture.users.map(\.device)))
+                #expect(directory.devices.first { $0.id == "bob-laptop" }?.user == "bob")
+            }
+            for device in ["rita-desk", "adam-desk"] {
+                let (directory, _) = try await directory(fixture, as: device, client)
+                #expect(directory == NodeDirectory(devices: [], sites: ["North Hospital"], users: []), "no person names for \(device)")
+            }
+            try await client.execute(uri: "/v1/directory", method: .get) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
+    }
+
+    @Test func everyChangeToUsersDevicesOrSitesGivesANewVersionThatPullsCarry() async throws {
+        let fixture = try await NodeFixture()
+        try await fixture.test { client in
+            let first = try #require(try await pulledVersion(fixture, as: "ann-laptop", client))
+            #expect(try await directory(fixture, as: "ann-laptop", client).1 == first, "the directory and the pull say the same version")
+            #expect(try await pulledVersion(fixture, as: "sue-desk", client) == first, "nothing changed: the same version")
+            var seen = [first]
+            let changes: [(String, () async throws -> Void)] = [
+                ("site added", { try fixture.store.addSite("North Hospital", at: fixture.time) }),
+                ("user added", { _ = try fixture.store.addUser("cat", role: .mediator, at: fixture.time) }),
+                ("device enrolled", {
+                    let token = try await fixture.node.makeEnrollmentToken(for: "cat", ttl: 60)
+                    _ = try await fixture.node.enroll(token: token, device: try DeviceID("cat-laptop"), name: "cat-laptop")
+                }),
+                ("user added", { _ = try fixture.store.addUser("dan", role: .reporter, at: fixture.time) }),
+                ("role changed", { _ = try fixture.store.setRole("dan", to: .supervisor, at: fixture.time) }),
+                ("user disabled", { try fixture.store.disableUser("bob", at: fixture.time) }),
+                ("user enabled", { try fixture.store.enableUser("bob", at: fixture.time) }),
+                ("site removed", { try fixture.store.removeSite("north hospital", at: fixture.time) }),
+            ]
+            for (what, change) in changes {
+                try await change()
+                let version = try #require(try await pulledVersion(fixture, as: "ann-laptop", client))
+                #expect(!seen.contains(version), "\(what): a new version")
+                seen.append(version)
+            }
+            #expect(try await directory(fixture, as: "ann-laptop", client).0.sites.isEmpty, "removed without regard to case")
+        }
+    }
+
+    @Test func siteNamesAreCheckedAndKeptOnceWithoutRegardToCase() async throws {
+        let fixture = try await NodeFixture()
+        try fixture.store.addSite("St Mary's", at: fixture.time)
+        for bad in ["", " North", "North\tHospital", String(repeating: "x", count: 101)] {
+            #expect(throws: NodeError.self, "\(bad.debugDescription)") { try fixture.store.addSite(bad, at: fixture.time) }
+        }
+        let again = #expect(throws: NodeError.self) { try fixture.store.addSite("ST MARY'S", at: fixture.time) }
+        #expect(again?.code == .exists)
+        #expect(throws: NodeError.self) { try fixture.store.removeSite("Nowhere", at: fixture.time) }
+        #expect(try fixture.store.sites() == ["St Mary's"])
+        let audited = try fixture.store.auditLog(limit: 5).filter { $0.action == "site-added" }
+        #expect(audited.count == 1 && audited.first?.detail == "St Mary's")
+    }
+}
