@@ -1,4 +1,5 @@
 import Foundation
+import SyncModel
 import SyncProtocol
 
 /// The node's outcome summary for people: aligned tables on a terminal, or one HTML page
@@ -17,7 +18,7 @@ struct SummaryView {
 
     /// The workflow stages in their order, then anything else by name.
     static func stageRows<Value>(_ values: [String: Value]) -> [(String, Value)] {
-        let order = ["intake", "preparation", "opening", "exploration", "negotiation", "agreement", "follow-up", "closed", "withdrawn"]
+        let order = WorkflowStage.allCases.map(\.rawValue)
         return values.sorted { (order.firstIndex(of: $0.key) ?? order.count, $0.key) < (order.firstIndex(of: $1.key) ?? order.count, $1.key) }
     }
 

@@ -12,7 +12,7 @@ struct ActionRow {
     let caseStatus: String
 
     /// Whether the action's case is closed or withdrawn: nothing of it is due any more.
-    var caseEnded: Bool { caseStatus == "closed" || caseStatus == "withdrawn" }
+    var caseEnded: Bool { WorkflowStage(rawValue: caseStatus)?.hasEnded ?? false }
 
     var status: String { state.text("status") ?? "open" }
     var due: String? { state.text("due") }
@@ -25,8 +25,9 @@ struct ActionRow {
     }
 
     /// The live actions of this device's live cases, by due date (undated last), then id.
-    static func all(in store: ReplicaStore) throws -> [ActionRow] {
-        let cases = Dictionary(try store.cases().filter { !$0.metadataOnly }.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    /// `cases` are the case list, when the caller has read it already.
+    static func all(in store: ReplicaStore, cases list: [CaseSummary]? = nil) throws -> [ActionRow] {
+        let cases = Dictionary(try (list ?? store.cases()).filter { !$0.metadataOnly }.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return try store.liveRecords(of: .action).compactMap { state in
             guard let caseID = state.caseID, let summary = cases[caseID] else { return nil }
             return ActionRow(state: state, caseReference: summary.reference, caseStatus: summary.status)
@@ -116,10 +117,11 @@ struct DueCommand: ParsableCommand {
         let invocation = try Invocation(options)
         let today = invocation.clock.today
         let until = CivilDate.days(today).map { CivilDate.string(days: $0 + days) } ?? today
-        let actions = try ActionRow.all(in: invocation.store).filter { row in
+        let cases = try invocation.store.cases()
+        let actions = try ActionRow.all(in: invocation.store, cases: cases).filter { row in
             !row.caseEnded && ((row.isUnfinished && (row.due.map { $0 < until } ?? false)) || row.status == "missed")
         }
-        let references = Dictionary(try invocation.store.cases().filter { $0.status != "closed" && $0.status != "withdrawn" }.map { ($0.id, $0.reference) },
+        let references = Dictionary(cases.filter { !(WorkflowStage(rawValue: $0.status)?.hasEnded ?? false) }.map { ($0.id, $0.reference) },
                                     uniquingKeysWith: { first, _ in first })
         let sessions = try invocation.store.liveRecords(of: .session).filter { session in
             guard let at = session.text("at"), let caseID = session.caseID, references[caseID] != nil else { return false }

@@ -65,9 +65,6 @@ public struct CaseWorkflowRule: Sendable {
         public var warnings: [Warning]
     }
 
-    /// The stages a case moves through before it ends, in order.
-    static let active: [WorkflowStage] = [.intake, .preparation, .opening, .exploration, .negotiation, .agreement, .followUp]
-
     /// Checks `changes` against `facts` and completes them:
     /// - a stage change records `stageEntered` (the day given for agreement or closed, else `today`);
     /// - agreement and closed fill `agreed` and `closed` with `today` unless given (back from
@@ -91,14 +88,14 @@ public struct CaseWorkflowRule: Sendable {
         }()
 
         if reopening {
-            guard let old = facts.status, old == .closed || old == .withdrawn else { throw .notEnded(facts.status) }
-            if let newStage, newStage == .closed || newStage == .withdrawn { throw .reopenToEnded(newStage) }
+            guard let old = facts.status, old.hasEnded else { throw .notEnded(facts.status) }
+            if let newStage, newStage.hasEnded { throw .reopenToEnded(newStage) }
         }
         if let stage = newStage, stage != facts.status {
             if let old = facts.status, !reopening {
-                if old == .closed || old == .withdrawn { throw .endedCase(old) }
+                if old.hasEnded { throw .endedCase(old) }
                 if stage == .closed, old != .agreement, old != .followUp { throw .closeWithoutAgreement(from: old) }
-                if let from = active.firstIndex(of: old), let to = active.firstIndex(of: stage), to < from {
+                if let from = WorkflowStage.active.firstIndex(of: old), let to = WorkflowStage.active.firstIndex(of: stage), to < from {
                     warnings.append(.movedBack(from: old, to: stage))
                 }
             }
@@ -111,7 +108,7 @@ public struct CaseWorkflowRule: Sendable {
             if given("stageEntered") == nil {
                 result.append(.set("stageEntered", .text(stage.dateField.flatMap(givenDate) ?? today)))
             }
-            let beforeAgreement = active.firstIndex(of: stage).map { $0 < active.firstIndex(of: .agreement) ?? 0 } ?? false
+            let beforeAgreement = WorkflowStage.active.firstIndex(of: stage).map { $0 < WorkflowStage.active.firstIndex(of: .agreement) ?? 0 } ?? false
             if beforeAgreement, let agreed = facts.agreed, given("agreed") == nil {
                 result.append(.clear("agreed"))
                 warnings.append(.agreementCleared(agreed))
