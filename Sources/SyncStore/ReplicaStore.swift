@@ -17,8 +17,18 @@ public struct ReplicaStore: Sendable {
 
     /// Opens (creating if needed) the store in `directory`, as `replica.sqlite`.
     public static func open(directory: URL) throws -> ReplicaStore {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try makeDataFolder(directory)
         return try open(path: directory.appendingPathComponent("replica.sqlite").path)
+    }
+
+    /// Creates the data folder `directory` (and its parents), readable by its owner only.
+    /// Throws `StoreError` (`unusable`) naming the folder when it cannot be made.
+    public static func makeDataFolder(_ directory: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StoreError(.unusable, "cannot create the data folder \(directory.path); check that its parent folder exists and is writable, or use another folder")
+        }
     }
 
     /// Opens (creating if needed) the store at `path`.
@@ -29,10 +39,23 @@ public struct ReplicaStore: Sendable {
     /// A pool on the database at `path` whose writer syncs every commit. (GRDB sets a pool's
     /// writer to `synchronous = NORMAL` when it sets up WAL mode, after `prepareDatabase`
     /// ran: the setting is made again once the pool is open.)
+    /// SQLite's own errors on opening (a file that is not a database, one that cannot be
+    /// opened or written) become `StoreError`s that name the file: no SQLite text reaches a user.
     static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        return pool
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            return pool
+        } catch let error as DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                throw StoreError(.unusable, "\(path) is not a CaseSync database (damaged, or another file); move it aside and restore the folder from a backup")
+            case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
+                throw StoreError(.unusable, "cannot open \(path) for writing; check the file's and its folder's owner and permissions")
+            default:
+                throw error
+            }
+        }
     }
 
     /// A store in memory, for tests.

@@ -28,7 +28,7 @@ public struct SQLiteNodeStore: NodeStore {
     /// Opens (creating if needed) the node's database in `directory`, as `replica.sqlite`.
     /// `checkpointInBackground` suits the serving node: see `WALCheckpointer`.
     public static func open(directory: URL, checkpointInBackground: Bool = false) throws -> SQLiteNodeStore {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try ReplicaStore.makeDataFolder(directory)
         return try open(path: directory.appendingPathComponent("replica.sqlite").path, checkpointInBackground: checkpointInBackground)
     }
 

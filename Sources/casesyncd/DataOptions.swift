@@ -23,7 +23,7 @@ struct DataOptions: ParsableArguments {
         if existing, !FileManager.default.fileExists(atPath: directory.appendingPathComponent("replica.sqlite").path) {
             throw DaemonError(status: .notFound, message: "\(directory.path) holds no node database; give the node's folder with --data (or CASESYNCD_DATA)")
         }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try ReplicaStore.makeDataFolder(directory)
         // Never released: held until the command's process ends.
         _ = try DataFolderLock(directory, file: "admin.lock", shared: true, purpose: "an administration command")
         return try await SyncNode(store: SQLiteNodeStore.open(directory: directory))

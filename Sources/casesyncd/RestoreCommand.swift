@@ -30,7 +30,7 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         guard FileManager.default.isReadableFile(atPath: from) else { throw DaemonError(status: .notFound, message: "cannot read the backup \(from); give the file `casesyncd backup --to` wrote") }
         let directory = options.directory
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try ReplicaStore.makeDataFolder(directory)
         let lock = try DataFolderLock(directory, file: "casesyncd.lock", shared: false, purpose: "restore")
         defer { lock.release() }
         let adminLock = try DataFolderLock(directory, file: "admin.lock", shared: false, purpose: "restore")

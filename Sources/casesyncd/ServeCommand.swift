@@ -43,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         // One node per data folder; `restore` takes the same lock, so it never swaps the
         // database under a running node.
-        try FileManager.default.createDirectory(at: options.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try ReplicaStore.makeDataFolder(options.directory)
         let lock = try DataFolderLock(options.directory, file: "casesyncd.lock", shared: false, purpose: "serve")
         defer { lock.release() }
         let store = try SQLiteNodeStore.open(directory: options.directory, checkpointInBackground: true)

@@ -50,3 +50,33 @@ struct ErrorTableTests {
         #expect(try cli.run("--json", "case", "show", "MED-2026-ERRS").stdout == before, "no refused command changed the case")
     }
 }
+
+extension ErrorTableTests {
+    /// A data folder that cannot be made and a file that is not a database, on both tools:
+    /// one line naming the folder or file and the fix (exit 1), no Foundation or SQLite text.
+    @Test func unusableDataFoldersAreNamedNotDumped() throws {
+        let damaged = FileManager.default.temporaryDirectory.appendingPathComponent("casesync-damaged-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: damaged, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: damaged) }
+        try Data("not a database at all".utf8).write(to: damaged.appendingPathComponent("replica.sqlite"))
+        let daemon = DaemonProcess.directory.appendingPathComponent("casesyncd")
+        // /proc takes no new folders, even for root (CI runs as root).
+        let rows: [(tool: URL, arguments: [String], says: String)] = [
+            (CLIRunner.binary, ["--data", "/proc/casesync-x", "init"], "cannot create the data folder /proc/casesync-x"),
+            (CLIRunner.binary, ["--data", damaged.path, "status"], "is not a CaseSync database"),
+            (daemon, ["user", "add", "ann", "--role", "mediator", "--data", "/proc/casesync-x"], "cannot create the data folder"),
+            (daemon, ["serve", "--port", "0", "--data", "/proc/casesync-x"], "cannot create the data folder"),
+            (daemon, ["user", "list", "--data", damaged.path], "is not a CaseSync database"),
+        ]
+        for row in rows {
+            let result = try DaemonProcess.run(row.tool, row.arguments)
+            let line = "\(row.tool.lastPathComponent) \(row.arguments.joined(separator: " "))"
+            #expect(result.status == 1, "\(line) exited \(result.status): \(result.stderr)")
+            #expect(result.stderr.contains(row.says) && result.stderr.split(separator: "\n").count == 1, "\(line): \(result.stderr)")
+            for raw in ["Error Domain", "CocoaError", "DatabaseError", "SQLite error", "internal error"] {
+                #expect(!result.stderr.contains(raw), "\(line) shows raw text: \(result.stderr)")
+            }
+        }
+        #expect(try Data(contentsOf: damaged.appendingPathComponent("replica.sqlite")) == Data("not a database at all".utf8), "the file is left as it was")
+    }
+}
