@@ -10,8 +10,8 @@ enum CaseWorkflow {
     /// Writes `changes` to case `text` after the workflow rules have checked and completed
     /// them against the case as stored at the moment of the write; prints the warnings.
     static func write(_ changes: [FieldChange], toCase text: String, reopening: Bool = false, invocation: Invocation) throws -> RecordState {
-        let changes = try invocation.checkedCase(changes)
         let caseID = try invocation.store.resolve(text, type: .case)
+        let (changes, known) = try invocation.knownValues().checkedCase(changes)
         let unfinished = try invocation.store.records(inCase: caseID).filter {
             $0.type == .action && !$0.isDeleted && ActionFollowUp.unfinished.contains($0.text("status") ?? "open")
         }.count
@@ -26,9 +26,7 @@ enum CaseWorkflow {
             warnings = outcome.warnings
             try state.apply(outcome.changes, stamp: stamp)
         }
-        for warning in warnings {
-            FileHandle.standardError.write(Data("warning: \(message(warning, case: text))\n".utf8))
-        }
+        invocation.warn(warnings.map { message($0, case: text) } + known)
         return state
     }
 

@@ -20,7 +20,7 @@ struct Invocation {
     /// cannot be read shows ids, as before a first sync.
     var deviceNames: [DeviceID: String] {
         var names = ((try? KnownValues(store)) ?? KnownValues(directory: nil)).deviceNames
-        names[replica.device] = replica.name
+        names[replica.device] = KnownValues.printable(replica.name)
         return names
     }
 
@@ -29,12 +29,9 @@ struct Invocation {
         try KnownValues(store)
     }
 
-    /// A case's changes checked against the node's sites and users (`KnownValues.checkedCase`):
-    /// warnings go to stderr, a site the node does not list is refused.
-    func checkedCase(_ changes: [FieldChange]) throws -> [FieldChange] {
-        let (checked, warnings) = try knownValues().checkedCase(changes)
+    /// Prints each warning on stderr, after the write it is about has been made.
+    func warn(_ warnings: [String]) {
         for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        return checked
     }
 
     /// Prints the JSON value with `--json`, the human text otherwise.

@@ -23,7 +23,7 @@ struct KnownValues {
     var deviceNames: [DeviceID: String] {
         var names: [DeviceID: String] = [:]
         for device in directory?.devices ?? [] {
-            if let id = try? DeviceID(device.id) { names[id] = device.name }
+            if let id = try? DeviceID(device.id) { names[id] = Self.printable(device.name) }
         }
         return names
     }
@@ -32,10 +32,11 @@ struct KnownValues {
     /// regard to case), or `text` itself when the node lists no sites. A site the node does
     /// not list is refused (exit 1) with the nearest known one as a suggestion.
     func site(_ text: String, option: String) throws -> String {
-        guard let sites = directory?.sites, !sites.isEmpty else { return text }
-        if let known = sites.first(where: { $0.lowercased() == text.lowercased() }) { return known }
+        guard let directory, !directory.sites.isEmpty else { return text }
+        let sites = directory.sites
+        if let known = directory.site(named: text) { return known }
         let hint = Self.nearest(to: text, in: sites).map { "did you mean \"\($0)\"? " } ?? ""
-        throw CLIError(.usage, "\(option) \"\(text.prefix(100))\" is not one of the node's sites; \(hint)the sites are \(Self.list(sites)) (a new one is added on the node with `casesyncd site add NAME`, then `casesync sync`)")
+        throw CLIError(.usage, "\(option) \"\(Self.printable(text.prefix(100)))\" is not one of the node's sites; \(hint)the sites are \(Self.list(sites)) (a new one is added on the node with `casesyncd site add NAME`, then `casesync sync`)")
     }
 
     /// A warning for each of `names` a case's `mediators` would name that is not an enabled
@@ -45,7 +46,8 @@ struct KnownValues {
         return names.compactMap { name in
             guard let user = users.first(where: { $0.name == name }) else {
                 let hint = Self.nearest(to: name, in: users.map(\.name)).map { " (did you mean \($0)?)" } ?? ""
-                return "the node has no user \(name.prefix(64))\(hint); no device of theirs will hold the case until an administrator adds them (`casesyncd user add \(name.prefix(64)) --role mediator`)"
+                let shown = Self.printable(name.prefix(64))
+                return "the node has no user \(shown)\(hint); no device of theirs will hold the case until an administrator adds them (`casesyncd user add \(shown) --role mediator`)"
             }
             if user.disabled { return "\(name) is disabled on the node: no device of theirs will hold the case" }
             guard let role = Role(rawValue: user.role), role.syncsCases else {
@@ -96,6 +98,12 @@ struct KnownValues {
             }
         }
         return table[a.count][b.count]
+    }
+
+    /// Text typed or received, safe to print on one line: control characters (line breaks,
+    /// terminal escapes) become spaces.
+    static func printable(_ text: some StringProtocol) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
     }
 
     static func list(_ values: [String]) -> String {

@@ -125,13 +125,17 @@ public protocol NodeStore: Sendable {
     /// the directory's version number: it grows in the transaction of every change to them,
     /// and each pull page carries it (`PulledRecords.directoryVersion`).
     func directory() async throws -> (directory: NodeDirectory, version: Int)
+    /// The directory's version number alone: one small read.
+    func directoryVersion() async throws -> Int
     /// Adds a site at `time`, with its audit entry. Throws `NodeError`: `bad_parameter` for a
     /// name that is not a site's name (`NodeDirectory.siteNameProblem`), `exists` for a name
     /// the node has already (compared without regard to ASCII case).
     func addSite(_ name: String, at time: Int64) async throws
     /// Removes a site at `time`, with its audit entry; cases that name it keep their value.
-    /// Throws `NodeError` (`not_found`) for a site the node does not have.
-    func removeSite(_ name: String, at time: Int64) async throws
+    /// Returns the site as the node spelled it. Throws `NodeError` (`not_found`) for a site
+    /// the node does not have.
+    @discardableResult
+    func removeSite(_ name: String, at time: Int64) async throws -> String
     /// The node's sites, in alphabetical order (`casesyncd site list`).
     func sites() async throws -> [String]
 

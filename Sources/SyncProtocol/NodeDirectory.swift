@@ -17,6 +17,14 @@ public struct NodeDirectory: Codable, Sendable, Equatable {
         /// The user it belongs to.
         public let user: String
 
+        /// Why `name` cannot be a device's name, or nil when it can: 1-100 characters, no
+        /// control characters (every device of the service shows it, on one line).
+        public static func nameProblem(_ name: String) -> String? {
+            if name.isEmpty || name.count > 100 { return "a device name is 1-100 characters" }
+            if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) { return "a device name has no control characters (tabs, line breaks)" }
+            return nil
+        }
+
         /// A device entry from its parts.
         public init(id: String, name: String, user: String) {
             self.id = id
@@ -63,6 +71,20 @@ public struct NodeDirectory: Codable, Sendable, Equatable {
 }
 
 extension NodeDirectory {
+    /// The site of the directory that `text` names: the same text, or else the same without
+    /// regard to ASCII case, as the node compares sites (SQLite's NOCASE), so a device and
+    /// its node always agree on which site a spelling is.
+    public func site(named text: String) -> String? {
+        if let exact = sites.first(where: { $0 == text }) { return exact }
+        let folded = Self.asciiFolded(text)
+        return sites.first { Self.asciiFolded($0) == folded }
+    }
+
+    /// `text` with A-Z lowered and every other character as it is.
+    public static func asciiFolded(_ text: String) -> String {
+        String(decoding: text.utf8.map { (65...90).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+
     /// Why `name` cannot be a site's name, or nil when it can: 1-100 characters, no control
     /// characters, no blanks at either end (`casesyncd site add` refuses it with this).
     public static func siteNameProblem(_ name: String) -> String? {

@@ -69,6 +69,8 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
         guard !enrollment.name.isEmpty, enrollment.name.count <= 100 else {
             throw NodeError(.malformedJSON, "an enrollment needs \"token\", \"device\" and \"name\" (1-100 characters)")
         }
+        // Every device of the service shows the name (PROTOCOL.md §15): one printable line.
+        if let problem = NodeDirectory.Device.nameProblem(enrollment.name) { throw NodeError(.badParameter, problem) }
         let enrolled = try await node.enroll(token: enrollment.token, device: try DeviceID(enrollment.device), name: enrollment.name)
         return Response.json(WireJSON.encode(EnrollAnswer(device: enrolled.device.rawValue, role: enrolled.user.role.rawValue,
                                                           secret: enrolled.secret, user: enrolled.user.name)))
@@ -206,8 +208,8 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
         return response
     }
     devices.get(RouterPath(stringLiteral: APIRoutes.directory)) { request, context -> Response in
-        let (directory, version) = try await node.directory(for: try context.authenticated())
-        var response = jsonResponse(WireJSON.encode(directory), for: request)
+        let (json, version) = try await node.directoryAnswer(for: try context.authenticated())
+        var response = jsonResponse(json, for: request)
         response.headers[.caseSyncDirectory] = String(version)
         return response
     }

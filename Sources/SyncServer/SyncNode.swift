@@ -22,6 +22,8 @@ public struct SyncNode: Sendable {
     public let restoreWindow: RestoreWindow?
     /// Set when the database was written as a backup and not restored since.
     public let backupTaken: Int64?
+    /// The directory as last encoded (`directoryAnswer`).
+    let directoryCache = DirectoryCache()
 
     /// A node over `store`, whose generation and restore window it reads once.
     public init(store: any NodeStore, metrics: NodeMetrics = NodeMetrics(), logger: Logger = Logger(label: "casesyncd"),

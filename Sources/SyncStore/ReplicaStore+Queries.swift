@@ -64,7 +64,8 @@ extension ReplicaStore {
     }
 
     /// `case list`'s filters as SQL to append to a WHERE clause (on `status` and `site`
-    /// columns), with their arguments.
+    /// columns), with their arguments. A site matches without regard to ASCII case, as the
+    /// node compares its sites (PROTOCOL.md §15): "north hospital" finds "North Hospital".
     static func caseListFilter(status: String?, site: String?) -> (sql: String, arguments: StatementArguments) {
         var sql = ""
         var arguments = StatementArguments()
@@ -73,7 +74,7 @@ extension ReplicaStore {
             arguments += [status]
         }
         if let site {
-            sql += " AND site = ?"
+            sql += " AND site = ? COLLATE NOCASE"
             arguments += [site]
         }
         return (sql, arguments)

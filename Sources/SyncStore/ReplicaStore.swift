@@ -49,7 +49,7 @@ public struct ReplicaStore: Sendable {
         } catch let error as DatabaseError {
             switch error.resultCode {
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
-                throw StoreError(.unusable, "\(path) is not a CaseSync database (damaged, or another file); move it aside and restore the folder from a backup")
+                throw StoreError(.notADatabase, "\(path) is not a CaseSync database (damaged, or another file); move it aside and restore the folder from a backup")
             case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
                 throw StoreError(.unusable, "cannot open \(path) for writing; check the file's and its folder's owner and permissions")
             default:

@@ -23,6 +23,11 @@ extension SQLiteNodeStore {
         try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM setting WHERE key = ?"), arguments: [directoryVersionKey]).flatMap(Int.init) ?? 0
     }
 
+    /// See `NodeStore.directoryVersion`.
+    public func directoryVersion() async throws -> Int {
+        try await writer.read { db in try Self.directoryVersion(in: db) }
+    }
+
     /// See `NodeStore.directory`.
     public func directory() async throws -> (directory: NodeDirectory, version: Int) {
         try await writer.read { db in
@@ -50,12 +55,16 @@ extension SQLiteNodeStore {
     }
 
     /// See `NodeStore.removeSite`. Synchronous: an administration call.
-    public func removeSite(_ name: String, at time: Int64) throws {
+    @discardableResult
+    public func removeSite(_ name: String, at time: Int64) throws -> String {
         try writer.write { db in
-            try db.execute(sql: "DELETE FROM site WHERE name = ?", arguments: [name])
-            guard db.changesCount == 1 else { throw NodeError(.notFound, "the node has no site \"\(name.prefix(100))\"; `casesyncd site list` shows them") }
+            guard let stored = try String.fetchOne(db, sql: "SELECT name FROM site WHERE name = ?", arguments: [name]) else {
+                throw NodeError(.notFound, "the node has no site \"\(name.prefix(100))\"; `casesyncd site list` shows them")
+            }
+            try db.execute(sql: "DELETE FROM site WHERE name = ?", arguments: [stored])
             try Self.directoryChanged(in: db)
-            try Self.audit("site-removed", user: nil, device: nil, records: [], detail: name, at: time, in: db)
+            try Self.audit("site-removed", user: nil, device: nil, records: [], detail: stored, at: time, in: db)
+            return stored
         }
     }
 

@@ -178,6 +178,11 @@ extension SQLiteNodeStore {
             try (live.writer as? DatabasePool)?.close()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
             throw StoreError(.corrupt, "the current database \(current) is damaged (\(error.resultCode)), so its users and devices cannot be kept")
+        } catch let error as StoreError where error.code == .notADatabase {
+            // What opening it says when SQLite finds no database in the file at all.
+            throw StoreError(.corrupt, "the current database \(current) is damaged (not a database), so its users and devices cannot be kept")
+        } catch let error as StoreError {
+            throw StoreError(.unusable, "cannot open the current database \(current) to keep its users and devices (\(error.message)); fix it and run restore again")
         } catch {
             throw StoreError(.unusable, "cannot open the current database \(current) to keep its users and devices (\(Self.reason(error))); free disk space or fix permissions and run restore again")
         }
@@ -205,11 +210,15 @@ extension SQLiteNodeStore {
                         INSERT INTO dropNotice (user, seq, caseID, recordID, reason) SELECT user, seq, caseID, recordID, reason FROM current.dropNotice;
                         INSERT INTO accessGrant (caseID, user, seq, reason, granted, until, endedSeq)
                             SELECT caseID, user, seq, reason, granted, until, endedSeq FROM current.accessGrant;
+                        DELETE FROM site;
+                        INSERT INTO site (name, added) SELECT name, added FROM current.site;
                         DELETE FROM purge;
                         INSERT INTO purge (caseID, seq, at, reason, records) SELECT caseID, seq, at, reason, records FROM current.purge;
                         DELETE FROM record WHERE caseID IN (SELECT caseID FROM purge);
                         DELETE FROM restrictedCase WHERE caseID IN (SELECT caseID FROM purge);
                         """)
+                    let currentVersion = try String.fetchOne(db, sql: "SELECT value FROM current.setting WHERE key = ?", arguments: [Self.directoryVersionKey]).flatMap(Int.init) ?? 0
+                    try ReplicaStore.setSetting(Self.directoryVersionKey, String(max(currentVersion, try Self.directoryVersion(in: db)) + 1), in: db)
                     return .commit
                 }
                 if let device = try String.fetchOne(db, sql: "SELECT device FROM current.replica WHERE id = 1") { carried.nodeDevices.append(device) }

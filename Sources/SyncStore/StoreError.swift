@@ -23,6 +23,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         /// A file the store was given that it cannot use: not a node's backup, damaged, or
         /// not writable where it must be created.
         case unusable
+        /// A database file that SQLite cannot read as a database: damaged, or another file.
+        case notADatabase = "not_a_database"
     }
 
     /// What kind of error it is: decides the exit status.
@@ -43,12 +45,12 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
 import SyncProtocol
 
 extension StoreError: UserFacingError {
-    /// Not found or wrong type: 2; usage (uninitialised, ambiguous, exists, unusable file): 1;
+    /// Not found or wrong type: 2; usage (uninitialised, ambiguous, exists, unusable file, not a database): 1;
     /// refused: 4; corrupt data: 10.
     public var exitStatus: ExitStatus {
         switch code {
         case .notFound, .wrongType: .notFound
-        case .notInitialized, .alreadyInitialized, .ambiguous, .exists, .unusable: .usage
+        case .notInitialized, .alreadyInitialized, .ambiguous, .exists, .unusable, .notADatabase: .usage
         case .refused: .unauthorised
         case .corrupt: .internalError
         }

@@ -44,8 +44,8 @@ struct SiteCommand: AsyncParsableCommand {
         @Argument(help: "The site's name.") var name: String
 
         func run() async throws {
-            try await options.openNode(existing: true).store.removeSite(name, at: Timestamp.now())
-            print("Removed site \"\(name)\".")
+            let removed = try await options.openNode(existing: true).store.removeSite(name, at: Timestamp.now())
+            print("Removed site \"\(removed)\"; cases that name it keep it.")
         }
     }
 }

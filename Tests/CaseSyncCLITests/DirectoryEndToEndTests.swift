@@ -36,12 +36,13 @@ struct DirectoryEndToEndTests {
             let text = try replica.cli.run("conflicts").stdout
             #expect(text.contains("on ann-laptop (\(ann.device))") && text.contains("on bob-laptop (\(bob.device))"), "\(text)")
         }
+        let stranger = try bob.cli.run("resolve", id, "title", "--keep", "sue-desk")
+        #expect(stranger.status == 1 && stranger.stderr.contains("is not a device of this conflict"), "\(stranger.stderr)")
+        #expect(stranger.stderr.contains("ann-laptop (\(ann.device))") && stranger.stderr.contains("bob-laptop (\(bob.device))"), "names the sides: \(stranger.stderr)")
         // The README's own example: bob's device keeps what ann's laptop wrote, by its name.
         let kept = try bob.cli.run("--json", "resolve", id, "title", "--keep", "ann-laptop")
         #expect(kept.status == 0, "\(kept.stderr)")
         #expect(((try kept.object()["fields"] as? [String: Any])?["title"] as? String) == "Ann's title")
-        let stranger = try bob.cli.run("resolve", id, "title", "--keep", "sue-desk")
-        #expect(stranger.status == 1, "no conflict left, or not a side")
     }
 
     @Test func twoSidesWrittenOnDevicesOfOneNameAreKeptByTheirIds() throws {
@@ -88,6 +89,7 @@ struct DirectoryEndToEndTests {
         #expect(try ann.cli.run("case", "set", id, "site=Nowhere").status == 1)
         #expect((try ann.cli.run("--json", "case", "list", "--site", "Old Annex").json() as? [[String: Any]])?.first?["id"] as? String == early["id"] as? String,
                 "a case from before the list is still found by its site")
+        #expect((try ann.cli.run("--json", "case", "list", "--site", "old annex").json() as? [[String: Any]])?.count == 1, "without regard to case")
         let listTypo = try ann.cli.run("case", "list", "--site", "Nort Hospital")
         #expect(listTypo.status == 1 && listTypo.stderr.contains("did you mean"), "\(listTypo.stderr)")
 
@@ -96,6 +98,9 @@ struct DirectoryEndToEndTests {
         #expect(unknown.stderr.contains("the node has no user bbo (did you mean bob?)"), "\(unknown.stderr)")
         #expect(unknown.stderr.contains("rita is a reporter"), "\(unknown.stderr)")
         #expect(!unknown.stderr.contains("bob is"), "bob is a mediator: no warning")
+        let nowhere = try ann.cli.run("case", "set", "MED-2026-NONE", "mediators+=bbo")
+        #expect(nowhere.status == 2 && !nowhere.stderr.contains("warning"), "no warning about a write that was not made: \(nowhere.stderr)")
+        #expect(try ann.cli.run("init", "--device-name", "two\nlines").status == 1, "a device name is one printable line")
 
         // A site added on the node is known to the device after its next sync; one removed is not.
         #expect(try daemon.admin("site", "add", "St Mary's").status == 0)

@@ -80,8 +80,9 @@ struct RestoreTests {
         try tabletDatabase.close()
         // The laptop has an unsent change when the node fails.
         _ = try laptop.cli.ok("case", "set", fresh, "title=After the backup (edited)")
-        // An administrator revokes the desktop after the backup.
+        // An administrator revokes the desktop after the backup, and adds a site.
         #expect(try daemon.admin("device", "revoke", desktop.device).status == 0)
+        #expect(try daemon.admin("site", "add", "South Wing").status == 0)
         let nodeBefore = try Self.records(inDatabaseAt: daemon.data.appendingPathComponent("replica.sqlite").path)
 
         // The node fails and is restored from the backup.
@@ -89,6 +90,7 @@ struct RestoreTests {
         let restored = try daemon.admin("restore", "--from", backup)
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(restored.stdout.contains("today's"), "accounts are kept from the current database: \(restored.stdout)")
+        #expect(try daemon.admin("site", "list", "--json").stdout == "[\"South Wing\"]\n", "the sites are today's too")
         let afterRestore = try Self.records(inDatabaseAt: daemon.data.appendingPathComponent("replica.sqlite").path)
         #expect(afterRestore.count < nodeBefore.count, "the backup lacks the later records")
         try daemon.start()
@@ -197,5 +199,15 @@ struct RestoreTests {
         let junk = try daemon.admin("restore", "--from", notABackup)
         #expect(junk.status != 0 && junk.status != 10 && junk.stderr.split(separator: "\n").count == 1, "\(junk.stderr)")
         #expect(try daemon.admin("check").stdout.contains("ok"), "a refused restore leaves the node's database alone")
+
+        // A good backup over a current database that is damaged beyond opening: its users and
+        // devices cannot be kept, and the message says how to restore without them.
+        let damaged = DaemonProcess()
+        defer { damaged.remove() }
+        try FileManager.default.createDirectory(at: damaged.data, withIntermediateDirectories: true)
+        try Data("garbage, not a database".utf8).write(to: damaged.data.appendingPathComponent("replica.sqlite"))
+        let overDamaged = try damaged.admin("restore", "--from", backup)
+        #expect(overDamaged.status == 10 && overDamaged.stderr.contains("is damaged") && overDamaged.stderr.contains("--accounts-as-of-backup"), "\(overDamaged.stderr)")
+        #expect(overDamaged.stderr.split(separator: "\n").count == 1 && !overDamaged.stderr.contains("StoreError"), "\(overDamaged.stderr)")
     }
 }

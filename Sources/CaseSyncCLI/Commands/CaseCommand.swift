@@ -39,11 +39,12 @@ struct CaseCommand: ParsableCommand {
             if let site { changes.append(.set("site", .text(site))) }
             if let confidentiality { changes.append(.set("confidentiality", .text(confidentiality))) }
             changes += mediators.map { .add("mediators", $0) }
-            changes = try invocation.checkedCase(changes)
+            let (checked, warnings) = try invocation.knownValues().checkedCase(changes)
             let id = RecordID.make(milliseconds: clock.milliseconds, using: &generator)
             let state = try invocation.store.write(id, type: .case, creating: true, at: clock.milliseconds) { state, stamp in
-                try state.apply(changes, stamp: stamp)
+                try state.apply(checked, stamp: stamp)
             }
+            invocation.warn(warnings)
             let view = RecordView(state: state)
             invocation.emit(json: view.json, human: "Opened case \(state.text("reference") ?? "") (\(view.shortID)): \(title)")
         }
@@ -134,15 +135,16 @@ struct CaseCommand: ParsableCommand {
             let related = try invocation.store.records(inCase: caseID)
             let grants = try invocation.store.accessGrants(of: caseID)
             let groups: [(RecordType, String)] = [(.party, "parties"), (.session, "sessions"), (.note, "notes"), (.action, "actions"), (.feedback, "feedback")]
+            let names = invocation.deviceNames
             if options.json {
-                var pairs: [(String, JSONOutput)] = [("case", RecordView(state: state, deviceNames: invocation.deviceNames).json), ("access", .array(grants.map(AccessView.json)))]
+                var pairs: [(String, JSONOutput)] = [("case", RecordView(state: state, deviceNames: names).json), ("access", .array(grants.map(AccessView.json)))]
                 for (type, key) in groups {
-                    pairs.append((key, .array(related.filter { $0.type == type }.map { RecordView(state: $0, deviceNames: invocation.deviceNames).json })))
+                    pairs.append((key, .array(related.filter { $0.type == type }.map { RecordView(state: $0, deviceNames: names).json })))
                 }
                 print(JSONOutput.sortedObject(pairs).text)
                 return
             }
-            print(Self.human(state, related: related, grants: grants, names: invocation.deviceNames))
+            print(Self.human(state, related: related, grants: grants, names: names))
         }
 
         static func json(_ metadata: CaseMetadata) -> JSONOutput {
