@@ -236,8 +236,8 @@ public struct SyncEngine: Sendable {
     /// one held, and the next sync fetches it again, so it never fails a sync that merged.
     func refreshDirectory(seen version: String?) async throws {
         guard let version, try store.setting(Self.directoryVersionKey) != version else { return }
-        guard let fetched = try? await client.directory() else { return }
-        try store.setSettings([Self.directoryKey: String(decoding: fetched.bytes, as: UTF8.self),
+        guard let fetched = try? await client.directoryJSON() else { return }
+        try store.setSettings([Self.directoryKey: String(decoding: fetched.json, as: UTF8.self),
                                Self.directoryVersionKey: fetched.version ?? version])
     }
 
