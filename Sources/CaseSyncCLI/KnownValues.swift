@@ -28,8 +28,8 @@ struct KnownValues {
         return names
     }
 
-    /// The site a case is written with: `text` as the node spells it (compared without
-    /// regard to case), or `text` itself when the node lists no sites. A site the node does
+    /// The site a case is written with: `text` as the node spells it (the same text, or the
+    /// same without regard to ASCII case: `NodeDirectory.site(named:)`), or `text` itself when the node lists no sites. A site the node does
     /// not list is refused (exit 1) with the nearest known one as a suggestion.
     func site(_ text: String, option: String) throws -> String {
         guard let directory, !directory.sites.isEmpty else { return text }
