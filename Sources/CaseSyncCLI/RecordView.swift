@@ -10,7 +10,12 @@ struct RecordView {
     var deviceNames: [DeviceID: String] = [:]
 
     func deviceLabel(_ device: DeviceID) -> String {
-        deviceNames[device].map { "\($0) (\(device))" } ?? device.rawValue
+        Self.deviceLabel(device, names: deviceNames)
+    }
+
+    /// `NAME (ID)` where the name is known, else the id.
+    static func deviceLabel(_ device: DeviceID, names: [DeviceID: String]) -> String {
+        names[device].map { "\($0) (\(device))" } ?? device.rawValue
     }
 
     /// The last 8 hex digits of the id: what lists print and commands accept.

@@ -275,19 +275,10 @@ public struct SyncClient: Sendable {
     }
 
     /// The node's directory of devices, users and sites as this device may see it
-    /// (PROTOCOL.md §15), with its version number and the JSON bytes the node sent.
-    public func directory() async throws -> (directory: NodeDirectory, version: String?, bytes: [UInt8]) {
-        let (bytes, version) = try await directoryJSON()
-        do {
-            return (try WireJSON.decode(NodeDirectory.self, from: bytes), version, bytes)
-        } catch {
-            throw SyncError(.protocolViolation, "unreadable directory from the server (\(bytes.count) bytes)")
-        }
-    }
-
-    /// The directory's JSON as the node sent it, undecoded, with its version: what a sync
-    /// stores (decoding it costs more than the rest of a small sync, and a sync needs none
-    /// of it; the CLI decodes it when it shows a name or checks a value).
+    /// (PROTOCOL.md §15): its JSON as the node sent it, undecoded (`WireJSON.decode(NodeDirectory.self, …)`
+    /// reads it), with its version. A sync stores it so: decoding it costs more than the rest
+    /// of a small sync, and a sync needs none of it; the CLI decodes it when it shows a name
+    /// or checks a value.
     public func directoryJSON() async throws -> (json: [UInt8], version: String?) {
         let (bytes, node) = try await exchange(TransportRequest(.get, "/v1/directory", headers: credentials())) { body in
             guard body.first == UInt8(ascii: "{"), body.last == UInt8(ascii: "}") else {

@@ -1,5 +1,3 @@
-import SyncModel
-
 /// What a node tells its devices about the people, devices and sites it knows
 /// (`GET /v1/directory`, PROTOCOL.md §15): device names, so every device shows who wrote each
 /// side of a conflict; user names, so `mediators+=NAME` is checked; and the service's sites,
@@ -21,7 +19,7 @@ public struct NodeDirectory: Codable, Sendable, Equatable {
         /// control characters (every device of the service shows it, on one line).
         public static func nameProblem(_ name: String) -> String? {
             if name.isEmpty || name.count > 100 { return "a device name is 1-100 characters" }
-            if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) { return "a device name has no control characters (tabs, line breaks)" }
+            if NodeDirectory.hasControlCharacters(name) { return "a device name has no control characters (tabs, line breaks)" }
             return nil
         }
 
@@ -64,10 +62,8 @@ public struct NodeDirectory: Codable, Sendable, Equatable {
         self.users = users
     }
 
-    /// The part a device of `role` may receive: people only for mediators and supervisors.
-    public func visible(to role: Role) -> NodeDirectory {
-        role.syncsCases ? self : NodeDirectory(devices: [], sites: sites, users: [])
-    }
+    /// The part reporter and admin devices receive: the sites, no people.
+    public var sitesOnly: NodeDirectory { NodeDirectory(devices: [], sites: sites, users: []) }
 }
 
 extension NodeDirectory {
@@ -80,6 +76,12 @@ extension NodeDirectory {
         return sites.first { Self.asciiFolded($0) == folded }
     }
 
+    /// Whether `text` holds a control character (Unicode Cc: line breaks, tabs, escapes), which
+    /// names shown on every device must not.
+    static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
+
     /// `text` with A-Z lowered and every other character as it is.
     public static func asciiFolded(_ text: String) -> String {
         String(decoding: text.utf8.map { (65...90).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
@@ -89,7 +91,7 @@ extension NodeDirectory {
     /// characters, no blanks at either end (`casesyncd site add` refuses it with this).
     public static func siteNameProblem(_ name: String) -> String? {
         if name.isEmpty || name.count > 100 { return "a site's name is 1-100 characters" }
-        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) { return "a site's name has no control characters" }
+        if hasControlCharacters(name) { return "a site's name has no control characters" }
         if name.first?.isWhitespace == true || name.last?.isWhitespace == true { return "a site's name has no blanks at either end" }
         return nil
     }

@@ -12,7 +12,7 @@ extension SyncNode {
         let version = try await store.directoryVersion()
         if let cached = directoryCache.answer(version: version, people: people) { return (cached, version) }
         let (directory, read) = try await store.directory()
-        let entry = DirectoryCache.Entry(version: read, full: WireJSON.encode(directory), sitesOnly: WireJSON.encode(directory.visible(to: .reporter)))
+        let entry = DirectoryCache.Entry(version: read, full: WireJSON.encode(directory), sitesOnly: WireJSON.encode(directory.sitesOnly))
         directoryCache.keep(entry)
         return (people ? entry.full : entry.sitesOnly, read)
     }

@@ -27,9 +27,12 @@ extension SQLiteNodeStore {
 
     /// See `NodeStore.users`: ordered by name. Synchronous: an administration call.
     public func users() throws -> [UserAccount] {
-        try writer.read { db in
-            try GRDB.Row.fetchAll(db, sql: "SELECT name, role, disabled FROM user ORDER BY name").map(Self.user)
-        }
+        try writer.read { db in try Self.users(in: db) }
+    }
+
+    /// Every user, ordered by name, inside the caller's transaction.
+    static func users(in db: Database) throws -> [UserAccount] {
+        try GRDB.Row.fetchAll(db, sql: "SELECT name, role, disabled FROM user ORDER BY name").map(Self.user)
     }
 
     /// See `NodeStore.disableUser`: every device of the user not yet asked to erase its

@@ -20,7 +20,7 @@ extension SQLiteNodeStore {
 
     /// The directory's version number (0 before anything was added).
     static func directoryVersion(in db: Database) throws -> Int {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM setting WHERE key = ?"), arguments: [directoryVersionKey]).flatMap(Int.init) ?? 0
+        try ReplicaStore.setting(directoryVersionKey, in: db).flatMap(Int.init) ?? 0
     }
 
     /// See `NodeStore.directoryVersion`.
@@ -34,9 +34,7 @@ extension SQLiteNodeStore {
             let devices = try GRDB.Row.fetchAll(db, sql: "SELECT id, name, user FROM device ORDER BY id").map {
                 NodeDirectory.Device(id: $0["id"], name: $0["name"], user: $0["user"])
             }
-            let users = try GRDB.Row.fetchAll(db, sql: "SELECT name, role, disabled FROM user ORDER BY name").map {
-                NodeDirectory.User(name: $0["name"], role: $0["role"], disabled: $0["disabled"])
-            }
+            let users = try Self.users(in: db).map { NodeDirectory.User(name: $0.name, role: $0.role.rawValue, disabled: $0.disabled) }
             return (NodeDirectory(devices: devices, sites: try Self.sites(in: db), users: users), try Self.directoryVersion(in: db))
         }
     }

@@ -54,7 +54,7 @@ struct ResolveCommand: ParsableCommand {
         let devices = Array(Swift.Set(state.conflicts.first { $0.field == field }?.sides.map(\.stamp.dot.device) ?? []))
         if let id = try? DeviceID(word), devices.contains(id) { return id }
         let named = devices.filter { names[$0] == word }
-        let label = { (device: DeviceID) in names[device].map { "\($0) (\(device))" } ?? device.rawValue }
+        let label = { (device: DeviceID) in RecordView.deviceLabel(device, names: names) }
         guard named.count <= 1 else {
             throw CLIError(.usage, "--keep \(word.prefix(60)) names several devices of this conflict: \(named.map(label).sorted().joined(separator: ", ")); give the device id instead")
         }
