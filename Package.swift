@@ -44,6 +44,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the few statements bound directly (`StatementBindings`).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                // Encryption at rest of device replicas: AES-GCM, and scrypt (`_CryptoExtras`).
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -70,12 +73,14 @@ let package = Package(
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // glibc's `mallopt`, for the node's arena limit.
         .systemLibrary(name: "CMalloc"),
+        // The Linux kernel keyring's system calls, where `casesync unlock` keeps a data key.
+        .systemLibrary(name: "CKeyring"),
         .target(name: "SyncClient", dependencies: ["CCurl", "SyncModel", "SyncProtocol", "SyncStore"]),
         // The mediator CLI's commands and output, as a library so tests can run them in-process;
         // `casesync` is the thin executable over it.
         .target(
             name: "CaseSyncCLI",
-            dependencies: ["SyncModel", "SyncProtocol", "SyncStore", "SyncClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SyncModel", "SyncProtocol", "SyncStore", "SyncClient", "CKeyring", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "casesync", dependencies: ["CaseSyncCLI"]),
         .executableTarget(

@@ -28,7 +28,10 @@ run "$BIN/casesyncd" user add ann --role mediator --data "$NODE"
 TOKEN1=$("$BIN/casesyncd" enroll ann --data "$NODE" | tail -1)
 TOKEN2=$("$BIN/casesyncd" enroll ann --data "$NODE" | tail -1)
 
-say "3. Each laptop gets its own replica and enrolls with its token."
+say "3. Each laptop gets its own replica, encrypted under Ann's passphrase, and enrolls with its token."
+# On a terminal init asks for the passphrase twice; the tour reads it from a file, as a script would.
+printf 'correct horse battery staple\n' > "$TOUR/passphrase"; chmod 600 "$TOUR/passphrase"
+export CASESYNC_PASSPHRASE_FILE="$TOUR/passphrase"
 A=(--data "$TOUR/ann-laptop"); B=(--data "$TOUR/ann-desktop")
 run "$BIN/casesync" "${A[@]}" init --device-name ann-laptop
 run "$BIN/casesync" "${B[@]}" init --device-name ann-desktop
@@ -67,4 +70,11 @@ say "9. Both laptops now show the same case, with no conflict left."
 "$BIN/casesync" "${B[@]}" --json case show "$CASE" > "$TOUR/b.json"
 if cmp -s "$TOUR/a.json" "$TOUR/b.json"; then echo "Identical on both devices."; else echo "The devices differ!"; exit 1; fi
 run "$BIN/casesync" "${B[@]}" conflicts
+
+say "10. Nothing on the laptop's disk reads as case text; leaving the ward, Ann locks it."
+if grep -rqa "Discharge planning" "$TOUR/ann-laptop"; then echo "Plain case text found on disk!"; exit 1; fi
+echo "grep -r 'Discharge planning' over the laptop's data folder: no match."
+run "$BIN/casesync" "${A[@]}" lock
+echo "Without the passphrase, the next command is refused:"
+env -u CASESYNC_PASSPHRASE_FILE "$BIN/casesync" "${A[@]}" status < /dev/null || true
 say "End of the tour. (Everything was in $TOUR, now removed.)"

@@ -100,3 +100,34 @@ func createCases(_ count: Int, in store: ReplicaStore, seed: UInt64, batch: Int 
     }
     try store.create(items, at: 1_763_800_000_000, transactionSize: batch)
 }
+
+/// Whether a benchmark's device replicas are encrypted at rest (the default, as
+/// `casesync init` makes them) or plain (`init --no-encryption`), so that the cost of
+/// encryption is measured against the plain build in the same run.
+enum Encryption: String, ExpressibleByArgument, CaseIterable {
+    case on, off
+
+    /// The passphrase every benchmark replica is encrypted under.
+    static let passphrase = "benchmark passphrase"
+
+    /// Writes `passphrase` into a file in `folder` (mode 0600) and returns its path, for
+    /// `CASESYNC_PASSPHRASE_FILE` and `--passphrase-file`.
+    static func passphraseFile(in folder: URL) throws -> String {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("passphrase").path
+        guard FileManager.default.createFile(atPath: path, contents: Data((passphrase + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot write \(path)")
+        }
+        return path
+    }
+
+    /// The `casesync init` arguments that make a replica this way.
+    func initArguments(passphraseFile: String) -> [String] {
+        self == .on ? ["--passphrase-file", passphraseFile] : ["--no-encryption"]
+    }
+
+    /// Opens the replica in `directory` as `casesync` would, unlocking it when encrypted.
+    func open(_ directory: URL) throws -> ReplicaStore {
+        try ReplicaStore.open(directory: directory) { lock in try lock.open(passphrase: Self.passphrase) }
+    }
+}

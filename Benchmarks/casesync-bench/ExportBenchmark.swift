@@ -44,7 +44,10 @@ struct ExportBenchmark: ParsableCommand {
 
         let (daemon, port) = try startDaemon(casesyncd, data: node.path)
         defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
-        _ = try SyncBenchmark.run(casesync, ["--data", reporter, "init", "--device-name", "reports"])
+        // Encrypted as `casesync init` makes it, and unlocked for the sitting by init.
+        _ = try SyncBenchmark.run(casesync, ["--data", reporter, "init", "--device-name", "reports"]
+            + Encryption.on.initArguments(passphraseFile: try Encryption.passphraseFile(in: root)))
+        defer { _ = try? SyncBenchmark.run(casesync, ["--data", reporter, "lock"]) }
         let token = try SyncBenchmark.run(casesyncd, ["enroll", "rita", "--data", node.path]).split(separator: "\n").last.map(String.init) ?? ""
         _ = try SyncBenchmark.run(casesync, ["--data", reporter, "enroll", "--server", "http://127.0.0.1:\(port)", "--token", token])
 

@@ -15,7 +15,9 @@ import Glibc
 ///    statement, same batches, same WAL and `synchronous = FULL` (`sqlite_rows_per_s`).
 /// 3. Times the release `casesync --json case list` over the store, three runs after both
 ///    writers closed: `list_s` is the median, `list_cold_s` the first; checks it prints
-///    every case.
+///    every case, after `casesync unlock` when the replica is encrypted (a mediator's sitting).
+/// `--encryption off` measures a plain replica, for the cost of encryption in the same run
+/// (`Benchmarks/alternate-encryption.sh`).
 struct StoreBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "store", abstract: "Store write rate against bare SQLite, and `case list` time.")
 
@@ -23,6 +25,7 @@ struct StoreBenchmark: ParsableCommand {
     @Option(help: "Records per transaction.") var batch = 500
     @Option(help: "Seed for ids and values.") var seed: UInt64 = 7
     @Option(help: "Keep the stores in this (new) folder instead of a temporary one.") var keep: String?
+    @Option(help: "Encrypt the replica at rest (on, the default of casesync init) or not (off).") var encryption = Encryption.on
 
     func run() throws {
         let directory = keep.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory.appendingPathComponent("casesync-bench-store-\(UUID().uuidString)")
@@ -33,12 +36,17 @@ struct StoreBenchmark: ParsableCommand {
         sync()
 
         let binary = try builtBinary("casesync")
+        let replica = directory.appendingPathComponent("replica").path
+        if encryption == .on {
+            _ = try SyncBenchmark.run(binary, ["--data", replica, "unlock", "--passphrase-file", try Encryption.passphraseFile(in: directory)])
+        }
+        defer { if encryption == .on { _ = try? SyncBenchmark.run(binary, ["--data", replica, "lock"]) } }
         // Three runs: the first is cold (first open after the writer closed); the median is reported.
         var listTimes: [Double] = []
         var output: [UInt8] = []
         for _ in 0..<3 {
             var seconds = 0.0
-            output = try Self.capture(binary, ["--data", directory.appendingPathComponent("replica").path, "--json", "case", "list"], seconds: &seconds)
+            output = try Self.capture(binary, ["--data", replica, "--json", "case", "list"], seconds: &seconds)
             listTimes.append(seconds)
         }
         let listSeconds = median(listTimes)
@@ -47,18 +55,19 @@ struct StoreBenchmark: ParsableCommand {
 
         let storeRate = Double(records) / storeSeconds
         let bareRate = Double(records) / bareSeconds
-        print("records: \(records) in transactions of \(batch)")
+        print("records: \(records) in transactions of \(batch), encryption \(encryption.rawValue)")
         print("store write path: \(format(storeSeconds)) s, \(Int(storeRate)) records/s")
         print("bare SQLite insert of the same rows: \(format(bareSeconds)) s, \(Int(bareRate)) rows/s")
         print("ratio: \(format(storeRate / bareRate)) (target >= 0.33); casesync case list --json: median \(format(listSeconds)) s (target < 0.5), runs \(listTimes.map(format).joined(separator: ", ")), \(output.count / 1_000_000) MB")
-        print(#"{"bench":"store","records":\#(records),"store_rows_per_s":\#(Int(storeRate)),"sqlite_rows_per_s":\#(Int(bareRate)),"ratio":\#(format(storeRate / bareRate)),"list_s":\#(format(listSeconds)),"list_cold_s":\#(format(listTimes[0]))}"#)
+        print(#"{"bench":"store","encryption":"\#(encryption.rawValue)","records":\#(records),"store_rows_per_s":\#(Int(storeRate)),"sqlite_rows_per_s":\#(Int(bareRate)),"ratio":\#(format(storeRate / bareRate)),"list_s":\#(format(listSeconds)),"list_cold_s":\#(format(listTimes[0]))}"#)
     }
 
     /// Writes through the store, then the same rows into bare SQLite; both databases are
     /// closed when this returns.
     func writeBoth(in directory: URL) throws -> (store: Double, bare: Double) {
-        let store = try ReplicaStore.open(directory: directory.appendingPathComponent("replica"))
+        var store = try ReplicaStore.open(directory: directory.appendingPathComponent("replica"))
         try store.initialize(device: try DeviceID("bench-device"), name: "bench", at: 1_763_800_000_000)
+        if encryption == .on { store = try store.encrypt(passphrase: Encryption.passphrase) }
         let storeStart = ContinuousClock.now
         try createCases(records, in: store, seed: seed, batch: batch)
         let storeSeconds = (ContinuousClock.now - storeStart).seconds

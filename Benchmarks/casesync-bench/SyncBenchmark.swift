@@ -15,12 +15,15 @@ import Glibc
 /// 3. A new device B runs its first `casesync sync`: `first_sync_s`, end to end.
 /// 4. `casesync sync` on B with nothing to do, 20 times: `idle_sync_ms` is the median.
 /// The daemon's peak resident memory (`VmHWM`) is read at the end: `daemon_peak_rss_mb`.
+/// Both devices are encrypted at rest and unlocked for the sitting, as `casesync init` leaves
+/// them; `--encryption off` makes them plain, for the cost of encryption in the same run.
 struct SyncBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sync", abstract: "Push, first sync and idle sync through the real binaries.")
 
     @Option(help: "Number of case records.") var records = 100_000
     @Option(help: "Seed for ids and values.") var seed: UInt64 = 11
     @Option(help: "Keep the data folders in this (new) folder; the node keeps running only for the run.") var keep: String?
+    @Option(help: "Encrypt the device replicas at rest (on, the default of casesync init) or not (off).") var encryption = Encryption.on
 
     func run() throws {
         let casesync = try builtBinary("casesync")
@@ -35,14 +38,18 @@ struct SyncBenchmark: ParsableCommand {
         let (daemon, port) = try startDaemon(casesyncd, data: node)
         defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
         let server = "http://127.0.0.1:\(port)"
+        let passphraseFile = try Encryption.passphraseFile(in: root)
+        defer {
+            if encryption == .on { for device in [deviceA, deviceB] { _ = try? Self.run(casesync, ["--data", device, "lock"]) } }
+        }
         for device in [deviceA, deviceB] {
-            _ = try Self.run(casesync, ["--data", device, "init", "--device-name", URL(fileURLWithPath: device).lastPathComponent])
+            _ = try Self.run(casesync, ["--data", device, "init", "--device-name", URL(fileURLWithPath: device).lastPathComponent] + encryption.initArguments(passphraseFile: passphraseFile))
             let token = try Self.run(casesyncd, ["enroll", "bench", "--data", node]).split(separator: "\n").last.map(String.init) ?? ""
             _ = try Self.run(casesync, ["--data", device, "enroll", "--server", server, "--token", token])
         }
 
         // Device A's cases, written through the store as `casesync case new` would.
-        let store = try ReplicaStore.open(directory: URL(fileURLWithPath: deviceA))
+        let store = try encryption.open(URL(fileURLWithPath: deviceA))
         try createCases(records, in: store, seed: seed, restrictedMediator: "bench")
         let rows: [(String, Data)] = try store.writer.read { db in
             try GRDB.Row.fetchAll(db, sql: "SELECT id, state FROM record").map { ($0[0], $0[1]) }
@@ -75,9 +82,9 @@ struct SyncBenchmark: ParsableCommand {
         let pushRate = Double(records) / pushSeconds
         let bareRate = Double(records) / bareSeconds
         let idleMedian = median(idle)
-        print("records: \(records); push \(format(pushSeconds)) s (\(Int(pushRate))/s), bare SQLite \(format(bareSeconds)) s (\(Int(bareRate))/s), ratio \(format(pushRate / bareRate)) (target >= 0.33)")
+        print("records: \(records), encryption \(encryption.rawValue); push \(format(pushSeconds)) s (\(Int(pushRate))/s), bare SQLite \(format(bareSeconds)) s (\(Int(bareRate))/s), ratio \(format(pushRate / bareRate)) (target >= 0.33)")
         print("first sync of a new device: \(format(firstSeconds)) s (target < 10); daemon peak RSS \(peakKB / 1024) MB (target < 150); idle sync median \(format(idleMedian)) ms (target < 50)")
-        print(#"{"bench":"sync","records":\#(records),"push_records_per_s":\#(Int(pushRate)),"sqlite_rows_per_s":\#(Int(bareRate)),"push_ratio":\#(format(pushRate / bareRate)),"first_sync_s":\#(format(firstSeconds)),"daemon_peak_rss_mb":\#(peakKB / 1024),"idle_sync_ms":\#(format(idleMedian))}"#)
+        print(#"{"bench":"sync","encryption":"\#(encryption.rawValue)","records":\#(records),"push_records_per_s":\#(Int(pushRate)),"sqlite_rows_per_s":\#(Int(bareRate)),"push_ratio":\#(format(pushRate / bareRate)),"first_sync_s":\#(format(firstSeconds)),"daemon_peak_rss_mb":\#(peakKB / 1024),"idle_sync_ms":\#(format(idleMedian))}"#)
     }
 
     static func run(_ binary: URL, _ arguments: [String]) throws -> String {

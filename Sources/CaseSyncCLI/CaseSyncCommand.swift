@@ -13,7 +13,7 @@ public struct CaseSyncCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, CaseCommand.self, PartyCommand.self, SessionCommand.self, NoteCommand.self,
             ActionCommand.self, DueCommand.self, FeedbackCommand.self, RestoreCommand.self, EnrollCommand.self, SyncCommand.self, ExportCommand.self, ReportCommand.self, StatusCommand.self, ConflictsCommand.self, ResolveCommand.self,
-            WipeCommand.self, AccessCommand.self,
+            WipeCommand.self, AccessCommand.self, UnlockCommand.self, LockCommand.self, PassphraseCommand.self, EncryptCommand.self,
         ]
     )
 

@@ -19,12 +19,18 @@ struct GlobalOptions: ParsableArguments {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".casesync")
     }
 
-    /// Opens the store; refuses a folder that was never initialised (without creating files).
+    /// Opens the store, unlocking an encrypted replica (`ReplicaUnlocker`); refuses a folder
+    /// that was never initialised (without creating files).
     func openStore(creating: Bool = false) throws -> ReplicaStore {
-        let file = directory.appendingPathComponent("replica.sqlite").path
-        if !creating && !FileManager.default.fileExists(atPath: file) {
+        let directory = creating ? directory : try existingDirectory()
+        return try ReplicaStore.open(directory: directory, unlock: ReplicaUnlocker().unlock)
+    }
+
+    /// The data folder, if it holds a replica.
+    func existingDirectory() throws -> URL {
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("replica.sqlite").path) else {
             throw CLIError(.usage, "no replica in \(directory.path); run `casesync init` (or pass --data DIR)")
         }
-        return try ReplicaStore.open(directory: directory)
+        return directory
     }
 }

@@ -1,6 +1,7 @@
 import SyncModel
 
-/// One line of a case list, read from indexed columns without decoding the record state.
+/// One line of a case list, read from indexed columns without decoding the record state
+/// (in an encrypted replica, from the opened state).
 public struct CaseSummary: Hashable, Sendable {
     /// The case's record id.
     public let id: RecordID
@@ -20,4 +21,20 @@ public struct CaseSummary: Hashable, Sendable {
     /// Set for a restricted case this device holds only the metadata of (a supervisor's,
     /// PROTOCOL.md §13.5): no title, no records.
     public var metadataOnly = false
+}
+
+extension CaseSummary {
+    /// Whether the summary passes `case list`'s filters as the SQL ones do: the status
+    /// exactly, the site without regard to ASCII case (SQLite's NOCASE).
+    func matches(status: String?, site: String?) -> Bool {
+        if let status, self.status != status { return false }
+        if let site {
+            guard let own = self.site, Self.asciiFolded(own) == Self.asciiFolded(site) else { return false }
+        }
+        return true
+    }
+
+    private static func asciiFolded(_ text: String) -> [UInt8] {
+        text.utf8.map { (65...90).contains($0) ? $0 + 32 : $0 }
+    }
 }

@@ -11,17 +11,19 @@ public struct RecordRow: Sendable {
     let caseID: RecordID
     /// The version vector's canonical JSON.
     let version: [UInt8]
-    /// The state's canonical JSON.
+    /// The state's canonical JSON, sealed in an encrypted replica (`RecordSealer`).
     public let state: [UInt8]
     let deleted: Bool
     let conflicted: Bool
-    /// The columns `case list` shows and filters by; nil for every other record type.
+    /// The columns `case list` shows and filters by; nil for every other record type, and
+    /// in an encrypted replica (which lists cases from their sealed states).
     let reference, title, status, site: String?
     let changed: Int64
 
     /// `canonicalJSON`, when given, must be the state's canonical bytes (as received: see
-    /// `ReceivedState`); it saves encoding the state again.
-    public init(_ state: RecordState, canonicalJSON: [UInt8]? = nil) {
+    /// `ReceivedState`); it saves encoding the state again. `sealer` seals the state (the
+    /// node's is plain).
+    package init(_ state: RecordState, canonicalJSON: [UInt8]? = nil, sealer: RecordSealer) throws {
         assert(canonicalJSON == nil || canonicalJSON == state.canonicalJSON(), "canonicalJSON must be the state's own bytes")
         id = state.id
         type = state.type
@@ -29,10 +31,11 @@ public struct RecordRow: Sendable {
         var version = CanonicalJSONWriter(capacity: 64)
         state.version.write(to: &version)
         self.version = version.bytes
-        self.state = canonicalJSON ?? state.canonicalJSON()
+        let plain = canonicalJSON ?? state.canonicalJSON()
+        self.state = sealer.isSealing ? try sealer.seal(plain, place: RecordSealer.Place.record(state.id.rawValue)) : plain
         deleted = state.isDeleted
         conflicted = state.hasConflicts
-        let isCase = state.type == .case
+        let isCase = state.type == .case && !sealer.isSealing
         reference = isCase ? state.text("reference") : nil
         title = isCase ? state.text("title") : nil
         status = isCase ? state.text("status") : nil

@@ -33,18 +33,18 @@ extension ReplicaStore {
             var dropped: [DroppedRecords] = []
             var undelivered: [QueuedRecord] = []
             for drop in drops {
-                let result = try Self.apply(drop, in: db)
+                let result = try apply(drop, in: db)
                 undelivered += result.undelivered
                 if result.dropped.count > 0 { dropped.append(result.dropped) }
             }
             if !undelivered.isEmpty { try keepUndelivered(undelivered) }
             // Until `eraseFreedSpace` has run, the next sync knows it must (a failure after
             // this page would otherwise leave the dropped bytes in free space).
-            if !dropped.isEmpty { try Self.setSetting(Self.eraseDueKey, "1", in: db) }
-            let outcome = states.isEmpty ? MergeOutcome() : try Self.merge(states, in: db)
-            try Self.store(metadata, grants: grants, in: db)
+            if !dropped.isEmpty { try setSetting(Self.eraseDueKey, "1", in: db) }
+            let outcome = states.isEmpty ? MergeOutcome() : try Self.merge(states, in: db, sealer: sealer)
+            try store(metadata, grants: grants, in: db)
             for (key, value) in settings {
-                try Self.setSetting(key, value, in: db)
+                try setSetting(key, value, in: db)
             }
             return (outcome, dropped)
         }
@@ -52,8 +52,8 @@ extension ReplicaStore {
 
     /// Deletes the records one drop names (and their outbox and re-delivery entries),
     /// returning what went and which of them held changes not yet pushed.
-    static func apply(_ drop: DropNotice, in db: Database) throws -> (dropped: DroppedRecords, undelivered: [QueuedRecord]) {
-        let reference = try String.fetchOne(db.cachedStatement(sql: "SELECT reference FROM record WHERE id = ?"), arguments: [drop.caseID.rawValue])
+    func apply(_ drop: DropNotice, in db: Database) throws -> (dropped: DroppedRecords, undelivered: [QueuedRecord]) {
+        let reference = try Self.load(drop.caseID, in: db, sealer: sealer)?.text("reference")
         let ids: [String]
         if let record = drop.record {
             // Only if it belongs to the case named: a drop never reaches into another case.
@@ -71,7 +71,7 @@ extension ReplicaStore {
         for id in ids {
             // A purge is disposal: nothing of the case is kept, queued changes included.
             if drop.reason != .purged {
-                try queued.forEachRow { $0.bind(id) } _: { row in undelivered.append(try QueuedRecord(row)) }
+                try queued.forEachRow { $0.bind(id) } _: { row in undelivered.append(try QueuedRecord(row, sealer: sealer)) }
             }
             for table in ["outbox", "redelivery"] {
                 try db.cachedStatement(sql: "DELETE FROM \(table) WHERE recordID = ?").execute(arguments: [id])
@@ -96,7 +96,7 @@ extension ReplicaStore {
     @discardableResult
     public func eraseCaseData(forget: [String]) throws -> Int {
         try writer.write { db in
-            try Self.setSetting(Self.eraseDueKey, "1", in: db)
+            try setSetting(Self.eraseDueKey, "1", in: db)
             try db.execute(sql: "DELETE FROM outbox; DELETE FROM redelivery; DELETE FROM accessGrant; DELETE FROM caseMetadata")
             try db.execute(sql: "DELETE FROM record")
             let erased = db.changesCount

@@ -165,6 +165,20 @@ extension ReplicaStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v8 device: encryption at rest") { db in
+            // The lock of an encrypted replica (`ReplicaLock`): its data key wrapped under the
+            // passphrase's scrypt key. No row: a plain replica (`init --no-encryption`).
+            try db.execute(sql: """
+                CREATE TABLE dataKey (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    kdf TEXT NOT NULL,
+                    logN INTEGER NOT NULL, r INTEGER NOT NULL, p INTEGER NOT NULL,
+                    salt BLOB NOT NULL,
+                    wrapped BLOB NOT NULL,
+                    keyCheck BLOB NOT NULL
+                )
+                """)
+        }
         return migrator
     }
 }
@@ -201,7 +215,7 @@ extension SQLiteNodeStore {
             let rows = try GRDB.Row.fetchCursor(db, sql: "SELECT id, state FROM record WHERE type IN ('note', 'case')")
             while let row = try rows.next() {
                 let id: String = row[0]
-                let state = try ReplicaStore.decodeStored([UInt8](row[1] as Data), id: id)
+                let state = try ReplicaStore.decodeStored([UInt8](row[1] as Data), id: id, sealer: .plain)
                 if state.type == .case {
                     if HoldingRule.isRestricted(state) { try restrict.execute(arguments: [id]) }
                 } else {

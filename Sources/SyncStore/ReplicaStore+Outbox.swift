@@ -28,7 +28,7 @@ extension ReplicaStore {
                 if let after { bindings.bind(after) } else { bindings.bind("") }
                 bindings.bind(limit)
             } _: { row in
-                records.append(try QueuedRecord(row))
+                records.append(try QueuedRecord(row, sealer: sealer))
             }
             return records
         }
@@ -57,11 +57,12 @@ extension ReplicaStore {
 }
 
 extension ReplicaStore.QueuedRecord {
-    /// From a row of (id, caseID, state), as the outbox and re-delivery queries select.
-    init(_ row: StatementRow) throws {
+    /// From a row of (id, caseID, state), as the outbox and re-delivery queries select,
+    /// the state opened with `sealer`.
+    init(_ row: StatementRow, sealer: RecordSealer) throws {
         guard let id = row.recordID(at: 0), let caseID = row.recordID(at: 1) else {
             throw StoreError(.corrupt, "a stored record id does not parse")
         }
-        self.init(id: id, caseID: caseID, state: row.bytes(at: 2))
+        self.init(id: id, caseID: caseID, state: try sealer.open(row.bytes(at: 2), place: RecordSealer.Place.record(id.rawValue)))
     }
 }

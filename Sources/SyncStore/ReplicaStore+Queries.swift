@@ -5,7 +5,7 @@ import SyncModel
 extension ReplicaStore {
     /// The stored state of `id`, if any.
     public func record(_ id: RecordID) throws -> RecordState? {
-        try writer.read { db in try Self.load(id, in: db) }
+        try writer.read { db in try Self.load(id, in: db, sealer: sealer) }
     }
 
     /// Finds the record a person means by `text`: a full id, a case reference
@@ -22,8 +22,7 @@ extension ReplicaStore {
         }
         return try writer.read { db in
             // A reference names a case: only when a case (or any record) is asked for.
-            let byReference = type == nil || type == .case
-                ? try String.fetchAll(db, sql: "SELECT id FROM record WHERE type = 'case' AND reference = ? LIMIT 2", arguments: [text.uppercased()]) : []
+            let byReference = type == nil || type == .case ? try caseIDs(withReference: text.uppercased(), in: db) : []
             var matches = byReference
             if matches.isEmpty, text.count >= 4, text.allSatisfy(\.isHexDigit) {
                 var sql = "SELECT id FROM record WHERE id LIKE ?"
@@ -48,16 +47,29 @@ extension ReplicaStore {
     /// with the restricted cases this device holds only the metadata of.
     public func cases(status: String? = nil, site: String? = nil) throws -> [CaseSummary] {
         try writer.read { db in
-            let (filter, arguments) = Self.caseListFilter(status: status, site: site)
-            let sql = "SELECT id, reference, title, status, site, conflicted, changed FROM record WHERE type = 'case' AND deleted = 0" + filter + " ORDER BY id"
             var result: [CaseSummary] = []
-            let rows = try GRDB.Row.fetchCursor(db, sql: sql, arguments: arguments)
-            while let row = try rows.next() {
-                guard let id = try? RecordID(row[0] as String) else { continue }
-                result.append(CaseSummary(id: id, reference: row[1] ?? "", title: row[2] ?? "", status: row[3] ?? "",
-                                          site: row[4], conflicted: row[5], changed: row[6]))
+            if sealer.isSealing {
+                // The list columns are empty in an encrypted replica: the summaries come from
+                // the cases' sealed states (a device holds one mediator's cases: hundreds).
+                let rows = try GRDB.Row.fetchCursor(db, sql: "SELECT id, state FROM record WHERE type = 'case' AND deleted = 0 ORDER BY id")
+                while let row = try rows.next() {
+                    let state = try Self.decodeStored([UInt8](row[1] as Data), id: row[0] as String, sealer: sealer)
+                    let summary = CaseSummary(id: state.id, reference: state.text("reference") ?? "", title: state.text("title") ?? "",
+                                              status: state.text("status") ?? "", site: state.text("site"),
+                                              conflicted: state.hasConflicts, changed: state.lastChanged)
+                    if summary.matches(status: status, site: site) { result.append(summary) }
+                }
+            } else {
+                let (filter, arguments) = Self.caseListFilter(status: status, site: site)
+                let sql = "SELECT id, reference, title, status, site, conflicted, changed FROM record WHERE type = 'case' AND deleted = 0" + filter + " ORDER BY id"
+                let rows = try GRDB.Row.fetchCursor(db, sql: sql, arguments: arguments)
+                while let row = try rows.next() {
+                    guard let id = try? RecordID(row[0] as String) else { continue }
+                    result.append(CaseSummary(id: id, reference: row[1] ?? "", title: row[2] ?? "", status: row[3] ?? "",
+                                              site: row[4], conflicted: row[5], changed: row[6]))
+                }
             }
-            let metadata = try Self.metadataSummaries(status: status, site: site, in: db)
+            let metadata = try metadataSummaries(status: status, site: site, in: db)
             guard !metadata.isEmpty else { return result }
             return (result + metadata).sorted { $0.id.rawValue < $1.id.rawValue }
         }
@@ -82,26 +94,41 @@ extension ReplicaStore {
 
     /// The records of a case other than the case itself, live or in conflict, oldest first.
     public func records(inCase caseID: RecordID) throws -> [RecordState] {
+        try states("SELECT id, state FROM record WHERE caseID = ? AND type != 'case' AND (deleted = 0 OR conflicted = 1) ORDER BY id", [caseID.rawValue])
+    }
+
+    /// The states an `id, state` query selects, opened and decoded.
+    private func states(_ sql: String, _ arguments: StatementArguments = []) throws -> [RecordState] {
         try writer.read { db in
-            let blobs = try Data.fetchAll(db, sql: "SELECT state FROM record WHERE caseID = ? AND type != 'case' AND (deleted = 0 OR conflicted = 1) ORDER BY id", arguments: [caseID.rawValue])
-            return try blobs.map { try RecordState(json: [UInt8]($0)) }
+            try GRDB.Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                try Self.decodeStored([UInt8](row[1] as Data), id: row[0] as String, sealer: sealer)
+            }
         }
+    }
+
+    /// The cases (deleted ones too) whose reference is `reference`, at most two.
+    private func caseIDs(withReference reference: String, in db: Database) throws -> [String] {
+        guard sealer.isSealing else {
+            return try String.fetchAll(db, sql: "SELECT id FROM record WHERE type = 'case' AND reference = ? LIMIT 2", arguments: [reference])
+        }
+        var ids: [String] = []
+        let rows = try GRDB.Row.fetchCursor(db, sql: "SELECT id, state FROM record WHERE type = 'case'")
+        while let row = try rows.next(), ids.count < 2 {
+            let id: String = row[0]
+            if try Self.decodeStored([UInt8](row[1] as Data), id: id, sealer: sealer).text("reference") == reference { ids.append(id) }
+        }
+        return ids
     }
 
     /// The live records of `type` across every case this device holds, oldest first
     /// (`action list`, `due`: a device holds one mediator's cases, so this stays small).
     public func liveRecords(of type: RecordType) throws -> [RecordState] {
-        try writer.read { db in
-            let blobs = try Data.fetchAll(db, sql: "SELECT state FROM record WHERE type = ? AND deleted = 0 ORDER BY id", arguments: [type.rawValue])
-            return try blobs.map { try RecordState(json: [UInt8]($0)) }
-        }
+        try states("SELECT id, state FROM record WHERE type = ? AND deleted = 0 ORDER BY id", [type.rawValue])
     }
 
     /// Every record holding a conflict.
     public func conflictedRecords() throws -> [RecordState] {
-        try writer.read { db in
-            try Data.fetchAll(db, sql: "SELECT state FROM record WHERE conflicted = 1 ORDER BY caseID, id").map { try RecordState(json: [UInt8]($0)) }
-        }
+        try states("SELECT id, state FROM record WHERE conflicted = 1 ORDER BY caseID, id")
     }
 
     /// Counts for `casesync status`.
@@ -128,28 +155,40 @@ extension ReplicaStore {
 
     /// A named setting (pull cursor, server address, last sync time).
     public func setting(_ key: String) throws -> String? {
-        try writer.read { db in try Self.setting(key, in: db) }
+        try writer.read { db in try setting(key, in: db) }
     }
 
     /// Stores a named setting, replacing any earlier value, in a transaction of its own.
     public func setSetting(_ key: String, _ value: String) throws {
-        try writer.write { db in try Self.setSetting(key, value, in: db) }
+        try writer.write { db in try setSetting(key, value, in: db) }
     }
 
     /// Stores several named settings in one transaction: all of them, or none.
     public func setSettings(_ settings: [String: String]) throws {
         try writer.write { db in
-            for (key, value) in settings { try Self.setSetting(key, value, in: db) }
+            for (key, value) in settings { try setSetting(key, value, in: db) }
         }
     }
 
-    /// A named setting, inside the caller's transaction.
-    static func setting(_ key: String, in db: Database) throws -> String? {
+    /// A named setting, opened with the replica's sealer, inside the caller's transaction.
+    func setting(_ key: String, in db: Database) throws -> String? {
+        let stored = try DatabaseBytes.fetchOne(db.cachedStatement(sql: "SELECT value FROM setting WHERE key = ?"), arguments: [key])
+        return try sealer.openText(stored, place: RecordSealer.Place.setting(key))
+    }
+
+    /// Stores a named setting, sealed with the replica's sealer, inside the caller's transaction.
+    func setSetting(_ key: String, _ value: String, in db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .execute(arguments: [key, try sealer.seal(text: value, place: RecordSealer.Place.setting(key))])
+    }
+
+    /// A named setting of the sync node (which stores them plain), inside the caller's transaction.
+    static func plainSetting(_ key: String, in db: Database) throws -> String? {
         try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM setting WHERE key = ?"), arguments: [key])
     }
 
-    /// Stores a named setting inside the caller's transaction.
-    static func setSetting(_ key: String, _ value: String, in db: Database) throws {
+    /// Stores a named setting of the sync node inside the caller's transaction.
+    static func setPlainSetting(_ key: String, _ value: String, in db: Database) throws {
         try db.cachedStatement(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             .execute(arguments: [key, value])
     }

@@ -39,7 +39,7 @@ extension ReplicaStore {
                 bindings.bind(cases)
                 bindings.bind(limit)
             } _: { row in
-                records.append(try QueuedRecord(row))
+                records.append(try QueuedRecord(row, sealer: sealer))
             }
             return records
         }

@@ -47,7 +47,7 @@ extension ReplicaStore {
         try writer.write { db in
             let replica = try Self.replica(in: db)
             var state: RecordState
-            if let existing = try Self.load(id, in: db) {
+            if let existing = try Self.load(id, in: db, sealer: sealer) {
                 guard existing.type == type else {
                     throw StoreError(.wrongType, "\(id) is a \(existing.type.rawValue), not a \(type.rawValue)")
                 }
@@ -60,7 +60,7 @@ extension ReplicaStore {
             let stamp = Stamp(device: replica.device, counter: replica.counter + 1, time: time)
             try body(&state, stamp)
             try state.validate()
-            try Self.save(state, in: db)
+            try Self.save(RecordRow(state, sealer: sealer), in: db)
             try Self.enqueue(id, in: db)
             try db.execute(sql: "UPDATE replica SET counter = ? WHERE id = 1", arguments: [stamp.dot.counter])
             return state
@@ -83,7 +83,8 @@ extension ReplicaStore {
         let device = replica.device
         // `prepared` holds the next transaction's rows, stamped after counter `base`.
         var base = replica.counter
-        var prepared = Result { try Self.rows(chunks[0], device: device, after: base, at: time) }
+        let sealer = sealer
+        var prepared = Result { try Self.rows(chunks[0], device: device, after: base, at: time, sealer: sealer) }
         for (index, chunk) in chunks.enumerated() {
             let rows = try prepared.get()
             let expected = base
@@ -94,7 +95,7 @@ extension ReplicaStore {
                     let outcome = Result {
                         try self.writer.write { db in
                             let current = try Self.replica(in: db).counter
-                            let stamped = current == expected ? rows : try Self.rows(chunk, device: device, after: current, at: time)
+                            let stamped = current == expected ? rows : try Self.rows(chunk, device: device, after: current, at: time, sealer: sealer)
                             for row in stamped {
                                 try Self.save(row, in: db)
                                 try Self.enqueue(row.id, in: db)
@@ -105,7 +106,7 @@ extension ReplicaStore {
                     }
                     committed.withLock { $0 = outcome }
                 } else if index + 1 < chunks.count {
-                    let outcome = Result { try Self.rows(chunks[index + 1], device: device, after: expected + chunk.count, at: time) }
+                    let outcome = Result { try Self.rows(chunks[index + 1], device: device, after: expected + chunk.count, at: time, sealer: sealer) }
                     next.withLock { $0 = outcome }
                 }
             }
@@ -116,14 +117,15 @@ extension ReplicaStore {
     }
 
     /// The rows of new records stamped with the device's counters after `counter`.
-    static func rows(_ records: ArraySlice<(type: RecordType, id: RecordID, changes: [FieldChange])>, device: DeviceID, after counter: Int, at time: Int64) throws -> [RecordRow] {
+    static func rows(_ records: ArraySlice<(type: RecordType, id: RecordID, changes: [FieldChange])>, device: DeviceID, after counter: Int, at time: Int64,
+                     sealer: RecordSealer) throws -> [RecordRow] {
         var counter = counter
         return try records.map { record in
             counter += 1
             var state = RecordState(type: record.type, id: record.id)
             try state.apply(record.changes, stamp: Stamp(device: device, counter: counter, time: time))
             try state.validate()
-            return RecordRow(state)
+            return try RecordRow(state, sealer: sealer)
         }
     }
 
@@ -133,12 +135,12 @@ extension ReplicaStore {
     /// above any of its own writes found in the received states, so it never reuses a dot.
     @discardableResult
     public func merge(_ states: [RecordState]) throws -> MergeOutcome {
-        try writer.write { db in try Self.merge(states.map { ReceivedState($0) }, in: db) }
+        try writer.write { db in try Self.merge(states.map { ReceivedState($0) }, in: db, sealer: sealer) }
     }
 
     /// Like `merge(_:)`; a received state that is stored as it came (new here, or winning
     /// whole) keeps the bytes it arrived in instead of being encoded again.
-    static func merge(_ states: [ReceivedState], in db: Database) throws -> MergeOutcome {
+    static func merge(_ states: [ReceivedState], in db: Database, sealer: RecordSealer) throws -> MergeOutcome {
         let replica = try Self.replica(in: db)
         var outcome = MergeOutcome()
         var counter = replica.counter
@@ -146,13 +148,13 @@ extension ReplicaStore {
         for item in states {
             let received = item.state
             try received.validate(requireComplete: false)
-            let existing = try Self.load(received.id, in: db)
+            let existing = try Self.load(received.id, in: db, sealer: sealer)
             let merged = try existing.map { try $0.merged(with: received) } ?? received
             counter = max(counter, merged.version[replica.device])
             outcome.received += 1
             if merged != existing {
                 let bytes = item.canonicalJSON.flatMap { existing == nil || merged == received ? $0 : nil }
-                try Self.save(RecordRow(merged, canonicalJSON: bytes), seq: nil, using: saveRecord)
+                try Self.save(RecordRow(merged, canonicalJSON: bytes, sealer: sealer), seq: nil, using: saveRecord)
                 outcome.changed += 1
             }
             if merged.hasConflicts { outcome.conflicted += 1 }
@@ -163,19 +165,22 @@ extension ReplicaStore {
         return outcome
     }
 
-    /// The stored state of `id` inside a transaction the caller holds.
-    package static func load(_ id: RecordID, in db: Database) throws -> RecordState? {
+    /// The stored state of `id` inside a transaction the caller holds; `sealer` opens it
+    /// (the node's is plain).
+    package static func load(_ id: RecordID, in db: Database, sealer: RecordSealer) throws -> RecordState? {
         var state: RecordState?
         try db.cachedStatement(sql: "SELECT state FROM record WHERE id = ?").forEachRow { $0.bind(id) } _: { row in
-            state = try decodeStored(row.bytes(at: 0), id: id.rawValue)
+            state = try decodeStored(row.bytes(at: 0), id: id.rawValue, sealer: sealer)
         }
         return state
     }
 
-    /// A stored state blob as a state; a blob that does not decode is a corrupt store.
-    static func decodeStored(_ bytes: [UInt8], id: @autoclosure () -> String) throws -> RecordState {
+    /// A stored state blob as a state; a blob that does not open or decode is a corrupt
+    /// store, reported with the record's id.
+    static func decodeStored(_ bytes: [UInt8], id: @autoclosure () -> String, sealer: RecordSealer) throws -> RecordState {
+        let json = try sealer.open(bytes, place: RecordSealer.Place.record(id()))
         do {
-            return try RecordState(json: bytes)
+            return try RecordState(json: json)
         } catch {
             throw StoreError(.corrupt, "stored record \(id()) does not decode: \(error)")
         }
@@ -183,7 +188,7 @@ extension ReplicaStore {
 
     /// The stored states of `ids` that exist, read with one query per 500 ids, inside a
     /// transaction the caller holds.
-    package static func loadAll(_ ids: some Collection<RecordID>, in db: Database) throws -> [RecordID: RecordState] {
+    package static func loadAll(_ ids: some Collection<RecordID>, in db: Database, sealer: RecordSealer) throws -> [RecordID: RecordState] {
         // Room for every id, and the ids as given: a repeated id in `IN (...)` reads its row once.
         var states: [RecordID: RecordState] = [:]
         states.reserveCapacity(ids.count)
@@ -197,7 +202,7 @@ extension ReplicaStore {
             try statement.forEachRow { bindings in
                 for id in chunk { bindings.bind(id) }
             } _: { row in
-                let state = try decodeStored(row.bytes(at: 1), id: String(decoding: row.bytes(at: 0), as: UTF8.self))
+                let state = try decodeStored(row.bytes(at: 1), id: String(decoding: row.bytes(at: 0), as: UTF8.self), sealer: sealer)
                 states[state.id] = state
             }
         }
@@ -233,10 +238,10 @@ extension ReplicaStore {
         }
     }
 
-    /// Stores `state` inside a transaction the caller holds; `seq`, on the sync node, is the
-    /// change sequence number pulls page by (nil keeps the stored one).
+    /// Stores `state` unsealed (the node's way) inside a transaction the caller holds; `seq`
+    /// is the change sequence number pulls page by (nil keeps the stored one).
     package static func save(_ state: RecordState, seq: Int? = nil, in db: Database) throws {
-        try save(RecordRow(state), seq: seq, in: db)
+        try save(RecordRow(state, sealer: .plain), seq: seq, in: db)
     }
 
     /// Stores a row built earlier (see `RecordRow`) inside a transaction the caller holds.

@@ -15,10 +15,15 @@ public struct ReplicaStore: Sendable {
     /// tests and benchmarks can inspect it; apps go through the store's methods.
     package let writer: any DatabaseWriter
 
-    /// Opens (creating if needed) the store in `directory`, as `replica.sqlite`.
-    public static func open(directory: URL) throws -> ReplicaStore {
+    /// Seals what can hold case content (`.plain` in a replica made without encryption).
+    package let sealer: RecordSealer
+
+    /// Opens (creating if needed) the store in `directory`, as `replica.sqlite`. An encrypted
+    /// replica asks `unlock` for its data key, given the replica's lock (from the keyring, or
+    /// `ReplicaLock.open(passphrase:)`); without `unlock` it throws `locked`.
+    public static func open(directory: URL, unlock: ((ReplicaLock) throws -> DataKey)? = nil) throws -> ReplicaStore {
         try makeDataFolder(directory)
-        return try open(path: directory.appendingPathComponent("replica.sqlite").path)
+        return try open(path: directory.appendingPathComponent("replica.sqlite").path, unlock: unlock)
     }
 
     /// Creates the data folder `directory` (and its parents), readable by its owner only.
@@ -31,9 +36,10 @@ public struct ReplicaStore: Sendable {
         }
     }
 
-    /// Opens (creating if needed) the store at `path`.
-    public static func open(path: String) throws -> ReplicaStore {
-        try ReplicaStore(writer: openPool(path: path, configuration: configuration()))
+    /// Opens (creating if needed) the store at `path`; `unlock` as for `open(directory:unlock:)`.
+    public static func open(path: String, unlock: ((ReplicaLock) throws -> DataKey)? = nil) throws -> ReplicaStore {
+        let plain = try ReplicaStore(writer: openPool(path: path, configuration: deviceConfiguration()), sealer: .plain)
+        return try plain.unlocked(with: unlock)
     }
 
     /// A pool on the database at `path` whose writer syncs every commit. (GRDB sets a pool's
@@ -60,13 +66,20 @@ public struct ReplicaStore: Sendable {
 
     /// A store in memory, for tests.
     public static func inMemory() throws -> ReplicaStore {
-        try ReplicaStore(writer: DatabaseQueue(configuration: configuration()))
+        try ReplicaStore(writer: DatabaseQueue(configuration: deviceConfiguration()), sealer: .plain)
     }
 
     /// Wraps `writer` and brings its schema up to date.
-    init(writer: any DatabaseWriter) throws {
+    init(writer: any DatabaseWriter, sealer: RecordSealer) throws {
         self.writer = writer
+        self.sealer = sealer
         try ReplicaStore.migrator.migrate(writer)
+    }
+
+    /// The same database, sealing under `sealer` (schema already migrated).
+    init(sharing store: ReplicaStore, sealer: RecordSealer) {
+        writer = store.writer
+        self.sealer = sealer
     }
 
     static func configuration() -> Configuration {
@@ -83,6 +96,15 @@ public struct ReplicaStore: Sendable {
             // before it commits and writes them twice.
             try db.execute(sql: "PRAGMA cache_size = -16384")
         }
+        return configuration
+    }
+
+    /// A device's configuration: the shared one, and sorts and VACUUM's copy kept in memory,
+    /// so no temporary file ever holds a page of the replica (a device's sorts are small;
+    /// the node, which sorts whole scopes, keeps SQLite's default).
+    static func deviceConfiguration() -> Configuration {
+        var configuration = configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         return configuration
     }
 

@@ -20,7 +20,7 @@ extension SQLiteNodeStore {
 
     /// The directory's version number (0 before anything was added).
     static func directoryVersion(in db: Database) throws -> Int {
-        try ReplicaStore.setting(directoryVersionKey, in: db).flatMap(Int.init) ?? 0
+        try ReplicaStore.plainSetting(directoryVersionKey, in: db).flatMap(Int.init) ?? 0
     }
 
     /// See `NodeStore.directoryVersion`.

@@ -96,7 +96,7 @@ extension SQLiteNodeStore {
 
     /// See `NodeStore.records`; read with one query per 500 ids.
     public func records(_ ids: [RecordID]) async throws -> [RecordID: RecordState] {
-        try await writer.read { db in try ReplicaStore.loadAll(ids, in: db) }
+        try await writer.read { db in try ReplicaStore.loadAll(ids, in: db, sealer: .plain) }
     }
 
     /// Computed over cursors: one record state in memory at a time, whatever the number of records.

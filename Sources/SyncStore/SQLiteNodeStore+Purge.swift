@@ -24,7 +24,7 @@ extension SQLiteNodeStore {
             }
             if let closedBefore {
                 // Checked again in the purge's transaction: a case reopened since it was listed stays.
-                let state = try ReplicaStore.load(caseID, in: db)
+                let state = try ReplicaStore.load(caseID, in: db, sealer: .plain)
                 guard let state, !state.isDeleted, state.text("status") == "closed", let day = state.text("closed"), day < closedBefore else {
                     throw NodeError(.refused, "case \(idOrReference.prefix(60)) is no longer closed before \(closedBefore); not purged")
                 }

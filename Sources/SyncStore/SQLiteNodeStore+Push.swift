@@ -19,7 +19,7 @@ extension SQLiteNodeStore {
     public func applyPush(_ push: NodePush) async throws -> PushOutcome {
         // The rows of states that arrived canonical are built here, before the write
         // transaction, so the work runs while the node commits another device's batch.
-        let rows = push.states.map { RecordRow($0.state, canonicalJSON: $0.canonicalJSON) }
+        let rows = try push.states.map { try RecordRow($0.state, canonicalJSON: $0.canonicalJSON, sealer: .plain) }
         let outcome = try await pushes.submit(SQLitePushJob(push: push, states: push.states.map(\.state), rows: rows, sequenceFloor: sequenceFloor))
         checkpointer?.request()
         return outcome
@@ -44,7 +44,7 @@ extension SQLiteNodeStore {
         let purgedCase = try db.cachedStatement(sql: "SELECT at FROM purge WHERE caseID = ?")
         let node = try ReplicaStore.replica(in: db)
         var nodeCounter = node.counter
-        var stored = try ReplicaStore.loadAll(states.lazy.map(\.id), in: db)
+        var stored = try ReplicaStore.loadAll(states.lazy.map(\.id), in: db, sealer: .plain)
         // Cases the node does not hold but has access rows for: a restore kept today's access
         // to cases the backup lacks. Such a case is not new: who may write it is settled.
         let hasAccessRows = try db.cachedStatement(sql: "SELECT 1 FROM caseAccess WHERE caseID = ? LIMIT 1")
@@ -135,7 +135,7 @@ extension SQLiteNodeStore {
                 // node's state and wrote on it) is stored as received, like a new record.
                 let storesReceived = isReceivedState || (before != nil && merged == state)
                 assert(!storesReceived || rows[index].state == merged.canonicalJSON(), "the row built before the transaction must be the merged state's")
-                try ReplicaStore.save(storesReceived ? rows[index] : RecordRow(merged), seq: seq, using: saveRecord)
+                try ReplicaStore.save(storesReceived ? rows[index] : RecordRow(merged, sealer: .plain), seq: seq, using: saveRecord)
                 // A case brought back after a restore keeps the access the node kept for it (a
                 // device's older state must not re-grant a mediator removed since); later
                 // changes to its mediators count as usual.

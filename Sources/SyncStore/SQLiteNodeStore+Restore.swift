@@ -23,10 +23,10 @@ extension SQLiteNodeStore {
 
     /// The restore window, when the node was restored and it has not yet ended.
     static func restoreWindow(at time: Int64, in db: Database) throws -> RestoreWindow? {
-        guard let until = try ReplicaStore.setting(NodeSetting.restoreWindowUntil, in: db).flatMap(Int64.init),
+        guard let until = try ReplicaStore.plainSetting(NodeSetting.restoreWindowUntil, in: db).flatMap(Int64.init),
               until > time else { return nil }
         var limits: [DeviceID: Int]?
-        if try ReplicaStore.setting(NodeSetting.relayLimitsKnown, in: db) != nil {
+        if try ReplicaStore.plainSetting(NodeSetting.relayLimitsKnown, in: db) != nil {
             var known: [DeviceID: Int] = [:]
             for row in try GRDB.Row.fetchAll(db, sql: "SELECT device, counter FROM relayLimit") {
                 if let device = try? DeviceID(row[0] as String) { known[device] = row[1] }
@@ -38,7 +38,7 @@ extension SQLiteNodeStore {
 
     /// The device ids the node wrote under before its restores, oldest first.
     static func formerNodes(in db: Database) throws -> [String] {
-        (try ReplicaStore.setting(NodeSetting.formerNodes, in: db) ?? "").split(separator: " ").map(String.init)
+        (try ReplicaStore.plainSetting(NodeSetting.formerNodes, in: db) ?? "").split(separator: " ").map(String.init)
     }
 
     /// Of `devices`, those enrolled for a user whose role writes cases (mediator or
@@ -63,7 +63,7 @@ extension SQLiteNodeStore {
         }
         let destination = try DatabaseQueue(path: path)
         try writer.backup(to: destination)
-        try destination.write { db in try ReplicaStore.setSetting(NodeSetting.backupTaken, String(time), in: db) }
+        try destination.write { db in try ReplicaStore.setPlainSetting(NodeSetting.backupTaken, String(time), in: db) }
         try destination.close()
     }
 
@@ -136,7 +136,7 @@ extension SQLiteNodeStore {
             carried = try carry(from: current, into: target)
         }
         return try target.write { db in
-            let taken = try ReplicaStore.setting(NodeSetting.backupTaken, in: db).flatMap(Int64.init)
+            let taken = try ReplicaStore.plainSetting(NodeSetting.backupTaken, in: db).flatMap(Int64.init)
             let backupHighest = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM record") ?? 0
             var floor = max(carried.sequenceFloor, backupHighest)
             // Drops carried from the replaced database may be numbered above every record of
@@ -148,7 +148,7 @@ extension SQLiteNodeStore {
             for caseID in dropped {
                 try renumber(caseID, above: &floor, in: db)
             }
-            try ReplicaStore.setSetting(NodeSetting.sequenceFloor, String(floor), in: db)
+            try ReplicaStore.setPlainSetting(NodeSetting.sequenceFloor, String(floor), in: db)
             let generation = try startGeneration(windowUntil: windowUntil, at: time, formerNodes: carried.nodeDevices, relayLimits: carried.relayLimits, in: db)
             return RestoreReport(
                 generation: generation,
@@ -218,7 +218,7 @@ extension SQLiteNodeStore {
                         DELETE FROM restrictedCase WHERE caseID IN (SELECT caseID FROM purge);
                         """)
                     let currentVersion = try String.fetchOne(db, sql: "SELECT value FROM current.setting WHERE key = ?", arguments: [Self.directoryVersionKey]).flatMap(Int.init) ?? 0
-                    try ReplicaStore.setSetting(Self.directoryVersionKey, String(max(currentVersion, try Self.directoryVersion(in: db)) + 1), in: db)
+                    try ReplicaStore.setPlainSetting(Self.directoryVersionKey, String(max(currentVersion, try Self.directoryVersion(in: db)) + 1), in: db)
                     return .commit
                 }
                 if let device = try String.fetchOne(db, sql: "SELECT device FROM current.replica WHERE id = 1") { carried.nodeDevices.append(device) }
@@ -267,7 +267,7 @@ extension SQLiteNodeStore {
         if let relayLimits {
             let insert = try db.cachedStatement(sql: "INSERT INTO relayLimit (device, counter) VALUES (?, ?)")
             for (device, counter) in relayLimits { try insert.execute(arguments: [device, counter]) }
-            try ReplicaStore.setSetting(NodeSetting.relayLimitsKnown, "1", in: db)
+            try ReplicaStore.setPlainSetting(NodeSetting.relayLimitsKnown, "1", in: db)
         }
         let node = try ReplicaStore.replica(in: db)
         let generation = newGeneration()
@@ -276,9 +276,9 @@ extension SQLiteNodeStore {
         var former = try Self.formerNodes(in: db)
         for device in [node.device.rawValue] + formerNodes where !former.contains(device) { former.append(device) }
         try db.execute(sql: "UPDATE replica SET device = ?, counter = 0 WHERE id = 1", arguments: [newNode.rawValue])
-        try ReplicaStore.setSetting(NodeSetting.generation, generation, in: db)
-        try ReplicaStore.setSetting(NodeSetting.formerNodes, former.joined(separator: " "), in: db)
-        try ReplicaStore.setSetting(NodeSetting.restoreWindowUntil, String(windowUntil), in: db)
+        try ReplicaStore.setPlainSetting(NodeSetting.generation, generation, in: db)
+        try ReplicaStore.setPlainSetting(NodeSetting.formerNodes, former.joined(separator: " "), in: db)
+        try ReplicaStore.setPlainSetting(NodeSetting.restoreWindowUntil, String(windowUntil), in: db)
         try db.execute(sql: "DELETE FROM setting WHERE key = ?", arguments: [NodeSetting.backupTaken])
         try Self.audit("restore", user: nil, device: newNode, records: [], at: time, in: db)
         return generation

@@ -57,7 +57,7 @@ public struct SQLiteNodeStore: NodeStore {
         self.checkpointer = checkpointer
         audits = AuditQueue(writer: writer)
         pushes = GroupCommitter(writer: writer, maxBatch: 32) { db, job in try Self.apply(job, in: db) }
-        sequenceFloor = try writer.read { db in try ReplicaStore.setting(NodeSetting.sequenceFloor, in: db).flatMap(Int.init) ?? 0 }
+        sequenceFloor = try writer.read { db in try ReplicaStore.plainSetting(NodeSetting.sequenceFloor, in: db).flatMap(Int.init) ?? 0 }
     }
 
     /// The node writes for itself too (adding a mediator to the case they create), so it is
@@ -65,7 +65,7 @@ public struct SQLiteNodeStore: NodeStore {
     static func establishIdentity(in writer: any DatabaseWriter) throws {
         let complete = try writer.read { db in
             try Bool.fetchOne(db, sql: "SELECT 1 FROM replica WHERE id = 1") == true
-                && ReplicaStore.setting(NodeSetting.generation, in: db) != nil
+                && ReplicaStore.plainSetting(NodeSetting.generation, in: db) != nil
         }
         guard !complete else { return }
         try writer.write { db in
@@ -75,8 +75,8 @@ public struct SQLiteNodeStore: NodeStore {
                 try db.execute(sql: "INSERT INTO replica (id, device, name, counter, created) VALUES (1, ?, 'sync node', 0, ?)",
                                arguments: [device.rawValue, Int64(Date().timeIntervalSince1970 * 1000)])
             }
-            if try ReplicaStore.setting(NodeSetting.generation, in: db) == nil {
-                try ReplicaStore.setSetting(NodeSetting.generation, Self.newGeneration(), in: db)
+            if try ReplicaStore.plainSetting(NodeSetting.generation, in: db) == nil {
+                try ReplicaStore.setPlainSetting(NodeSetting.generation, Self.newGeneration(), in: db)
             }
         }
     }
@@ -85,9 +85,9 @@ public struct SQLiteNodeStore: NodeStore {
     /// window is given only while it is open at `time`.
     public func nodeState(at time: Int64) async throws -> NodeState {
         try await writer.read { db in
-            NodeState(generation: try ReplicaStore.setting(NodeSetting.generation, in: db) ?? "",
+            NodeState(generation: try ReplicaStore.plainSetting(NodeSetting.generation, in: db) ?? "",
                       restoreWindow: try Self.restoreWindow(at: time, in: db),
-                      backupTaken: try ReplicaStore.setting(NodeSetting.backupTaken, in: db).flatMap(Int64.init))
+                      backupTaken: try ReplicaStore.plainSetting(NodeSetting.backupTaken, in: db).flatMap(Int64.init))
         }
     }
 
@@ -98,7 +98,7 @@ public struct SQLiteNodeStore: NodeStore {
 
     /// The stored state of a record, read synchronously (tests and administration).
     public func record(_ id: RecordID) throws -> RecordState? {
-        try writer.read { db in try ReplicaStore.load(id, in: db) }
+        try writer.read { db in try ReplicaStore.load(id, in: db, sealer: .plain) }
     }
 
     /// How many records the node holds.

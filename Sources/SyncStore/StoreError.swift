@@ -25,6 +25,12 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case unusable
         /// A database file that SQLite cannot read as a database: damaged, or another file.
         case notADatabase = "not_a_database"
+        /// An encrypted replica opened without its key: `casesync unlock`, or a passphrase.
+        case locked
+        /// A passphrase that does not open the replica's key.
+        case wrongPassphrase = "wrong_passphrase"
+        /// A new passphrase too short to protect the replica.
+        case weakPassphrase = "weak_passphrase"
     }
 
     /// What kind of error it is: decides the exit status.
@@ -46,12 +52,12 @@ import SyncProtocol
 
 extension StoreError: UserFacingError {
     /// Not found or wrong type: 2; usage (uninitialised, ambiguous, exists, unusable file, not a database): 1;
-    /// refused: 4; corrupt data: 10.
+    /// refused, locked, wrong passphrase: 4; corrupt data: 10.
     public var exitStatus: ExitStatus {
         switch code {
         case .notFound, .wrongType: .notFound
-        case .notInitialized, .alreadyInitialized, .ambiguous, .exists, .unusable, .notADatabase: .usage
-        case .refused: .unauthorised
+        case .notInitialized, .alreadyInitialized, .ambiguous, .exists, .unusable, .notADatabase, .weakPassphrase: .usage
+        case .refused, .locked, .wrongPassphrase: .unauthorised
         case .corrupt: .internalError
         }
     }

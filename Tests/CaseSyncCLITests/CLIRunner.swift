@@ -21,8 +21,19 @@ struct CLIRunner {
     }
 
     let data: URL
-    /// Pins "today" so stage dates are known.
-    var environment = ["CASESYNC_NOW": "2026-11-22T12:00:00Z", "TZ": "UTC"]
+    /// Pins "today" so stage dates are known; every replica is encrypted under the test
+    /// passphrase, read from a file as a script would.
+    var environment = ["CASESYNC_NOW": "2026-11-22T12:00:00Z", "TZ": "UTC", "CASESYNC_PASSPHRASE_FILE": CLIRunner.passphraseFile.path]
+
+    /// The passphrase every test replica is encrypted under.
+    static let passphrase = "test passphrase for casesync"
+
+    /// A file holding `passphrase`, written once per test run.
+    static let passphraseFile: URL = {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("casesync-test-passphrase-\(ProcessInfo.processInfo.processIdentifier)")
+        _ = FileManager.default.createFile(atPath: file.path, contents: Data((passphrase + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        return file
+    }()
 
     init() throws {
         data = FileManager.default.temporaryDirectory.appendingPathComponent("casesync-cli-\(UUID().uuidString)")
@@ -56,6 +67,10 @@ struct CLIRunner {
 
     @discardableResult
     func run(_ arguments: [String]) throws -> Result {
+        try runOnce(arguments)
+    }
+
+    private func runOnce(_ arguments: [String]) throws -> Result {
         let (process, out, err) = try launch(arguments)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
@@ -65,12 +80,19 @@ struct CLIRunner {
 
     /// Runs and expects success, returning stdout's JSON object (the command is run with --json).
     func ok(_ arguments: String...) throws -> [String: Any] {
+        try ok(arguments)
+    }
+
+    /// Runs and expects success, returning stdout's JSON object (the command is run with --json).
+    func ok(_ arguments: [String]) throws -> [String: Any] {
         let result = try run(["--json"] + arguments)
         #expect(result.status == 0, "casesync \(arguments.joined(separator: " ")) failed: \(result.stderr)")
         return try result.object()
     }
 
+    /// Locks the replica (its key leaves the keyring) and removes its folder.
     func remove() {
+        _ = try? runOnce(["lock"])
         try? FileManager.default.removeItem(at: data)
     }
 }
@@ -79,7 +101,12 @@ struct CLIRunner {
 extension CLIRunner {
     /// The replica's store, for tests that must change a setting no command changes.
     func settingsStore() throws -> ReplicaStore {
-        try ReplicaStore.open(directory: data)
+        try store()
+    }
+
+    /// The replica's store, opened in the test process with the test passphrase.
+    func store() throws -> ReplicaStore {
+        try ReplicaStore.open(directory: data) { lock in try lock.open(passphrase: CLIRunner.passphrase) }
     }
 }
 
@@ -88,10 +115,11 @@ extension CLIRunner {
     /// A fresh replica named `name`, enrolled as `user` with a new token from `daemon`,
     /// pointed at `server` (the daemon itself unless a proxy stands between). Returns it
     /// and its device id.
-    static func enrolled(_ daemon: DaemonProcess, user: String, name: String, server: String? = nil) throws -> (cli: CLIRunner, device: String) {
+    /// `encrypted: false` makes a plain replica (`init --no-encryption`).
+    static func enrolled(_ daemon: DaemonProcess, user: String, name: String, server: String? = nil, encrypted: Bool = true) throws -> (cli: CLIRunner, device: String) {
         var cli = try CLIRunner()
         cli.environment["CASESYNC_NOW"] = nil
-        let initialised = try cli.ok("init", "--device-name", name)
+        let initialised = try cli.ok(["init", "--device-name", name] + (encrypted ? [] : ["--no-encryption"]))
         let token = try #require(try daemon.admin("enroll", user).stdout.split(separator: "\n").last.map(String.init))
         let enrolled = try cli.run("enroll", "--server", server ?? "http://127.0.0.1:\(daemon.port)", "--token", token)
         #expect(enrolled.status == 0, "\(enrolled.stderr)")
@@ -106,9 +134,10 @@ struct EnrolledReplica {
     let cli: CLIRunner
     let device: String
 
-    /// A fresh replica named `name`, enrolled as `user` with a new token from `daemon`.
-    init(_ daemon: DaemonProcess, user: String, name: String) throws {
-        (cli, device) = try CLIRunner.enrolled(daemon, user: user, name: name)
+    /// A fresh replica named `name`, enrolled as `user` with a new token from `daemon`;
+    /// encrypted unless `encrypted` is false.
+    init(_ daemon: DaemonProcess, user: String, name: String, encrypted: Bool = true) throws {
+        (cli, device) = try CLIRunner.enrolled(daemon, user: user, name: name, encrypted: encrypted)
     }
 
     /// `casesync --json sync`, expected to succeed; its summary (empty when it failed).

@@ -103,7 +103,7 @@ struct CaseLifecycleTests {
         let caseID = try RecordID(try #require(try cli.ok("case", "new", "--title", "Original title")["id"] as? String))
 
         // Another device edits the title concurrently; its state arrives as a pull would deliver it.
-        let store = try ReplicaStore.open(directory: cli.data)
+        let store = try cli.store()
         var remote = try #require(try store.record(caseID))
         try remote.set("title", .text("Bob's title"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 4, time: 1_763_900_000_000))
         _ = try cli.ok("case", "set", caseID.rawValue, "title=Ann's title")
@@ -134,7 +134,7 @@ struct CaseLifecycleTests {
         defer { cli.remove() }
         _ = try cli.ok("init", "--device-name", "ann-laptop")
         let caseID = try RecordID(try #require(try cli.ok("case", "new", "--title", "To be deleted")["id"] as? String))
-        let store = try ReplicaStore.open(directory: cli.data)
+        let store = try cli.store()
         var remote = try #require(try store.record(caseID))
         try remote.set("outcome", .text("Settled after all"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 1, time: 1_763_900_000_000))
         _ = try cli.ok("case", "delete", caseID.rawValue, "--yes")

@@ -35,7 +35,7 @@ struct CrashSafetyTests {
         }
         #expect(killed > 0, "the test must actually kill some writers")
 
-        let store = try ReplicaStore.open(directory: cli.data)
+        let store = try cli.store()
         #expect(try store.integrityCheck() == ["ok"])
         for id in acknowledged {
             #expect(try store.record(RecordID(id)) != nil, "acknowledged note \(id) is missing")

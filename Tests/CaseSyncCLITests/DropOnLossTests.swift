@@ -5,7 +5,10 @@ import Testing
 /// When the holding rule stops allowing a user to hold records, every device of theirs
 /// removes them on its next sync, leaving no trace in any file of its data folder, and
 /// nothing it had queued is lost (PROTOCOL.md §13). Checked as an attacker would: unique
-/// markers planted in the records, then every byte of the folder searched.
+/// markers planted in the records, then every byte of the folder searched. The replicas are
+/// plain (`init --no-encryption`): encryption would hide the markers whether or not the
+/// drop erased them, and these tests check the erasure itself (`EncryptionAtRestTests`
+/// checks that an encrypted replica shows none).
 @Suite(.serialized)
 struct DropOnLossTests {
     /// A marker no other test or record holds.
@@ -29,8 +32,8 @@ struct DropOnLossTests {
     @Test func aRemovedMediatorsDeviceKeepsNoTraceAndWhatItQueuedReachesTheNode() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("bob", "mediator")])
         defer { daemon.remove() }
-        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
-        let bob = try EnrolledReplica(daemon, user: "bob", name: "bob-laptop")
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop", encrypted: false)
+        let bob = try EnrolledReplica(daemon, user: "bob", name: "bob-laptop", encrypted: false)
         defer { [ann, bob].forEach { $0.cli.remove() } }
         let (title, contact, text) = (Self.marker("title"), Self.marker("contact"), Self.marker("note"))
         let caseID = try #require(try ann.cli.ok("case", "new", "--title", title, "--site", "North")["id"] as? String)
@@ -65,9 +68,9 @@ struct DropOnLossTests {
     @Test func aNoteNarrowedToCaucusLeavesTheCoMediatorAndTheSupervisor() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("bob", "mediator"), ("sue", "supervisor")])
         defer { daemon.remove() }
-        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
-        let bob = try EnrolledReplica(daemon, user: "bob", name: "bob-laptop")
-        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk")
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop", encrypted: false)
+        let bob = try EnrolledReplica(daemon, user: "bob", name: "bob-laptop", encrypted: false)
+        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk", encrypted: false)
         defer { [ann, bob, sue].forEach { $0.cli.remove() } }
         let (title, text) = (Self.marker("title"), Self.marker("caucus"))
         let caseID = try #require(try ann.cli.ok("case", "new", "--title", title)["id"] as? String)
@@ -93,8 +96,8 @@ struct DropOnLossTests {
     @Test func aCaseMadeRestrictedLeavesSupervisorsAndComesBackWhenItIsNot() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
         defer { daemon.remove() }
-        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
-        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk")
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop", encrypted: false)
+        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk", encrypted: false)
         defer { [ann, sue].forEach { $0.cli.remove() } }
         let (title, contact) = (Self.marker("title"), Self.marker("contact"))
         let caseID = try #require(try ann.cli.ok("case", "new", "--title", title)["id"] as? String)
@@ -124,8 +127,8 @@ struct DropOnLossTests {
     @Test func breakGlassGivesASupervisorARestrictedCaseForAWhileAndTakesItBack() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
         defer { daemon.remove() }
-        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
-        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk")
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop", encrypted: false)
+        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk", encrypted: false)
         defer { [ann, sue].forEach { $0.cli.remove() } }
         let (title, contact, note, caucus) = (Self.marker("title"), Self.marker("contact"), Self.marker("note"), Self.marker("caucus"))
         let created = try ann.cli.ok("case", "new", "--title", title, "--site", "North", "--confidentiality", "restricted")
@@ -187,8 +190,8 @@ struct DropOnLossTests {
     @Test func aDeviceRevokedWithWipeErasesEverythingAtItsNextContact() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
         defer { daemon.remove() }
-        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
-        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk")
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop", encrypted: false)
+        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk", encrypted: false)
         defer { [ann, sue].forEach { $0.cli.remove() } }
         let (title, text, queued) = (Self.marker("title"), Self.marker("note"), Self.marker("queued"))
         let caseID = try #require(try ann.cli.ok("case", "new", "--title", title)["id"] as? String)
@@ -214,8 +217,8 @@ struct DropOnLossTests {
     @Test func aDisabledUsersDevicesDeliverWhatTheyQueuedThenEraseEverything() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("bob", "mediator")])
         defer { daemon.remove() }
-        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
-        let bob = try EnrolledReplica(daemon, user: "bob", name: "bob-laptop")
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop", encrypted: false)
+        let bob = try EnrolledReplica(daemon, user: "bob", name: "bob-laptop", encrypted: false)
         defer { [ann, bob].forEach { $0.cli.remove() } }
         let (title, queued) = (Self.marker("title"), Self.marker("queued"))
         let caseID = try #require(try ann.cli.ok("case", "new", "--title", title)["id"] as? String)
@@ -240,7 +243,7 @@ struct DropOnLossTests {
     @Test func aLocalWipeErasesEverythingAndTheDeviceCanPullItBack() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator")])
         defer { daemon.remove() }
-        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop", encrypted: false)
         defer { ann.cli.remove() }
         let title = Self.marker("title")
         _ = try ann.cli.ok("case", "new", "--title", title)
@@ -259,8 +262,8 @@ struct DropOnLossTests {
     @Test func aPurgedCaseLeavesEveryDeviceAndAnOfflineDeviceCannotBringItBack() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
         defer { daemon.remove() }
-        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
-        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk")
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop", encrypted: false)
+        let sue = try EnrolledReplica(daemon, user: "sue", name: "sue-desk", encrypted: false)
         defer { [ann, sue].forEach { $0.cli.remove() } }
         // A case the supervisor opened for ann: every write in it is a device's (none of the
         // node's), so only the purge marker stops an offline copy from recreating it.
@@ -296,7 +299,7 @@ struct DropOnLossTests {
     @Test func retentionPurgesTheCasesClosedBeforeADay() throws {
         let daemon = try DaemonProcess.started(users: [("ann", "mediator")])
         defer { daemon.remove() }
-        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop")
+        let ann = try EnrolledReplica(daemon, user: "ann", name: "ann-laptop", encrypted: false)
         defer { ann.cli.remove() }
         let old = try #require(try ann.cli.ok("case", "new", "--title", "Old", "--opened", "2019-01-07")["id"] as? String)
         let recent = try #require(try ann.cli.ok("case", "new", "--title", "Recent", "--opened", "2026-01-05")["id"] as? String)

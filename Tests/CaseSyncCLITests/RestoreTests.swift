@@ -20,8 +20,17 @@ struct RestoreTests {
         }
     }
 
+    /// The device's record states as canonical JSON, opened from its encrypted replica.
     static func records(of device: EnrolledReplica) throws -> [String: Data] {
-        try records(inDatabaseAt: device.cli.data.appendingPathComponent("replica.sqlite").path)
+        let store = try device.cli.store()
+        return try store.writer.read { db in
+            var records: [String: Data] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, state FROM record") {
+                let id: String = row["id"]
+                records[id] = Data(try store.sealer.open([UInt8](row["state"] as Data), place: RecordSealer.Place.record(id)))
+            }
+            return records
+        }
     }
 
     /// Points a device at the node's new port (a restarted test node listens on a new one).

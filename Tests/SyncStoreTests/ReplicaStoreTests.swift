@@ -127,9 +127,9 @@ struct ReplicaStoreTests {
         let store = try makeStore()
         let records = imports(1_200)
         try store.create(Array(records[..<600]), at: now, transactionSize: 600)
-        let loaded = try store.writer.read { db in try ReplicaStore.loadAll(records.map(\.id) + [records[0].id], in: db) }
+        let loaded = try store.writer.read { db in try ReplicaStore.loadAll(records.map(\.id) + [records[0].id], in: db, sealer: .plain) }
         #expect(Set(loaded.keys) == Set(records[..<600].map(\.id)))
-        let one = try store.writer.read { db in try ReplicaStore.load(records[599].id, in: db) }
+        let one = try store.writer.read { db in try ReplicaStore.load(records[599].id, in: db, sealer: .plain) }
         #expect(loaded[records[599].id] == one)
     }
 
