@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "SyncProtocol", dependencies: ["SyncModel"]),
         // The sync node's storage API (one protocol, two implementations: SQLite here,
         // PostgreSQL later) and the pure rules every implementation applies.
-        .target(name: "NodeStorage", dependencies: ["SyncModel", "SyncProtocol"]),
+        .target(name: "NodeStorage", dependencies: ["SyncModel", "SyncProtocol", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "SyncStore",
             dependencies: [
@@ -48,6 +48,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
+        ),
+        // Node backups sealed to a public key (HPKE), and the key files that go with them.
+        .target(
+            name: "SealedBackup",
+            dependencies: ["SyncProtocol", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "SyncServer",
@@ -63,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "casesyncd",
             dependencies: [
-                "SyncServer", "SyncStore", "NodeStorage", "SyncProtocol", "SyncModel", "CMalloc",
+                "SyncServer", "SyncStore", "NodeStorage", "SyncProtocol", "SyncModel", "SealedBackup", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

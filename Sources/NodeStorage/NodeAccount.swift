@@ -97,19 +97,24 @@ public struct AuditEvent: Sendable {
     public var records: [RecordID]
     /// Milliseconds since the Unix epoch.
     public var at: Int64
+    /// What the ids alone cannot say (why a login or push was refused); never case content.
+    public var detail: String?
 
     /// An event to hand to `NodeStore.appendAudit`.
-    public init(_ action: String, user: String?, device: DeviceID?, records: [RecordID], at: Int64) {
+    public init(_ action: String, user: String?, device: DeviceID?, records: [RecordID], detail: String? = nil, at: Int64) {
         self.action = action
         self.user = user
         self.device = device
         self.records = records
+        self.detail = detail
         self.at = at
     }
 }
 
 /// One line of the audit log as it is read back.
 public struct AuditEntry: Hashable, Sendable {
+    /// Its place in the log: ids rise by one from 1 (PROTOCOL.md §18).
+    public let id: Int64
     /// When it happened, in milliseconds since the Unix epoch.
     public let at: Int64
     /// The name of the user who acted; nil when no user did.
@@ -126,7 +131,8 @@ public struct AuditEntry: Hashable, Sendable {
     public let detail: String?
 
     /// An entry as read from the audit log.
-    public init(at: Int64, user: String?, device: String?, action: String, count: Int, records: String, detail: String? = nil) {
+    public init(id: Int64 = 0, at: Int64, user: String?, device: String?, action: String, count: Int, records: String, detail: String? = nil) {
+        self.id = id
         self.at = at
         self.user = user
         self.device = device

@@ -103,7 +103,7 @@ public protocol NodeStore: Sendable {
     /// role it pulled with, so its devices are wiped or revoked first and enrolled again.
     func setRole(_ name: String, to role: Role, at time: Int64) async throws -> UserAccount
     /// Stores a one-time enrollment token (its hash) for `user`, valid until `expires`.
-    func addEnrollment(user: String, tokenHash: [UInt8], expires: Int64) async throws
+    func addEnrollment(user: String, tokenHash: [UInt8], expires: Int64, at time: Int64) async throws
     /// Redeems a token and binds `device` to its user, in one transaction with its audit
     /// entry: the token must be known, unused and unexpired, the user enabled, the device new.
     func enroll(tokenHash: [UInt8], device: DeviceID, name: String, secretHash: [UInt8], at time: Int64) async throws -> UserAccount
@@ -114,7 +114,7 @@ public protocol NodeStore: Sendable {
     /// Revokes the device named by `idOrName` (its id, or else its name if only one device
     /// has it): refused from its next request on; with `wipeAt`, first told to erase its case
     /// data. Returns the device as it was before.
-    func revokeDevice(_ idOrName: String, wipeAt: Int64?) async throws -> DeviceAccount
+    func revokeDevice(_ idOrName: String, wipeAt: Int64?, at time: Int64) async throws -> DeviceAccount
     /// Records that `device` erased its case data, as the node asked, at `time`, with its
     /// audit entry. Throws `NodeError` (`forbidden`) when no wipe was pending.
     func confirmWipe(_ device: DeviceID, at time: Int64) async throws
@@ -145,4 +145,10 @@ public protocol NodeStore: Sendable {
     func appendAudit(_ event: AuditEvent) async throws
     /// Audit entries, newest first.
     func auditLog(limit: Int) async throws -> [AuditEntry]
+    /// Audit entries matching `filter`, oldest first; a case matches the entries naming it
+    /// or any record of it.
+    func auditEntries(_ filter: AuditFilter) async throws -> [AuditEntry]
+    /// Checks the audit log's hash chain (`AuditChain`) from its first entry, and with
+    /// `anchor` that it passes through that entry with that hash.
+    func verifyAudit(anchor: (id: Int64, hash: [UInt8])?) async throws -> AuditVerification
 }

@@ -11,12 +11,22 @@ extension SyncNode {
     public func push(_ received: [ReceivedState], from account: DeviceAccount) async throws -> PushOutcome {
         try Self.requireSyncRole(account)
         let time = now()
-        // What needs no stored state is done before the store's write transaction, so it
-        // runs while the node commits another device's batch.
-        for (index, received) in received.enumerated() {
-            do { try received.state.validate() } catch { throw NodeError.rejected(error, index: index) }
+        let outcome: PushOutcome
+        do {
+            // What needs no stored state is done before the store's write transaction, so it
+            // runs while the node commits another device's batch.
+            for (index, received) in received.enumerated() {
+                do { try received.state.validate() } catch { throw NodeError.rejected(error, index: index) }
+            }
+            outcome = try await store.applyPush(NodePush(account: account, states: received, time: time, restoreWindow: restoreWindow(openAt: time)))
+        } catch let error as NodeError where error.code != .busy {
+            // A refused push is audited (PROTOCOL.md §18): who, which record, which rule; the
+            // batch itself stored nothing.
+            let refused = error.index.flatMap { received.indices.contains($0) ? [received[$0].state.id] : nil } ?? []
+            try? await store.appendAudit(AuditEvent("push-refused", user: account.user.name, device: account.id, records: refused,
+                                                    detail: error.code.rawValue, at: time))
+            throw error
         }
-        let outcome = try await store.applyPush(NodePush(account: account, states: received, time: time, restoreWindow: restoreWindow(openAt: time)))
         metrics.recordsMerged.increment(by: Int64(received.count))
         metrics.recordsChanged.increment(by: Int64(outcome.changed))
         metrics.conflicts.increment(by: Int64(outcome.conflicts))

@@ -49,7 +49,8 @@ public struct SyncNode: Sendable {
     /// Creates a one-time enrollment token for `user`, valid for `ttl` seconds.
     public func makeEnrollmentToken(for user: String, ttl: Int64) async throws -> String {
         let token = Secrets.make()
-        try await store.addEnrollment(user: user, tokenHash: Secrets.hash(token), expires: now() + ttl * 1000)
+        let time = now()
+        try await store.addEnrollment(user: user, tokenHash: Secrets.hash(token), expires: time + ttl * 1000, at: time)
         return token
     }
 
@@ -86,17 +87,32 @@ public struct SyncNode: Sendable {
             throw NodeError(.unknownDevice, "this node does not know device \(id); if it was restored from a backup taken before this device enrolled, get a new token (`casesyncd enroll NAME`) and run `casesync enroll --again --server URL --token TOKEN`: queued changes are kept")
         }
         // Constant time: how much of a secret matched must not show in the answer's timing.
-        guard Secrets.constantTimeEqual(presented, account.secretHash) else { throw NodeError.unauthorised }
+        guard Secrets.constantTimeEqual(presented, account.secretHash) else {
+            throw await refusedLogin(account, NodeError.unauthorised, because: "wrong secret")
+        }
         // A device asked to erase its case data is let in until it says it has done so, but
         // only to be told (`checkWipe`), and for a disabled user's device to deliver first.
         if account.wipe?.isPending == true { return account }
-        guard !account.revoked else { throw NodeError(.revoked, "this device was revoked; enroll it again with a new token") }
-        guard !account.user.disabled else { throw NodeError(.disabled, "user \(account.user.name) is disabled") }
+        guard !account.revoked else {
+            throw await refusedLogin(account, NodeError(.revoked, "this device was revoked; enroll it again with a new token"), because: "revoked")
+        }
+        guard !account.user.disabled else {
+            throw await refusedLogin(account, NodeError(.disabled, "user \(account.user.name) is disabled"), because: "user disabled")
+        }
         // An erasure is never taken back: not by `user enable`, not by a role change.
         guard account.wipe?.confirmed == nil else {
-            throw NodeError(.revoked, "this device erased its case data as the node asked and is no longer enrolled; make a new replica (`casesync init`) and enroll it")
+            throw await refusedLogin(account, NodeError(.revoked, "this device erased its case data as the node asked and is no longer enrolled; make a new replica (`casesync init`) and enroll it"),
+                                     because: "erased")
         }
         return account
+    }
+
+    /// Audits a refused login of a known device (PROTOCOL.md §18) and returns `error` to
+    /// throw. Unknown device ids are not audited: anyone may send one, and the log must not
+    /// grow at a stranger's pace (they are counted in the request metrics).
+    private func refusedLogin(_ account: DeviceAccount, _ error: NodeError, because reason: String) async -> NodeError {
+        try? await store.appendAudit(AuditEvent("login-refused", user: account.user.name, device: account.id, records: [], detail: reason, at: now()))
+        return error
     }
 
     /// Refuses every request of a device with a pending wipe (403 `wipe`) but the one saying

@@ -10,7 +10,7 @@ struct AuditQueue: Sendable {
 
     init(writer: any DatabaseWriter) {
         committer = GroupCommitter(writer: writer, maxBatch: 256) { db, entry in
-            try SQLiteNodeStore.audit(entry.action, user: entry.user, device: entry.device, records: entry.records, at: entry.at, in: db)
+            try SQLiteNodeStore.audit(entry.action, user: entry.user, device: entry.device, records: entry.records, detail: entry.detail, at: entry.at, in: db)
         }
     }
 

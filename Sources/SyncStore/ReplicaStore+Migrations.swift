@@ -296,6 +296,17 @@ extension SQLiteNodeStore {
             try db.execute(sql: "CREATE TABLE site (name TEXT PRIMARY KEY NOT NULL COLLATE NOCASE, added INTEGER NOT NULL) WITHOUT ROWID")
             try SQLiteNodeStore.directoryChanged(in: db)
         }
+        migrator.registerMigration("v13 node: the audit log's hash chain") { db in
+            // PROTOCOL.md §18: each entry carries the hash of its fields and the entry before;
+            // the entries already written are chained here, in id order, as they are.
+            try db.execute(sql: "ALTER TABLE audit ADD COLUMN hash BLOB")
+            var previous = AuditChain.genesis
+            let entries = try SQLiteNodeStore.auditEntries(where: "", arguments: [], in: db)
+            for entry in entries {
+                previous = AuditChain.hash(previous: previous, entry: entry)
+                try db.execute(sql: "UPDATE audit SET hash = ? WHERE id = ?", arguments: [Data(previous), entry.id])
+            }
+        }
         return migrator
     }
 }

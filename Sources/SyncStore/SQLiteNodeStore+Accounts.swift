@@ -21,6 +21,7 @@ extension SQLiteNodeStore {
             }
             try db.execute(sql: "INSERT INTO user (name, role, created) VALUES (?, ?, ?)", arguments: [name, role.rawValue, time])
             try Self.directoryChanged(in: db)
+            try Self.audit("user-added", user: name, device: nil, records: [], detail: role.rawValue, at: time, in: db)
             return UserAccount(name: name, role: role, disabled: false)
         }
     }
@@ -42,6 +43,7 @@ extension SQLiteNodeStore {
             try db.execute(sql: "UPDATE user SET disabled = 1 WHERE name = ?", arguments: [name])
             guard db.changesCount == 1 else { throw NodeError(.notFound, "no user \(name); `casesyncd user list` shows them") }
             try Self.directoryChanged(in: db)
+            try Self.audit("user-disabled", user: name, device: nil, records: [], detail: deliverFirst ? nil : "wipe", at: time, in: db)
             try db.execute(sql: "UPDATE device SET wipeRequested = ?, wipeDeliverFirst = ? WHERE user = ? AND wipeRequested IS NULL",
                            arguments: [time, deliverFirst, name])
             if !deliverFirst {
@@ -86,13 +88,14 @@ extension SQLiteNodeStore {
     }
 
     /// Stores a one-time enrollment token (its hash) for `user`, valid until `expires`.
-    public func addEnrollment(user: String, tokenHash: [UInt8], expires: Int64) throws {
+    public func addEnrollment(user: String, tokenHash: [UInt8], expires: Int64, at time: Int64) throws {
         try writer.write { db in
             guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT name, role, disabled FROM user WHERE name = ?", arguments: [user]) else {
                 throw NodeError(.notFound, "no user \(user); add one with `casesyncd user add \(user) --role mediator`")
             }
             guard !Self.user(row).disabled else { throw NodeError(.refused, "user \(user) is disabled") }
             try db.execute(sql: "INSERT INTO enrollment (tokenHash, user, expires) VALUES (?, ?, ?)", arguments: [Data(tokenHash), user, expires])
+            try Self.audit("token-issued", user: user, device: nil, records: [], at: time, in: db)
         }
     }
 
@@ -150,6 +153,11 @@ extension SQLiteNodeStore {
     /// shows both): refused from its next request on. A name several devices share is
     /// refused, naming their ids. Returns the device as it was before.
     public func revokeDevice(_ idOrName: String, wipeAt: Int64? = nil) throws -> DeviceAccount {
+        try revokeDevice(idOrName, wipeAt: wipeAt, at: wipeAt ?? Int64(Date().timeIntervalSince1970 * 1000))
+    }
+
+    /// `revokeDevice`, audited at `time`.
+    public func revokeDevice(_ idOrName: String, wipeAt: Int64?, at time: Int64) throws -> DeviceAccount {
         try writer.write { db in
             var matches = try GRDB.Row.fetchAll(db, sql: Self.deviceQuery + " WHERE device.id = ?", arguments: [idOrName]).map(Self.deviceAccount)
             if matches.isEmpty {
@@ -162,6 +170,7 @@ extension SQLiteNodeStore {
                 throw NodeError(.badParameter, "\(matches.count) devices are named \(idOrName.prefix(60)) (\(matches.map(\.id.rawValue).joined(separator: ", "))); revoke one by its id")
             }
             try db.execute(sql: "UPDATE device SET revoked = 1 WHERE id = ?", arguments: [device.id.rawValue])
+            try Self.audit("device-revoked", user: device.user.name, device: device.id, records: [], detail: wipeAt == nil ? nil : "wipe", at: time, in: db)
             if let wipeAt {
                 // Also over a pending wipe that let the device deliver first: a lost device delivers nothing.
                 try db.execute(sql: "UPDATE device SET wipeRequested = COALESCE(wipeRequested, ?), wipeDeliverFirst = 0 WHERE id = ? AND wipeConfirmed IS NULL",
@@ -200,8 +209,16 @@ extension SQLiteNodeStore {
             ids.recordID(id)
         }
         ids.byte(UInt8(ascii: "]"))
-        try db.cachedStatement(sql: "INSERT INTO audit (at, user, device, action, count, records, detail) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [time, user, device?.rawValue, action, records.count, String(decoding: ids.bytes, as: UTF8.self), detail])
+        let recordList = String(decoding: ids.bytes, as: UTF8.self)
+        // The chain (PROTOCOL.md §18): the next id and the hash of the entry before, read in
+        // this transaction, so concurrent appends (serialised by SQLite) chain in order.
+        let last = try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1"))
+        let id = (last?[0] as Int64? ?? 0) + 1
+        let previous = (last?[1] as Data?).map { [UInt8]($0) } ?? AuditChain.genesis
+        let hash = AuditChain.hash(previous: previous, id: id, at: time, user: user, device: device?.rawValue, action: action,
+                                   count: records.count, records: recordList, detail: detail)
+        try db.cachedStatement(sql: "INSERT INTO audit (id, at, user, device, action, count, records, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [id, time, user, device?.rawValue, action, records.count, recordList, detail, Data(hash)])
     }
 
     /// See `NodeStore.appendAudit`: group-committed with other entries (`AuditQueue`), so many
@@ -213,10 +230,82 @@ extension SQLiteNodeStore {
     /// Audit entries, newest first.
     public func auditLog(limit: Int = 100) throws -> [AuditEntry] {
         try writer.read { db in
-            try GRDB.Row.fetchAll(db, sql: "SELECT at, user, device, action, count, records, detail FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
-                AuditEntry(at: $0["at"], user: $0["user"], device: $0["device"], action: $0["action"], count: $0["count"], records: $0["records"], detail: $0["detail"])
-            }
+            try Self.auditEntries(where: "", arguments: [], in: db, newestFirst: true, limit: limit)
         }
+    }
+
+    /// Audit entries matching `filter`, oldest first (`casesyncd audit show`). A case matches
+    /// the entries that name it or any record of it.
+    public func auditEntries(_ filter: AuditFilter) throws -> [AuditEntry] {
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let user = filter.user {
+            conditions.append("user = ?")
+            arguments.append(user)
+        }
+        if let device = filter.device {
+            conditions.append("(device = ? OR device IN (SELECT id FROM device WHERE name = ?))")
+            arguments += [device, device]
+        }
+        if let since = filter.since {
+            conditions.append("at >= ?")
+            arguments.append(since)
+        }
+        if let caseID = filter.caseID {
+            conditions.append("""
+                EXISTS (SELECT 1 FROM json_each(audit.records) AS named
+                        WHERE named.value = ? OR named.value IN (SELECT id FROM record WHERE caseID = ?))
+                """)
+            arguments += [caseID.rawValue, caseID.rawValue]
+        }
+        let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try writer.read { db in
+            try Self.auditEntries(where: clause, arguments: StatementArguments(arguments), in: db, limit: filter.limit)
+        }
+    }
+
+    /// Checks the audit log's hash chain from its first entry (PROTOCOL.md §18); with
+    /// `anchor` (`ID:HEX`, as a backup printed it), also that the chain passes through it.
+    public func verifyAudit(anchor: (id: Int64, hash: [UInt8])? = nil) throws -> AuditVerification {
+        try writer.read { db in
+            var previous = AuditChain.genesis
+            var headID: Int64 = 0
+            var count = 0
+            var passes: Bool? = anchor == nil ? nil : (anchor?.id == 0 && anchor?.hash == AuditChain.genesis)
+            let rows = try GRDB.Row.fetchCursor(db, sql: "SELECT id, at, user, device, action, count, records, detail, hash FROM audit ORDER BY id")
+            var expectedID: Int64 = 1
+            while let row = try rows.next() {
+                let entry = Self.auditEntry(row)
+                let stored = (row[8] as Data?).map { [UInt8]($0) }
+                let hash = AuditChain.hash(previous: previous, entry: entry)
+                guard entry.id == expectedID, stored == hash else {
+                    return AuditVerification(entries: count, headID: headID, head: previous, firstBroken: entry, passesAnchor: passes)
+                }
+                if let anchor, anchor.id == entry.id { passes = anchor.hash == hash }
+                previous = hash
+                headID = entry.id
+                expectedID += 1
+                count += 1
+            }
+            return AuditVerification(entries: count, headID: headID, head: previous, firstBroken: nil, passesAnchor: passes)
+        }
+    }
+
+    /// The chain's head: the last entry's id and stored hash (0 and the genesis hash for none).
+    static func auditHead(in db: Database) throws -> (id: Int64, hash: [UInt8]) {
+        guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1") else { return (0, AuditChain.genesis) }
+        return (row[0], (row[1] as Data?).map { [UInt8]($0) } ?? AuditChain.genesis)
+    }
+
+    static func auditEntries(where clause: String, arguments: StatementArguments, in db: Database, newestFirst: Bool = false, limit: Int? = nil) throws -> [AuditEntry] {
+        let order = newestFirst ? "DESC" : ""
+        let bound = limit.map { " LIMIT \($0)" } ?? ""
+        return try GRDB.Row.fetchAll(db, sql: "SELECT id, at, user, device, action, count, records, detail FROM audit \(clause) ORDER BY id \(order)\(bound)",
+                                     arguments: arguments).map(Self.auditEntry)
+    }
+
+    static func auditEntry(_ row: GRDB.Row) -> AuditEntry {
+        AuditEntry(id: row[0], at: row[1], user: row[2], device: row[3], action: row[4], count: row[5], records: row[6], detail: row[7])
     }
 
     static let deviceQuery = """

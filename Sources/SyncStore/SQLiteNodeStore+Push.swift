@@ -61,6 +61,7 @@ extension SQLiteNodeStore {
 
         var results: [PushResult] = []
         var relayed: [RecordID] = []
+        var resolved: [(id: RecordID, fields: [String])] = []
         // Writes to records the device's user lost the right to hold after the device last
         // heard from the node: made before it knew, so they are kept (and audited).
         var lateWrites: [RecordID] = []
@@ -203,6 +204,12 @@ extension SQLiteNodeStore {
                 changed += 1
             }
             if relays { relayed.append(state.id) }
+            if let before, before.hasConflicts {
+                // Who resolved which field (PROTOCOL.md §18), never the values chosen.
+                let left = Set(merged.conflicts.map(\.field))
+                let fields = before.conflicts.map(\.field).filter { !left.contains($0) }
+                if !fields.isEmpty { resolved.append((merged.id, fields)) }
+            }
             stored[state.id] = merged
             let conflict = merged.hasConflicts
             if conflict { conflicts += 1 }
@@ -219,6 +226,10 @@ extension SQLiteNodeStore {
         try audit("push", user: account.user.name, device: account.id, records: states.map(\.id), at: time, in: db)
         if !lateWrites.isEmpty {
             try audit("late-write", user: account.user.name, device: account.id, records: lateWrites, at: time, in: db)
+        }
+        if !resolved.isEmpty {
+            try audit("conflict-resolved", user: account.user.name, device: account.id, records: resolved.map(\.id),
+                      detail: resolved.map { "\($0.id.rawValue): \($0.fields.joined(separator: ", "))" }.joined(separator: "; "), at: time, in: db)
         }
         if !relayed.isEmpty {
             // Which device brought back which records' lost writes: a misattributed write

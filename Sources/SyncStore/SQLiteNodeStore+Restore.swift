@@ -57,14 +57,22 @@ extension SQLiteNodeStore {
     /// Copies the database to a new file with SQLite's online backup (consistent while the
     /// node serves), readable by its owner only, and marks the copy as a backup taken at
     /// `time`. Only `restoreNode` turns it back into a node's database.
-    public func backup(to path: String, at time: Int64) throws {
+    /// The backup is audited first, so that the copy holds its own entry: the chain head
+    /// returned (`ID:HEX`, PROTOCOL.md §18) is the copy's, for `casesyncd audit verify --head`.
+    @discardableResult
+    public func backup(to path: String, at time: Int64, sealed: Bool = false) throws -> String {
         guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
             throw StoreError(.unusable, "cannot create \(path); check that its folder exists and is writable")
+        }
+        let head = try writer.write { db in
+            try Self.audit("backup", user: nil, device: nil, records: [], detail: sealed ? "sealed" : "plain", at: time, in: db)
+            return try Self.auditHead(in: db)
         }
         let destination = try DatabaseQueue(path: path)
         try writer.backup(to: destination)
         try destination.write { db in try ReplicaStore.setPlainSetting(NodeSetting.backupTaken, String(time), in: db) }
         try destination.close()
+        return AuditChain.headText(id: head.id, hash: head.hash)
     }
 
     /// What `restoreNode` did.
@@ -205,7 +213,7 @@ extension SQLiteNodeStore {
                         INSERT INTO device (id, user, name, secretHash, created, revoked, toldThrough, wipeRequested, wipeDeliverFirst, wipeConfirmed)
                             SELECT id, user, name, secretHash, created, revoked, toldThrough, wipeRequested, wipeDeliverFirst, wipeConfirmed FROM current.device;
                         INSERT INTO enrollment (tokenHash, user, expires, used) SELECT tokenHash, user, expires, used FROM current.enrollment;
-                        INSERT INTO audit (id, at, user, device, action, count, records, detail) SELECT id, at, user, device, action, count, records, detail FROM current.audit ORDER BY id;
+                        INSERT INTO audit (id, at, user, device, action, count, records, detail, hash) SELECT id, at, user, device, action, count, records, detail, hash FROM current.audit ORDER BY id;
                         INSERT INTO caseAccess (caseID, user, grantedSeq) SELECT caseID, user, grantedSeq FROM current.caseAccess;
                         INSERT INTO dropNotice (user, seq, caseID, recordID, reason) SELECT user, seq, caseID, recordID, reason FROM current.dropNotice;
                         INSERT INTO accessGrant (caseID, user, seq, reason, granted, until, endedSeq)

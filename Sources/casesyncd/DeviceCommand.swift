@@ -42,7 +42,7 @@ struct DeviceCommand: AsyncParsableCommand {
         @Flag(help: "Have the device erase its case data at its next contact.") var wipe = false
 
         func run() async throws {
-            let revoked = try await options.openNode(existing: true).store.revokeDevice(device, wipeAt: wipe ? Timestamp.now() : nil)
+            let revoked = try await options.openNode(existing: true).store.revokeDevice(device, wipeAt: wipe ? Timestamp.now() : nil, at: Timestamp.now())
             print("Revoked \(revoked.id) (\(revoked.name), of \(revoked.user.name))\(wipe ? ": it erases its case data at its next contact" : "").")
         }
     }

