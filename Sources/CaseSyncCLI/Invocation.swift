@@ -9,10 +9,14 @@ struct Invocation {
     let replica: ReplicaInfo
     let clock = WallClock()
 
-    init(_ options: GlobalOptions) throws {
+    /// Opens the replica for a command. Unless `leaseFree` (commands that reach the node,
+    /// `status`, `wipe`), a command refuses once the device's offline lease is over
+    /// (`OfflineLease`, exit 4).
+    init(_ options: GlobalOptions, leaseFree: Bool = false) throws {
         self.options = options
         store = try options.openStore()
         replica = try store.replica()
+        if !leaseFree { try OfflineLease.enforce(store, now: clock.milliseconds) }
     }
 
     /// How devices appear in conflict listings: this device's own name, and every other

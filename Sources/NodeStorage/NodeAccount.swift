@@ -37,6 +37,9 @@ public struct DeviceAccount: Hashable, Sendable {
     public let toldThrough: Int
     /// Set when the node asked the device to erase its case data (PROTOCOL.md §13.3).
     public let wipe: DeviceWipe?
+    /// The offline lease, in seconds (PROTOCOL.md §19): how long the device may go without
+    /// reaching the node before it locks its case data until it syncs.
+    public let lease: Int64
     /// When the device last reached the node (its latest audited request), in milliseconds
     /// since the Unix epoch; only `devices()` fills it in.
     public private(set) var lastSeen: Int64?
@@ -49,7 +52,8 @@ public struct DeviceAccount: Hashable, Sendable {
     }
 
     /// A device account as the store holds it.
-    public init(id: DeviceID, name: String, user: UserAccount, secretHash: [UInt8], revoked: Bool, created: Int64, toldThrough: Int = 0, wipe: DeviceWipe? = nil) {
+    public init(id: DeviceID, name: String, user: UserAccount, secretHash: [UInt8], revoked: Bool, created: Int64, toldThrough: Int = 0, wipe: DeviceWipe? = nil,
+                lease: Int64 = DeviceAccount.defaultLease) {
         self.id = id
         self.name = name
         self.user = user
@@ -58,7 +62,11 @@ public struct DeviceAccount: Hashable, Sendable {
         self.created = created
         self.toldThrough = toldThrough
         self.wipe = wipe
+        self.lease = lease
     }
+
+    /// The lease `casesyncd enroll` gives without `--lease`: 30 days.
+    public static let defaultLease: Int64 = 30 * 86_400
 }
 
 /// An erasure the node asked of a device: by `casesyncd device revoke --wipe`, or for every

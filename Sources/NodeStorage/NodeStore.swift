@@ -103,7 +103,7 @@ public protocol NodeStore: Sendable {
     /// role it pulled with, so its devices are wiped or revoked first and enrolled again.
     func setRole(_ name: String, to role: Role, at time: Int64) async throws -> UserAccount
     /// Stores a one-time enrollment token (its hash) for `user`, valid until `expires`.
-    func addEnrollment(user: String, tokenHash: [UInt8], expires: Int64, at time: Int64) async throws
+    func addEnrollment(user: String, tokenHash: [UInt8], expires: Int64, lease: Int64, at time: Int64) async throws
     /// Redeems a token and binds `device` to its user, in one transaction with its audit
     /// entry: the token must be known, unused and unexpired, the user enabled, the device new.
     func enroll(tokenHash: [UInt8], device: DeviceID, name: String, secretHash: [UInt8], at time: Int64) async throws -> UserAccount

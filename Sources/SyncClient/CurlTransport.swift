@@ -59,11 +59,15 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public let code: Int
     /// What went wrong, as libcurl (or the transport) says it.
     public let message: String
+    /// A failure that trying again cannot mend (a node's certificate this device does not
+    /// trust): `SyncClient` reports it at once, with `message`, instead of retrying.
+    public let isPermanent: Bool
 
     /// A failure with `code` (-1 for none) and `message`.
-    public init(code: Int = -1, message: String) {
+    public init(code: Int = -1, message: String, isPermanent: Bool = false) {
         self.code = code
         self.message = message
+        self.isPermanent = isPermanent
     }
 
     /// The message alone.
@@ -179,7 +183,13 @@ private final class CurlConnection: @unchecked Sendable {
         guard code == CURLE_OK else { throw TransportError(code: Int(code.rawValue), message: "could not set up the request: \(String(cString: curl_easy_strerror(code)))") }
 
         let result = curl_easy_perform(handle)
-        guard result == CURLE_OK else {
+        switch result {
+        case CURLE_OK: break
+        case CURLE_PEER_FAILED_VERIFICATION:
+            throw TransportError(code: Int(result.rawValue), message: "the node's TLS certificate is not trusted by this device (\(baseURL)); if the service signs its own, enroll with --ca-cert FILE, its CA certificate in PEM", isPermanent: true)
+        case CURLE_SSL_CACERT_BADFILE:
+            throw TransportError(code: Int(result.rawValue), message: "cannot use the CA certificate given with --ca-cert (\(caFile ?? "")); give a readable PEM file", isPermanent: true)
+        default:
             throw TransportError(code: Int(result.rawValue), message: "\(String(cString: curl_easy_strerror(result))) (\(baseURL))")
         }
         // A connection closed before (or during) the answer can still end "successfully" on

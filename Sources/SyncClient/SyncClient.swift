@@ -38,6 +38,8 @@ public struct SyncClient: Sendable {
         public let user: String
         /// That user's role: `mediator`, `supervisor`, `reporter` or `admin`.
         public let role: String
+        /// The device's offline lease in seconds (PROTOCOL.md §19); nil from an older node.
+        public let lease: Int?
     }
 
     /// Redeems the one-time enrollment `token` for `device`, named `name` (`POST /v1/enroll`; needs no
@@ -54,7 +56,7 @@ public struct SyncClient: Sendable {
         guard answer.device == device.rawValue else {
             throw SyncError(.protocolViolation, "the server enrolled another device (\(answer.device.prefix(40))) than this one")
         }
-        return Enrollment(device: device, secret: answer.secret, user: answer.user, role: answer.role)
+        return Enrollment(device: device, secret: answer.secret, user: answer.user, role: answer.role, lease: answer.lease)
     }
 
     /// One pushed record's answer.
@@ -359,6 +361,8 @@ public struct SyncClient: Sendable {
                 let kind: SyncError.Kind = response.status == 401 || (response.status == 403 && index == nil) ? .unauthorised : .refused
                 throw SyncError(kind, code: code, "the server refused the request (HTTP \(response.status)\(code.map { ", \($0)" } ?? "")): \(message)", index: index,
                                 nodeRestoring: NodeState(response.headers).restoring)
+            case let .failure(error) where error.isPermanent:
+                throw SyncError(.unreachable, error.message)
             case let .failure(error):
                 guard attempt < retry.attempts else {
                     throw SyncError(.unreachable, "cannot reach \(transport.baseURL): \(error.message) (after \(attempt) attempts)")

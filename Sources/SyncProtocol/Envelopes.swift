@@ -40,13 +40,17 @@ public struct EnrollAnswer: Codable, Sendable, Equatable {
     public let secret: String
     /// The user the token was made for, who now owns the device.
     public let user: String
+    /// The device's offline lease in seconds (PROTOCOL.md §19); nil from a node older than
+    /// leases, where the device applies the default 30 days.
+    public let lease: Int?
 
-    /// An enrollment answer from its four parts.
-    public init(device: String, role: String, secret: String, user: String) {
+    /// An enrollment answer from its parts.
+    public init(device: String, role: String, secret: String, user: String, lease: Int? = nil) {
         self.device = device
         self.role = role
         self.secret = secret
         self.user = user
+        self.lease = lease
     }
 }
 

@@ -1,5 +1,7 @@
 import CompressNIO
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NodeStorage
 import SyncModel
@@ -7,13 +9,14 @@ import SyncProtocol
 
 /// The one composition root: the `/v1` routes over a `SyncNode`. Tests call it with
 /// HummingbirdTesting; `casesyncd serve` runs it.
-/// `onListening` receives the bound port (useful with port 0).
-public func buildApplication(node: SyncNode, configuration: NodeConfiguration,
-                             onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+/// `onListening` receives the bound port (useful with port 0). With `tls` it serves HTTPS.
+public func buildApplication(node: SyncNode, configuration: NodeConfiguration, tls: NodeTLS? = nil,
+                             onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     let (seconds, attoseconds) = configuration.idleTimeout.components
+    let http = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)))
     return Application(
         router: buildRouter(node: node, configuration: configuration),
-        server: .http1(configuration: .init(idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))),
+        server: try tls.map { try HTTPServerBuilder.tls(http, tlsConfiguration: $0.configuration) } ?? http,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "casesyncd"),
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: node.logger
@@ -73,7 +76,7 @@ public func buildRouter(node: SyncNode, configuration: NodeConfiguration) -> Rou
         if let problem = NodeDirectory.Device.nameProblem(enrollment.name) { throw NodeError(.badParameter, problem) }
         let enrolled = try await node.enroll(token: enrollment.token, device: try DeviceID(enrollment.device), name: enrollment.name)
         return Response.json(WireJSON.encode(EnrollAnswer(device: enrolled.device.rawValue, role: enrolled.user.role.rawValue,
-                                                          secret: enrolled.secret, user: enrolled.user.name)))
+                                                          secret: enrolled.secret, user: enrolled.user.name, lease: Int(enrolled.lease))))
     }
 
     // Every route below needs an enrolled device; enrollment above needs a token instead.

@@ -46,11 +46,12 @@ public struct SyncNode: Sendable {
     /// Whether the node takes back lost writes right now (its restore window is open).
     public var isRestoring: Bool { restoreWindow(openAt: now()) != nil }
 
-    /// Creates a one-time enrollment token for `user`, valid for `ttl` seconds.
-    public func makeEnrollmentToken(for user: String, ttl: Int64) async throws -> String {
+    /// Creates a one-time enrollment token for `user`, valid for `ttl` seconds; the device it
+    /// enrolls gets an offline lease of `lease` seconds (PROTOCOL.md §19).
+    public func makeEnrollmentToken(for user: String, ttl: Int64, lease: Int64 = DeviceAccount.defaultLease) async throws -> String {
         let token = Secrets.make()
         let time = now()
-        try await store.addEnrollment(user: user, tokenHash: Secrets.hash(token), expires: time + ttl * 1000, at: time)
+        try await store.addEnrollment(user: user, tokenHash: Secrets.hash(token), expires: time + ttl * 1000, lease: lease, at: time)
         return token
     }
 
@@ -59,6 +60,8 @@ public struct SyncNode: Sendable {
         public let device: DeviceID
         public let secret: String
         public let user: UserAccount
+        /// The device's offline lease in seconds (PROTOCOL.md §19).
+        public let lease: Int64
     }
 
     public func enroll(token: String, device: DeviceID, name: String) async throws -> Enrollment {
@@ -70,7 +73,8 @@ public struct SyncNode: Sendable {
         let time = now()
         let user = try await store.enroll(tokenHash: Secrets.hash(token), device: device, name: name, secretHash: Secrets.hash(secret), at: time)
         logger.info("device enrolled", metadata: ["sync.device": "\(device)", "sync.user": "\(user.name)"])
-        return Enrollment(device: device, secret: secret, user: user)
+        let lease = try await store.device(device)?.lease ?? DeviceAccount.defaultLease
+        return Enrollment(device: device, secret: secret, user: user, lease: lease)
     }
 
     /// Checks `Authorization: Bearer DEVICE:SECRET`; revocation and disabled users take

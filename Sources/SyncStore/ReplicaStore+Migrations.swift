@@ -307,6 +307,13 @@ extension SQLiteNodeStore {
                 try db.execute(sql: "UPDATE audit SET hash = ? WHERE id = ?", arguments: [Data(previous), entry.id])
             }
         }
+        migrator.registerMigration("v14 node: offline leases") { db in
+            // PROTOCOL.md §19: each token, then its device, carries the lease in seconds.
+            try db.execute(sql: """
+                ALTER TABLE enrollment ADD COLUMN lease INTEGER NOT NULL DEFAULT \(DeviceAccount.defaultLease);
+                ALTER TABLE device ADD COLUMN lease INTEGER NOT NULL DEFAULT \(DeviceAccount.defaultLease);
+                """)
+        }
         return migrator
     }
 }

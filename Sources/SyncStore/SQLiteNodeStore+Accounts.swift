@@ -88,14 +88,14 @@ extension SQLiteNodeStore {
     }
 
     /// Stores a one-time enrollment token (its hash) for `user`, valid until `expires`.
-    public func addEnrollment(user: String, tokenHash: [UInt8], expires: Int64, at time: Int64) throws {
+    public func addEnrollment(user: String, tokenHash: [UInt8], expires: Int64, lease: Int64, at time: Int64) throws {
         try writer.write { db in
             guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT name, role, disabled FROM user WHERE name = ?", arguments: [user]) else {
                 throw NodeError(.notFound, "no user \(user); add one with `casesyncd user add \(user) --role mediator`")
             }
             guard !Self.user(row).disabled else { throw NodeError(.refused, "user \(user) is disabled") }
-            try db.execute(sql: "INSERT INTO enrollment (tokenHash, user, expires) VALUES (?, ?, ?)", arguments: [Data(tokenHash), user, expires])
-            try Self.audit("token-issued", user: user, device: nil, records: [], at: time, in: db)
+            try db.execute(sql: "INSERT INTO enrollment (tokenHash, user, expires, lease) VALUES (?, ?, ?, ?)", arguments: [Data(tokenHash), user, expires, lease])
+            try Self.audit("token-issued", user: user, device: nil, records: [], detail: "lease \(lease)s", at: time, in: db)
         }
     }
 
@@ -106,7 +106,7 @@ extension SQLiteNodeStore {
     public func enroll(tokenHash: [UInt8], device: DeviceID, name: String, secretHash: [UInt8], at time: Int64) async throws -> UserAccount {
         try await writer.write { db in
             guard let row = try GRDB.Row.fetchOne(db, sql: """
-                SELECT user.name, user.role, user.disabled, enrollment.expires, enrollment.used
+                SELECT user.name, user.role, user.disabled, enrollment.expires, enrollment.used, enrollment.lease
                 FROM enrollment JOIN user ON user.name = enrollment.user WHERE enrollment.tokenHash = ?
                 """, arguments: [Data(tokenHash)]) else {
                 throw NodeError(.refused, "unknown enrollment token; ask an administrator for a new one (`casesyncd enroll NAME`)")
@@ -119,8 +119,8 @@ extension SQLiteNodeStore {
                 throw NodeError(.exists, "device \(device) is already enrolled; a device enrolls once")
             }
             try db.execute(sql: "UPDATE enrollment SET used = 1 WHERE tokenHash = ?", arguments: [Data(tokenHash)])
-            try db.execute(sql: "INSERT INTO device (id, user, name, secretHash, created) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [device.rawValue, user.name, name, Data(secretHash), time])
+            try db.execute(sql: "INSERT INTO device (id, user, name, secretHash, created, lease) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [device.rawValue, user.name, name, Data(secretHash), time, row["lease"] as Int64])
             try Self.directoryChanged(in: db)
             try Self.audit("enroll", user: user.name, device: device, records: [], at: time, in: db)
             return user
@@ -310,7 +310,7 @@ extension SQLiteNodeStore {
 
     static let deviceQuery = """
         SELECT device.id, device.name, device.secretHash, device.revoked, device.created, device.toldThrough,
-            device.wipeRequested, device.wipeDeliverFirst, device.wipeConfirmed, user.name AS userName, user.role, user.disabled
+            device.wipeRequested, device.wipeDeliverFirst, device.wipeConfirmed, device.lease, user.name AS userName, user.role, user.disabled
         FROM device JOIN user ON user.name = device.user
         """
 
@@ -318,7 +318,7 @@ extension SQLiteNodeStore {
     /// device lookup needs no audit read).
     static let deviceListQuery = """
         SELECT device.id, device.name, device.secretHash, device.revoked, device.created, device.toldThrough,
-            device.wipeRequested, device.wipeDeliverFirst, device.wipeConfirmed, user.name AS userName, user.role, user.disabled,
+            device.wipeRequested, device.wipeDeliverFirst, device.wipeConfirmed, device.lease, user.name AS userName, user.role, user.disabled,
             (SELECT MAX(at) FROM audit WHERE audit.device = device.id) AS lastSeen
         FROM device JOIN user ON user.name = device.user
         """
@@ -336,7 +336,8 @@ extension SQLiteNodeStore {
             revoked: row["revoked"],
             created: row["created"],
             toldThrough: row["toldThrough"],
-            wipe: (row["wipeRequested"] as Int64?).map { DeviceWipe(requested: $0, deliverFirst: row["wipeDeliverFirst"], confirmed: row["wipeConfirmed"]) }
+            wipe: (row["wipeRequested"] as Int64?).map { DeviceWipe(requested: $0, deliverFirst: row["wipeDeliverFirst"], confirmed: row["wipeConfirmed"]) },
+            lease: row["lease"]
         )
     }
 }

@@ -210,9 +210,9 @@ extension SQLiteNodeStore {
                     try db.execute(sql: """
                         DELETE FROM enrollment; DELETE FROM device; DELETE FROM user; DELETE FROM audit; DELETE FROM caseAccess; DELETE FROM dropNotice; DELETE FROM accessGrant;
                         INSERT INTO user (name, role, disabled, created) SELECT name, role, disabled, created FROM current.user;
-                        INSERT INTO device (id, user, name, secretHash, created, revoked, toldThrough, wipeRequested, wipeDeliverFirst, wipeConfirmed)
-                            SELECT id, user, name, secretHash, created, revoked, toldThrough, wipeRequested, wipeDeliverFirst, wipeConfirmed FROM current.device;
-                        INSERT INTO enrollment (tokenHash, user, expires, used) SELECT tokenHash, user, expires, used FROM current.enrollment;
+                        INSERT INTO device (id, user, name, secretHash, created, revoked, toldThrough, wipeRequested, wipeDeliverFirst, wipeConfirmed, lease)
+                            SELECT id, user, name, secretHash, created, revoked, toldThrough, wipeRequested, wipeDeliverFirst, wipeConfirmed, lease FROM current.device;
+                        INSERT INTO enrollment (tokenHash, user, expires, used, lease) SELECT tokenHash, user, expires, used, lease FROM current.enrollment;
                         INSERT INTO audit (id, at, user, device, action, count, records, detail, hash) SELECT id, at, user, device, action, count, records, detail, hash FROM current.audit ORDER BY id;
                         INSERT INTO caseAccess (caseID, user, grantedSeq) SELECT caseID, user, grantedSeq FROM current.caseAccess;
                         INSERT INTO dropNotice (user, seq, caseID, recordID, reason) SELECT user, seq, caseID, recordID, reason FROM current.dropNotice;

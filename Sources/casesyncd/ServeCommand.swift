@@ -26,8 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard DurationText.seconds(idleTimeout, upTo: 86_400) != nil else { throw ValidationError("--idle-timeout must look like 30s or 2m (up to 1d)") }
         guard DurationText.seconds(bodyTimeout, upTo: 86_400) != nil else { throw ValidationError("--body-timeout must look like 90s or 5m (up to 1d)") }
     }
-    @Option(help: "TLS certificate (PEM); terminate TLS in a reverse proxy instead, see Deploy/.") var tlsCert: String?
-    @Option(help: "TLS private key (PEM).") var tlsKey: String?
+    @Option(help: ArgumentHelp("Serve HTTPS with this certificate (PEM, the chain after it); TLS 1.2 or later. Or terminate TLS in nginx, see Deploy/.", valueName: "file"))
+    var tlsCert: String?
+    @Option(help: ArgumentHelp("The certificate's private key (PEM, unencrypted).", valueName: "file")) var tlsKey: String?
 
     func run() async throws {
         // glibc gives each thread that allocates under contention an arena of its own (up to
@@ -36,9 +37,12 @@ struct ServeCommand: AsyncParsableCommand {
         // keep the node's peak near what it uses (measured: 16 parallel 16 MiB pushes peaked
         // at 338 MB with the default, 247 MB with two arenas at a 32 MiB body budget).
         _ = cmalloc_set_arena_max(2)
-        guard tlsCert == nil && tlsKey == nil else {
-            throw DaemonError(status: .usage, message: "built-in TLS is not available yet; put the node behind the nginx example in Deploy/ and serve on 127.0.0.1")
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together: give both (or neither, behind a TLS proxy)")
         }
+        // Checked before anything else starts: a wrong file is one line, not a failed listener.
+        let tls = try tlsCert.map { try NodeTLS(certificatePath: $0, keyPath: tlsKey ?? "") }
+        let scheme = tls == nil ? "http" : "https"
         var logger = Logger(label: "casesyncd")
         logger.logLevel = .info
         // One node per data folder; `restore` takes the same lock, so it never swaps the
@@ -61,13 +65,13 @@ struct ServeCommand: AsyncParsableCommand {
         settings.afterLargePush = { _ = cmalloc_trim() }
         let configuration = settings
         let dataPath = options.directory.path
-        let app = buildApplication(node: node, configuration: configuration) { boundPort in
+        let app = try buildApplication(node: node, configuration: configuration, tls: tls) { boundPort in
             // Written unbuffered: scripts and tests wait for the first line to learn the port.
             FileHandle.standardOutput.write(Data("""
-                casesyncd listening on http://\(configuration.host):\(boundPort) with data in \(dataPath)
+                casesyncd listening on \(scheme)://\(configuration.host):\(boundPort) with data in \(dataPath)
                 To enroll a device: casesyncd user add NAME --role mediator --data \(dataPath)
                   then: casesyncd enroll NAME --data \(dataPath)   (prints a one-time token)
-                  then on the device: casesync enroll --server http://\(configuration.host):\(boundPort) --token TOKEN
+                  then on the device: casesync enroll --server \(scheme)://\(configuration.host):\(boundPort) --token TOKEN\(tls == nil ? "" : " [--ca-cert CA.pem]")
 
                 """.utf8))
         }

@@ -82,7 +82,7 @@ public final class DaemonProcess {
             if chunk.isEmpty { break }
             buffer.append(chunk)
             let text = String(decoding: buffer, as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.contains("casesyncd listening on http://") }),
+            if let line = text.split(separator: "\n").first(where: { $0.contains("casesyncd listening on http://") || $0.contains("casesyncd listening on https://") }),
                let portText = line.split(separator: ":").dropFirst(2).first?.split(separator: " ").first, let port = Int(portText) {
                 self.port = port
                 return

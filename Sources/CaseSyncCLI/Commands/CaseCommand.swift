@@ -64,6 +64,7 @@ struct CaseCommand: ParsableCommand {
         func run() throws {
             let store = try options.openStore()
             _ = try store.replica()
+            try OfflineLease.enforce(store, now: WallClock().milliseconds)
             // A site as the node spells it; a value the node does not list still matches
             // cases written before it kept a list, and a typo that matches none says so.
             let known = try KnownValues(store)

@@ -37,7 +37,7 @@ struct ExportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let invocation = try Invocation(options)
+        let invocation = try Invocation(options, leaseFree: true)
         if let out { try OutputFile.check(out, option: "--out") }
         if let sinceFile { try OutputFile.check(sinceFile, option: "--since-file") }
         let (client, _) = try invocation.enrolledClient()
@@ -103,7 +103,7 @@ struct ReportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let invocation = try Invocation(options)
+        let invocation = try Invocation(options, leaseFree: true)
         if let out { try OutputFile.check(out, option: "--out") }
         if let html { try OutputFile.check(html, option: "--html") }
         let (client, server) = try invocation.enrolledClient()

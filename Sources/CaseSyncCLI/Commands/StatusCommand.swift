@@ -8,10 +8,15 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let invocation = try Invocation(options)
+        let invocation = try Invocation(options, leaseFree: true)
         let counts = try invocation.store.counts()
         let server = try invocation.store.setting("server")
         let lastSync = try invocation.store.setting("lastSync")
+        let now = invocation.clock.milliseconds
+        let lease = try OfflineLease.read(invocation.store, now: now)
+        let leaseText = lease.map { lease in
+            lease.isExpired(at: now) ? "over: case data locked until `casesync sync` succeeds" : "case data open until \(WallClock.human(lease.until)) without a sync"
+        } ?? "none (not enrolled)"
         invocation.emit(
             json: .sortedObject([
                 ("device", .string(invocation.replica.device.rawValue)),
@@ -23,6 +28,8 @@ struct StatusCommand: ParsableCommand {
                 ("conflicts", .integer(counts.conflicted)),
                 ("server", server.map { .string($0) } ?? .null),
                 ("lastSync", lastSync.map { .string($0) } ?? .null),
+                ("leaseUntil", lease.map { .string(WallClock.iso($0.until)) } ?? .null),
+                ("locked", .boolean(lease?.isExpired(at: now) ?? false)),
             ]),
             human: """
             Device      \(invocation.replica.device) (\(invocation.replica.name))
@@ -32,6 +39,7 @@ struct StatusCommand: ParsableCommand {
             Conflicts   \(counts.conflicted == 0 ? "none" : "\(counts.conflicted) — see `casesync conflicts`")
             Server      \(server ?? "not enrolled")
             Last sync   \(lastSync ?? "never")
+            Lease       \(leaseText)
             """
         )
     }

@@ -17,7 +17,7 @@ struct EnrollCommand: AsyncParsableCommand {
     var again = false
 
     func run() async throws {
-        let invocation = try Invocation(options)
+        let invocation = try Invocation(options, leaseFree: true)
         if try invocation.store.setting("secret") != nil, !again {
             throw CLIError(.usage, "this device is already enrolled with \(try invocation.store.setting("server") ?? "a node"); add --again to enroll it anew and keep its records and queued changes")
         }
@@ -29,6 +29,7 @@ struct EnrollCommand: AsyncParsableCommand {
         try invocation.store.setSetting("user", enrollment.user)
         try invocation.store.setSetting("role", enrollment.role)
         if let caCert { try invocation.store.setSetting("caCert", URL(fileURLWithPath: caCert).standardizedFileURL.path) }
+        try OfflineLease.recordContact(invocation.store, at: invocation.clock.milliseconds, lease: enrollment.lease.map(Int64.init) ?? OfflineLease.defaultSeconds)
         invocation.emit(
             json: .sortedObject([("device", .string(enrollment.device.rawValue)), ("role", .string(enrollment.role)),
                                  ("server", .string(server)), ("user", .string(enrollment.user))]),
@@ -50,7 +51,7 @@ struct SyncCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let invocation = try Invocation(options)
+        let invocation = try Invocation(options, leaseFree: true)
         let (client, server) = try invocation.enrolledClient()
         let showProgress = !options.json && isatty(STDERR_FILENO) == 1
         let start = ContinuousClock.now
@@ -78,6 +79,7 @@ struct SyncCommand: AsyncParsableCommand {
             }
         }
         if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+        try OfflineLease.recordContact(invocation.store, at: invocation.clock.milliseconds)
         invocation.emit(
             json: .sortedObject([
                 ("conflicts", .integer(summary.conflicts)), ("pulled", .integer(summary.pulled)), ("pushed", .integer(summary.pushed)),

@@ -16,7 +16,7 @@ struct WipeCommand: ParsableCommand {
     @Flag(help: "Erase even changes not yet pushed to the node (they are lost).") var discardQueued = false
 
     func run() throws {
-        let invocation = try Invocation(options)
+        let invocation = try Invocation(options, leaseFree: true)
         let counts = try invocation.store.counts()
         if counts.pending > 0 && !discardQueued {
             throw CLIError(.usage, "\(counts.pending) change\(counts.pending == 1 ? " is" : "s are") queued and would be lost: run `casesync sync` first, or add --discard-queued")
