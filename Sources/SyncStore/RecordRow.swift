@@ -16,8 +16,10 @@ public struct RecordRow: Sendable {
     let deleted: Bool
     let conflicted: Bool
     /// The columns `case list` shows and filters by; nil for every other record type, and
-    /// in an encrypted replica (which lists cases from their sealed states).
+    /// in an encrypted replica, where `sealedListEntry` holds all four.
     let reference, title, status, site: String?
+    /// In an encrypted replica, a case's `SealedListEntry`, sealed, stored in the `title` column.
+    let sealedListEntry: [UInt8]?
     let changed: Int64
 
     /// `canonicalJSON`, when given, must be the state's canonical bytes (as received: see
@@ -36,6 +38,8 @@ public struct RecordRow: Sendable {
         deleted = state.isDeleted
         conflicted = state.hasConflicts
         let isCase = state.type == .case && !sealer.isSealing
+        sealedListEntry = state.type == .case && sealer.isSealing
+            ? try sealer.seal(SealedListEntry.encode(SealedListEntry.fields(of: state)), place: RecordSealer.Place.listEntry(state.id.rawValue)) : nil
         reference = isCase ? state.text("reference") : nil
         title = isCase ? state.text("title") : nil
         status = isCase ? state.text("status") : nil
@@ -53,7 +57,7 @@ public struct RecordRow: Sendable {
         bindings.bind(deleted)
         bindings.bind(conflicted)
         bindings.bind(reference)
-        bindings.bind(title)
+        if let sealedListEntry { bindings.bind(blob: sealedListEntry) } else { bindings.bind(title) }
         bindings.bind(status)
         bindings.bind(site)
         bindings.bind(changed)

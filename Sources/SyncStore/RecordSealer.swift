@@ -89,6 +89,7 @@ package struct RecordSealer: Sendable {
     /// Places, as the authenticated data names them.
     package enum Place {
         package static func record(_ id: String) -> String { "record:" + id }
+        package static func listEntry(_ id: String) -> String { "list:" + id }
         package static func setting(_ key: String) -> String { "setting:" + key }
         package static func metadata(_ caseID: String, _ field: String) -> String { "metadata:\(caseID):\(field)" }
         package static func grant(_ caseID: String, _ user: String, _ seq: Int) -> String { "grant:\(caseID):\(user):\(seq)" }

@@ -88,16 +88,21 @@ extension ReplicaStore {
             """, arguments: [lock.logN, lock.r, lock.p, Data(lock.salt), Data(lock.wrapped), Data(lock.keyCheck)])
     }
 
-    /// Every record's state sealed; the list columns emptied (an encrypted replica lists
-    /// cases from their sealed states).
+    /// Every record's state sealed; the list columns emptied but for a case's sealed list
+    /// entry in `title` (`SealedListEntry`).
     private static func sealRecords(with sealer: RecordSealer, in db: Database) throws {
-        let update = try db.makeStatement(sql: "UPDATE record SET state = ?, reference = NULL, title = NULL, status = NULL, site = NULL WHERE id = ?")
-        let rows = try GRDB.Row.fetchCursor(db, sql: "SELECT id, state FROM record")
+        let update = try db.makeStatement(sql: "UPDATE record SET state = ?, reference = NULL, title = ?, status = NULL, site = NULL WHERE id = ?")
+        let rows = try GRDB.Row.fetchCursor(db, sql: "SELECT id, state, type, reference, title, status, site FROM record")
         while let row = try rows.next() {
             let id: String = row[0]
             let state = [UInt8](row[1] as Data)
             guard state.first == UInt8(ascii: "{") else { throw StoreError(.corrupt, "stored record \(id) is not a plain record state") }
-            try update.execute(arguments: [Data(try sealer.seal(state, place: RecordSealer.Place.record(id))), id])
+            var entry: Data?
+            if row[2] as String == RecordType.case.rawValue {
+                let fields = SealedListEntry.Fields(reference: row[3] ?? "", title: row[4] ?? "", status: row[5] ?? "", site: row[6])
+                entry = Data(try sealer.seal(SealedListEntry.encode(fields), place: RecordSealer.Place.listEntry(id)))
+            }
+            try update.execute(arguments: [Data(try sealer.seal(state, place: RecordSealer.Place.record(id))), entry, id])
         }
     }
 

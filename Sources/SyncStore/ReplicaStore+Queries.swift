@@ -49,14 +49,15 @@ extension ReplicaStore {
         try writer.read { db in
             var result: [CaseSummary] = []
             if sealer.isSealing {
-                // The list columns are empty in an encrypted replica: the summaries come from
-                // the cases' sealed states (a device holds one mediator's cases: hundreds).
-                let rows = try GRDB.Row.fetchCursor(db, sql: "SELECT id, state FROM record WHERE type = 'case' AND deleted = 0 ORDER BY id")
+                // An encrypted replica lists its cases from their sealed list entries (in the
+                // `title` column, `SealedListEntry`), filtered here once opened.
+                let rows = try GRDB.Row.fetchCursor(db, sql: "SELECT id, title, conflicted, changed FROM record WHERE type = 'case' AND deleted = 0 ORDER BY id")
                 while let row = try rows.next() {
-                    let state = try Self.decodeStored([UInt8](row[1] as Data), id: row[0] as String, sealer: sealer)
-                    let summary = CaseSummary(id: state.id, reference: state.text("reference") ?? "", title: state.text("title") ?? "",
-                                              status: state.text("status") ?? "", site: state.text("site"),
-                                              conflicted: state.hasConflicts, changed: state.lastChanged)
+                    let text: String = row[0]
+                    let fields = try Self.listEntry(row[1], id: text, sealer: sealer)
+                    guard let id = try? RecordID(text) else { continue }
+                    let summary = CaseSummary(id: id, reference: fields.reference, title: fields.title, status: fields.status, site: fields.site,
+                                              conflicted: row[2], changed: row[3])
                     if summary.matches(status: status, site: site) { result.append(summary) }
                 }
             } else {
@@ -112,12 +113,22 @@ extension ReplicaStore {
             return try String.fetchAll(db, sql: "SELECT id FROM record WHERE type = 'case' AND reference = ? LIMIT 2", arguments: [reference])
         }
         var ids: [String] = []
-        let rows = try GRDB.Row.fetchCursor(db, sql: "SELECT id, state FROM record WHERE type = 'case'")
+        let rows = try GRDB.Row.fetchCursor(db, sql: "SELECT id, title FROM record WHERE type = 'case'")
         while let row = try rows.next(), ids.count < 2 {
             let id: String = row[0]
-            if try Self.decodeStored([UInt8](row[1] as Data), id: id, sealer: sealer).text("reference") == reference { ids.append(id) }
+            if try Self.listEntry(row[1], id: id, sealer: sealer).reference == reference { ids.append(id) }
         }
         return ids
+    }
+
+    /// A case's sealed list entry (`SealedListEntry`), opened.
+    /// - Throws: `StoreError(.corrupt)` naming the case when it is missing or does not open.
+    static func listEntry(_ stored: DatabaseValue, id: String, sealer: RecordSealer) throws -> SealedListEntry.Fields {
+        guard case let .blob(data) = stored.storage,
+              let fields = SealedListEntry.decode(try sealer.open([UInt8](data), place: RecordSealer.Place.listEntry(id))) else {
+            throw StoreError(.corrupt, "stored case \(id) has a damaged list entry; restore the replica from the node (a new `casesync init`, enroll, sync)")
+        }
+        return fields
     }
 
     /// The live records of `type` across every case this device holds, oldest first

@@ -100,11 +100,19 @@ struct EncryptionAtRestTests {
         // The search finds what a plain replica holds: the check above is not vacuous.
         #expect(try Self.traces(of: markers, in: cli.data).count >= markers.count - 1)
         let before = try cli.run("--json", "case", "show", caseID).stdout
+        let listed = try cli.run("--json", "case", "list").stdout
+        let site = try #require(markers.first { $0.hasPrefix("ENC-site-") })
+        let bySite = try cli.run("--json", "case", "list", "--site", site.lowercased()).stdout
+        #expect(bySite.contains(caseID))
 
         let encrypted = try cli.ok("encrypt")
         #expect(encrypted["encrypted"] as? Bool == true)
         #expect(try Self.traces(of: markers, in: cli.data) == [], "no plain copy left in the database, its free pages or the WAL")
         #expect(try cli.run("--json", "case", "show", caseID).stdout == before, "every record reads as before")
+        #expect(try cli.run("--json", "case", "list").stdout == listed, "and lists as before, from the sealed list entries")
+        #expect(try cli.run("--json", "case", "list", "--site", site.lowercased()).stdout == bySite, "filters too")
+        let reference = try #require(markers.first { $0.hasPrefix("MED-") })
+        #expect(try cli.run("case", "show", reference).status == 0, "a case is found by its reference")
         let again = try cli.run("encrypt")
         #expect(again.status == 1 && again.stderr.contains("already encrypted"))
     }
