@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "SyncStore",
             dependencies: [
-                "SyncModel", "SyncProtocol", "NodeStorage",
+                "SyncModel", "SyncProtocol", "NodeStorage", "CRecordCipher",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the few statements bound directly (`StatementBindings`).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -81,6 +81,8 @@ let package = Package(
             ]
         ),
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // OpenSSL's AES-GCM with a context kept per key, for `RecordSealer` (see its shim).
+        .systemLibrary(name: "CRecordCipher", providers: [.apt(["libssl-dev"])]),
         // glibc's `mallopt`, for the node's arena limit.
         .systemLibrary(name: "CMalloc"),
         // The Linux kernel keyring's system calls, where `casesync unlock` keeps a data key.
@@ -101,6 +103,7 @@ let package = Package(
                 "NodeStorage",
                 "SyncClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/casesync-bench"
@@ -111,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncStoreTests",
-            dependencies: ["SyncStore", "NodeStorage", "SyncProtocol", "SyncModel", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["SyncStore", "NodeStorage", "SyncProtocol", "SyncModel", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Starts the real binaries for end-to-end tests.
         .target(name: "CaseSyncTestSupport", path: "Tests/Support"),

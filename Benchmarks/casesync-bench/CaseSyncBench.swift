@@ -7,6 +7,6 @@ struct CaseSyncBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "casesync-bench",
         abstract: "Measure CaseSync against the numbers in DESIGN.md (build with -c release).",
-        subcommands: [MergeBenchmark.self, StoreBenchmark.self, SyncBenchmark.self, ExportBenchmark.self, LoadBenchmark.self, MemoryBenchmark.self]
+        subcommands: [SealBenchmark.self, MergeBenchmark.self, StoreBenchmark.self, SyncBenchmark.self, ExportBenchmark.self, LoadBenchmark.self, MemoryBenchmark.self]
     )
 }

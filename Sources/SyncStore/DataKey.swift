@@ -15,7 +15,7 @@ public struct DataKey: Sendable {
     public static let byteCount = 32
 
     /// A new random key.
-    static func random() -> DataKey {
+    package static func random() -> DataKey {
         DataKey(symmetricKey: SymmetricKey(size: .bits256))
     }
 

@@ -11,6 +11,9 @@ import Foundation
 /// ciphertext moved to another row does not open there.
 package struct RecordSealer: Sendable {
     private let dataKey: DataKey?
+    /// The key's cipher context (`RecordCipher`); nil when plain, or when OpenSSL could not
+    /// make one, and then swift-crypto's `AES.GCM` seals (the same format, slower).
+    private let cipher: RecordCipher?
 
     /// Stores values as they are.
     package static let plain = RecordSealer(dataKey: nil)
@@ -18,10 +21,12 @@ package struct RecordSealer: Sendable {
     /// Seals every value under `key`.
     package init(key: DataKey) {
         dataKey = key
+        cipher = RecordCipher(key: key.rawBytes)
     }
 
     private init(dataKey: DataKey?) {
         self.dataKey = dataKey
+        cipher = nil
     }
 
     private var key: SymmetricKey? { dataKey?.symmetricKey }
@@ -38,6 +43,12 @@ package struct RecordSealer: Sendable {
     /// `plaintext` as stored: sealed under the data key with `place` authenticated, or as it is.
     package func seal(_ plaintext: some DataProtocol, place: String) throws -> [UInt8] {
         guard let key else { return Array(plaintext) }
+        if let cipher {
+            guard let sealed = cipher.seal(Array(plaintext), aad: Array(place.utf8), prefix: Self.formatVersion) else {
+                throw StoreError(.corrupt, "cannot encrypt \(place): the cipher failed")
+            }
+            return sealed
+        }
         do {
             let box = try AES.GCM.seal(plaintext, using: key, authenticating: Data(place.utf8))
             guard let combined = box.combined else { throw StoreError(.corrupt, "AES-GCM gave no combined form") }
@@ -59,6 +70,12 @@ package struct RecordSealer: Sendable {
         guard let key else { return stored }
         guard stored.first == Self.formatVersion, stored.count >= 1 + 12 + 16 else {
             throw StoreError(.corrupt, "\(place()) is stored unencrypted in an encrypted replica")
+        }
+        if let cipher {
+            guard let opened = cipher.open(stored.dropFirst(), aad: Array(place().utf8)) else {
+                throw StoreError(.corrupt, "\(place()) does not decrypt (damaged, or not this replica's)")
+            }
+            return opened
         }
         do {
             let box = try AES.GCM.SealedBox(combined: stored.dropFirst())
