@@ -92,11 +92,37 @@ func bareSQLiteInsert(_ rows: [(String, Data)], path: String, batch: Int = 500) 
 /// is added to the mediators of every restricted case (one in seven), so that a supervisor
 /// of that name may hold every case (PROTOCOL.md §13).
 func createCases(_ count: Int, in store: ReplicaStore, seed: UInt64, batch: Int = 500, restrictedMediator: String? = nil) throws {
+    try createRecords(count, perCase: 1, in: store, seed: seed, batch: batch, restrictedMediator: restrictedMediator)
+}
+
+/// `count` records as a device makes them, `perCase` to a case: each case then its parties,
+/// notes and actions, ids in creation order (time-ordered, as `casesync` makes them). With
+/// `mediator`, that user is among every case's mediators (a mediator's own cases); with
+/// `restrictedMediator`, among the restricted ones' only (so that a supervisor may hold them).
+func createRecords(_ count: Int, perCase: Int, in store: ReplicaStore, seed: UInt64, batch: Int = 500,
+                   mediator: String? = nil, restrictedMediator: String? = nil) throws {
     var random = BenchRandom(seed: seed)
-    let items: [(type: RecordType, id: RecordID, changes: [FieldChange])] = (0..<count).map { index in
-        var fields = CaseFixture.fields(index: index)
-        if let restrictedMediator, CaseFixture.isRestricted(index: index) { fields.append(.add("mediators", restrictedMediator)) }
-        return (.case, RecordID.make(milliseconds: 1_763_800_000_000 + Int64(index), using: &random), fields)
+    let perCase = max(1, perCase)
+    var caseID: RecordID?
+    var caseIndex = -1
+    let items: [(type: RecordType, id: RecordID, changes: [FieldChange])] = try (0..<count).map { index in
+        let id = RecordID.make(milliseconds: 1_763_800_000_000 + Int64(index), using: &random)
+        let position = index % perCase
+        if position == 0 {
+            caseIndex += 1
+            caseID = id
+            var fields = CaseFixture.fields(index: caseIndex)
+            if let mediator { fields.append(.add("mediators", mediator)) }
+            if let restrictedMediator, CaseFixture.isRestricted(index: caseIndex) { fields.append(.add("mediators", restrictedMediator)) }
+            return (.case, id, fields)
+        }
+        guard let caseID else { throw ValidationError("no case for record \(index)") }
+        let link = FieldChange.set("case", .text(caseID.rawValue))
+        switch position % 3 {
+        case 1: return (.party, id, [link, .set("role", .text("family")), .set("name", .text("Party \(index)")), .set("consentToMediate", .boolean(true))])
+        case 2: return (.note, id, [link, .set("visibility", .text("shared")), .set("text", .text("Session summary \(index): both parties attended and agreed next steps."))])
+        default: return (.action, id, [link, .set("text", .text("Review the discharge checklist (\(index))")), .set("due", .text("2027-01-\(CaseFixture.twoDigits(1 + index % 28))"))])
+        }
     }
     try store.create(items, at: 1_763_800_000_000, transactionSize: batch)
 }

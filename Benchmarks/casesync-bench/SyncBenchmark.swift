@@ -15,6 +15,8 @@ import Glibc
 /// 3. A new device B runs its first `casesync sync`: `first_sync_s`, end to end.
 /// 4. `casesync sync` on B with nothing to do, 20 times: `idle_sync_ms` is the median.
 /// The daemon's peak resident memory (`VmHWM`) is read at the end: `daemon_peak_rss_mb`.
+/// `--role mediator` makes the user a mediator of every case (their own cases, as a
+/// mediator's devices push them); `--per-case 10` gives each case nine records of its own.
 /// Both devices are encrypted at rest and unlocked for the sitting, as `casesync init` leaves
 /// them; `--encryption off` makes them plain, for the cost of encryption in the same run.
 struct SyncBenchmark: ParsableCommand {
@@ -24,6 +26,8 @@ struct SyncBenchmark: ParsableCommand {
     @Option(help: "Seed for ids and values.") var seed: UInt64 = 11
     @Option(help: "Keep the data folders in this (new) folder; the node keeps running only for the run.") var keep: String?
     @Option(help: "Encrypt the device replicas at rest (on, the default of casesync init) or not (off).") var encryption = Encryption.on
+    @Option(help: "The role of the user whose devices sync: supervisor (sees every case) or mediator (sees their own cases).") var role = BenchRole.supervisor
+    @Option(help: "Records to a case: the case, then its parties, notes and actions (1: cases only).") var perCase = 1
 
     func run() throws {
         let casesync = try builtBinary("casesync")
@@ -34,7 +38,7 @@ struct SyncBenchmark: ParsableCommand {
         let deviceA = root.appendingPathComponent("a").path
         let deviceB = root.appendingPathComponent("b").path
 
-        _ = try Self.run(casesyncd, ["user", "add", "bench", "--role", "supervisor", "--data", node])
+        _ = try Self.run(casesyncd, ["user", "add", "bench", "--role", role.rawValue, "--data", node])
         let (daemon, port) = try startDaemon(casesyncd, data: node)
         defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
         let server = "http://127.0.0.1:\(port)"
@@ -50,7 +54,8 @@ struct SyncBenchmark: ParsableCommand {
 
         // Device A's cases, written through the store as `casesync case new` would.
         let store = try encryption.open(URL(fileURLWithPath: deviceA))
-        try createCases(records, in: store, seed: seed, restrictedMediator: "bench")
+        try createRecords(records, perCase: perCase, in: store, seed: seed,
+                          mediator: role == .mediator ? "bench" : nil, restrictedMediator: role == .supervisor ? "bench" : nil)
         let rows: [(String, Data)] = try store.writer.read { db in
             try GRDB.Row.fetchAll(db, sql: "SELECT id, state FROM record").map { ($0[0], $0[1]) }
         }
@@ -82,9 +87,9 @@ struct SyncBenchmark: ParsableCommand {
         let pushRate = Double(records) / pushSeconds
         let bareRate = Double(records) / bareSeconds
         let idleMedian = median(idle)
-        print("records: \(records), encryption \(encryption.rawValue); push \(format(pushSeconds)) s (\(Int(pushRate))/s), bare SQLite \(format(bareSeconds)) s (\(Int(bareRate))/s), ratio \(format(pushRate / bareRate)) (target >= 0.33)")
+        print("records: \(records) (\(perCase) a case), \(role.rawValue), encryption \(encryption.rawValue); push \(format(pushSeconds)) s (\(Int(pushRate))/s), bare SQLite \(format(bareSeconds)) s (\(Int(bareRate))/s), ratio \(format(pushRate / bareRate)) (target >= 0.33)")
         print("first sync of a new device: \(format(firstSeconds)) s (target < 10); daemon peak RSS \(peakKB / 1024) MB (target < 150); idle sync median \(format(idleMedian)) ms (target < 50)")
-        print(#"{"bench":"sync","encryption":"\#(encryption.rawValue)","records":\#(records),"push_records_per_s":\#(Int(pushRate)),"sqlite_rows_per_s":\#(Int(bareRate)),"push_ratio":\#(format(pushRate / bareRate)),"first_sync_s":\#(format(firstSeconds)),"daemon_peak_rss_mb":\#(peakKB / 1024),"idle_sync_ms":\#(format(idleMedian))}"#)
+        print(#"{"bench":"sync","role":"\#(role.rawValue)","per_case":\#(perCase),"encryption":"\#(encryption.rawValue)","records":\#(records),"push_records_per_s":\#(Int(pushRate)),"sqlite_rows_per_s":\#(Int(bareRate)),"push_ratio":\#(format(pushRate / bareRate)),"first_sync_s":\#(format(firstSeconds)),"daemon_peak_rss_mb":\#(peakKB / 1024),"idle_sync_ms":\#(format(idleMedian))}"#)
     }
 
     static func run(_ binary: URL, _ arguments: [String]) throws -> String {
@@ -125,4 +130,10 @@ struct SyncBenchmark: ParsableCommand {
     static func json(_ text: String) throws -> [String: Any] {
         (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
     }
+}
+
+/// The role of the benchmark's user: a supervisor pulls in change order, a mediator through
+/// their delivery order.
+enum BenchRole: String, ExpressibleByArgument, CaseIterable {
+    case supervisor, mediator
 }

@@ -196,14 +196,30 @@ public struct SyncEngine: Sendable {
         var cursor = try store.setting(Self.cursorKey).flatMap(PullCursor.init(text:)) ?? .start
         var toldOfGrants = false
         var directoryVersion: String?
+        // The next page is asked for while this one is merged, so the node builds it while
+        // the device writes (PROTOCOL.md §10) — but not after a page that carries drops: asking
+        // from past a drop tells the node the device knows of it (`markTold`), which must not
+        // happen before the page that holds it is stored.
+        var prefetched: Task<SyncClient.Page, any Error>?
+        defer { prefetched?.cancel() }
+        let (client, pageSize) = (self.client, self.pageSize)
         while true {
             let page: SyncClient.Page
             do {
-                page = try await client.pull(since: cursor, limit: pageSize)
+                if let prefetched {
+                    page = try await prefetched.value
+                } else {
+                    page = try await client.pull(since: cursor, limit: pageSize)
+                }
             } catch let error as SyncError where error.errorCode == .cursorAhead {
                 throw NodeRewound()
             }
+            prefetched = nil
             try history.check(page.node)
+            if page.more, page.drops.isEmpty {
+                let next = page.next
+                prefetched = Task { try await client.pull(since: next, limit: pageSize) }
+            }
             var settings = [Self.cursorKey: page.next.description]
             if let generation = page.node?.generation, history.generation == nil { settings[Self.generationKey] = generation }
             // `Date.ISO8601FormatStyle`, not `ISO8601DateFormatter`: building the latter

@@ -18,40 +18,44 @@ extension SQLiteNodeStore {
             }
         }
         return try await writer.read { db in
-            let (select, arguments): (String, StatementArguments)
-            // `HoldingRule` as SQL, on the effective scope: 0 everyone, 1 the case's mediators
-            // (a mediator note, or any record of a restricted case), 2 a caucus note's owner.
+            let statement: Statement
+            let arguments: StatementArguments
             if user.role == .supervisor {
                 // In change order (the sequence index serves it), each record filtered: a
                 // supervisor holds what is everyone's; as a mediator of a case what its
                 // mediators hold; through an open break-glass grant what its mediators hold but
                 // caucus notes; and of a restricted case they hold nothing of, the case record's
                 // metadata (`held` 0). The lookups run only for the few records that are not
-                // everyone's.
-                select = """
-                    SELECT r.seq AS delivery, r.seq, r.state, r.id, r.type, r.scope,
-                        (r.scope = 0
-                         OR (EXISTS (SELECT 1 FROM caseAccess a WHERE a.user = ? AND a.caseID = r.caseID) AND (r.scope < 2 OR r.owner = ?))
-                         OR (r.scope = 1 AND EXISTS (SELECT 1 FROM accessGrant g WHERE g.user = ? AND g.caseID = r.caseID AND g.endedSeq IS NULL))) AS held
-                    FROM record r WHERE r.seq IS NOT NULL
-                    """
-                arguments = [user.name, user.name, user.name]
+                // everyone's. (`HoldingRule` as SQL, on the effective scope: 0 everyone, 1 the
+                // case's mediators, a mediator note or any record of a restricted case, 2 a
+                // caucus note's owner.)
+                // The cursor as one bound of the sequence index (a supervisor's delivery
+                // sequence is the change sequence): an `OR` here would scan from the start.
+                // With `after` below `since`, the records of delivery `since` itself are not
+                // all served yet (a supervisor's deliveries hold one record each: none are).
+                let bound = after.map { $0 < since } == true ? ">=" : ">"
+                statement = try db.cachedStatement(sql: """
+                    SELECT delivery, seq, state, id, held FROM (
+                        SELECT r.seq AS delivery, r.seq, r.state, r.id, r.type, r.scope,
+                            (r.scope = 0
+                             OR (EXISTS (SELECT 1 FROM caseAccess a WHERE a.user = ? AND a.caseID = r.caseID) AND (r.scope < 2 OR r.owner = ?))
+                             OR (r.scope = 1 AND EXISTS (SELECT 1 FROM accessGrant g WHERE g.user = ? AND g.caseID = r.caseID AND g.endedSeq IS NULL))) AS held
+                        FROM record r WHERE r.seq \(bound) ?
+                    )
+                    WHERE held OR (type = 'case' AND scope = 1) ORDER BY seq LIMIT ?
+                    """)
+                arguments = [user.name, user.name, user.name, since, limit + 1]
             } else {
-                select = """
-                    SELECT MAX(r.seq, a.grantedSeq) AS delivery, r.seq, r.state, r.id, r.type, r.scope, 1 AS held
-                    FROM caseAccess a JOIN record r ON r.caseID = a.caseID
-                    WHERE a.user = ? AND r.seq IS NOT NULL AND (r.scope < 2 OR r.owner = ?)
-                    """
-                arguments = [user.name, user.name]
+                // A range of the user's delivery order (`deliverySchema`): a key lookup of each
+                // record served, nothing read of what the page does not hold.
+                statement = try db.cachedStatement(sql: """
+                    SELECT d.delivery, d.seq, r.state, r.id, 1 FROM delivery d JOIN record r ON r.seq = d.seq
+                    WHERE d.user = ? AND (d.delivery, d.seq) > (?, ?) ORDER BY d.delivery, d.seq LIMIT ?
+                    """)
+                arguments = [user.name, since, after ?? Int.max, limit + 1]
             }
-            let (condition, extra): (String, StatementArguments) = after.map { ("delivery > ? OR (delivery = ? AND seq > ?)", [since, since, $0]) } ?? ("delivery > ?", [since])
-            // Four statements in all (two scopes, with or without `after`): prepared once.
-            let statement = try db.cachedStatement(sql: """
-                SELECT delivery, seq, state, id, held FROM (\(select))
-                WHERE (held OR (type = 'case' AND scope = 1)) AND (\(condition)) ORDER BY delivery, seq LIMIT ?
-                """)
             var records: [PulledRecords.Record] = []
-            for row in try GRDB.Row.fetchAll(statement, arguments: arguments + extra + [limit + 1]) {
+            for row in try GRDB.Row.fetchAll(statement, arguments: arguments) {
                 guard let id = try? RecordID(row[3] as String) else { continue }
                 records.append(PulledRecords.Record(delivery: row[0], seq: row[1], id: id, state: [UInt8](row[2] as Data), metadataOnly: !(row[4] as Bool)))
             }

@@ -33,6 +33,7 @@ extension SQLiteNodeStore {
         let window = job.push.restoreWindow
         // A restored node numbers above everything the replaced database had numbered.
         var seq = try highestSequence(floor: job.sequenceFloor, in: db)
+        let firstNumber = seq
         // A supervisor's break-glass grants that ran out end before their writes are judged:
         // a write made before the device knew is then a late write, kept (PROTOCOL.md §13.2).
         if account.user.role == .supervisor, try hasExpiredGrants(of: account.user.name, at: time, in: db) {
@@ -223,6 +224,7 @@ extension SQLiteNodeStore {
             // changes nothing.
             try renumber(caseID.rawValue, above: &seq, in: db)
         }
+        if seq > firstNumber { try deliverNumbered(above: firstNumber, in: db) }
         try audit("push", user: account.user.name, device: account.id, records: states.map(\.id), at: time, in: db)
         if !lateWrites.isEmpty {
             try audit("late-write", user: account.user.name, device: account.id, records: lateWrites, at: time, in: db)

@@ -149,4 +149,32 @@ struct NodeStoreSchemaTests {
         #expect(restricted == [theCase.id.rawValue])
         #expect(caseScope == HoldingScope.mediators.rawValue, "a restricted case's records are its mediators'")
     }
+
+    @Test func theDeliveryMigrationEntersWhatEachMediatorAlreadyHolds() throws {
+        let queue = try DatabaseQueue()
+        try SQLiteNodeStore.migrator.migrate(queue, upTo: "v14 node: offline leases")
+        let ann = try DeviceID("ann-laptop")
+        var theCase = RecordState(type: .case, id: RecordID(high: 1, low: 1))
+        try theCase.apply([.set("reference", .text("MED-1")), .set("title", .text("t")), .set("status", .text("intake"))],
+                          stamp: Stamp(device: ann, counter: 1, time: now))
+        var shared = RecordState(type: .note, id: RecordID(high: 1, low: 2))
+        try shared.apply([.set("case", .text(theCase.id.rawValue)), .set("text", .text("x"))], stamp: Stamp(device: ann, counter: 2, time: now))
+        var caucus = RecordState(type: .note, id: RecordID(high: 1, low: 3))
+        try caucus.apply([.set("case", .text(theCase.id.rawValue)), .set("text", .text("y")), .set("visibility", .text("caucus"))],
+                         stamp: Stamp(device: ann, counter: 3, time: now))
+        try queue.write { db in
+            try ReplicaStore.save(theCase, seq: 1, in: db)
+            try ReplicaStore.save(shared, seq: 2, in: db)
+            try ReplicaStore.save(caucus, seq: 3, in: db)
+            try db.execute(sql: "UPDATE record SET noteScope = 2, scope = 2, owner = 'ann' WHERE id = ?", arguments: [caucus.id.rawValue])
+            // Ann mediates from the start; bob was added at sequence 5, after all three.
+            try db.execute(sql: "INSERT INTO caseAccess (caseID, user, grantedSeq) VALUES (?, 'ann', 1), (?, 'bob', 5)",
+                           arguments: [theCase.id.rawValue, theCase.id.rawValue])
+        }
+        try SQLiteNodeStore.migrator.migrate(queue)
+        let rows = try queue.read { db in
+            try GRDB.Row.fetchAll(db, sql: "SELECT user, delivery, seq FROM delivery ORDER BY user, delivery, seq").map { "\($0[0] as String) \($0[1] as Int) \($0[2] as Int)" }
+        }
+        #expect(rows == ["ann 1 1", "ann 2 2", "ann 3 3", "bob 5 1", "bob 5 2"], "bob gets the history at his grant, not ann's caucus note")
+    }
 }

@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+import HummingbirdTesting
+import NodeStorage
+import SyncModel
+import SyncServer
+import SyncStore
+import Testing
+
+/// A mediator's pull reads their delivery order (PROTOCOL.md §20), a table the node's
+/// triggers keep. Whatever changes who may hold what, it must equal what it stands for:
+/// every record of every case the user mediates that they may hold, at `MAX(seq, grantedSeq)`.
+struct DeliveryOrderTests {
+    /// Rows the table has and its definition lacks, and rows it lacks, as text.
+    static func drift(_ store: SQLiteNodeStore) throws -> (extra: [String], missing: [String]) {
+        try store.writer.read { db in
+            let stored = Set(try GRDB.Row.fetchAll(db, sql: "SELECT user, delivery, seq FROM delivery").map { "\($0[0] as String) \($0[1] as Int) \($0[2] as Int)" })
+            let defined = Set(try GRDB.Row.fetchAll(db, sql: """
+                SELECT a.user, MAX(r.seq, a.grantedSeq), r.seq FROM caseAccess a JOIN record r ON r.caseID = a.caseID
+                WHERE r.seq IS NOT NULL AND (r.scope < 2 OR r.owner = a.user)
+                """).map { "\($0[0] as String) \($0[1] as Int) \($0[2] as Int)" })
+            return (stored.subtracting(defined).sorted(), defined.subtracting(stored).sorted())
+        }
+    }
+
+    static func expectNoDrift(_ store: SQLiteNodeStore, _ step: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let drift = try drift(store)
+        #expect(drift.extra.isEmpty && drift.missing.isEmpty, "after \(step): extra \(drift.extra), missing \(drift.missing)", sourceLocation: sourceLocation)
+    }
+
+    @Test func theDeliveryOrderFollowsEveryChangeOfWhoMayHoldWhat() async throws {
+        let fixture = try await NodeFixture()
+        try await fixture.test { client in
+            let w = try await HoldingTests.world(fixture, client)
+            try Self.expectNoDrift(fixture.store, "the world's pushes")
+            let rows = try await fixture.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery") ?? 0 }
+            #expect(rows > 0, "mediators' records are in their delivery order")
+
+            // A note narrowed to its author's caucus, then a case gaining and losing mediators.
+            let narrowed = try DropNoticeTests.edit(fixture, w.shared.id, by: "ann-laptop", counter: 30, [.set("visibility", .text("caucus"))])
+            #expect(try await fixture.push(client, [narrowed], as: "ann-laptop").0 == .ok)
+            try Self.expectNoDrift(fixture.store, "a note narrowed")
+            let widened = try DropNoticeTests.edit(fixture, w.shared.id, by: "ann-laptop", counter: 31, [.set("visibility", .text("shared"))])
+            #expect(try await fixture.push(client, [widened], as: "ann-laptop").0 == .ok)
+            try Self.expectNoDrift(fixture.store, "a note widened")
+            let adding = try DropNoticeTests.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 32, [.add("mediators", "sue")])
+            #expect(try await fixture.push(client, [adding], as: "ann-laptop").0 == .ok)
+            try Self.expectNoDrift(fixture.store, "a supervisor added as a mediator (the case numbered anew)")
+            let removing = try DropNoticeTests.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 33, [.remove("mediators", "bob")])
+            #expect(try await fixture.push(client, [removing], as: "ann-laptop").0 == .ok)
+            try Self.expectNoDrift(fixture.store, "a mediator removed")
+            let restricting = try DropNoticeTests.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 34, [.set("confidentiality", .text("restricted"))])
+            #expect(try await fixture.push(client, [restricting], as: "ann-laptop").0 == .ok)
+            try Self.expectNoDrift(fixture.store, "a case restricted")
+            let bobBack = try DropNoticeTests.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 35, [.add("mediators", "bob")])
+            #expect(try await fixture.push(client, [bobBack], as: "ann-laptop").0 == .ok)
+            try Self.expectNoDrift(fixture.store, "a mediator added back")
+            _ = try fixture.store.purgeCase(w.restricted.id.rawValue, reason: "test", at: fixture.time)
+            try Self.expectNoDrift(fixture.store, "a purge")
+
+            // And bob's pull is what the table says: his cases' records, in delivery order.
+            let bob = try await fixture.pullAll(client, as: "bob-laptop")
+            let expected = try await fixture.store.writer.read { db in
+                try String.fetchAll(db, sql: "SELECT r.id FROM delivery d JOIN record r ON r.seq = d.seq WHERE d.user = 'bob' ORDER BY d.delivery, d.seq")
+            }
+            #expect(bob.ids == expected && expected.contains(w.theCase.id.rawValue) && !expected.contains(w.caucus.id.rawValue))
+        }
+    }
+}
