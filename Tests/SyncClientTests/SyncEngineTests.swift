@@ -334,4 +334,42 @@ extension SyncEngineTests {
         let left = try [UInt8](Data(contentsOf: file)).split(separator: 10).map { try RecordState(json: Array($0)).id }
         #expect(left == [kept.id], "the purged case is taken out of the file")
     }
+
+    // MARK: The next page while one is merged
+
+    /// The engine asks for the next page while it merges one, but never from past a drop it
+    /// has not stored: asking from there tells the node the device knows of the drop
+    /// (PROTOCOL.md §10, §13.2).
+    @Test func theNextPageIsAskedForOnlyOnceAPageWithDropsIsStored() async throws {
+        let store = try makeStore()
+        let dropped = try newCase(store, 1)
+        let cursorWhenAsked = Mutex<[String: String?]>([:])
+        let other = try DeviceID("bob-laptop")
+        let arriving: [RecordState] = try (1...400).map { number in
+            var state = RecordState(type: .case, id: RecordID(high: 0x0192_f0c4_7d3e_7a41, low: UInt64(number)))
+            try state.apply([.set("reference", .text("MED-B-\(number)")), .set("title", .text("Case \(number)")), .set("status", .text("intake"))],
+                            stamp: Stamp(device: other, counter: number, time: now))
+            return state
+        }
+        let transport = ScriptedTransport { request, _ in
+            guard !Self.isPush(request) else { return try ScriptedTransport.accepted(request) }
+            let since = URLComponents(string: request.path)?.queryItems?.first { $0.name == "since" }?.value ?? "?"
+            cursorWhenAsked.withLock { $0[since] = try? store.setting(SyncEngine.cursorKey) }
+            switch since {
+            case "0":
+                // Enough records that merging them takes far longer than a request does.
+                let records = arriving.map { String(decoding: $0.canonicalJSON(), as: UTF8.self) }.joined(separator: ",")
+                let body = #"{"drop":[{"case":"\#(dropped.id.rawValue)","reason":"mediator-removed","seq":5}],"more":true,"next":5,"records":[\#(records)]}"#
+                return TransportResponse(status: 200, headers: ["content-type": "application/json"], body: Array(body.utf8))
+            case "5": return ScriptedTransport.page([], next: 7, more: true)
+            default: return ScriptedTransport.page([], next: 7, more: false)
+            }
+        }
+        let summary = try await engine(store, transport).run()
+        let left = try store.record(dropped.id)
+        #expect(summary.dropped.map(\.count) == [1] && left == nil)
+        let asked = cursorWhenAsked.withLock { $0 }
+        #expect(Set(asked.keys) == ["0", "5", "7"])
+        #expect(asked["5"] == .some("5"), "the page with the drop was stored before the pull from past it")
+    }
 }
