@@ -316,12 +316,8 @@ extension SQLiteNodeStore {
         }
         migrator.registerMigration("v15 node: each user's delivery order") { db in
             try db.execute(sql: SQLiteNodeStore.deliverySchema)
-            // The rows of what the node already holds, as the triggers would have made them.
-            try db.execute(sql: """
-                INSERT INTO delivery (user, delivery, seq)
-                SELECT a.user, MAX(r.seq, a.grantedSeq), r.seq FROM caseAccess a JOIN record r ON r.caseID = a.caseID
-                WHERE r.seq IS NOT NULL AND (r.scope < 2 OR r.owner = a.user)
-                """)
+            // The rows of what the node already holds: every numbered record, as a push enters them.
+            try SQLiteNodeStore.deliverNumbered(above: 0, in: db)
         }
         return migrator
     }

@@ -10,6 +10,14 @@ extension SQLiteNodeStore {
                 AND delivery IN (SELECT seq FROM record WHERE caseID = OLD.caseID AND seq > OLD.grantedSeq);
         """
 
+    /// The rows an access row (`NEW`) gives its user: every numbered record of the case they
+    /// may hold, the history up to the grant delivered at it.
+    private static let enterAccessRow = """
+        INSERT OR REPLACE INTO delivery (user, delivery, seq)
+                SELECT NEW.user, MAX(r.seq, NEW.grantedSeq), r.seq FROM record r
+                WHERE r.caseID = NEW.caseID AND r.seq IS NOT NULL AND (r.scope < 2 OR r.owner = NEW.user);
+        """
+
     /// Each user's delivery order (PROTOCOL.md §20), kept by pushes and by triggers so that
     /// no other write path can forget it: a mediator's pull page is a range of it, whatever the size of the node
     /// and of the mediator's scope, instead of a scan and sort of every record they may
@@ -57,9 +65,7 @@ extension SQLiteNodeStore {
         END;
 
         CREATE TRIGGER delivery_access_granted AFTER INSERT ON caseAccess BEGIN
-            INSERT OR REPLACE INTO delivery (user, delivery, seq)
-            SELECT NEW.user, MAX(r.seq, NEW.grantedSeq), r.seq FROM record r
-            WHERE r.caseID = NEW.caseID AND r.seq IS NOT NULL AND (r.scope < 2 OR r.owner = NEW.user);
+            \(enterAccessRow)
         END;
 
         CREATE TRIGGER delivery_access_revoked AFTER DELETE ON caseAccess BEGIN
@@ -68,9 +74,7 @@ extension SQLiteNodeStore {
 
         CREATE TRIGGER delivery_access_changed AFTER UPDATE ON caseAccess BEGIN
             \(forgetAccessRow)
-            INSERT OR REPLACE INTO delivery (user, delivery, seq)
-            SELECT NEW.user, MAX(r.seq, NEW.grantedSeq), r.seq FROM record r
-            WHERE r.caseID = NEW.caseID AND r.seq IS NOT NULL AND (r.scope < 2 OR r.owner = NEW.user);
+            \(enterAccessRow)
         END;
         """
 

@@ -36,25 +36,21 @@ struct DeliveryOrderTests {
             let rows = try await fixture.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery") ?? 0 }
             #expect(rows > 0, "mediators' records are in their delivery order")
 
-            // A note narrowed to its author's caucus, then a case gaining and losing mediators.
-            let narrowed = try DropNoticeTests.edit(fixture, w.shared.id, by: "ann-laptop", counter: 30, [.set("visibility", .text("caucus"))])
-            #expect(try await fixture.push(client, [narrowed], as: "ann-laptop").0 == .ok)
-            try Self.expectNoDrift(fixture.store, "a note narrowed")
-            let widened = try DropNoticeTests.edit(fixture, w.shared.id, by: "ann-laptop", counter: 31, [.set("visibility", .text("shared"))])
-            #expect(try await fixture.push(client, [widened], as: "ann-laptop").0 == .ok)
-            try Self.expectNoDrift(fixture.store, "a note widened")
-            let adding = try DropNoticeTests.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 32, [.add("mediators", "sue")])
-            #expect(try await fixture.push(client, [adding], as: "ann-laptop").0 == .ok)
-            try Self.expectNoDrift(fixture.store, "a supervisor added as a mediator (the case numbered anew)")
-            let removing = try DropNoticeTests.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 33, [.remove("mediators", "bob")])
-            #expect(try await fixture.push(client, [removing], as: "ann-laptop").0 == .ok)
-            try Self.expectNoDrift(fixture.store, "a mediator removed")
-            let restricting = try DropNoticeTests.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 34, [.set("confidentiality", .text("restricted"))])
-            #expect(try await fixture.push(client, [restricting], as: "ann-laptop").0 == .ok)
-            try Self.expectNoDrift(fixture.store, "a case restricted")
-            let bobBack = try DropNoticeTests.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 35, [.add("mediators", "bob")])
-            #expect(try await fixture.push(client, [bobBack], as: "ann-laptop").0 == .ok)
-            try Self.expectNoDrift(fixture.store, "a mediator added back")
+            // A note narrowed to its author's caucus and widened again, then a case gaining and
+            // losing mediators: ann's edits, each pushed and checked in turn.
+            let steps: [(what: String, record: RecordID, change: FieldChange)] = [
+                ("a note narrowed", w.shared.id, .set("visibility", .text("caucus"))),
+                ("a note widened", w.shared.id, .set("visibility", .text("shared"))),
+                ("a supervisor added as a mediator (the case numbered anew)", w.theCase.id, .add("mediators", "sue")),
+                ("a mediator removed", w.theCase.id, .remove("mediators", "bob")),
+                ("a case restricted", w.theCase.id, .set("confidentiality", .text("restricted"))),
+                ("a mediator added back", w.theCase.id, .add("mediators", "bob")),
+            ]
+            for (index, step) in steps.enumerated() {
+                let edited = try DropNoticeTests.edit(fixture, step.record, by: "ann-laptop", counter: 30 + index, [step.change])
+                #expect(try await fixture.push(client, [edited], as: "ann-laptop").0 == .ok, "\(step.what)")
+                try Self.expectNoDrift(fixture.store, step.what)
+            }
             _ = try fixture.store.purgeCase(w.restricted.id.rawValue, reason: "test", at: fixture.time)
             try Self.expectNoDrift(fixture.store, "a purge")
 
