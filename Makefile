@@ -8,11 +8,12 @@ build:
 	$(SWIFT) build
 
 # Replay the protocol vectors against the independent Python reference merge, then build
-# everything (tests included) and run the Swift test suites.
+# everything (tests included) and run the Swift test suites: the node's against SQLite and,
+# when PostgreSQL is installed, a throw-away PostgreSQL cluster too (scripts/with-postgres.sh).
 test:
 	python3 Protocol/reference_merge.py
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	scripts/with-postgres.sh $(SWIFT) test --skip-build
 
 vectors:
 	python3 Protocol/reference_merge.py

@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SyncProtocol", targets: ["SyncProtocol"]),
         .library(name: "NodeStorage", targets: ["NodeStorage"]),
         .library(name: "SyncStore", targets: ["SyncStore"]),
+        .library(name: "PostgresNodeStore", targets: ["PostgresNodeStore"]),
         .executable(name: "casesync", targets: ["casesync"]),
         .library(name: "SyncServer", targets: ["SyncServer"]),
         .executable(name: "casesyncd", targets: ["casesyncd"]),
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // `swift package generate-documentation`: the DocC catalogs of the client core.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -48,6 +50,17 @@ let package = Package(
                 // Encryption at rest of device replicas: AES-GCM, and scrypt (`_CryptoExtras`).
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        // The sync node's storage in PostgreSQL (postgres-nio's pooled `PostgresClient`), the
+        // second implementation of `NodeStore`: several stateless nodes on one database.
+        .target(
+            name: "PostgresNodeStore",
+            dependencies: [
+                "SyncModel", "SyncProtocol", "NodeStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Node backups sealed to a public key (HPKE), and the key files that go with them.
@@ -73,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "casesyncd",
             dependencies: [
-                "SyncServer", "SyncStore", "NodeStorage", "SyncProtocol", "SyncModel", "SealedBackup", "CMalloc",
+                "SyncServer", "SyncStore", "PostgresNodeStore", "NodeStorage", "SyncProtocol", "SyncModel", "SealedBackup", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -121,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "SyncServerTests",
             dependencies: [
-                "SyncServer", "SyncStore", "NodeStorage", "SyncProtocol", "SyncModel", "SyncClient", "casesyncd", "CaseSyncTestSupport",
+                "SyncServer", "SyncStore", "PostgresNodeStore", "NodeStorage", "SyncProtocol", "SyncModel", "SyncClient", "casesyncd", "CaseSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -16,6 +16,7 @@ struct BackupCommand: ParsableCommand {
     var recipient: String?
 
     func run() throws {
+        try options.requireDataFolder(for: "backup", instead: "back up the database with PostgreSQL's own tools (pg_dump, or pg_basebackup with WAL archiving): see Deploy/SCALE-OUT.md")
         guard !FileManager.default.fileExists(atPath: to) else { throw ValidationError("\(to) exists; choose a new file") }
         // Read before any copy is made: a bad key file changes nothing.
         let sealTo = try recipient.map { try BackupRecipient.read(file: $0) }

@@ -7,6 +7,7 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var options: DataOptions
 
     func run() throws {
+        try options.requireDataFolder(for: "check", instead: "PostgreSQL checks its own pages (see `amcheck`)")
         // Opening would create an empty database, which checks ok: a missing one is an error.
         guard FileManager.default.fileExists(atPath: options.directory.appendingPathComponent("replica.sqlite").path) else {
             throw DaemonError(status: .notFound, message: "\(options.directory.path) holds no node database; give the node's folder with --data (or restore one with `casesyncd restore`)")

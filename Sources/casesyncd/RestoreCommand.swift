@@ -31,6 +31,7 @@ struct RestoreCommand: ParsableCommand {
     }
 
     func run() throws {
+        try options.requireDataFolder(for: "restore", instead: "restore the database with PostgreSQL's own tools: see Deploy/SCALE-OUT.md")
         guard FileManager.default.isReadableFile(atPath: from) else { throw DaemonError(status: .notFound, message: "cannot read the backup \(from); give the file `casesyncd backup --to` wrote") }
         let directory = options.directory
         try ReplicaStore.makeDataFolder(directory)

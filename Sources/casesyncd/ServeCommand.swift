@@ -7,6 +7,7 @@ import ServiceLifecycle
 import SyncProtocol
 import SyncServer
 import SyncStore
+import NodeStorage
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the sync node until SIGTERM or SIGINT.")
@@ -45,12 +46,30 @@ struct ServeCommand: AsyncParsableCommand {
         let scheme = tls == nil ? "http" : "https"
         var logger = Logger(label: "casesyncd")
         logger.logLevel = .info
-        // One node per data folder; `restore` takes the same lock, so it never swaps the
-        // database under a running node.
-        try ReplicaStore.makeDataFolder(options.directory)
-        let lock = try DataFolderLock(options.directory, file: "casesyncd.lock", shared: false, purpose: "serve")
-        defer { lock.release() }
-        let store = try SQLiteNodeStore.open(directory: options.directory, checkpointInBackground: true)
+        let store: any NodeStore
+        var services: [any Service] = []
+        var lock: DataFolderLock?
+        var pool: Task<Void, Never>?
+        defer {
+            lock?.release()
+            pool?.cancel()
+        }
+        let place: String
+        if let url = options.databaseURL {
+            // Any number of nodes may serve one database: no folder, no lock.
+            let (postgres, running) = try await PostgresStoreRunner.open(url: url, logger: logger)
+            (store, pool) = (postgres, running)
+            place = "in PostgreSQL"
+        } else {
+            // One node per data folder; `restore` takes the same lock, so it never swaps the
+            // database under a running node.
+            try ReplicaStore.makeDataFolder(options.directory)
+            lock = try DataFolderLock(options.directory, file: "casesyncd.lock", shared: false, purpose: "serve")
+            let sqlite = try SQLiteNodeStore.open(directory: options.directory, checkpointInBackground: true)
+            store = sqlite
+            services.append(CheckpointService(store: sqlite, logger: logger))
+            place = "with data in \(options.directory.path)"
+        }
         let node = try await SyncNode(store: store, logger: logger)
         if let taken = node.backupTaken {
             throw DaemonError(status: .usage, message: "the database in \(options.directory.path) is a backup copy (taken \(Timestamp.text(taken))); put a backup in place with `casesyncd restore --from FILE --data \(options.directory.path)`, which keeps users and devices and tells devices to re-send what they hold")
@@ -64,19 +83,20 @@ struct ServeCommand: AsyncParsableCommand {
             bodyTimeout: .seconds(DurationText.seconds(bodyTimeout, upTo: 86_400) ?? 300))
         settings.afterLargePush = { _ = cmalloc_trim() }
         let configuration = settings
-        let dataPath = options.directory.path
+        // How the admin commands name this node's storage.
+        let storeOption = options.databaseURL == nil ? "--data \(options.directory.path)" : "--database URL"
         let app = try buildApplication(node: node, configuration: configuration, tls: tls) { boundPort in
             // Written unbuffered: scripts and tests wait for the first line to learn the port.
             FileHandle.standardOutput.write(Data("""
-                casesyncd listening on \(scheme)://\(configuration.host):\(boundPort) with data in \(dataPath)
-                To enroll a device: casesyncd user add NAME --role mediator --data \(dataPath)
-                  then: casesyncd enroll NAME --data \(dataPath)   (prints a one-time token)
+                casesyncd listening on \(scheme)://\(configuration.host):\(boundPort) \(place)
+                To enroll a device: casesyncd user add NAME --role mediator \(storeOption)
+                  then: casesyncd enroll NAME \(storeOption)   (prints a one-time token)
                   then on the device: casesync enroll --server \(scheme)://\(configuration.host):\(boundPort) --token TOKEN\(tls == nil ? "" : " [--ca-cert CA.pem]")
 
                 """.utf8))
         }
         // Shut down in reverse order: the server stops taking requests, then checkpoints end.
-        let group = ServiceGroup(services: [CheckpointService(store: store, logger: logger), app],
+        let group = ServiceGroup(services: services + [app],
                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }

@@ -37,8 +37,8 @@ struct BreakGlassTests {
         return (meta, access)
     }
 
-    @Test func aSupervisorSeesARestrictedCasesMetadataOnlyUntilAnAuditedGrantThatItsMediatorsSee() async throws {
-        let fixture = try await NodeFixture(now: 1_795_000_000_000)
+    @Test(arguments: StoreKind.available) func aSupervisorSeesARestrictedCasesMetadataOnlyUntilAnAuditedGrantThatItsMediatorsSee(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store, now: 1_795_000_000_000)
         try await fixture.test { client in
             let w = try await HoldingTests.world(fixture, client)
             // Sue holds nothing of bob's restricted case: its metadata, not its title or note.
@@ -66,7 +66,7 @@ struct BreakGlassTests {
             #expect(status == .ok)
             #expect(grant["until"] as? Int64 == fixture.time + 24 * 3_600_000 && grant["user"] as? String == "sue")
             #expect(try await ask(fixture, client, as: "sue-desk", #"{"case":"MED-R21","reason":"again"}"#).0 == .conflict, "one open grant a case")
-            let audit = try #require(try fixture.store.auditLog(limit: 50).first { $0.action == "break-glass" })
+            let audit = try #require(try await fixture.store.auditLog(limit: 50).first { $0.action == "break-glass" })
             #expect(audit.user == "sue" && audit.detail == "safeguarding concern raised by the ward" && audit.records.contains(w.restricted.id.rawValue))
 
             // Sue now receives the case and its note, after her cursor; bob is told of the grant.
@@ -77,7 +77,7 @@ struct BreakGlassTests {
             #expect(toBob.count == 1 && toBob.first?["user"] as? String == "sue" && toBob.first?["reason"] as? String == "safeguarding concern raised by the ward")
             #expect(try await notices(fixture, client, as: "ann-laptop", since: 0).access.isEmpty, "not a mediator of it: not told")
             // While it lasts she may write to it like its mediators.
-            let edit = try DropNoticeTests.edit(fixture, w.restrictedNote.id, by: "sue-desk", counter: 40, [.set("text", .text("a safeguarding step"))])
+            let edit = try await DropNoticeTests.edit(fixture, w.restrictedNote.id, by: "sue-desk", counter: 40, [.set("text", .text("a safeguarding step"))])
             #expect(try await fixture.push(client, [edit], as: "sue-desk").0 == .ok)
 
             // When it ends, she drops the case whole and gets its metadata again.
@@ -86,12 +86,12 @@ struct BreakGlassTests {
             #expect(ended.drops == ["access-ended \(w.restricted.id)"] && ended.ids.isEmpty)
             #expect(try await notices(fixture, client, as: "sue-desk", since: granted.next).meta.contains { $0["case"] as? String == w.restricted.id.rawValue })
             #expect(!(try await fixture.pullAll(client, as: "sue-desk").ids.contains(w.restrictedNote.id.rawValue)), "nor from the start")
-            #expect(try fixture.store.auditLog(limit: 50).contains { $0.action == "access-ended" && $0.user == "sue" })
+            #expect(try await fixture.store.auditLog(limit: 50).contains { $0.action == "access-ended" && $0.user == "sue" })
         }
     }
 
-    @Test func aGrantToACaseThatIsNotRestrictedGivesItsMediatorNotesAndNeverACaucusNote() async throws {
-        let fixture = try await NodeFixture(now: 1_795_000_000_000)
+    @Test(arguments: StoreKind.available) func aGrantToACaseThatIsNotRestrictedGivesItsMediatorNotesAndNeverACaucusNote(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store, now: 1_795_000_000_000)
         try await fixture.test { client in
             let w = try await HoldingTests.world(fixture, client)
             let before = try await fixture.pullAll(client, as: "sue-desk")
@@ -111,32 +111,32 @@ struct BreakGlassTests {
 
     /// A supervisor's edit made under a grant that ended before the device knew is a late
     /// write (kept, audited), not a refusal that would leave the device stuck.
-    @Test func anEditMadeBeforeTheDeviceKnewTheGrantEndedIsKept() async throws {
-        let fixture = try await NodeFixture(now: 1_795_000_000_000)
+    @Test(arguments: StoreKind.available) func anEditMadeBeforeTheDeviceKnewTheGrantEndedIsKept(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store, now: 1_795_000_000_000)
         try await fixture.test { client in
             let w = try await HoldingTests.world(fixture, client)
             #expect(try await ask(fixture, client, as: "sue-desk", #"{"case":"\#(w.theCase.id)","reason":"complaint","seconds":60}"#).0 == .ok)
             let held = try await fixture.pullAll(client, as: "sue-desk")
             #expect(held.ids.contains(w.mediatorOnly.id.rawValue))
-            let edit = try DropNoticeTests.edit(fixture, w.mediatorOnly.id, by: "sue-desk", counter: 40, [.set("text", .text("a duty-of-care step"))])
+            let edit = try await DropNoticeTests.edit(fixture, w.mediatorOnly.id, by: "sue-desk", counter: 40, [.set("text", .text("a duty-of-care step"))])
             #expect(try await fixture.store.endExpiredGrants(at: fixture.time + 60_000) == 1)
             let (status, answer) = try await fixture.push(client, [edit], as: "sue-desk")
             #expect(status == .ok, "\(answer)")
-            #expect(try fixture.store.auditLog(limit: 20).contains { $0.action == "late-write" && $0.user == "sue" })
+            #expect(try await fixture.store.auditLog(limit: 20).contains { $0.action == "late-write" && $0.user == "sue" })
             #expect(try await fixture.pullAll(client, as: "sue-desk", since: held.next).drops == ["access-ended \(w.theCase.id) \(w.mediatorOnly.id)"])
         }
     }
 
     /// While a grant lasts, being taken off the case's mediators takes nothing it gives.
-    @Test func aSupervisorRemovedFromTheMediatorsKeepsWhatAnOpenGrantGives() async throws {
-        let fixture = try await NodeFixture(now: 1_795_000_000_000)
+    @Test(arguments: StoreKind.available) func aSupervisorRemovedFromTheMediatorsKeepsWhatAnOpenGrantGives(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store, now: 1_795_000_000_000)
         try await fixture.test { client in
             let w = try await HoldingTests.world(fixture, client)
             #expect(try await ask(fixture, client, as: "sue-desk", #"{"case":"MED-R21","reason":"concern"}"#).0 == .ok)
-            let adding = try DropNoticeTests.edit(fixture, w.restricted.id, by: "bob-laptop", counter: 40, [.add("mediators", "sue")])
+            let adding = try await DropNoticeTests.edit(fixture, w.restricted.id, by: "bob-laptop", counter: 40, [.add("mediators", "sue")])
             #expect(try await fixture.push(client, [adding], as: "bob-laptop").0 == .ok)
             let held = try await fixture.pullAll(client, as: "sue-desk")
-            let removing = try DropNoticeTests.edit(fixture, w.restricted.id, by: "bob-laptop", counter: 41, [.remove("mediators", "sue")])
+            let removing = try await DropNoticeTests.edit(fixture, w.restricted.id, by: "bob-laptop", counter: 41, [.remove("mediators", "sue")])
             #expect(try await fixture.push(client, [removing], as: "bob-laptop").0 == .ok)
             let after = try await fixture.pullAll(client, as: "sue-desk", since: held.next)
             #expect(after.drops == [] && after.ids == [w.restricted.id.rawValue], "the case's new state, nothing dropped")
@@ -145,8 +145,8 @@ struct BreakGlassTests {
 
     /// A grant gives what the case's mediators hold but never a caucus note, not even one the
     /// supervisor writes: it is the case's mediators' own, so her devices drop it at once.
-    @Test func aCaucusNoteWrittenUnderAGrantIsNotHeldByItsWriter() async throws {
-        let fixture = try await NodeFixture(now: 1_795_000_000_000)
+    @Test(arguments: StoreKind.available) func aCaucusNoteWrittenUnderAGrantIsNotHeldByItsWriter(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store, now: 1_795_000_000_000)
         try await fixture.test { client in
             let w = try await HoldingTests.world(fixture, client)
             #expect(try await ask(fixture, client, as: "sue-desk", #"{"case":"\#(w.theCase.id)","reason":"complaint"}"#).0 == .ok)

@@ -54,6 +54,6 @@ struct CompressionTests {
                 #expect(response.status == .badRequest && NodeFixture.errorCode(answer) == "malformed_gzip", "\(answer)")
             }
         }
-        #expect(try fixture.store.recordCount() == 0)
+        #expect(try await fixture.store.recordCount() == 0)
     }
 }

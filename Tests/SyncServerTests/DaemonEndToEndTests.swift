@@ -49,7 +49,7 @@ struct DaemonEndToEndTests {
         let backup = daemon.data.appendingPathComponent("backup.sqlite").path
         #expect(try daemon.admin("backup", "--to", backup).status == 0)
         let restored = try SQLiteNodeStore.open(path: backup)
-        #expect(try restored.record(state.id) != nil)
+        #expect(try await restored.record(state.id) != nil)
         #expect(try daemon.admin("check").stdout.contains("ok"))
         #expect(try daemon.admin("enroll", "nobody").status == 2, "unknown user: not found")
         #expect(try daemon.admin("user", "add", "x", "--role", "emperor").status == 1)

@@ -30,10 +30,11 @@ struct DeliveryOrderTests {
 
     @Test func theDeliveryOrderFollowsEveryChangeOfWhoMayHoldWhat() async throws {
         let fixture = try await NodeFixture()
+        let sqlite = try #require(fixture.sqlite)
         try await fixture.test { client in
             let w = try await HoldingTests.world(fixture, client)
-            try Self.expectNoDrift(fixture.store, "the world's pushes")
-            let rows = try await fixture.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery") ?? 0 }
+            try Self.expectNoDrift(sqlite, "the world's pushes")
+            let rows = try await sqlite.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery") ?? 0 }
             #expect(rows > 0, "mediators' records are in their delivery order")
 
             // A note narrowed to its author's caucus and widened again, then a case gaining and
@@ -47,16 +48,16 @@ struct DeliveryOrderTests {
                 ("a mediator added back", w.theCase.id, .add("mediators", "bob")),
             ]
             for (index, step) in steps.enumerated() {
-                let edited = try DropNoticeTests.edit(fixture, step.record, by: "ann-laptop", counter: 30 + index, [step.change])
+                let edited = try await DropNoticeTests.edit(fixture, step.record, by: "ann-laptop", counter: 30 + index, [step.change])
                 #expect(try await fixture.push(client, [edited], as: "ann-laptop").0 == .ok, "\(step.what)")
-                try Self.expectNoDrift(fixture.store, step.what)
+                try Self.expectNoDrift(sqlite, step.what)
             }
-            _ = try fixture.store.purgeCase(w.restricted.id.rawValue, reason: "test", at: fixture.time)
-            try Self.expectNoDrift(fixture.store, "a purge")
+            _ = try sqlite.purgeCase(w.restricted.id.rawValue, reason: "test", at: fixture.time)
+            try Self.expectNoDrift(sqlite, "a purge")
 
             // And bob's pull is what the table says: his cases' records, in delivery order.
             let bob = try await fixture.pullAll(client, as: "bob-laptop")
-            let expected = try await fixture.store.writer.read { db in
+            let expected = try await sqlite.writer.read { db in
                 try String.fetchAll(db, sql: "SELECT r.id FROM delivery d JOIN record r ON r.seq = d.seq WHERE d.user = 'bob' ORDER BY d.delivery, d.seq")
             }
             #expect(bob.ids == expected && expected.contains(w.theCase.id.rawValue) && !expected.contains(w.caucus.id.rawValue))

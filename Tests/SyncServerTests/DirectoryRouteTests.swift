@@ -26,9 +26,9 @@ struct DirectoryRouteTests {
         }
     }
 
-    @Test func mediatorsAndSupervisorsGetPeopleAndSitesReportersAndAdminsTheSitesOnly() async throws {
-        let fixture = try await NodeFixture()
-        try fixture.store.addSite("North Hospital", at: fixture.time)
+    @Test(arguments: StoreKind.available) func mediatorsAndSupervisorsGetPeopleAndSitesReportersAndAdminsTheSitesOnly(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
+        try await fixture.store.addSite("North Hospital", at: fixture.time)
         try await fixture.test { client in
             for device in ["ann-laptop", "sue-desk"] {
                 let (directory, _) = try await directory(fixture, as: device, client)
@@ -48,25 +48,25 @@ struct DirectoryRouteTests {
         }
     }
 
-    @Test func everyChangeToUsersDevicesOrSitesGivesANewVersionThatPullsCarry() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func everyChangeToUsersDevicesOrSitesGivesANewVersionThatPullsCarry(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             let first = try #require(try await pulledVersion(fixture, as: "ann-laptop", client))
             #expect(try await directory(fixture, as: "ann-laptop", client).1 == first, "the directory and the pull say the same version")
             #expect(try await pulledVersion(fixture, as: "sue-desk", client) == first, "nothing changed: the same version")
             var seen = [first]
             let changes: [(String, () async throws -> Void)] = [
-                ("site added", { try fixture.store.addSite("North Hospital", at: fixture.time) }),
-                ("user added", { _ = try fixture.store.addUser("cat", role: .mediator, at: fixture.time) }),
+                ("site added", { try await fixture.store.addSite("North Hospital", at: fixture.time) }),
+                ("user added", { _ = try await fixture.store.addUser("cat", role: .mediator, at: fixture.time) }),
                 ("device enrolled", {
                     let token = try await fixture.node.makeEnrollmentToken(for: "cat", ttl: 60)
                     _ = try await fixture.node.enroll(token: token, device: try DeviceID("cat-laptop"), name: "cat-laptop")
                 }),
-                ("user added", { _ = try fixture.store.addUser("dan", role: .reporter, at: fixture.time) }),
-                ("role changed", { _ = try fixture.store.setRole("dan", to: .supervisor, at: fixture.time) }),
-                ("user disabled", { try fixture.store.disableUser("bob", at: fixture.time) }),
-                ("user enabled", { try fixture.store.enableUser("bob", at: fixture.time) }),
-                ("site removed", { try fixture.store.removeSite("north hospital", at: fixture.time) }),
+                ("user added", { _ = try await fixture.store.addUser("dan", role: .reporter, at: fixture.time) }),
+                ("role changed", { _ = try await fixture.store.setRole("dan", to: .supervisor, at: fixture.time) }),
+                ("user disabled", { try await fixture.store.disableUser("bob", at: fixture.time, deliverFirst: true) }),
+                ("user enabled", { try await fixture.store.enableUser("bob", at: fixture.time) }),
+                ("site removed", { _ = try await fixture.store.removeSite("north hospital", at: fixture.time) }),
             ]
             for (what, change) in changes {
                 try await change()
@@ -78,17 +78,17 @@ struct DirectoryRouteTests {
         }
     }
 
-    @Test func siteNamesAreCheckedAndKeptOnceWithoutRegardToCase() async throws {
-        let fixture = try await NodeFixture()
-        try fixture.store.addSite("St Mary's", at: fixture.time)
+    @Test(arguments: StoreKind.available) func siteNamesAreCheckedAndKeptOnceWithoutRegardToCase(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
+        try await fixture.store.addSite("St Mary's", at: fixture.time)
         for bad in ["", " North", "North\tHospital", String(repeating: "x", count: 101)] {
-            #expect(throws: NodeError.self, "\(bad.debugDescription)") { try fixture.store.addSite(bad, at: fixture.time) }
+            await #expect(throws: NodeError.self, "\(bad.debugDescription)") { try await fixture.store.addSite(bad, at: fixture.time) }
         }
-        let again = #expect(throws: NodeError.self) { try fixture.store.addSite("ST MARY'S", at: fixture.time) }
+        let again = await #expect(throws: NodeError.self) { try await fixture.store.addSite("ST MARY'S", at: fixture.time) }
         #expect(again?.code == .exists)
-        #expect(throws: NodeError.self) { try fixture.store.removeSite("Nowhere", at: fixture.time) }
-        #expect(try fixture.store.sites() == ["St Mary's"])
-        let audited = try fixture.store.auditLog(limit: 5).filter { $0.action == "site-added" }
+        await #expect(throws: NodeError.self) { try await fixture.store.removeSite("Nowhere", at: fixture.time) }
+        #expect(try await fixture.store.sites() == ["St Mary's"])
+        let audited = try await fixture.store.auditLog(limit: 5).filter { $0.action == "site-added" }
         #expect(audited.count == 1 && audited.first?.detail == "St Mary's")
     }
 }

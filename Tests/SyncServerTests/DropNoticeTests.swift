@@ -19,21 +19,21 @@ struct DropNoticeTests {
         return cursors
     }
 
-    static func edit(_ fixture: NodeFixture, _ id: RecordID, by device: String, counter: Int, _ changes: [FieldChange]) throws -> RecordState {
-        var state = try #require(try fixture.store.record(id))
+    static func edit(_ fixture: NodeFixture, _ id: RecordID, by device: String, counter: Int, _ changes: [FieldChange]) async throws -> RecordState {
+        var state = try #require(try await fixture.store.record(id))
         try state.apply(changes, stamp: Stamp(device: try DeviceID(device), counter: counter, time: Int64(counter)))
         return state
     }
 
-    @Test func aNarrowedNoteIsDroppedByThoseWhoHeldItAndNoOneElse() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aNarrowedNoteIsDroppedByThoseWhoHeldItAndNoOneElse(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             let w = try await HoldingTests.world(fixture, client)
             let cursors = try await Self.cursors(fixture, client)
             // The shared note becomes a mediator note: sue loses it; then caucus: bob does.
-            let toMediators = try Self.edit(fixture, w.shared.id, by: "ann-laptop", counter: 30, [.set("visibility", .text("mediator"))])
+            let toMediators = try await Self.edit(fixture, w.shared.id, by: "ann-laptop", counter: 30, [.set("visibility", .text("mediator"))])
             #expect(try await fixture.push(client, [toMediators], as: "ann-laptop").0 == .ok)
-            let toCaucus = try Self.edit(fixture, w.shared.id, by: "ann-laptop", counter: 31, [.set("visibility", .text("caucus"))])
+            let toCaucus = try await Self.edit(fixture, w.shared.id, by: "ann-laptop", counter: 31, [.set("visibility", .text("caucus"))])
             #expect(try await fixture.push(client, [toCaucus], as: "ann-laptop").0 == .ok)
             let note = "note-narrowed \(w.theCase.id) \(w.shared.id)"
             #expect(try await fixture.pullAll(client, as: "sue-desk", since: cursors["sue-desk"]!).drops == [note])
@@ -46,16 +46,16 @@ struct DropNoticeTests {
         }
     }
 
-    @Test func aRemovedMediatorDropsTheCaseAndARemovedSupervisorOnlyWhatMediatorsAloneHold() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aRemovedMediatorDropsTheCaseAndARemovedSupervisorOnlyWhatMediatorsAloneHold(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             let w = try await HoldingTests.world(fixture, client)
             // Ann makes sue a mediator of her case: sue now holds its mediator note too.
-            let adding = try Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 30, [.add("mediators", "sue")])
+            let adding = try await Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 30, [.add("mediators", "sue")])
             #expect(try await fixture.push(client, [adding], as: "ann-laptop").0 == .ok)
             let cursors = try await Self.cursors(fixture, client)
             // Then removes bob and sue.
-            let removing = try Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 31, [.remove("mediators", "bob"), .remove("mediators", "sue")])
+            let removing = try await Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 31, [.remove("mediators", "bob"), .remove("mediators", "sue")])
             #expect(try await fixture.push(client, [removing], as: "ann-laptop").0 == .ok)
             let bob = try await fixture.pullAll(client, as: "bob-laptop", since: cursors["bob-laptop"]!)
             #expect(bob.drops == ["mediator-removed \(w.theCase.id)"] && bob.ids.isEmpty)
@@ -65,7 +65,7 @@ struct DropNoticeTests {
             #expect(try await fixture.pullAll(client, as: "ann-laptop", since: cursors["ann-laptop"]!).drops == [])
 
             // A case made restricted: every supervisor who is not its mediator drops it whole.
-            let restricting = try Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 32, [.set("confidentiality", .text("restricted"))])
+            let restricting = try await Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 32, [.set("confidentiality", .text("restricted"))])
             #expect(try await fixture.push(client, [restricting], as: "ann-laptop").0 == .ok)
             #expect(try await fixture.pullAll(client, as: "sue-desk", since: sue.next).drops == ["case-restricted \(w.theCase.id)"])
             // A new device of a user pulls from the start and is told too (it holds nothing of it).
@@ -76,60 +76,60 @@ struct DropNoticeTests {
 
     /// Writes a device made before it learned it lost the right are kept; once a pull has
     /// told it (it asked from past the drop), they are refused like any other.
-    @Test func writesMadeBeforeTheDeviceKnewAreKeptAndAuditedAndLaterOnesRefused() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func writesMadeBeforeTheDeviceKnewAreKeptAndAuditedAndLaterOnesRefused(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             let w = try await HoldingTests.world(fixture, client)
             let cursors = try await Self.cursors(fixture, client)
-            let removing = try Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 30, [.remove("mediators", "bob")])
+            let removing = try await Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 30, [.remove("mediators", "bob")])
             #expect(try await fixture.push(client, [removing], as: "ann-laptop").0 == .ok)
 
             // Bob, not yet told, edits the shared note and adds a note of his own.
-            let edited = try Self.edit(fixture, w.shared.id, by: "bob-laptop", counter: 40, [.set("text", .text("BOB-LATE-EDIT"))])
+            let edited = try await Self.edit(fixture, w.shared.id, by: "bob-laptop", counter: 40, [.set("text", .text("BOB-LATE-EDIT"))])
             let added = try HoldingTests.note(41, in: w.theCase.id, by: "bob-laptop", counter: 41, visibility: "shared", marker: "BOB-LATE-NOTE")
             let (status, _) = try await fixture.push(client, [edited, added], as: "bob-laptop")
             #expect(status == .ok)
-            #expect(try fixture.store.record(w.shared.id)?.text("text") == "BOB-LATE-EDIT")
-            #expect(try fixture.store.auditLog(limit: 10).contains { $0.action == "late-write" && $0.user == "bob" && $0.count == 2 })
+            #expect(try await fixture.store.record(w.shared.id)?.text("text") == "BOB-LATE-EDIT")
+            #expect(try await fixture.store.auditLog(limit: 10).contains { $0.action == "late-write" && $0.user == "bob" && $0.count == 2 })
             let ann = try await fixture.pullAll(client, as: "ann-laptop", since: cursors["ann-laptop"]!)
             #expect(ann.raw.contains("BOB-LATE-EDIT") && ann.raw.contains("BOB-LATE-NOTE"), "the case's mediators get them")
 
             // Bob pulls (the drop), then asks from past it: told. A further write is refused.
             let told = try await fixture.pullAll(client, as: "bob-laptop", since: cursors["bob-laptop"]!)
             _ = try await fixture.pullAll(client, as: "bob-laptop", since: told.next)
-            let again = try Self.edit(fixture, w.shared.id, by: "bob-laptop", counter: 42, [.set("text", .text("BOB-TOO-LATE"))])
+            let again = try await Self.edit(fixture, w.shared.id, by: "bob-laptop", counter: 42, [.set("text", .text("BOB-TOO-LATE"))])
             let (refused, answer) = try await fixture.push(client, [again], as: "bob-laptop")
             #expect(refused == .forbidden && NodeFixture.errorCode(answer) == "forbidden")
-            #expect(try fixture.store.record(w.shared.id)?.text("text") == "BOB-LATE-EDIT")
+            #expect(try await fixture.store.record(w.shared.id)?.text("text") == "BOB-LATE-EDIT")
         }
     }
 
     /// A late write may not undo the loss, nor reach what its writer never could hold.
-    @Test func aLateWriteCannotWidenWhoMayHoldNorTouchAnothersCaucusNote() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aLateWriteCannotWidenWhoMayHoldNorTouchAnothersCaucusNote(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             let w = try await HoldingTests.world(fixture, client)
-            let removing = try Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 30, [.remove("mediators", "bob")])
+            let removing = try await Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 30, [.remove("mediators", "bob")])
             #expect(try await fixture.push(client, [removing], as: "ann-laptop").0 == .ok)
             // Bob, not yet told, adds himself back, lifts a note's visibility, edits ann's caucus note.
-            let readd = try Self.edit(fixture, w.theCase.id, by: "bob-laptop", counter: 40, [.add("mediators", "bob")])
-            let widen = try Self.edit(fixture, w.mediatorOnly.id, by: "bob-laptop", counter: 41, [.set("visibility", .text("shared"))])
+            let readd = try await Self.edit(fixture, w.theCase.id, by: "bob-laptop", counter: 40, [.add("mediators", "bob")])
+            let widen = try await Self.edit(fixture, w.mediatorOnly.id, by: "bob-laptop", counter: 41, [.set("visibility", .text("shared"))])
             var caucus = w.caucus
             try caucus.set("text", .text("BOB-IN-CAUCUS"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 42, time: 42))
             for state in [readd, widen, caucus] {
                 let (status, answer) = try await fixture.push(client, [state], as: "bob-laptop")
                 #expect(status == .forbidden && NodeFixture.errorCode(answer) == "forbidden", "\(state.type)")
             }
-            #expect(try fixture.store.record(w.theCase.id)?.members("mediators") == ["ann"])
-            #expect(try fixture.store.record(w.caucus.id)?.text("text") == "CAUCUS-NOTE")
+            #expect(try await fixture.store.record(w.theCase.id)?.members("mediators") == ["ann"])
+            #expect(try await fixture.store.record(w.caucus.id)?.text("text") == "CAUCUS-NOTE")
             let bob = try await fixture.pullAll(client, as: "bob-laptop")
             #expect(!bob.ids.contains(w.theCase.id.rawValue) && !bob.raw.contains("SHARED-NOTE"), "bob regained nothing")
         }
     }
 
     /// A new record its own writer may not hold: the writer's devices are told to drop it.
-    @Test func aSupervisorsNoteForTheMediatorsOnlyLeavesTheSupervisorsDevices() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aSupervisorsNoteForTheMediatorsOnlyLeavesTheSupervisorsDevices(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             let w = try await HoldingTests.world(fixture, client)
             let cursors = try await Self.cursors(fixture, client)
@@ -143,21 +143,21 @@ struct DropNoticeTests {
     /// A purge tells those who may hold the case (or, a supervisor, its metadata), and no one
     /// else; a push of any of its records is refused (410 `purged`); numbers are never given
     /// twice.
-    @Test func aPurgedCaseIsDroppedByItsHoldersAndRefusedForGood() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aPurgedCaseIsDroppedByItsHoldersAndRefusedForGood(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             let w = try await HoldingTests.world(fixture, client)
             let cursors = try await Self.cursors(fixture, client)
-            let purged = try fixture.store.purgeCase(w.restricted.id.rawValue, reason: "test", at: fixture.time)
+            let purged = try await fixture.store.purgeCase(w.restricted.id.rawValue, reason: "test", at: fixture.time, closedBefore: nil)
             #expect(purged.records == 2 && purged.usersTold == 2, "bob, and sue who holds its metadata; not ann")
             #expect(try await fixture.pullAll(client, as: "bob-laptop", since: cursors["bob-laptop"]!).drops == ["purged \(w.restricted.id)"])
             #expect(try await fixture.pullAll(client, as: "sue-desk", since: cursors["sue-desk"]!).drops == ["purged \(w.restricted.id)"])
             #expect(try await fixture.pullAll(client, as: "ann-laptop", since: cursors["ann-laptop"]!).drops == [])
             // Bob is taken off ann's case and has not pulled that yet when it is purged: he is
             // told of the purge (which replaces the drop he had not pulled).
-            let removing = try Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 30, [.remove("mediators", "bob")])
+            let removing = try await Self.edit(fixture, w.theCase.id, by: "ann-laptop", counter: 30, [.remove("mediators", "bob")])
             #expect(try await fixture.push(client, [removing], as: "ann-laptop").0 == .ok)
-            let byReference = try fixture.store.purgeCase("MED-2026-1", reason: "test", at: fixture.time)
+            let byReference = try await fixture.store.purgeCase("MED-2026-1", reason: "test", at: fixture.time, closedBefore: nil)
             #expect(byReference.caseID == w.theCase.id && byReference.usersTold == 3, "ann, sue, and bob who lost it")
             #expect(try await fixture.pullAll(client, as: "bob-laptop", since: cursors["bob-laptop"]!).drops == ["purged \(w.restricted.id)", "purged \(w.theCase.id)"])
 
@@ -166,13 +166,13 @@ struct DropNoticeTests {
             try note.set("text", .text("BACK"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 50, time: 50))
             let (status, answer) = try await fixture.push(client, [w.sueMediates, note], as: "bob-laptop")
             #expect(status.code == 410 && NodeFixture.errorCode(answer) == "purged" && (answer["error"] as? [String: Any])?["index"] as? Int == 1)
-            #expect(try fixture.store.record(w.restrictedNote.id) == nil)
+            #expect(try await fixture.store.record(w.restrictedNote.id) == nil)
             // The next change is numbered above the purges, though their records are gone.
             let next = try NodeFixture.caseState(60, by: "sue-desk", counter: 9)
             let (_, pushed) = try await fixture.push(client, [next], as: "sue-desk")
             let highestDrop = try await fixture.pullAll(client, as: "ann-laptop", since: cursors["ann-laptop"]!).next
             #expect((pushed["seq"] as? Int ?? 0) > highestDrop)
-            let audit = try fixture.store.auditLog(limit: 20).filter { $0.action == "purge" }
+            let audit = try await fixture.store.auditLog(limit: 20).filter { $0.action == "purge" }
             #expect(audit.count == 2 && !audit.contains { $0.records.contains("RESTRICTED") })
         }
     }

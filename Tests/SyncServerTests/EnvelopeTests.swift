@@ -59,6 +59,6 @@ struct PushIndexTests {
         #expect(status == .unprocessableContent)
         #expect(NodeFixture.errorCode(answer) == "unknown_type")
         #expect((answer["error"] as? [String: Any])?["index"] as? Int == 1)
-        #expect(try fixture.store.recordCount() == 0, "nothing of the batch is stored")
+        #expect(try await fixture.store.recordCount() == 0, "nothing of the batch is stored")
     }
 }

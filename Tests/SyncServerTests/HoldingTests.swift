@@ -56,8 +56,8 @@ struct HoldingTests {
         }
     }
 
-    @Test func eachDeviceReceivesExactlyWhatItsUserMayHold() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func eachDeviceReceivesExactlyWhatItsUserMayHold(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             let w = try await Self.world(fixture, client)
             // Ann: her case and all three of her notes; not bob's restricted cases.
@@ -73,42 +73,42 @@ struct HoldingTests {
         }
     }
 
-    @Test func aWriteToARecordItsWriterMayNotHoldIsRefused() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aWriteToARecordItsWriterMayNotHoldIsRefused(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             let w = try await Self.world(fixture, client)
             // Bob edits ann's caucus note (as if he had a copy).
-            var caucus = try #require(try fixture.store.record(w.caucus.id))
+            var caucus = try #require(try await fixture.store.record(w.caucus.id))
             try caucus.set("text", .text("BOB-EDIT"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 5, time: 2))
             let (status, answer) = try await fixture.push(client, [caucus], as: "bob-laptop")
             #expect(status == .forbidden && NodeFixture.errorCode(answer) == "forbidden")
             #expect((answer["error"] as? [String: Any])?["index"] as? Int == 0)
             // Sue edits a mediator-only note, and a restricted case, of cases she does not mediate.
-            var mediatorOnly = try #require(try fixture.store.record(w.mediatorOnly.id))
+            var mediatorOnly = try #require(try await fixture.store.record(w.mediatorOnly.id))
             try mediatorOnly.set("text", .text("SUE-EDIT"), stamp: Stamp(device: try DeviceID("sue-desk"), counter: 1, time: 3))
             #expect(try await fixture.push(client, [mediatorOnly], as: "sue-desk").0 == .forbidden)
-            var restricted = try #require(try fixture.store.record(w.restricted.id))
+            var restricted = try #require(try await fixture.store.record(w.restricted.id))
             try restricted.set("site", .text("SUE-SITE"), stamp: Stamp(device: try DeviceID("sue-desk"), counter: 2, time: 4))
             #expect(try await fixture.push(client, [restricted], as: "sue-desk").0 == .forbidden)
             // None of it was stored.
-            #expect(try fixture.store.record(w.caucus.id)?.text("text") == "CAUCUS-NOTE")
-            #expect(try fixture.store.record(w.mediatorOnly.id)?.text("text") == "MEDIATOR-NOTE")
-            #expect(try fixture.store.record(w.restricted.id)?.text("site") == nil)
+            #expect(try await fixture.store.record(w.caucus.id)?.text("text") == "CAUCUS-NOTE")
+            #expect(try await fixture.store.record(w.mediatorOnly.id)?.text("text") == "MEDIATOR-NOTE")
+            #expect(try await fixture.store.record(w.restricted.id)?.text("site") == nil)
         }
     }
 
     /// A new record, or a write that narrows who may hold a record, is accepted though its
     /// writer may then no longer hold it: a supervisor opens a restricted case for two
     /// mediators, or leaves a note for the mediators only; they stop receiving it.
-    @Test func aWriteThatNarrowsWhoMayHoldIsAcceptedAndItsWriterStopsReceivingIt() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aWriteThatNarrowsWhoMayHoldIsAcceptedAndItsWriterStopsReceivingIt(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             let w = try await Self.world(fixture, client)
             let sueBefore = try await fixture.pullAll(client, as: "sue-desk")
             let opened = try Self.restrictedCase(51, by: "sue-desk", counter: 1, mediators: ["ann", "bob"], marker: "SUE-OPENED")
             let forMediators = try Self.note(52, in: w.theCase.id, by: "sue-desk", counter: 2, visibility: "mediator", marker: "SUE-FOR-MEDIATORS")
             #expect(try await fixture.push(client, [opened, forMediators], as: "sue-desk").0 == .ok)
-            var restricting = try #require(try fixture.store.record(w.theCase.id))
+            var restricting = try #require(try await fixture.store.record(w.theCase.id))
             try restricting.set("confidentiality", .text("restricted"), stamp: Stamp(device: try DeviceID("sue-desk"), counter: 3, time: 5))
             #expect(try await fixture.push(client, [restricting], as: "sue-desk").0 == .ok)
             let sueAfter = try await fixture.pullAll(client, as: "sue-desk", since: sueBefore.next)
@@ -118,13 +118,13 @@ struct HoldingTests {
         }
     }
 
-    @Test func aNoteNarrowedByItsAuthorStopsReachingOthers() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aNoteNarrowedByItsAuthorStopsReachingOthers(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             let w = try await Self.world(fixture, client)
             let bobBefore = try await fixture.pullAll(client, as: "bob-laptop")
             let sueBefore = try await fixture.pullAll(client, as: "sue-desk")
-            var narrowed = try #require(try fixture.store.record(w.shared.id))
+            var narrowed = try #require(try await fixture.store.record(w.shared.id))
             try narrowed.apply([.set("visibility", .text("caucus")), .set("text", .text("NOW-CAUCUS"))],
                                stamp: Stamp(device: try DeviceID("ann-laptop"), counter: 9, time: 4))
             #expect(try await fixture.push(client, [narrowed], as: "ann-laptop").0 == .ok)
@@ -140,14 +140,14 @@ struct HoldingTests {
     /// A supervisor's pull follows the change sequence alone, so what they may hold anew
     /// (made a mediator of a restricted case, or the case no longer restricted) comes numbered
     /// anew: the whole history, though it is behind their cursor.
-    @Test func aSupervisorWhoMayNowHoldARestrictedCaseGetsItsHistory() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aSupervisorWhoMayNowHoldARestrictedCaseGetsItsHistory(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             let w = try await Self.world(fixture, client)
             let before = try await fixture.pullAll(client, as: "sue-desk")
             #expect(!before.ids.contains(w.restricted.id.rawValue))
             // Bob makes sue a mediator of his restricted case.
-            var adding = try #require(try fixture.store.record(w.restricted.id))
+            var adding = try #require(try await fixture.store.record(w.restricted.id))
             try adding.apply([.add("mediators", "sue")], stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 10, time: 5))
             #expect(try await fixture.push(client, [adding], as: "bob-laptop").0 == .ok)
             let granted = try await fixture.pullAll(client, as: "sue-desk", since: before.next)
@@ -156,12 +156,12 @@ struct HoldingTests {
 
             // Ann's case is restricted, then no longer: sue gets its shared note back, by its
             // new number.
-            var restricting = try #require(try fixture.store.record(w.theCase.id))
+            var restricting = try #require(try await fixture.store.record(w.theCase.id))
             try restricting.set("confidentiality", .text("restricted"), stamp: Stamp(device: try DeviceID("ann-laptop"), counter: 20, time: 6))
             #expect(try await fixture.push(client, [restricting], as: "ann-laptop").0 == .ok)
             let whileRestricted = try await fixture.pullAll(client, as: "sue-desk", since: granted.next)
             #expect(!whileRestricted.ids.contains(w.theCase.id.rawValue))
-            var opening = try #require(try fixture.store.record(w.theCase.id))
+            var opening = try #require(try await fixture.store.record(w.theCase.id))
             try opening.set("confidentiality", .text("standard"), stamp: Stamp(device: try DeviceID("ann-laptop"), counter: 21, time: 7))
             #expect(try await fixture.push(client, [opening], as: "ann-laptop").0 == .ok)
             let reopened = try await fixture.pullAll(client, as: "sue-desk", since: whileRestricted.next)

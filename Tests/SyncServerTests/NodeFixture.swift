@@ -13,7 +13,9 @@ import Testing
 struct NodeFixture {
     let node: SyncNode
     /// The node's store, for setting up and inspecting what it holds.
-    let store: SQLiteNodeStore
+    let store: any NodeStore
+    /// The same store when it is SQLite's (for the tests of SQLite's own API), else nil.
+    let sqlite: SQLiteNodeStore?
     let configuration: NodeConfiguration
     /// `Authorization` header values by device id.
     var credentials: [String: String] = [:]
@@ -24,18 +26,24 @@ struct NodeFixture {
         ("rita", .reporter, "rita-desk"), ("adam", .admin, "adam-desk"),
     ]
 
-    init(maxBodyBytes: Int = 1 << 20, maxPageSize: Int = 2_000, maxInFlight: Int = 512, now: Int64? = nil, logger: Logger? = nil) async throws {
+    init(store kind: StoreKind = .sqlite, maxBodyBytes: Int = 1 << 20, maxPageSize: Int = 2_000, maxInFlight: Int = 512, now: Int64? = nil, logger: Logger? = nil) async throws {
+        try await self.init(using: kind.makeStore(), maxBodyBytes: maxBodyBytes, maxPageSize: maxPageSize, maxInFlight: maxInFlight, now: now, logger: logger)
+    }
+
+    /// A node over `made`, a new, empty store.
+    init(using made: any NodeStore, maxBodyBytes: Int = 1 << 20, maxPageSize: Int = 2_000, maxInFlight: Int = 512, now: Int64? = nil, logger: Logger? = nil) async throws {
         let clock: @Sendable () -> Int64
         if let now {
             clock = { now }
         } else {
             clock = { Int64(Date().timeIntervalSince1970 * 1000) }
         }
-        store = try SQLiteNodeStore.inMemory()
-        node = try await SyncNode(store: store, logger: logger ?? Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, now: clock)
+        store = made
+        sqlite = made as? SQLiteNodeStore
+        node = try await SyncNode(store: made, logger: logger ?? Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, now: clock)
         configuration = NodeConfiguration(maxBodyBytes: maxBodyBytes, maxPageSize: maxPageSize, maxInFlight: maxInFlight)
         for entry in Self.users {
-            _ = try store.addUser(entry.user, role: entry.role, at: time)
+            _ = try await made.addUser(entry.user, role: entry.role, at: time)
             let token = try await node.makeEnrollmentToken(for: entry.user, ttl: 3600)
             let enrollment = try await node.enroll(token: token, device: try DeviceID(entry.device), name: entry.device)
             credentials[entry.device] = "Bearer \(entry.device):\(enrollment.secret)"

@@ -31,8 +31,8 @@ struct ReportAllowListTests {
         }
     }
 
-    @Test func noOmittedFieldReachesAReportAndSetsAreCounts() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func noOmittedFieldReachesAReportAndSetsAreCounts(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         let theCase = try NodeFixture.record(.case, 1, counter: 1, Self.omittedFields(.case) + [
             .set("reference", .text("MED-1")), .set("status", .text("intake")), .set("site", .text("North")),
             .add("mediators", "ann"), .add("mediators", "bob"),

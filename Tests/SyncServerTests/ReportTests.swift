@@ -31,8 +31,8 @@ struct ReportTests {
         }
     }
 
-    @Test func onlyReportersAndSupervisorsReadReportsAndReportersDoNotSync() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func onlyReportersAndSupervisorsReadReportsAndReportersDoNotSync(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             #expect(try await fixture.push(client, [try NodeFixture.caseState(1, by: "sue-desk", counter: 1)], as: "sue-desk").0 == .ok)
             for uri in ["/v1/export?format=ndjson", "/v1/export?format=csv&type=case", "/v1/report/summary"] {
@@ -56,9 +56,9 @@ struct ReportTests {
         }
     }
 
-    @Test func noConfidentialStringLeavesThroughExportSummaryOrLogs() async throws {
+    @Test(arguments: StoreKind.available) func noConfidentialStringLeavesThroughExportSummaryOrLogs(store: StoreKind) async throws {
         let logs = LogCapture()
-        let fixture = try await NodeFixture(logger: Logger(label: "node") { _ in logs })
+        let fixture = try await NodeFixture(store: store, logger: Logger(label: "node") { _ in logs })
         let records = try Self.confidentialRecords()
         try await fixture.test { client in
             #expect(try await fixture.push(client, records, as: "sue-desk").0 == .ok)
@@ -79,8 +79,8 @@ struct ReportTests {
         }
     }
 
-    @Test func csvFollowsRFC4180() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func csvFollowsRFC4180(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         // A reference and a site are text people type, and they are reported.
         let tricky = try NodeFixture.record(.case, 9, counter: 1, [
             .set("reference", .text("MED-9")), .set("title", .text("A title")), .set("status", .text("intake")),
@@ -114,8 +114,8 @@ struct ReportTests {
         }
     }
 
-    @Test func twoIncrementalExportsEqualOneFullExport() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func twoIncrementalExportsEqualOneFullExport(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             let first = try (1...5).map { try NodeFixture.caseState(UInt64($0), by: "sue-desk", counter: $0) }
             _ = try await fixture.push(client, first, as: "sue-desk")
@@ -151,9 +151,9 @@ struct ReportTests {
     /// Six cases, eight actions, five feedback records; every expected figure worked out by hand
     /// (on time, late, missed, overdue, age in stage, the oldest open cases, withdrawn left out
     /// of time to agreement, the mean rating).
-    @Test func theSummaryMatchesAHandComputedFixture() async throws {
+    @Test(arguments: StoreKind.available) func theSummaryMatchesAHandComputedFixture(store: StoreKind) async throws {
         // "Today" is 2026-03-15.
-        let fixture = try await NodeFixture(now: 1_773_532_800_000)
+        let fixture = try await NodeFixture(store: store, now: 1_773_532_800_000)
         func aCase(_ number: UInt64, _ counter: Int, opened: String, status: String, site: String, kind: String?, agreed: String? = nil, closed: String? = nil,
                    stageEntered: String? = nil) throws -> RecordState {
             var changes: [FieldChange] = [.set("reference", .text("MED-\(number)")), .set("title", .text("Case \(number)")), .set("status", .text(status)),

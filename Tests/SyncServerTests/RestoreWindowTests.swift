@@ -3,6 +3,7 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NodeStorage
 import SyncModel
 import SyncServer
 import SyncStore
@@ -19,12 +20,13 @@ struct RestoreWindowTests {
     /// starts, and the window is open until `windowUntil`. `now` is the restored node's clock.
     static func restored(_ fixture: NodeFixture, losing lost: [RecordID], windowUntil: Int64, now: Int64,
                          relayLimits: [String: Int]? = nil) async throws -> SyncNode {
-        try await fixture.store.writer.write { db in
+        let sqlite = try #require(fixture.sqlite)
+        try await sqlite.writer.write { db in
             for id in lost {
                 try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [id.rawValue])
             }
         }
-        try fixture.store.startGeneration(windowUntil: windowUntil, at: now, relayLimits: relayLimits)
+        try sqlite.startGeneration(windowUntil: windowUntil, at: now, relayLimits: relayLimits)
         return try await node(over: fixture, now: now)
     }
 
@@ -36,8 +38,8 @@ struct RestoreWindowTests {
         try await Application(router: buildRouter(node: node, configuration: fixture.configuration)).test(.router, body)
     }
 
-    static func relayAudits(_ store: SQLiteNodeStore) throws -> [String] {
-        try store.auditLog(limit: 1000).filter { $0.action == "relay" }.map(\.records)
+    static func relayAudits(_ store: any NodeStore) async throws -> [String] {
+        try await store.auditLog(limit: 1000).filter { $0.action == "relay" }.map(\.records)
     }
 
     @Test func inTheWindowADeviceBringsBackLostWritesOfCaseWritersOnly() async throws {
@@ -49,13 +51,13 @@ struct RestoreWindowTests {
         let annsOwn = try NodeFixture.caseState(2, by: "ann-laptop", counter: 2)
         let (heldShared, heldOwn, bobsNote) = try await fixture.test { client in
             #expect(try await fixture.push(client, [shared, annsOwn], as: "ann-laptop").0 == .ok)
-            var retitled = try #require(try fixture.store.record(shared.id))
+            var retitled = try #require(try await fixture.store.record(shared.id))
             try retitled.set("title", .text("Retitled by bob"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 1, time: now))
             let note = try NodeFixture.note(3, in: shared.id, by: "bob-laptop", counter: 2)
             #expect(try await fixture.push(client, [retitled, note], as: "bob-laptop").0 == .ok)
             // What ann's laptop holds after pulling.
-            return (try #require(try fixture.store.record(shared.id)), try #require(try fixture.store.record(annsOwn.id)),
-                    try #require(try fixture.store.record(note.id)))
+            return (try #require(try await fixture.store.record(shared.id)), try #require(try await fixture.store.record(annsOwn.id)),
+                    try #require(try await fixture.store.record(note.id)))
         }
         #expect(heldOwn.version.dots.contains { $0.device.rawValue.hasPrefix("node-") }, "the node wrote ann into her own case")
         let generationBefore = fixture.node.generation
@@ -66,8 +68,10 @@ struct RestoreWindowTests {
             // Writes of bob's device and of the node's former self come back through ann.
             let (status, answer) = try await fixture.push(client, [heldShared, heldOwn], as: "ann-laptop")
             #expect(status == .ok, "\(answer)")
-            #expect(try fixture.store.record(shared.id) == heldShared && fixture.store.record(annsOwn.id) == heldOwn)
-            let relays = try Self.relayAudits(fixture.store)
+            let sharedNow = try await fixture.store.record(shared.id)
+            let ownNow = try await fixture.store.record(annsOwn.id)
+            #expect(sharedNow == heldShared && ownNow == heldOwn)
+            let relays = try await Self.relayAudits(fixture.store)
             #expect(relays.count == 1 && relays[0].contains(shared.id.rawValue) && relays[0].contains(annsOwn.id.rawValue))
 
             // Writes no case writer made are still forgeries.
@@ -78,11 +82,11 @@ struct RestoreWindowTests {
                 #expect(status == .unprocessableContent && NodeFixture.errorCode(answer) == "foreign_dot", "\(stranger): \(answer)")
             }
             // A state that brings nothing the node lacks cannot drop what it holds.
-            let stored = try #require(try fixture.store.record(shared.id))
+            let stored = try #require(try await fixture.store.record(shared.id))
             let dropping = RecordState(type: .case, id: stored.id, version: stored.version, fields: stored.fields.filter { $0.name != "mediators" })
             let (dropStatus, dropAnswer) = try await fixture.push(client, [dropping], as: "ann-laptop")
             #expect(dropStatus == .unprocessableContent && NodeFixture.errorCode(dropAnswer) == "no_own_write", "\(dropAnswer)")
-            #expect(try fixture.store.record(shared.id) == stored)
+            #expect(try await fixture.store.record(shared.id) == stored)
         }
 
         // Once the window has ended, a lost write of another device is refused again.
@@ -91,7 +95,7 @@ struct RestoreWindowTests {
         try await Self.test(later, fixture) { client in
             let (status, answer) = try await fixture.push(client, [bobsNote], as: "ann-laptop")
             #expect(status == .unprocessableContent && NodeFixture.errorCode(answer) == "foreign_dot", "\(answer)")
-            #expect(try fixture.store.record(bobsNote.id) == nil)
+            #expect(try await fixture.store.record(bobsNote.id) == nil)
         }
     }
 
@@ -128,10 +132,10 @@ struct RestoreWindowTests {
         let shared = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1, mediators: ["ann", "bob"])
         let held = try await fixture.test { client in
             #expect(try await fixture.push(client, [shared], as: "ann-laptop").0 == .ok)
-            var retitled = try #require(try fixture.store.record(shared.id))
+            var retitled = try #require(try await fixture.store.record(shared.id))
             try retitled.set("title", .text("Retitled by bob"), stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 1, time: now))
             #expect(try await fixture.push(client, [retitled], as: "bob-laptop").0 == .ok)
-            return try #require(try fixture.store.record(shared.id))
+            return try #require(try await fixture.store.record(shared.id))
         }
         // Before the restore the node had bob's writes up to 1 and ann's up to 1.
         let node = try await Self.restored(fixture, losing: [shared.id], windowUntil: now + 3_600_000, now: now,
@@ -152,19 +156,19 @@ struct RestoreWindowTests {
         let shared = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1, mediators: ["ann", "bob"])
         let (annHolds, bobHolds) = try await fixture.test { client in
             #expect(try await fixture.push(client, [shared], as: "ann-laptop").0 == .ok)
-            let annHolds = try #require(try fixture.store.record(shared.id))
+            let annHolds = try #require(try await fixture.store.record(shared.id))
             // Bob takes ann off the case; her laptop keeps the state from before.
             var removed = annHolds
             try removed.apply([.remove("mediators", "ann")], stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 1, time: now))
             #expect(try await fixture.push(client, [removed], as: "bob-laptop").0 == .ok)
-            return (annHolds, try #require(try fixture.store.record(shared.id)))
+            return (annHolds, try #require(try await fixture.store.record(shared.id)))
         }
         let node = try await Self.restored(fixture, losing: [shared.id], windowUntil: now + 3_600_000, now: now)
         try await Self.test(node, fixture) { client in
             // Ann's older state names her, but the node kept today's access: refused.
             let (status, answer) = try await fixture.push(client, [annHolds], as: "ann-laptop")
             #expect(status == .forbidden, "\(answer)")
-            #expect(try fixture.store.record(shared.id) == nil)
+            #expect(try await fixture.store.record(shared.id) == nil)
             // Bob's state comes back, and ann still receives nothing of the case.
             #expect(try await fixture.push(client, [bobHolds], as: "bob-laptop").0 == .ok)
             #expect(try await fixture.pullAll(client, as: "ann-laptop").ids.isEmpty)

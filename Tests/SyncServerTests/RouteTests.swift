@@ -9,8 +9,8 @@ import Testing
 
 /// Every endpoint, error status and role, in process.
 struct RouteTests {
-    @Test func aServedPathWithAnotherMethodIs405WithAllowAndAnUnknownPath404() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aServedPathWithAnotherMethodIs405WithAllowAndAnUnknownPath404(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             for (method, path, allow) in [(HTTPRequest.Method.trace, "/v1/sync/pull", "GET"), (.delete, "/healthz", "GET"), (.get, "/v1/sync/push", "POST")] {
                 try await client.execute(uri: path + "?since=0", method: method, headers: [.authorization: fixture.credentials["sue-desk"] ?? ""]) { response in
@@ -25,8 +25,8 @@ struct RouteTests {
         }
     }
 
-    @Test func healthAndMetricsAnswer() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func healthAndMetricsAnswer(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
@@ -39,8 +39,8 @@ struct RouteTests {
         }
     }
 
-    @Test func enrollmentBindsADeviceOnceAndRefusesBadTokens() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func enrollmentBindsADeviceOnceAndRefusesBadTokens(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         let token = try await fixture.node.makeEnrollmentToken(for: "ann", ttl: 3600)
         let expired = try await fixture.node.makeEnrollmentToken(for: "ann", ttl: 0)
         try await fixture.test { client in
@@ -62,8 +62,8 @@ struct RouteTests {
         #expect(stored.secretHash.count == 32)
     }
 
-    @Test func pushMergesInOneTransactionAndResendingIsHarmless() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func pushMergesInOneTransactionAndResendingIsHarmless(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         let mine = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1)
         let note = try NodeFixture.note(1, in: mine.id, by: "ann-laptop", counter: 2)
         try await fixture.test { client in
@@ -81,11 +81,11 @@ struct RouteTests {
             #expect(again == .ok)
             #expect(answerAgain["seq"] as? Int == seq, "a re-sent batch assigns no new sequence")
         }
-        let stored = try #require(try fixture.store.record(mine.id))
+        let stored = try #require(try await fixture.store.record(mine.id))
         #expect(stored.set("mediators").members == ["ann"])
     }
 
-    @Test("bad pushes are refused whole with the fitting status", arguments: [
+    @Test("bad pushes are refused whole with the fitting status", arguments: StoreKind.available, [
         ("no credentials", 401), ("wrong secret", 401), ("reporter device", 403), ("admin device", 403), ("malformed JSON", 400),
         ("wrong envelope", 400), ("unknown field", 422), ("wrong value type", 422), ("missing required field", 422),
         ("forged dot of another device", 422), ("regressing counter", 422), ("rewritten write", 422),
@@ -93,15 +93,16 @@ struct RouteTests {
         ("moving a note to another case", 422), ("case link in conflict", 422), ("dropping others' writes without a write of its own", 422),
         ("records key twice", 400),
     ])
-    func badPush(scenario: String, expected: Int) async throws {
-        let fixture = try await NodeFixture(maxBodyBytes: 64 << 10)
+    func badPush(store: StoreKind, example: (String, Int)) async throws {
+        let (scenario, expected) = example
+        let fixture = try await NodeFixture(store: store, maxBodyBytes: 64 << 10)
         let bobsCase = try NodeFixture.caseState(7, by: "bob-laptop", counter: 1, title: "Bob's case")
         let annsCase = try NodeFixture.caseState(1, by: "ann-laptop", counter: 5)
         let annsNote = try NodeFixture.note(1, in: annsCase.id, by: "ann-laptop", counter: 4)
         try await fixture.test { client in
             #expect(try await fixture.push(client, [bobsCase], as: "bob-laptop").0 == .ok)
             #expect(try await fixture.push(client, [annsCase, annsNote], as: "ann-laptop").0 == .ok)
-            let before = try fixture.store.recordCount()
+            let before = try await fixture.store.recordCount()
 
             var headers: HTTPFields = [.authorization: fixture.credentials["ann-laptop"] ?? ""]
             let good = try NodeFixture.caseState(2, by: "ann-laptop", counter: 6)
@@ -153,7 +154,7 @@ struct RouteTests {
                 body = NodeFixture.pushBody([good, ambiguous])
             case "dropping others' writes without a write of its own":
                 // Claims to have seen the node's write that made ann a mediator, and leaves it out.
-                let stored = try #require(try fixture.store.record(annsCase.id))
+                let stored = try #require(try await fixture.store.record(annsCase.id))
                 let forged = RecordState(type: .case, id: stored.id, version: stored.version, fields: stored.fields.filter { $0.name != "mediators" })
                 body = NodeFixture.pushBody([good, forged])
             case "records key twice":
@@ -170,11 +171,11 @@ struct RouteTests {
             #expect(Int(status.code) == expected, "\(scenario): \(answer)")
             #expect(NodeFixture.errorCode(answer) != nil, "\(scenario): errors carry a code")
             #expect(((answer["error"] as? [String: Any])?["message"] as? String)?.isEmpty == false)
-            #expect(try fixture.store.recordCount() == before, "\(scenario): a refused batch stores nothing")
-            #expect(try fixture.store.record(good.id) == nil, "\(scenario): not even the good record")
+            #expect(try await fixture.store.recordCount() == before, "\(scenario): a refused batch stores nothing")
+            #expect(try await fixture.store.record(good.id) == nil, "\(scenario): not even the good record")
             // The audit log keeps the refusal (PROTOCOL.md §18): a refused push of an
             // authenticated device names the record and the rule, a wrong secret the device.
-            let last = try #require(try fixture.store.auditLog(limit: 1).first)
+            let last = try #require(try await fixture.store.auditLog(limit: 1).first)
             switch scenario {
             case "another mediator's case", "regressing counter", "forged dot of another device":
                 #expect(last.action == "push-refused" && last.user == "ann" && last.device == "ann-laptop", "\(scenario): \(last)")
@@ -185,12 +186,12 @@ struct RouteTests {
                 #expect(last.action == "push", "\(scenario): nothing to attribute, nothing audited: \(last)")
             default: break
             }
-            #expect(try fixture.store.verifyAudit().firstBroken == nil)
+            #expect(try await fixture.store.verifyAudit(anchor: nil).firstBroken == nil)
         }
     }
 
-    @Test func aCaseCreatedAndDeletedOfflineIsAcceptedAndStaysVisibleToItsCreator() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aCaseCreatedAndDeletedOfflineIsAcceptedAndStaysVisibleToItsCreator(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         var created = try NodeFixture.caseState(3, by: "ann-laptop", counter: 1)
         try created.delete(stamp: Stamp(device: try DeviceID("ann-laptop"), counter: 2, time: 2))
         let state = created
@@ -204,17 +205,17 @@ struct RouteTests {
         }
     }
 
-    @Test func reservedNodeDeviceIDsCannotEnroll() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func reservedNodeDeviceIDsCannotEnroll(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         let token = try await fixture.node.makeEnrollmentToken(for: "ann", ttl: 3600)
         await #expect { try await fixture.node.enroll(token: token, device: try DeviceID("node-abc"), name: "x") } throws: { ($0 as? NodeError)?.code == .refused }
     }
 
-    @Test func revocationAndDisablingTakeEffectOnTheNextRequest() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func revocationAndDisablingTakeEffectOnTheNextRequest(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             #expect(try await fixture.pull(client, as: "ann-laptop").0 == .ok)
-            _ = try fixture.store.revokeDevice("ann-laptop")
+            _ = try await fixture.store.revokeDevice("ann-laptop", wipeAt: nil, at: fixture.time)
             let (status, answer) = try await fixture.pull(client, as: "ann-laptop")
             #expect(status == .unauthorized)
             #expect(NodeFixture.errorCode(answer) == "revoked")
@@ -225,44 +226,44 @@ struct RouteTests {
     /// PROTOCOL.md §13.3: a disabled user's device may push what it queued, is told to erase
     /// everything else, says when it has, and is refused from then on; a device revoked with
     /// `--wipe` may not even push.
-    @Test func aDeviceAskedToEraseIsToldSoUntilItConfirms() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aDeviceAskedToEraseIsToldSoUntilItConfirms(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         try await fixture.test { client in
             let wiped = { (device: String) async throws -> HTTPResponse.Status in
                 try await client.execute(uri: "/v1/device/wiped", method: .post, headers: [.authorization: fixture.credentials[device] ?? ""], body: ByteBuffer(string: "{}")) { $0.status }
             }
             #expect(try await wiped("bob-laptop") == .forbidden, "nothing was asked of it")
-            try fixture.store.disableUser("bob", at: fixture.time, deliverFirst: true)
+            try await fixture.store.disableUser("bob", at: fixture.time, deliverFirst: true)
             let (status, answer) = try await fixture.pull(client, as: "bob-laptop")
             #expect(status == .forbidden && NodeFixture.errorCode(answer) == "wipe")
             let queued = try NodeFixture.caseState(5, by: "bob-laptop", counter: 1, mediators: ["bob"])
             #expect(try await fixture.push(client, [queued], as: "bob-laptop").0 == .ok, "what it queued is delivered first")
             #expect(try await wiped("bob-laptop") == .ok)
-            #expect(try fixture.store.devices().first { $0.id.rawValue == "bob-laptop" }?.wipe?.isPending == false)
+            #expect(try await fixture.store.devices().first { $0.id.rawValue == "bob-laptop" }?.wipe?.isPending == false)
             let (after, refusal) = try await fixture.pull(client, as: "bob-laptop")
             #expect(after == .unauthorized && NodeFixture.errorCode(refusal) == "disabled")
             #expect(try await wiped("bob-laptop") == .unauthorized)
 
             // A device revoked without --wipe delivers nothing once its user is disabled.
-            _ = try fixture.store.revokeDevice("ann-laptop")
-            try fixture.store.disableUser("ann", at: fixture.time, deliverFirst: true)
+            _ = try await fixture.store.revokeDevice("ann-laptop", wipeAt: nil, at: fixture.time)
+            try await fixture.store.disableUser("ann", at: fixture.time, deliverFirst: true)
             let fromRevoked = try NodeFixture.caseState(7, by: "ann-laptop", counter: 1, mediators: ["ann"])
             #expect(try await fixture.push(client, [fromRevoked], as: "ann-laptop").0 == .forbidden)
             // `--wipe` after a plain disable: pushes stop too.
-            try fixture.store.disableUser("rita", at: fixture.time, deliverFirst: true)
-            try fixture.store.disableUser("rita", at: fixture.time, deliverFirst: false)
-            #expect(try fixture.store.devices().first { $0.id.rawValue == "rita-desk" }?.wipe?.deliverFirst == false)
+            try await fixture.store.disableUser("rita", at: fixture.time, deliverFirst: true)
+            try await fixture.store.disableUser("rita", at: fixture.time, deliverFirst: false)
+            #expect(try await fixture.store.devices().first { $0.id.rawValue == "rita-desk" }?.wipe?.deliverFirst == false)
 
-            _ = try fixture.store.revokeDevice("sue-desk", wipeAt: fixture.time)
+            _ = try await fixture.store.revokeDevice("sue-desk", wipeAt: fixture.time, at: fixture.time)
             let lost = try NodeFixture.caseState(6, by: "sue-desk", counter: 1)
             let (pushed, pushAnswer) = try await fixture.push(client, [lost], as: "sue-desk")
             #expect(pushed == .forbidden && NodeFixture.errorCode(pushAnswer) == "wipe", "a lost device delivers nothing")
-            #expect(try fixture.store.record(lost.id) == nil)
+            #expect(try await fixture.store.record(lost.id) == nil)
         }
     }
 
-    @Test func pullPagesBySequenceWithNextAndMore() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func pullPagesBySequenceWithNextAndMore(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         let states = try (1...7).map { try NodeFixture.caseState(UInt64($0), by: "sue-desk", counter: $0) }
         try await fixture.test { client in
             #expect(try await fixture.push(client, states, as: "sue-desk").0 == .ok)
@@ -287,15 +288,15 @@ struct RouteTests {
         }
     }
 
-    @Test func theAuditLogNamesWhoAndWhichRecordsButNeverContents() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func theAuditLogNamesWhoAndWhichRecordsButNeverContents(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         let mine = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1, title: "SECRET-TITLE-XYZ")
         let note = try NodeFixture.note(1, in: mine.id, by: "ann-laptop", counter: 2, text: "SECRET-NOTE-XYZ")
         try await fixture.test { client in
             _ = try await fixture.push(client, [mine, note], as: "ann-laptop")
             _ = try await fixture.pull(client, as: "ann-laptop")
         }
-        let log = try fixture.store.auditLog()
+        let log = try await fixture.store.auditLog(limit: 100)
         #expect(log.contains { $0.action == "push" && $0.user == "ann" && $0.device == "ann-laptop" && $0.count == 2 && $0.records.contains(mine.id.rawValue) })
         #expect(log.contains { $0.action == "pull" && $0.records.contains(note.id.rawValue) })
         #expect(log.contains { $0.action == "enroll" })
@@ -314,8 +315,8 @@ struct RouteTests {
                                     RecordField(name: "title", state: .register(titles))])
     }
 
-    @Test func aRegisterHoldsAtMost64ConcurrentValuesAlsoAfterAMerge() async throws {
-        var setup = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aRegisterHoldsAtMost64ConcurrentValuesAlsoAfterAMerge(store: StoreKind) async throws {
+        var setup = try await NodeFixture(store: store)
         // A second device of the supervisor, to write concurrently with the first.
         let token = try await setup.node.makeEnrollmentToken(for: "sue", ttl: 3600)
         let second = try await setup.node.enroll(token: token, device: try DeviceID("sue-laptop"), name: "sue-laptop")
@@ -328,29 +329,29 @@ struct RouteTests {
             #expect(try await fixture.push(client, [try Self.manyTitles(40, by: "sue-desk", from: 1)], as: "sue-desk").0 == .ok)
             let (merged, mergedAnswer) = try await fixture.push(client, [try Self.manyTitles(30, by: "sue-laptop", from: 1)], as: "sue-laptop")
             #expect(merged == .unprocessableContent && NodeFixture.errorCode(mergedAnswer) == "too_many_values", "\(mergedAnswer)")
-            #expect(try fixture.store.record(RecordID(high: 0x0192_f0c4_7d3e_7a41, low: 0x77))?.register("title")?.values.count == 40)
+            #expect(try await fixture.store.record(RecordID(high: 0x0192_f0c4_7d3e_7a41, low: 0x77))?.register("title")?.values.count == 40)
         }
     }
 }
 
 /// `casesyncd device revoke` takes a device's id or its name, as `device list` shows both.
 struct RevokeByNameTests {
-    @Test func aDeviceIsRevokedByIdOrByAUniqueName() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aDeviceIsRevokedByIdOrByAUniqueName(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         for (device, name) in [("ann-phone", "Ann's phone"), ("ann-tablet", "shared tablet"), ("bob-tablet", "shared tablet")] {
             let user = device.hasPrefix("ann") ? "ann" : "bob"
             let token = try await fixture.node.makeEnrollmentToken(for: user, ttl: 3600)
             _ = try await fixture.node.enroll(token: token, device: try DeviceID(device), name: name)
         }
-        let revoked = try fixture.store.revokeDevice("Ann's phone")
+        let revoked = try await fixture.store.revokeDevice("Ann's phone", wipeAt: nil, at: fixture.time)
         #expect(revoked.id.rawValue == "ann-phone" && revoked.user.name == "ann")
         #expect(try await fixture.store.device(DeviceID("ann-phone"))?.revoked == true)
-        #expect { try fixture.store.revokeDevice("shared tablet") } throws: { error in
+        await #expect { try await fixture.store.revokeDevice("shared tablet", wipeAt: nil, at: fixture.time) } throws: { error in
             guard let error = error as? NodeError else { return false }
             return error.code == .badParameter && error.message.contains("ann-tablet") && error.message.contains("bob-tablet")
         }
         #expect(try await fixture.store.device(DeviceID("ann-tablet"))?.revoked == false, "an ambiguous name revokes nothing")
-        #expect(try fixture.store.revokeDevice("bob-tablet").name == "shared tablet", "by id, as before")
-        #expect { try fixture.store.revokeDevice("nobody's") } throws: { ($0 as? NodeError)?.code == .notFound }
+        #expect(try await fixture.store.revokeDevice("bob-tablet", wipeAt: nil, at: fixture.time).name == "shared tablet", "by id, as before")
+        await #expect { try await fixture.store.revokeDevice("nobody's", wipeAt: nil, at: fixture.time) } throws: { ($0 as? NodeError)?.code == .notFound }
     }
 }

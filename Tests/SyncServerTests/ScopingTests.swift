@@ -8,8 +8,8 @@ import Testing
 /// Mediator A's devices never receive a byte of mediator B's case — before access is
 /// granted and after it is withdrawn — and receive its whole history when granted.
 struct ScopingTests {
-    @Test func aMediatorReceivesOnlyTheirCasesAndAGrantDeliversTheHistory() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aMediatorReceivesOnlyTheirCasesAndAGrantDeliversTheHistory(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         let annsCase = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1, title: "ANN-CASE-TITLE")
         let bobsFirst = try NodeFixture.caseState(2, by: "bob-laptop", counter: 1, title: "BOB-CASE-TITLE")
         let bobsNote = try NodeFixture.note(2, in: bobsFirst.id, by: "bob-laptop", counter: 2, text: "BOB-NOTE-TEXT")
@@ -29,7 +29,7 @@ struct ScopingTests {
             #expect(supervisorSees.ids.count == 3)
 
             // Bob adds ann: her next pull, from her old cursor, brings the case and its older note.
-            bobsCase = try #require(try fixture.store.record(bobsCase.id))
+            bobsCase = try #require(try await fixture.store.record(bobsCase.id))
             try bobsCase.apply([.add("mediators", "ann")], stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 3, time: 1))
             #expect(try await fixture.push(client, [bobsCase], as: "bob-laptop").0 == .ok)
             let granted = try await fixture.pullAll(client, as: "ann-laptop", since: before.next)
@@ -41,7 +41,7 @@ struct ScopingTests {
             #expect(try await fixture.push(client, [annsEdit], as: "ann-laptop").0 == .ok)
 
             // Bob removes ann: she stops receiving the case's changes.
-            bobsCase = try #require(try fixture.store.record(bobsCase.id))
+            bobsCase = try #require(try await fixture.store.record(bobsCase.id))
             try bobsCase.apply([.remove("mediators", "ann")], stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 5, time: 3))
             #expect(try await fixture.push(client, [bobsCase], as: "bob-laptop").0 == .ok)
             let laterNote = try NodeFixture.note(9, in: bobsCase.id, by: "bob-laptop", counter: 6, text: "AFTER-REMOVAL")
@@ -54,14 +54,14 @@ struct ScopingTests {
             // may no longer write to it. (Writes made before it knew are kept: DropNoticeTests.)
             #expect(after.drops == ["mediator-removed \(bobsCase.id)"])
             _ = try await fixture.pullAll(client, as: "ann-laptop", since: after.next)
-            var late = try #require(try fixture.store.record(bobsCase.id))
+            var late = try #require(try await fixture.store.record(bobsCase.id))
             try late.set("site", .text("South"), stamp: Stamp(device: try DeviceID("ann-laptop"), counter: 7, time: 4))
             #expect(try await fixture.push(client, [late], as: "ann-laptop").0 == .forbidden)
         }
     }
 
-    @Test func aGrantedCaseWithALongHistoryArrivesInPagesOfAtMostTheLimit() async throws {
-        let fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aGrantedCaseWithALongHistoryArrivesInPagesOfAtMostTheLimit(store: StoreKind) async throws {
+        let fixture = try await NodeFixture(store: store)
         let created = try NodeFixture.caseState(3, by: "bob-laptop", counter: 1)
         let notes = try (1...25).map { try NodeFixture.note(UInt64(100 + $0), in: created.id, by: "bob-laptop", counter: 1 + $0) }
         try await fixture.test { client in
@@ -69,7 +69,7 @@ struct ScopingTests {
             let before = try await fixture.pullAll(client, as: "ann-laptop")
             #expect(before.ids.isEmpty)
 
-            var bobsCase = try #require(try fixture.store.record(created.id))
+            var bobsCase = try #require(try await fixture.store.record(created.id))
             try bobsCase.apply([.add("mediators", "ann")], stamp: Stamp(device: try DeviceID("bob-laptop"), counter: 40, time: 1))
             #expect(try await fixture.push(client, [bobsCase], as: "bob-laptop").0 == .ok)
             // All 26 records share the grant's delivery sequence; pages still hold at most 10.
@@ -83,8 +83,8 @@ struct ScopingTests {
         }
     }
 
-    @Test func aUserCreatedLaterUnderANameAlreadyInACaseGetsItOnlyWhenTheNameIsAddedAgain() async throws {
-        var fixture = try await NodeFixture()
+    @Test(arguments: StoreKind.available) func aUserCreatedLaterUnderANameAlreadyInACaseGetsItOnlyWhenTheNameIsAddedAgain(store: StoreKind) async throws {
+        var fixture = try await NodeFixture(store: store)
         // Sue lists "zoe" before any user has that name (a typo, or a colleague not yet set up).
         let listed = try NodeFixture.caseState(5, by: "sue-desk", counter: 1, title: "ZOE-CASE-TITLE", mediators: ["zoe"])
         let initial = fixture
@@ -92,7 +92,7 @@ struct ScopingTests {
             let (status, _) = try await initial.push(client, [listed], as: "sue-desk")
             #expect(status == .ok)
         }
-        _ = try fixture.store.addUser("zoe", role: .mediator, at: fixture.time)
+        _ = try await fixture.store.addUser("zoe", role: .mediator, at: fixture.time)
         let token = try await fixture.node.makeEnrollmentToken(for: "zoe", ttl: 3600)
         let enrollment = try await fixture.node.enroll(token: token, device: try DeviceID("zoe-laptop"), name: "zoe-laptop")
         fixture.credentials["zoe-laptop"] = "Bearer zoe-laptop:\(enrollment.secret)"
@@ -101,13 +101,13 @@ struct ScopingTests {
             let before = try await zoe.pullAll(client, as: "zoe-laptop")
             #expect(before.ids.isEmpty && !before.raw.contains("ZOE-CASE-TITLE"), "the new zoe inherits nothing")
             // Another change to the mediators does not grant her either.
-            var theCase = try #require(try zoe.store.record(listed.id))
+            var theCase = try #require(try await zoe.store.record(listed.id))
             try theCase.apply([.add("mediators", "bob")], stamp: Stamp(device: try DeviceID("sue-desk"), counter: 2, time: 2))
             #expect(try await zoe.push(client, [theCase], as: "sue-desk").0 == .ok)
             #expect(try await zoe.pullAll(client, as: "zoe-laptop").ids.isEmpty)
             #expect(try await zoe.pullAll(client, as: "bob-laptop").ids == [listed.id.rawValue], "bob existed when added")
             // Adding her name again is the explicit grant.
-            theCase = try #require(try zoe.store.record(listed.id))
+            theCase = try #require(try await zoe.store.record(listed.id))
             try theCase.apply([.add("mediators", "zoe")], stamp: Stamp(device: try DeviceID("sue-desk"), counter: 3, time: 3))
             #expect(try await zoe.push(client, [theCase], as: "sue-desk").0 == .ok)
             #expect(try await zoe.pullAll(client, as: "zoe-laptop").ids == [listed.id.rawValue])
