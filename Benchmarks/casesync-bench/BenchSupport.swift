@@ -47,9 +47,14 @@ func builtBinary(_ name: String) throws -> URL {
 
 /// Starts `casesyncd serve --port 0` on `data` and returns it with the port it printed.
 func startDaemon(_ casesyncd: URL, data: String) throws -> (Process, Int) {
+    try startDaemon(casesyncd, store: ["--data", data])
+}
+
+/// `casesyncd serve` on the store `store` names (`--data DIR` or `--database URL`).
+func startDaemon(_ casesyncd: URL, store: [String]) throws -> (Process, Int) {
     let daemon = Process()
     daemon.executableURL = casesyncd
-    daemon.arguments = ["serve", "--data", data, "--port", "0"]
+    daemon.arguments = ["serve"] + store + ["--port", "0"]
     let output = Pipe()
     daemon.standardOutput = output
     daemon.standardError = FileHandle.nullDevice

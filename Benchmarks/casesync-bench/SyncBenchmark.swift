@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import Logging
+import NIOCore
+import PostgresNIO
+import PostgresNodeStore
 import SyncModel
 import SyncStore
 #if canImport(Glibc)
@@ -11,7 +15,9 @@ import Glibc
 ///
 /// 1. Device A (a supervisor) holds N new cases (made through the store's write path) and
 ///    runs `casesync sync`: its push phase gives `push_records_per_s`.
-/// 2. A bare SQLite batch insert of the same rows in the same run: `sqlite_rows_per_s`.
+/// 2. A bare batch insert of the same rows into the same database in the same run:
+///    `bare_rows_per_s` (SQLite: a fresh file beside the node's; PostgreSQL, `--store
+///    postgres`: a schema of its own in the node's database).
 /// 3. A new device B runs its first `casesync sync`: `first_sync_s`, end to end.
 /// 4. `casesync sync` on B with nothing to do, 20 times: `idle_sync_ms` is the median.
 /// The daemon's peak resident memory (`VmHWM`) is read at the end: `daemon_peak_rss_mb`.
@@ -19,7 +25,7 @@ import Glibc
 /// mediator's devices push them); `--per-case 10` gives each case nine records of its own.
 /// Both devices are encrypted at rest and unlocked for the sitting, as `casesync init` leaves
 /// them; `--encryption off` makes them plain, for the cost of encryption in the same run.
-struct SyncBenchmark: ParsableCommand {
+struct SyncBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sync", abstract: "Push, first sync and idle sync through the real binaries.")
 
     @Option(help: "Number of case records.") var records = 100_000
@@ -28,8 +34,21 @@ struct SyncBenchmark: ParsableCommand {
     @Option(help: "Encrypt the device replicas at rest (on, the default of casesync init) or not (off).") var encryption = Encryption.on
     @Option(help: "The role of the user whose devices sync: supervisor (sees every case) or mediator (sees their own cases).") var role = BenchRole.supervisor
     @Option(help: "Records to a case: the case, then its parties, notes and actions (1: cases only).") var perCase = 1
+    @Option(name: .customLong("store"), help: "Where the node keeps its data: sqlite (a data folder) or postgres (--database).") var storeKind = BenchStore.sqlite
+    @Option(help: ArgumentHelp("The PostgreSQL database for --store postgres (default: $CASESYNC_BENCH_DATABASE_URL); the node and the bare insert each get a schema of their own there, dropped after the run.", valueName: "url"))
+    var database: String?
 
-    func run() throws {
+    func validate() throws {
+        if storeKind == .postgres, databaseURL == nil {
+            throw ValidationError("--store postgres needs --database postgres://USER@HOST/DB (or CASESYNC_BENCH_DATABASE_URL); scripts/postgres-cluster.sh starts a throw-away one")
+        }
+    }
+
+    var databaseURL: String? {
+        database ?? ProcessInfo.processInfo.environment["CASESYNC_BENCH_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func run() async throws {
         let casesync = try builtBinary("casesync")
         let casesyncd = try builtBinary("casesyncd")
         let root = keep.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory.appendingPathComponent("casesync-bench-sync-\(UUID().uuidString)")
@@ -38,8 +57,18 @@ struct SyncBenchmark: ParsableCommand {
         let deviceA = root.appendingPathComponent("a").path
         let deviceB = root.appendingPathComponent("b").path
 
-        _ = try Self.run(casesyncd, ["user", "add", "bench", "--role", role.rawValue, "--data", node])
-        let (daemon, port) = try startDaemon(casesyncd, data: node)
+        // The node's store and the bare insert's: a folder and a file, or two schemas.
+        let tag = UUID().uuidString.prefix(8).lowercased()
+        let schemas = ["bench_node_\(tag)", "bench_bare_\(tag)"]
+        let nodeStore: [String]
+        if storeKind == .postgres, let base = databaseURL {
+            nodeStore = ["--database", withSchema(base, schemas[0])]
+        } else {
+            nodeStore = ["--data", node]
+        }
+        defer { if storeKind == .postgres, keep == nil, let base = databaseURL { try? dropSchemas(schemas, url: base) } }
+        _ = try Self.run(casesyncd, ["user", "add", "bench", "--role", role.rawValue] + nodeStore)
+        let (daemon, port) = try startDaemon(casesyncd, store: nodeStore)
         defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
         let server = "http://127.0.0.1:\(port)"
         let passphraseFile = try Encryption.passphraseFile(in: root)
@@ -48,7 +77,7 @@ struct SyncBenchmark: ParsableCommand {
         }
         for device in [deviceA, deviceB] {
             _ = try Self.run(casesync, ["--data", device, "init", "--device-name", URL(fileURLWithPath: device).lastPathComponent] + encryption.initArguments(passphraseFile: passphraseFile))
-            let token = try Self.run(casesyncd, ["enroll", "bench", "--data", node]).split(separator: "\n").last.map(String.init) ?? ""
+            let token = try Self.run(casesyncd, ["enroll", "bench"] + nodeStore).split(separator: "\n").last.map(String.init) ?? ""
             _ = try Self.run(casesync, ["--data", device, "enroll", "--server", server, "--token", token])
         }
 
@@ -56,14 +85,19 @@ struct SyncBenchmark: ParsableCommand {
         let store = try encryption.open(URL(fileURLWithPath: deviceA))
         try createRecords(records, perCase: perCase, in: store, seed: seed,
                           mediator: role == .mediator ? "bench" : nil, restrictedMediator: role == .supervisor ? "bench" : nil)
-        let rows: [(String, Data)] = try store.writer.read { db in
+        let rows: [(String, Data)] = try await store.writer.read { db in
             try GRDB.Row.fetchAll(db, sql: "SELECT id, state FROM record").map { ($0[0], $0[1]) }
         }
 
         let pushed = try Self.json(Self.run(casesync, ["--data", deviceA, "--json", "sync"]))
         guard pushed["pushed"] as? Int == records else { throw ValidationError("device A pushed \(pushed["pushed"] ?? "?")") }
         let pushSeconds = Double(pushed["pushMilliseconds"] as? Int ?? 0) / 1000
-        let bareSeconds = try bareSQLiteInsert(rows, path: root.appendingPathComponent("bare.sqlite").path)
+        let bareSeconds: Double
+        if storeKind == .postgres, let base = databaseURL {
+            bareSeconds = try await barePostgresInsert(rows, url: base, schema: schemas[1])
+        } else {
+            bareSeconds = try bareSQLiteInsert(rows, path: root.appendingPathComponent("bare.sqlite").path)
+        }
 
         let firstStart = ContinuousClock.now
         let first = try Self.json(Self.run(casesync, ["--data", deviceB, "--json", "sync"]))
@@ -87,9 +121,10 @@ struct SyncBenchmark: ParsableCommand {
         let pushRate = Double(records) / pushSeconds
         let bareRate = Double(records) / bareSeconds
         let idleMedian = median(idle)
-        print("records: \(records) (\(perCase) a case), \(role.rawValue), encryption \(encryption.rawValue); push \(format(pushSeconds)) s (\(Int(pushRate))/s), bare SQLite \(format(bareSeconds)) s (\(Int(bareRate))/s), ratio \(format(pushRate / bareRate)) (target >= 0.33)")
+        let storeName = storeKind == .postgres ? "PostgreSQL" : "SQLite"
+        print("records: \(records) (\(perCase) a case), \(role.rawValue), \(storeName), encryption \(encryption.rawValue); push \(format(pushSeconds)) s (\(Int(pushRate))/s), bare \(storeName) \(format(bareSeconds)) s (\(Int(bareRate))/s), ratio \(format(pushRate / bareRate)) (target >= 0.33)")
         print("first sync of a new device: \(format(firstSeconds)) s (target < 10); daemon peak RSS \(peakKB / 1024) MB (target < 150); idle sync median \(format(idleMedian)) ms (target < 50)")
-        print(#"{"bench":"sync","role":"\#(role.rawValue)","per_case":\#(perCase),"encryption":"\#(encryption.rawValue)","records":\#(records),"push_records_per_s":\#(Int(pushRate)),"sqlite_rows_per_s":\#(Int(bareRate)),"push_ratio":\#(format(pushRate / bareRate)),"first_sync_s":\#(format(firstSeconds)),"daemon_peak_rss_mb":\#(peakKB / 1024),"idle_sync_ms":\#(format(idleMedian))}"#)
+        print(#"{"bench":"sync","store":"\#(storeKind.rawValue)","role":"\#(role.rawValue)","per_case":\#(perCase),"encryption":"\#(encryption.rawValue)","records":\#(records),"push_records_per_s":\#(Int(pushRate)),"bare_rows_per_s":\#(Int(bareRate)),"push_ratio":\#(format(pushRate / bareRate)),"first_sync_s":\#(format(firstSeconds)),"daemon_peak_rss_mb":\#(peakKB / 1024),"idle_sync_ms":\#(format(idleMedian))}"#)
     }
 
     static func run(_ binary: URL, _ arguments: [String]) throws -> String {
@@ -130,6 +165,11 @@ struct SyncBenchmark: ParsableCommand {
     static func json(_ text: String) throws -> [String: Any] {
         (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
     }
+}
+
+/// Where the benchmark's node keeps its data.
+enum BenchStore: String, ExpressibleByArgument, CaseIterable {
+    case sqlite, postgres
 }
 
 /// The role of the benchmark's user: a supervisor pulls in change order, a mediator through

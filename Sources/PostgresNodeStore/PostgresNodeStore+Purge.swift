@@ -66,7 +66,7 @@ extension PostgresNodeStore {
     /// See `NodeStore.casesClosed`. Read a page of closed cases at a time: a bounded number
     /// of states in memory, whatever the number of cases.
     public func casesClosed(before date: String) async throws -> [ClosedCase] {
-        try await transaction { db -> [ClosedCase] in
+        try await snapshot { db -> [ClosedCase] in
             var closed: [ClosedCase] = []
             var after = ""
             while true {

@@ -53,9 +53,9 @@ extension PostgresNodeStore {
     }
 
     /// Computed a page of cases at a time: a bounded number of states in memory, whatever
-    /// the number of records. (One transaction, so the figures are of one moment.)
+    /// the number of records. (One snapshot, so the figures are of one moment.)
     public func summary(_ summary: ReportSummary, today: String) async throws -> ReportSummary {
-        try await transaction { db in
+        try await snapshot { db in
             var summary = summary
             var included: Set<String> = []
             var after = ""

@@ -58,9 +58,10 @@ public final class PostgresNodeStore: NodeStore, Sendable {
             && !(0x30...0x39).contains(name.utf8.first ?? 0)
     }
 
-    /// Parses a database URL into the pool's configuration. Throws `PostgresStoreError`
+    /// Parses a database URL into the pool's configuration (also for tools that talk to the
+    /// same database, such as the benchmarks' bare insert). Throws `PostgresStoreError`
     /// (`badURL`) naming what is wrong.
-    static func configuration(url text: String) throws -> PostgresClient.Configuration {
+    public static func configuration(url text: String) throws -> PostgresClient.Configuration {
         guard let url = URLComponents(string: text), let scheme = url.scheme, ["postgres", "postgresql"].contains(scheme.lowercased()) else {
             throw PostgresStoreError.badURL("the database URL must look like postgres://USER@HOST[:PORT]/DATABASE")
         }

@@ -1,5 +1,6 @@
 /// The PostgreSQL node schema, as numbered migrations applied in order by
-/// `PostgresNodeStore.migrate` (each in its own transaction, recorded in `schema_migration`).
+/// `PostgresNodeStore.prepare` (in one transaction, under an advisory lock, each recorded in
+/// `schema_migration`).
 /// Shipped migrations are never edited; a change is a new one at the end.
 ///
 /// It mirrors the SQLite node's schema (SyncStore's migrator) with PostgreSQL's names and
@@ -21,52 +22,52 @@ enum PostgresSchema {
     static let v1 = """
         CREATE TABLE node (
             id integer PRIMARY KEY CHECK (id = 1),
-            device text NOT NULL,
+            device text COLLATE "C" NOT NULL,
             counter bigint NOT NULL CHECK (counter >= 0),
             seq bigint NOT NULL DEFAULT 0,
-            generation text NOT NULL,
+            generation text COLLATE "C" NOT NULL,
             directory_version bigint NOT NULL DEFAULT 0,
             created bigint NOT NULL,
             backup_taken bigint,
             restore_window_until bigint,
-            former_nodes text NOT NULL DEFAULT '',
+            former_nodes text COLLATE "C" NOT NULL DEFAULT '',
             relay_limits_known boolean NOT NULL DEFAULT false
         );
-        CREATE TABLE relay_limit (device text PRIMARY KEY, counter bigint NOT NULL);
+        CREATE TABLE relay_limit (device text COLLATE "C" PRIMARY KEY, counter bigint NOT NULL);
 
         -- One row per record: its full state (canonical JSON) and the columns pulls, purges and
         -- reports read. `scope` is the effective holding scope (0 everyone, 1 the case's
         -- mediators, 2 a caucus note's owner), `note_scope` a note's own, `owner` a note's writer.
-        -- Ids compare bytewise ("C"), as SQLite's do, whatever the database's collation.
+        -- Text compares bytewise ("C"), as SQLite's does, whatever the database's collation.
         CREATE TABLE record (
             id text COLLATE "C" PRIMARY KEY,
-            type text NOT NULL,
+            type text COLLATE "C" NOT NULL,
             case_id text COLLATE "C" NOT NULL,
             state bytea NOT NULL,
             deleted boolean NOT NULL,
-            reference text,
-            status text,
+            reference text COLLATE "C",
+            status text COLLATE "C",
             seq bigint NOT NULL UNIQUE,
             scope smallint NOT NULL DEFAULT 0,
             note_scope smallint NOT NULL DEFAULT 0,
-            owner text
+            owner text COLLATE "C"
         );
         CREATE INDEX record_by_case ON record (case_id, seq);
         CREATE INDEX record_by_type_seq ON record (type, seq);
         CREATE INDEX record_case_reference ON record (reference) WHERE type = 'case';
-        CREATE TABLE restricted_case (case_id text PRIMARY KEY);
+        CREATE TABLE restricted_case (case_id text COLLATE "C" PRIMARY KEY);
 
         CREATE TABLE account (
-            name text PRIMARY KEY,
-            role text NOT NULL,
+            name text COLLATE "C" PRIMARY KEY,
+            role text COLLATE "C" NOT NULL,
             disabled boolean NOT NULL DEFAULT false,
             created bigint NOT NULL
         );
         -- Enrolled devices; the secret is kept only as its SHA-256.
         CREATE TABLE device (
-            id text PRIMARY KEY,
-            user_name text NOT NULL REFERENCES account (name),
-            name text NOT NULL,
+            id text COLLATE "C" PRIMARY KEY,
+            user_name text COLLATE "C" NOT NULL REFERENCES account (name),
+            name text COLLATE "C" NOT NULL,
             secret_hash bytea NOT NULL,
             created bigint NOT NULL,
             revoked boolean NOT NULL DEFAULT false,
@@ -79,47 +80,47 @@ enum PostgresSchema {
         -- One-time enrollment tokens, kept as their SHA-256.
         CREATE TABLE enrollment (
             token_hash bytea PRIMARY KEY,
-            user_name text NOT NULL REFERENCES account (name),
+            user_name text COLLATE "C" NOT NULL REFERENCES account (name),
             expires bigint NOT NULL,
             used boolean NOT NULL DEFAULT false,
             lease bigint NOT NULL
         );
         CREATE TABLE site (
-            name text PRIMARY KEY,
-            folded text NOT NULL UNIQUE,
+            name text COLLATE "C" PRIMARY KEY,
+            folded text COLLATE "C" NOT NULL UNIQUE,
             added bigint NOT NULL
         );
 
         -- Which mediator may hold which case, and from which change sequence on.
         CREATE TABLE case_access (
-            case_id text NOT NULL,
-            user_name text NOT NULL,
+            case_id text COLLATE "C" NOT NULL,
+            user_name text COLLATE "C" NOT NULL,
             granted_seq bigint NOT NULL,
             PRIMARY KEY (user_name, case_id)
         );
         CREATE INDEX case_access_by_case ON case_access (case_id, granted_seq);
         -- What a user may no longer hold, at the change sequence that took it away.
         CREATE TABLE drop_notice (
-            user_name text NOT NULL,
+            user_name text COLLATE "C" NOT NULL,
             seq bigint NOT NULL,
-            case_id text NOT NULL,
-            record_id text NOT NULL DEFAULT '',
-            reason text NOT NULL,
+            case_id text COLLATE "C" NOT NULL,
+            record_id text COLLATE "C" NOT NULL DEFAULT '',
+            reason text COLLATE "C" NOT NULL,
             PRIMARY KEY (user_name, seq, case_id, record_id)
         );
         CREATE INDEX drop_notice_by_case ON drop_notice (user_name, case_id, seq);
         CREATE TABLE purge (
-            case_id text PRIMARY KEY,
+            case_id text COLLATE "C" PRIMARY KEY,
             seq bigint NOT NULL,
             at bigint NOT NULL,
-            reason text NOT NULL,
+            reason text COLLATE "C" NOT NULL,
             records bigint NOT NULL
         );
         CREATE TABLE access_grant (
-            case_id text NOT NULL,
-            user_name text NOT NULL,
+            case_id text COLLATE "C" NOT NULL,
+            user_name text COLLATE "C" NOT NULL,
             seq bigint NOT NULL,
-            reason text NOT NULL,
+            reason text COLLATE "C" NOT NULL,
             granted bigint NOT NULL,
             until bigint NOT NULL,
             ended_seq bigint,
@@ -133,12 +134,12 @@ enum PostgresSchema {
         CREATE TABLE audit (
             id bigint PRIMARY KEY,
             at bigint NOT NULL,
-            user_name text,
-            device text,
-            action text NOT NULL,
+            user_name text COLLATE "C",
+            device text COLLATE "C",
+            action text COLLATE "C" NOT NULL,
             count bigint NOT NULL,
-            records text NOT NULL,
-            detail text,
+            records text COLLATE "C" NOT NULL,
+            detail text COLLATE "C",
             hash bytea NOT NULL
         );
         CREATE INDEX audit_by_device ON audit (device, at);
@@ -152,7 +153,7 @@ enum PostgresSchema {
         -- Each mediator's delivery order (PROTOCOL.md §20): for each access row and each
         -- numbered record of its case the user may hold, (user, GREATEST(seq, granted_seq), seq).
         CREATE TABLE delivery (
-            user_name text NOT NULL,
+            user_name text COLLATE "C" NOT NULL,
             delivery bigint NOT NULL,
             seq bigint NOT NULL,
             PRIMARY KEY (user_name, delivery, seq)

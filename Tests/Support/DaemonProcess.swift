@@ -3,14 +3,31 @@ import Foundation
 import Glibc
 #endif
 
-/// The real `casesyncd` binary, started on a free loopback port with a temporary data folder.
+/// The real `casesyncd` binary, started on a free loopback port with a temporary data folder,
+/// or on a PostgreSQL database (`database`, a URL) that other such processes may share.
 public final class DaemonProcess {
     public let data: URL
+    /// The PostgreSQL database the node is kept in, instead of `data`.
+    public let database: String?
     private var process: Process?
     public private(set) var port = 0
 
-    public init(data: URL? = nil) {
+    public init(data: URL? = nil, database: String? = nil) {
         self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("casesyncd-\(UUID().uuidString)")
+        self.database = database
+    }
+
+    /// How the node's storage is named on a command line: `--data DIR` or `--database URL`.
+    public var storeArguments: [String] {
+        database.map { ["--database", $0] } ?? ["--data", data.path]
+    }
+
+    /// The URL of a schema of its own in the test database (`CASESYNC_TEST_DATABASE_URL`),
+    /// created when a node first starts on it; nil when no test database is named.
+    public static func freshDatabaseURL() -> String? {
+        guard let base = ProcessInfo.processInfo.environment["CASESYNC_TEST_DATABASE_URL"], !base.isEmpty else { return nil }
+        let schema = "t_" + (0..<16).map { _ in String(Int.random(in: 0..<16), radix: 16) }.joined()
+        return base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D" + schema
     }
 
     /// A node with `users` (name, role) added, started on a free port.
@@ -41,7 +58,7 @@ public final class DaemonProcess {
     /// `admin` with the arguments as an array.
     @discardableResult
     public func admin(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try Self.run(Self.directory.appendingPathComponent("casesyncd"), arguments + ["--data", data.path])
+        try Self.run(Self.directory.appendingPathComponent("casesyncd"), arguments + storeArguments)
     }
 
     /// Runs `binary` with `arguments` to the end and returns its exit status and output.
@@ -69,7 +86,7 @@ public final class DaemonProcess {
         // a loaded machine a test may leave it idle past the node's 30 s default between two
         // admin commands: tests that do not set the idle timeout get a long one.
         let idle = options.contains("--idle-timeout") ? [] : ["--idle-timeout", "10m"]
-        process.arguments = ["serve", "--data", data.path, "--port", "0"] + idle + options
+        process.arguments = ["serve"] + storeArguments + ["--port", "0"] + idle + options
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

@@ -5,17 +5,27 @@ import Glibc
 
 /// A TCP proxy on loopback for fault tests: while faults are on, each connection is at
 /// random dropped at once, cut off part-way through the answer, delayed, or passed clean.
+/// With several upstreams it is also a balancer, as nginx in front of several nodes: each
+/// connection goes to one of them at random, or to the next when that one refuses it.
 ///
 /// `@unchecked Sendable`: `faults` and `random` are guarded by `lock`; sockets belong to the
 /// thread that serves them; `listener` is only closed once, by `stop()`.
 public final class FaultyProxy: @unchecked Sendable {
     public private(set) var port = 0
-    private let upstreamPort: Int
+    private var upstreamPorts: [Int]
     private let listener: Int32
     private let lock = NSLock()
     private var faults = true
     private var random: UInt64
     private var injectedCount = 0
+    private var connectionsByPort: [Int: Int] = [:]
+
+    /// How many connections went to the upstream on `port`.
+    public func connections(to port: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return connectionsByPort[port, default: 0]
+    }
 
     /// How many connections got a fault (drop, truncation or delay).
     public var injected: Int {
@@ -24,8 +34,12 @@ public final class FaultyProxy: @unchecked Sendable {
         return injectedCount
     }
 
-    public init(upstreamPort: Int, seed: UInt64) throws {
-        self.upstreamPort = upstreamPort
+    public convenience init(upstreamPort: Int, seed: UInt64) throws {
+        try self.init(upstreamPorts: [upstreamPort], seed: seed)
+    }
+
+    public init(upstreamPorts: [Int], seed: UInt64) throws {
+        self.upstreamPorts = upstreamPorts
         random = seed | 1
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
@@ -44,6 +58,25 @@ public final class FaultyProxy: @unchecked Sendable {
         lock.lock()
         faults = on
         lock.unlock()
+    }
+
+    /// The upstreams for connections accepted from now on (a restarted node has a new port).
+    public func setUpstreams(_ ports: [Int]) {
+        lock.lock()
+        upstreamPorts = ports
+        lock.unlock()
+    }
+
+    /// The upstreams in the order to try them for the next connection: from a random one on.
+    private func nextUpstreams() -> [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        random ^= random << 13
+        random ^= random >> 7
+        random ^= random << 17
+        guard !upstreamPorts.isEmpty else { return [] }
+        let first = Int(random % UInt64(upstreamPorts.count))
+        return Array(upstreamPorts[first...] + upstreamPorts[..<first])
     }
 
     public func stop() {
@@ -84,11 +117,8 @@ public final class FaultyProxy: @unchecked Sendable {
         defer { close(client) }
         if fault.0 == .drop { return }
         if fault.0 == .delay { usleep(UInt32(fault.1) * 1000) }
-        let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard let upstream = connectUpstream() else { return }
         defer { close(upstream) }
-        var address = Self.loopback(port: upstreamPort)
-        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard connected == 0 else { return }
         // Requests flow on their own thread; answers on this one, where truncation happens.
         Thread.detachNewThread {
             Self.pump(from: client, to: upstream, limit: nil)
@@ -97,6 +127,23 @@ public final class FaultyProxy: @unchecked Sendable {
         Self.pump(from: upstream, to: client, limit: fault.0 == .truncate ? 20 + fault.1 : nil)
         shutdown(client, Int32(SHUT_RDWR))
         shutdown(upstream, Int32(SHUT_RDWR))
+    }
+
+    /// A connection to the first upstream, in `nextUpstreams` order, that takes one.
+    private func connectUpstream() -> Int32? {
+        for port in nextUpstreams() {
+            let candidate = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = Self.loopback(port: port)
+            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(candidate, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            if connected == 0 {
+                lock.lock()
+                connectionsByPort[port, default: 0] += 1
+                lock.unlock()
+                return candidate
+            }
+            close(candidate)
+        }
+        return nil
     }
 
     private static func pump(from source: Int32, to destination: Int32, limit: Int?) {
