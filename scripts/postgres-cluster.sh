@@ -25,7 +25,7 @@ case "$action" in
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     as_owner "$bin/initdb" -D "$dir/data" -U casesync --auth=trust -E UTF8 --no-locale >"$dir/initdb.log"
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB" start >/dev/null
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=500 -c shared_buffers=128MB" start >/dev/null
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U casesync casesync
     echo "postgres://casesync@127.0.0.1:$port/casesync"
     ;;

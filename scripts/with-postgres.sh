@@ -23,6 +23,8 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 url=$("$here/postgres-cluster.sh" start "$dir" "$port")
 cleanup() {
   "$here/postgres-cluster.sh" stop "$dir" || true
+  # The server's log outlives the cluster, for a failed run.
+  cp "$dir/server.log" "${TMPDIR:-/tmp}/casesync-pg-last.log" 2>/dev/null || true
   rm -rf "$dir"
 }
 trap cleanup EXIT

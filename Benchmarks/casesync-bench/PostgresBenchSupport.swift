@@ -9,11 +9,19 @@ func withSchema(_ base: String, _ schema: String) -> String {
     base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D" + schema
 }
 
-/// The limit a push into PostgreSQL is compared against: the same (id, canonical JSON) rows
-/// inserted into a fresh table of schema `schema` in the same database, 500 rows to a
-/// transaction with one multi-row insert each (one round trip a batch, as the node's own
-/// record writes are), durable on commit. Returns the seconds it took.
-func barePostgresInsert(_ rows: [(String, Data)], url: String, schema: String, batch: Int = 500) async throws -> Double {
+/// How the bare insert a push into PostgreSQL is compared against writes its rows.
+enum BareInsert: String, CaseIterable {
+    /// One INSERT a row, 500 to a transaction: the method of the SQLite limit
+    /// (`bareSQLiteInsert`), so both stores' ratios are against the same program.
+    case perRow = "per_row"
+    /// One multi-row INSERT of 500 rows a transaction: the fastest way PostgreSQL takes them.
+    case batch
+}
+
+/// A limit a push into PostgreSQL is compared against: the same (id, canonical JSON) rows
+/// inserted into a fresh table of schema `schema` in the same database, 500 to a transaction
+/// written as `method` says, durable on commit. Returns the seconds it took.
+func barePostgresInsert(_ rows: [(String, Data)], url: String, schema: String, method: BareInsert, batch: Int = 500) async throws -> Double {
     let client = PostgresClient(configuration: try PostgresNodeStore.configuration(url: url), backgroundLogger: Logger(label: "bench"))
     return try await withThrowingTaskGroup(of: Double.self) { group in
         group.addTask {
@@ -21,17 +29,31 @@ func barePostgresInsert(_ rows: [(String, Data)], url: String, schema: String, b
             return 0
         }
         defer { group.cancelAll() }
-        try await client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"))
-        try await client.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(schema).record (id text PRIMARY KEY, state bytea NOT NULL)"))
-        let insert = "INSERT INTO \(schema).record (id, state) SELECT * FROM UNNEST($1::text[], $2::bytea[])"
+        let table = "\(schema).record_\(method.rawValue)"
+        try await client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"))
+        try await client.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(table) (id text PRIMARY KEY, state bytea NOT NULL)"))
         let start = ContinuousClock.now
         var index = 0
         while index < rows.count {
             let end = min(index + batch, rows.count)
-            var binds = PostgresBindings()
-            binds.append(rows[index..<end].map(\.0))
-            binds.append(rows[index..<end].map { ByteBuffer(bytes: $0.1) })
-            try await client.query(PostgresQuery(unsafeSQL: insert, binds: binds))
+            let chunk = rows[index..<end]
+            switch method {
+            case .perRow:
+                try await client.withTransaction(logger: Logger(label: "bench")) { connection in
+                    for row in chunk {
+                        var binds = PostgresBindings()
+                        binds.append(row.0)
+                        binds.append(ByteBuffer(bytes: row.1))
+                        _ = try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO \(table) (id, state) VALUES ($1, $2)", binds: binds),
+                                                       logger: Logger(label: "bench")).collect()
+                    }
+                }
+            case .batch:
+                var binds = PostgresBindings()
+                binds.append(chunk.map(\.0))
+                binds.append(chunk.map { ByteBuffer(bytes: $0.1) })
+                try await client.query(PostgresQuery(unsafeSQL: "INSERT INTO \(table) (id, state) SELECT * FROM UNNEST($1::text[], $2::bytea[])", binds: binds))
+            }
             index = end
         }
         return (ContinuousClock.now - start).seconds

@@ -47,6 +47,8 @@ extension PostgresNodeStore {
         var restrictedStored: [RecordID: Bool] = [:]
         // The owners of notes this push stored, ahead of their rows.
         var owners: [RecordID: String?] = [:]
+        // The roles of user names the push's new cases name (nil: no such user), read once.
+        var roles: [String: String?] = [:]
 
         var results: [PushResult] = []
         var relayed: [RecordID] = []
@@ -157,21 +159,39 @@ extension PostgresNodeStore {
                 if merged.type == .case, !(before == nil && restoredAccess.contains(merged.id)) {
                     let members = merged.members("mediators")
                     let added = PushRules.newlyAddedMediators(merged, before: before)
-                    if before == nil || !added.isEmpty || members != before?.members("mediators") {
+                    if before == nil {
+                        // A case new to the node: nobody has access to it yet, and its access
+                        // rows are written with the push's records (read only through
+                        // `holdingCandidates`, after a flush).
+                        let names = Set(members).union(added).subtracting(roles.keys)
+                        if !names.isEmpty {
+                            for name in names { roles[name] = .some(nil) }
+                            for row in try await db.rows("SELECT name, role FROM account WHERE name = ANY(\(Array(names)))") {
+                                let (name, role) = try row.decode((String, String).self)
+                                roles[name] = role
+                            }
+                        }
+                        let change = PushRules.accessChange(members: members, added: added, current: []) { (roles[$0] ?? nil) != nil }
+                        for user in change.grant { writes.grant(merged.id, to: user, at: seq) }
+                    } else if !added.isEmpty || members != before?.members("mediators") {
                         try await writes.flush(in: db)
                         let change = try await updateAccess(merged.id, members: members, added: added, seq: seq, in: db)
                         access[merged.id] = nil
-                        if change.supervisorGained, before != nil { restamp.insert(merged.id) }
+                        if change.supervisorGained { restamp.insert(merged.id) }
                         try await recordDrops(forRemoved: change.revoked, from: merged.id, restricted: restricted, seq: seq, in: db)
                     }
                 }
-                if merged.type == .case, restricted != wasRestricted {
+                if merged.type == .case, before == nil, restricted {
+                    // A new restricted case: its records (in this push only) are its
+                    // mediators', set as the push's rows are written (`restrict`).
+                    writes.restrict(merged.id)
+                } else if merged.type == .case, restricted != wasRestricted {
                     try await writes.flush(in: db)
                     if restricted {
                         try await db.execute("INSERT INTO restricted_case (case_id) VALUES (\(merged.id.rawValue)) ON CONFLICT DO NOTHING")
                         try await db.execute("UPDATE record SET scope = GREATEST(note_scope, 1) WHERE case_id = \(merged.id.rawValue)")
                         if before != nil {
-                            let (candidates, mediators) = try await holdingCandidates(of: merged.id, in: db)
+                            let (candidates, mediators) = try await holdingCandidates(of: merged.id, in: db)  // after the flush above
                             let losers = HoldingRule.lostHolders(before: (.everyone, nil, false), after: (.everyone, nil, true), candidates: candidates, mediators: mediators)
                             for user in losers { try await recordDrop(user: user, seq: seq, caseID: merged.id, record: nil, reason: .caseRestricted, in: db) }
                         }
@@ -182,6 +202,7 @@ extension PostgresNodeStore {
                     }
                 } else if merged.type == .note, let before, HoldingRule.scope(of: before) != scope {
                     // Those who held the note and may not now drop it (a narrowing).
+                    try await writes.flush(in: db)
                     let (candidates, mediators) = try await holdingCandidates(of: caseID, in: db)
                     let losers = HoldingRule.lostHolders(before: (HoldingRule.scope(of: before), owner, caseRestricted), after: (scope, owner, caseRestricted),
                                                          candidates: candidates, mediators: mediators)
@@ -324,7 +345,7 @@ extension PostgresNodeStore {
             let (name, role) = try row.decode((String, String).self)
             roles[name] = role
         }
-        let change = try PushRules.accessChange(members: members, added: added, current: current) { name in roles[name] != nil }
+        let change = PushRules.accessChange(members: members, added: added, current: current) { name in roles[name] != nil }
         for user in change.grant {
             try await db.execute("INSERT INTO case_access (case_id, user_name, granted_seq) VALUES (\(caseID.rawValue), \(user), \(seq))")
         }

@@ -26,9 +26,11 @@ public final class PostgresNodeStore: NodeStore, Sendable {
     /// A store on the database `url` names (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, or
     /// `postgresql://`; `?sslmode=disable|prefer|require`, default prefer). Opens nothing
     /// yet: `prepare()` (after `client` runs) brings the schema up to date.
-    public init(url: String, logger: Logger, maximumConnections: Int = 20) throws {
+    /// `maximumConnections` bounds the pool; a connection idle for `idleTimeout` is closed.
+    public init(url: String, logger: Logger, maximumConnections: Int = 20, idleTimeout: Duration = .seconds(60)) throws {
         var configuration = try Self.configuration(url: url)
         configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectionIdleTimeout = idleTimeout
         schema = configuration.options.additionalStartupParameters.first { $0.0 == "search_path" }?.1
         if let schema, !Self.isPlainName(schema) {
             throw PostgresStoreError.badURL("search_path \(schema.prefix(40)) must be one schema name of a-z, 0-9 and _")
@@ -106,15 +108,17 @@ public final class PostgresNodeStore: NodeStore, Sendable {
     }
 
     /// Brings the schema up to date and gives a new database the node's identity (a
-    /// `node-…` device id and a generation id). Several nodes may start at once: each
-    /// migration runs under one advisory lock.
+    /// `node-…` device id and a generation id). Several nodes may start at once: the
+    /// migrations run under an advisory lock of the schema's.
     public func prepare(at time: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) async throws {
         while !running.load(ordering: .acquiring) {
             try await Task.sleep(for: .milliseconds(1))
         }
         await Task.yield()
         try await transaction { db in
-            try await db.execute("SELECT pg_advisory_xact_lock(7244150)")
+            // One lock a schema: nodes of one node's schema take turns; nodes of others (a
+            // test's, another service's) never wait for them.
+            try await db.execute("SELECT pg_advisory_xact_lock(hashtext(\("casesync node schema " + (schema ?? "public"))))")
             if let schema { try await db.execute("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)") }
             try await db.execute("CREATE TABLE IF NOT EXISTS schema_migration (name text PRIMARY KEY, applied bigint NOT NULL)")
             let applied = Set(try await db.rows("SELECT name FROM schema_migration").map { try $0.decode(String.self) })

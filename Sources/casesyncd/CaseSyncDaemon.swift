@@ -11,7 +11,7 @@ struct CaseSyncDaemon: AsyncParsableCommand {
         abstract: "The CaseSync sync node: merges what devices push, serves what they may pull.",
         discussion: "Exit codes: 0 ok, 1 usage or validation error, 2 not found, 4 not authorised, 10 internal error (also a damaged backup or a broken audit chain).",
         version: "casesyncd \(ProductVersion.current)",
-        subcommands: [ServeCommand.self, UserCommand.self, EnrollCommand.self, DeviceCommand.self, AccessCommand.self, SiteCommand.self, PurgeCommand.self, RetentionCommand.self, BackupCommand.self, RestoreCommand.self, KeygenCommand.self, AuditCommand.self, CheckCommand.self]
+        subcommands: [ServeCommand.self, UserCommand.self, EnrollCommand.self, DeviceCommand.self, AccessCommand.self, SiteCommand.self, PurgeCommand.self, RetentionCommand.self, BackupCommand.self, RestoreCommand.self, MigrateCommand.self, KeygenCommand.self, AuditCommand.self, CheckCommand.self]
     )
 
     /// Parses, runs, and maps errors to DESIGN.md's exit codes with one line on stderr.

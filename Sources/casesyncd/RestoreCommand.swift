@@ -4,10 +4,11 @@ import SyncProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
+import Logging
 import SealedBackup
 import SyncStore
 
-struct RestoreCommand: ParsableCommand {
+struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Put a backup in place on a stopped node, keeping today's users and devices; devices then re-send what the backup lacks.",
@@ -17,9 +18,11 @@ struct RestoreCommand: ParsableCommand {
             The restored node gets a new generation id: every device starts its pull over on its next sync and re-sends every record it holds, and during the restore window (--window) the node takes back writes of other devices that came to a device through the node.
 
             The replaced database is kept beside it as replica.sqlite.before-restore-TIME. See Deploy/OPERATIONS.md, "Back up and restore".
+
+            A node in PostgreSQL (--database URL) is restored with PostgreSQL's own tools while every node on it is stopped; then `casesyncd restore --database URL` alone gives it the new generation and the window, and the nodes may start. See Deploy/SCALE-OUT.md.
             """)
     @OptionGroup var options: DataOptions
-    @Option(help: "The backup file (written by `casesyncd backup`).") var from: String
+    @Option(help: "The backup file (written by `casesyncd backup`); not for --database, which PostgreSQL's own tools restore.") var from: String?
     @Option(help: ArgumentHelp("The identity that opens a sealed backup (the file `casesyncd keygen --out` wrote).", valueName: "keyfile"))
     var identity: String?
     @Option(help: "How long devices may bring back lost writes of other devices: 30d, 72h.") var window = "30d"
@@ -28,10 +31,26 @@ struct RestoreCommand: ParsableCommand {
 
     func validate() throws {
         guard DurationText.seconds(window, upTo: 365 * 86_400) != nil else { throw ValidationError("--window must look like 30d or 72h, at most 365d") }
+        if options.databaseURL == nil, from == nil { throw ValidationError("give the backup to restore with --from FILE") }
+        if options.databaseURL != nil, from != nil || identity != nil || accountsAsOfBackup {
+            throw ValidationError("a node in PostgreSQL is restored with PostgreSQL's own tools (pg_restore, point-in-time recovery); then run `casesyncd restore --database URL` alone to tell devices (see Deploy/SCALE-OUT.md)")
+        }
     }
 
-    func run() throws {
-        try options.requireDataFolder(for: "restore", instead: "restore the database with PostgreSQL's own tools: see Deploy/SCALE-OUT.md")
+    func run() async throws {
+        let now = Timestamp.now()
+        let windowUntil = now + (DurationText.seconds(window, upTo: 365 * 86_400) ?? 0) * 1000
+        if let url = options.databaseURL {
+            // The database is back from a backup: a new generation makes every device start
+            // over and re-send what it holds; the window takes back other devices' writes.
+            let (store, pool) = try await PostgresStoreRunner.open(url: url, logger: Logger(label: "casesyncd"))
+            defer { pool.cancel() }
+            let generation = try await store.startGeneration(windowUntil: windowUntil, at: now)
+            print("Marked the database as restored: node generation \(generation). Start the nodes: each device re-sends what it holds on its next `casesync sync`; the node takes back other devices' writes until \(Timestamp.text(windowUntil)).")
+            print("Repeat now every revocation, disable and enrollment made after the backup was taken (`casesyncd device revoke`, `casesyncd user disable`): the database has the backup's accounts.")
+            return
+        }
+        let from = from ?? ""
         guard FileManager.default.isReadableFile(atPath: from) else { throw DaemonError(status: .notFound, message: "cannot read the backup \(from); give the file `casesyncd backup --to` wrote") }
         let directory = options.directory
         try ReplicaStore.makeDataFolder(directory)
@@ -59,8 +78,6 @@ struct RestoreCommand: ParsableCommand {
         }
         let staging = live + ".restoring"
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) }
-        let now = Timestamp.now()
-        let windowUntil = now + (DurationText.seconds(window, upTo: 365 * 86_400) ?? 0) * 1000
         let report: SQLiteNodeStore.RestoreReport
         do {
             report = try SQLiteNodeStore.restoreNode(from: source, to: staging, accountsFrom: accountsAsOfBackup ? nil : live,

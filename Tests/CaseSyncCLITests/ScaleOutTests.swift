@@ -72,6 +72,114 @@ struct ScaleOutTests {
     }
 }
 
+extension ScaleOutTests {
+    /// A node in a data folder, with a mediator's and a supervisor's devices synced through a
+    /// proxy, moved into PostgreSQL with `casesyncd migrate --to`: the copy checks out, a second
+    /// move into the same database is refused, and once the proxy points at a node on the
+    /// database both devices sync on with their enrollment and cursors, the audit chain whole.
+    @Test func aNodeMovedIntoPostgreSQLKeepsItsDevicesSyncing() throws {
+        let url = try #require(DaemonProcess.freshDatabaseURL())
+        let folderNode = try DaemonProcess.started(users: [("ann", "mediator"), ("sue", "supervisor")])
+        defer { folderNode.remove() }
+        let proxy = try FaultyProxy(upstreamPorts: [folderNode.port], seed: 7)
+        defer { proxy.stop() }
+        proxy.setFaults(false)
+        let server = "http://127.0.0.1:\(proxy.port)"
+        let laptop = try CLIRunner.enrolled(folderNode, user: "ann", name: "ann-laptop", server: server, encrypted: false)
+        let desk = try CLIRunner.enrolled(folderNode, user: "sue", name: "sue-desk", server: server, encrypted: false)
+        defer { [laptop, desk].forEach { $0.cli.remove() } }
+        let caseID = try #require(try laptop.cli.ok("case", "new", "--title", "Moved node")["id"] as? String)
+        _ = try laptop.cli.ok("note", "add", caseID, "--text", "before the move")
+        #expect(try laptop.cli.run("sync").status == 0)
+        #expect(try desk.cli.ok("sync")["pulled"] as? Int == 2)
+        #expect(folderNode.stop() == 0)
+
+        let casesyncd = DaemonProcess.directory.appendingPathComponent("casesyncd")
+        let moved = try DaemonProcess.run(casesyncd, ["migrate", "--data", folderNode.data.path, "--to", url, "--json"])
+        #expect(moved.status == 0, "\(moved.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(moved.stdout.utf8)) as? [String: Any])
+        let counts = try #require(summary["counts"] as? [String: Int])
+        #expect(counts["record"] == 2 && counts["user"] == 2 && counts["device"] == 2)
+        let again = try DaemonProcess.run(casesyncd, ["migrate", "--data", folderNode.data.path, "--to", url])
+        #expect(again.status == 1 && again.stderr.contains("already holds a sync node") && again.stderr.split(separator: "\n").count == 1, "\(again.stderr)")
+
+        let databaseNode = DaemonProcess(database: url)
+        defer { databaseNode.remove() }
+        try databaseNode.start()
+        proxy.setUpstreams([databaseNode.port])
+        _ = try laptop.cli.ok("note", "add", caseID, "--text", "after the move")
+        #expect(try laptop.cli.ok("sync")["pushed"] as? Int == 1)
+        #expect(try desk.cli.ok("sync")["pulled"] as? Int == 1, "the supervisor's cursor carried over: only the new note")
+        let views = try [laptop, desk].map { try $0.cli.run("--json", "case", "show", caseID).stdout }
+        #expect(views[0] == views[1])
+        #expect(views[0].contains("before the move") && views[0].contains("after the move"))
+        let verified = try databaseNode.admin("audit", "verify")
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(try databaseNode.admin("audit", "show", "--json").stdout.contains("\"migrate\""))
+    }
+}
+
+extension ScaleOutTests {
+    /// The restore procedure of Deploy/SCALE-OUT.md with PostgreSQL's own tools: a dump taken
+    /// after the first note, a second note pushed after it, the dump restored over the
+    /// database, then `casesyncd restore --database`: the laptop re-sends what the dump
+    /// lacked, and the supervisor's desk, which had both notes, ends with both again.
+    @Test func aDatabaseRestoredWithPgRestoreGetsBackWhatDevicesHold() throws {
+        let base = try #require(ProcessInfo.processInfo.environment["CASESYNC_TEST_DATABASE_URL"])
+        let tools = try #require(try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql").sorted().last.map { "/usr/lib/postgresql/\($0)/bin" },
+                                 "PostgreSQL's tools are not installed")
+        let url = try #require(DaemonProcess.freshDatabaseURL())
+        let schema = try #require(url.components(separatedBy: "search_path%3D").last)
+        let node = DaemonProcess(database: url)
+        defer { node.remove() }
+        #expect(try node.admin("user", "add", "ann", "--role", "mediator").status == 0)
+        #expect(try node.admin("user", "add", "sue", "--role", "supervisor").status == 0)
+        try node.start()
+        // The address devices know stays; the restarted node has a new port behind it.
+        let proxy = try FaultyProxy(upstreamPorts: [node.port], seed: 3)
+        defer { proxy.stop() }
+        proxy.setFaults(false)
+        let server = "http://127.0.0.1:\(proxy.port)"
+        let laptop = try CLIRunner.enrolled(node, user: "ann", name: "ann-laptop", server: server, encrypted: false)
+        let desk = try CLIRunner.enrolled(node, user: "sue", name: "sue-desk", server: server, encrypted: false)
+        defer { [laptop, desk].forEach { $0.cli.remove() } }
+        let caseID = try #require(try laptop.cli.ok("case", "new", "--title", "Restored")["id"] as? String)
+        _ = try laptop.cli.ok("note", "add", caseID, "--text", "in the dump")
+        #expect(try laptop.cli.run("sync").status == 0)
+
+        let dump = FileManager.default.temporaryDirectory.appendingPathComponent("casesync-\(schema).dump").path
+        defer { try? FileManager.default.removeItem(atPath: dump) }
+        let dumped = try DaemonProcess.run(URL(fileURLWithPath: tools + "/pg_dump"), ["--schema", schema, "--format", "custom", "--file", dump, base])
+        #expect(dumped.status == 0, "\(dumped.stderr)")
+        _ = try laptop.cli.ok("note", "add", caseID, "--text", "after the dump")
+        #expect(try laptop.cli.run("sync").status == 0)
+        #expect(try desk.cli.ok("sync")["pulled"] as? Int == 3)
+
+        #expect(node.stop() == 0)
+        let restored = try DaemonProcess.run(URL(fileURLWithPath: tools + "/pg_restore"), ["--clean", "--if-exists", "--dbname", base, dump])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        let marked = try node.admin("restore", "--window", "1d")
+        #expect(marked.status == 0 && marked.stdout.contains("generation"), "\(marked.stderr)")
+        try node.start()
+        proxy.setUpstreams([node.port])
+        // A device enrolled now sees what the dump held: the second note is gone from the node.
+        let tablet = try CLIRunner.enrolled(node, user: "sue", name: "sue-tablet", server: server, encrypted: false)
+        defer { tablet.cli.remove() }
+        #expect(try tablet.cli.run("sync").status == 0)
+        let rewound = try tablet.cli.run("--json", "case", "show", caseID).stdout
+        #expect(rewound.contains("in the dump") && !rewound.contains("after the dump"))
+        #expect(try laptop.cli.run("sync").status == 0, "the laptop re-sends what it holds")
+        #expect(try desk.cli.run("sync").status == 0)
+        #expect(try tablet.cli.run("sync").status == 0)
+        for device in [laptop, desk, tablet] {
+            let shown = try device.cli.run("--json", "case", "show", caseID).stdout
+            #expect(shown.contains("in the dump") && shown.contains("after the dump"), "\(device.device) holds both notes")
+        }
+        let again = try laptop.cli.ok("sync")
+        #expect(again["pushed"] as? Int == 0 && again["pulled"] as? Int == 0, "and then nothing more moves")
+    }
+}
+
 /// xorshift64: the same steps every run.
 struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64

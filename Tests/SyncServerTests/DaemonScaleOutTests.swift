@@ -9,9 +9,9 @@ import Testing
 /// it acknowledged, and the other serves on meanwhile.
 @Suite(.serialized, .enabled(if: DaemonProcess.freshDatabaseURL() != nil, "set CASESYNC_TEST_DATABASE_URL (make test starts a cluster when PostgreSQL is installed)"))
 struct DaemonScaleOutTests {
-    /// Pushes alternate between the two nodes; one is killed (SIGKILL) at a random moment.
-    /// Every push either node acknowledged is served by the survivor at once, and by the
-    /// killed node once it is back.
+    /// Pushes alternate between the two nodes; one is killed (SIGKILL) at a random moment,
+    /// and the pushes go on to the survivor. Every push either node acknowledged is served by
+    /// the survivor at once, and by the killed node once it is back.
     @Test func killingOneNodeDuringPushesLosesNoAcknowledgedPushAndTheOtherServesOn() async throws {
         let url = try #require(DaemonProcess.freshDatabaseURL())
         let first = DaemonProcess(database: url)
@@ -25,30 +25,44 @@ struct DaemonScaleOutTests {
 
         let clients = [first.client(), second.client()]
         let progress = PushProgress()
+        let crashed = PostgresStoreTests.Flag()
         let pusher = Task { () -> [RecordID] in
             var acknowledged: [RecordID] = []
+            var afterCrash = 0
             for index in 0..<10_000 {
                 let state = try NodeFixture.caseState(UInt64(index + 1), by: "sue-desk", counter: index + 1)
-                // Each push to the other node than the last, until the killed one fails one.
-                let client = clients[index % 2]
+                // Each push to the other node than the last; once one is killed, to the survivor.
+                let down = await crashed.isSet
+                let toSecond = index % 2 == 1 && !down
                 do {
-                    let (status, _) = try await client.send(.post, "/v1/sync/push", authorization: auth, body: String(buffer: NodeFixture.pushBody([state])))
-                    guard status == .ok else { break }
+                    let (status, _) = try await clients[toSecond ? 1 : 0].send(.post, "/v1/sync/push", authorization: auth, body: String(buffer: NodeFixture.pushBody([state])))
+                    guard status == .ok else {
+                        Issue.record("push \(index) answered \(status)")
+                        break
+                    }
                     acknowledged.append(state.id)
                     progress.count.store(acknowledged.count, ordering: .relaxed)
+                } catch where toSecond {
+                    continue  // the node being killed: this push was not acknowledged
                 } catch {
+                    Issue.record("push \(index) to the survivor failed: \(error)")
                     break
+                }
+                if down {
+                    afterCrash += 1
+                    if afterCrash == 20 { break }
                 }
             }
             return acknowledged
         }
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(60)
         while progress.count.load(ordering: .relaxed) < 20 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         try await Task.sleep(for: .milliseconds(Int.random(in: 0...400)))
         second.crash()
+        await crashed.set()
         let acknowledged = try await pusher.value
         for client in clients { try? await client.shutdown() }
-        #expect(acknowledged.count > 5, "the loop should have pushed for a while")
+        #expect(acknowledged.count > 25, "the loop should have pushed for a while, and on after the crash")
 
         // The survivor serves every acknowledged push while the other is down.
         let survivor = first.client()

@@ -22,7 +22,8 @@ struct PostgresStoreTests {
     /// X's record first.
     @Test func aPushNumberedLaterCannotCommitFirstAndThePullDeliversBoth() async throws {
         let base = try #require(StoreKind.databaseURL)
-        let store = try await StoreKind.postgresStore(url: StoreKind.freshSchemaURL(base))
+        // Push X's transaction, push Y's, and the test's own reads run at once.
+        let store = try await StoreKind.postgresStore(url: StoreKind.freshSchemaURL(base), maximumConnections: 6)
         let fixture = try await NodeFixture(using: store)
         try await fixture.test { client in
             let theCase = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1)
@@ -85,8 +86,8 @@ struct PostgresStoreTests {
     @Test func twoNodesServeOneDatabaseAndAPullThatFollowsConcurrentPushesMissesNothing() async throws {
         let base = try #require(StoreKind.databaseURL)
         let url = StoreKind.freshSchemaURL(base)
-        let fixture = try await NodeFixture(using: try await StoreKind.postgresStore(url: url))
-        let second = try await SyncNode(store: try await StoreKind.postgresStore(url: url), logger: Self.quiet)
+        let fixture = try await NodeFixture(using: try await StoreKind.postgresStore(url: url, maximumConnections: 6))
+        let second = try await SyncNode(store: try await StoreKind.postgresStore(url: url, maximumConnections: 6), logger: Self.quiet)
         let secondApp = Application(router: buildRouter(node: second, configuration: fixture.configuration))
         let cases = [("ann-laptop", try NodeFixture.caseState(1, by: "ann-laptop", counter: 1)),
                      ("bob-laptop", try NodeFixture.caseState(2, by: "bob-laptop", counter: 1))]
@@ -142,8 +143,8 @@ struct PostgresStoreTests {
     @Test func aSupervisorPullingWhilePushesCommitOnTwoNodesIsServedEveryRecord() async throws {
         let base = try #require(StoreKind.databaseURL)
         let url = StoreKind.freshSchemaURL(base)
-        let fixture = try await NodeFixture(using: try await StoreKind.postgresStore(url: url))
-        let second = try await SyncNode(store: try await StoreKind.postgresStore(url: url), logger: Self.quiet)
+        let fixture = try await NodeFixture(using: try await StoreKind.postgresStore(url: url, maximumConnections: 6))
+        let second = try await SyncNode(store: try await StoreKind.postgresStore(url: url, maximumConnections: 6), logger: Self.quiet)
         let secondApp = Application(router: buildRouter(node: second, configuration: fixture.configuration))
         let theCase = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1)
         try await fixture.test { first in

@@ -49,8 +49,11 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     /// A PostgreSQL store on `url`, prepared, with a small pool running for the rest of the
     /// test process (tests run side by side: the cluster's connections are shared).
-    static func postgresStore(url: String) async throws -> PostgresNodeStore {
-        let store = try PostgresNodeStore(url: url, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, maximumConnections: 4)
+    /// Two connections by default, closed when idle for a second: a test run makes hundreds
+    /// of stores. (A test that holds transactions open side by side asks for more.)
+    static func postgresStore(url: String, maximumConnections: Int = 2) async throws -> PostgresNodeStore {
+        let store = try PostgresNodeStore(url: url, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+                                          maximumConnections: maximumConnections, idleTimeout: .seconds(1))
         Task { await store.run() }
         try await store.prepare()
         return store
