@@ -4,9 +4,11 @@
 # ROUNDS times. Prints each run's JSON line, then the medians and time(largest)/time(smallest).
 #
 #   Benchmarks/scaling.sh [ROUNDS] [SIZES...]        # e.g. Benchmarks/scaling.sh 1 100000 300000 1000000
+#   STORE=postgres CASESYNC_BENCH_DATABASE_URL=postgres://… Benchmarks/scaling.sh 1 100000   # the node on PostgreSQL
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=${BENCH:-.build/release/casesync-bench}
+store=${STORE:-sqlite}
 rounds=${1:-1}
 shift || true
 sizes=(100000 300000 1000000)
@@ -16,8 +18,8 @@ log=${TMPDIR:-/tmp}/casesync-scaling.ndjson
 for round in $(seq 1 "$rounds"); do
   for records in "${sizes[@]}"; do
     for role in mediator supervisor; do
-      echo "round $round/$rounds: $role, $records records" >&2
-      "$bench" sync --records "$records" --per-case 10 --role "$role" | tail -1 | tee -a "$log"
+      echo "round $round/$rounds: $role, $records records, $store" >&2
+      "$bench" sync --store "$store" --records "$records" --per-case 10 --role "$role" | tail -1 | tee -a "$log"
     done
   done
 done

@@ -29,6 +29,8 @@ func barePostgresInsert(_ rows: [(String, Data)], url: String, schema: String, m
             return 0
         }
         defer { group.cancelAll() }
+        // The pool's task has had a moment to start (a lease before would only warn).
+        try await Task.sleep(for: .milliseconds(20))
         let table = "\(schema).record_\(method.rawValue)"
         try await client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"))
         try await client.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(table) (id text PRIMARY KEY, state bytea NOT NULL)"))

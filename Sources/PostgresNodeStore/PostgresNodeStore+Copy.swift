@@ -65,11 +65,19 @@ extension PostgresNodeStore {
                     key = Array(last.prefix(table.keyCount))
                 }
             }
-            try await Self.deliverNumbered(above: 0, in: db)
+            try await Self.deliverNumbered(above: 0, through: identity.highestSequence, in: db)
             try await db.execute("""
                 UPDATE audit_head SET (last_id, hash) = (SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1)
                 WHERE id = 1 AND EXISTS (SELECT 1 FROM audit)
                 """)
+        }
+    }
+
+    /// Gathers the planner's statistics of the tables a bulk copy filled (autovacuum would,
+    /// a minute or more later): until then PostgreSQL guesses at the sizes of ranges.
+    public func analyze() async throws {
+        for table in ["record", "delivery", "case_access", "drop_notice", "audit"] {
+            _ = try await transaction { db in try await db.execute(PostgresQuery(unsafeSQL: "ANALYZE \(table)")) }
         }
     }
 

@@ -44,10 +44,16 @@ extension PostgresNodeStore {
                     WHERE held OR (type = 'case' AND scope = 1) ORDER BY seq LIMIT \(limit + 1)
                     """)
             } else {
+                // The page's range of the delivery order first, then each record by its
+                // sequence: written so, the plan cannot be a join over the whole record table,
+                // whatever the statistics say (a fresh bulk push has none yet).
                 rows = try await db.rows("""
-                    SELECT d.delivery, d.seq, r.state, r.id, true FROM delivery d JOIN record r ON r.seq = d.seq
-                    WHERE d.user_name = \(user.name) AND (d.delivery, d.seq) > (\(since), \(after ?? Int.max))
-                    ORDER BY d.delivery, d.seq LIMIT \(limit + 1)
+                    SELECT d.delivery, d.seq, r.state, r.id, true FROM (
+                        SELECT delivery, seq FROM delivery
+                        WHERE user_name = \(user.name) AND (delivery, seq) > (\(since), \(after ?? Int.max))
+                        ORDER BY delivery, seq LIMIT \(limit + 1)
+                    ) d CROSS JOIN LATERAL (SELECT state, id FROM record WHERE record.seq = d.seq) r
+                    ORDER BY d.delivery, d.seq
                     """)
             }
             var records: [PulledRecords.Record] = []

@@ -246,7 +246,7 @@ extension PostgresNodeStore {
             try await renumber(caseID, above: &seq, in: db)
         }
         if seq > firstNumber {
-            try await deliverNumbered(above: firstNumber, in: db)
+            try await deliverNumbered(above: firstNumber, through: seq, in: db)
             try await setSequence(seq, in: db)
         }
         try await audit("push", user: account.user.name, device: account.id, records: states.map(\.id), at: time, in: db)
@@ -263,13 +263,15 @@ extension PostgresNodeStore {
         return PushOutcome(results: results, seq: seq, changed: changed, conflicts: conflicts)
     }
 
-    /// Enters every record numbered above `seq` in the delivery order of each user with
-    /// access to its case who may hold it (the end of a push; rows already there stay).
-    static func deliverNumbered(above seq: Int, in db: PostgresSession) async throws {
+    /// Enters every record numbered above `seq` and up to `last` in the delivery order of
+    /// each user with access to its case who may hold it (the end of a push; rows already
+    /// there stay). Both bounds given, the planner reads the range by the sequence's index
+    /// even before a bulk push's statistics exist.
+    static func deliverNumbered(above seq: Int, through last: Int, in db: PostgresSession) async throws {
         try await db.execute("""
             INSERT INTO delivery (user_name, delivery, seq)
             SELECT a.user_name, GREATEST(r.seq, a.granted_seq), r.seq FROM record r JOIN case_access a ON a.case_id = r.case_id
-            WHERE r.seq > \(seq) AND (r.scope < 2 OR r.owner = a.user_name)
+            WHERE r.seq > \(seq) AND r.seq <= \(last) AND (r.scope < 2 OR r.owner = a.user_name)
             ON CONFLICT DO NOTHING
             """)
     }

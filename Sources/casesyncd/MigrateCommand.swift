@@ -49,6 +49,8 @@ struct MigrateCommand: AsyncParsableCommand {
         }, progress: { table, written in
             progress.show("copying \(table.rawValue): \(written) rows")
         })
+        progress.show("gathering statistics")
+        try await target.analyze()
         progress.show("checking the copy")
         let expected = try source.copyDigest()
         let copied = try await target.copyDigest()
