@@ -59,8 +59,9 @@ let package = Package(
             dependencies: [
                 "SyncModel", "SyncProtocol", "NodeStorage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // `sslmode`: the TLS settings of the database connections.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Node backups sealed to a public key (HPKE), and the key files that go with them.

@@ -32,6 +32,18 @@ public enum AuditChain {
         return Array(SHA256.hash(data: bytes))
     }
 
+    /// An entry's `records` field: the ids as a canonical JSON array, as every store writes it.
+    public static func recordList(_ records: [RecordID]) -> String {
+        var ids = CanonicalJSONWriter(capacity: records.count * 40 + 2)
+        ids.byte(UInt8(ascii: "["))
+        for (index, id) in records.enumerated() {
+            if index > 0 { ids.byte(UInt8(ascii: ",")) }
+            ids.recordID(id)
+        }
+        ids.byte(UInt8(ascii: "]"))
+        return String(decoding: ids.bytes, as: UTF8.self)
+    }
+
     /// `hash` of a stored entry.
     public static func hash(previous: [UInt8], entry: AuditEntry) -> [UInt8] {
         hash(previous: previous, id: entry.id, at: entry.at, user: entry.user, device: entry.device, action: entry.action,

@@ -38,7 +38,7 @@ extension PostgresNodeStore {
             if let until = try await db.value("""
                 SELECT until FROM access_grant WHERE user_name = \(user.name) AND case_id = \(caseID.rawValue) AND ended_seq IS NULL
                 """, as: Int64.self) {
-                throw NodeError(.exists, "you have break-glass access to case \(shown) already, until \(Self.utcText(until))")
+                throw NodeError(.exists, "you have break-glass access to case \(shown) already, until \(AccessGrant.utcText(until))")
             }
             seq += 1
             let grant = AccessGrant(caseID: caseID, user: user.name, reason: reason, granted: time, until: time + duration, seq: seq)
@@ -165,14 +165,5 @@ extension PostgresNodeStore {
             return Self.user(name, role, disabled)
         }
         return (users, Set(mediators))
-    }
-
-    /// `time` (milliseconds since the Unix epoch) as `2026-12-02 14:05 UTC`, for messages.
-    static func utcText(_ time: Int64) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(time) / 1000))
     }
 }

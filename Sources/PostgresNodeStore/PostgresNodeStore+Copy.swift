@@ -86,7 +86,7 @@ extension PostgresNodeStore {
     static func insert(_ rows: [[NodeValue]], into table: NodeTable, in db: PostgresSession) async throws {
         let (name, columns) = sqlNames(table)
         let kinds = table.columns.map(\.kind)
-        let perStatement = max(1, 60_000 / columns.count)
+        let perStatement = max(1, 60_000 / (columns.count + (table == .site ? 1 : 0)))
         for start in stride(from: 0, to: rows.count, by: perStatement) {
             let chunk = rows[start..<min(start + perStatement, rows.count)]
             var binds = PostgresBindings(capacity: chunk.count * columns.count)
@@ -108,9 +108,21 @@ extension PostgresNodeStore {
                 }
                 tuples.append("(" + placeholders.joined(separator: ", ") + ")")
             }
-            // Sites carry their case-folded name too (`folded`, the NOCASE key).
+            // Sites carry their case-folded name too (`folded`, the NOCASE key), folded as
+            // the store folds it (ASCII letters only, as SQLite's NOCASE), not by the
+            // database's collation.
+            if table == .site {
+                for (offset, row) in chunk.enumerated() {
+                    if case .text(let site) = row.first {
+                        number += 1
+                        tuples[offset].removeLast()
+                        tuples[offset] += ", $\(number))"
+                        binds.append(Self.folded(site))
+                    }
+                }
+            }
             let sql = table == .site
-                ? "INSERT INTO site (name, added, folded) SELECT v.name, v.added, lower(v.name) FROM (VALUES \(tuples.joined(separator: ", "))) AS v (name, added)"
+                ? "INSERT INTO site (name, added, folded) VALUES \(tuples.joined(separator: ", "))"
                 : "INSERT INTO \(name) (\(columns.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))"
             try await db.execute(PostgresQuery(unsafeSQL: sql, binds: binds))
         }

@@ -11,8 +11,11 @@ import SyncProtocol
 extension PostgresNodeStore {
     /// See `NodeStore.applyPush`. The transaction takes the node row's lock first
     /// (`takeSequence`): pushes from every node serving the database number in commit order.
+    /// This process's pushes wait for their turn before they take a connection (`PushTurns`).
     public func applyPush(_ push: NodePush) async throws -> PushOutcome {
-        try await transaction { db in try await Self.apply(push, in: db) }
+        try await pushTurns.run {
+            try await transaction { db in try await Self.apply(push, in: db) }
+        }
     }
 
     static func apply(_ push: NodePush, in db: PostgresSession) async throws -> PushOutcome {

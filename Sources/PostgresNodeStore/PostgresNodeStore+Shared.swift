@@ -37,14 +37,7 @@ extension PostgresNodeStore {
     /// head row is locked, so appends of several nodes chain in commit order.
     static func audit(_ action: String, user: String?, device: DeviceID?, records: [RecordID], detail: String? = nil,
                       at time: Int64, in db: PostgresSession) async throws {
-        var ids = CanonicalJSONWriter(capacity: records.count * 40 + 2)
-        ids.byte(UInt8(ascii: "["))
-        for (index, id) in records.enumerated() {
-            if index > 0 { ids.byte(UInt8(ascii: ",")) }
-            ids.recordID(id)
-        }
-        ids.byte(UInt8(ascii: "]"))
-        let recordList = String(decoding: ids.bytes, as: UTF8.self)
+        let recordList = AuditChain.recordList(records)
         guard let head = try await db.rows("SELECT last_id, hash FROM audit_head WHERE id = 1 FOR UPDATE").first else {
             throw PostgresStoreError.notPrepared
         }

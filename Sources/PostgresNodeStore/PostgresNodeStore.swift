@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NodeStorage
+import NIOSSL
 import PostgresNIO
 import SyncModel
 import SyncProtocol
@@ -22,9 +23,12 @@ public final class PostgresNodeStore: NodeStore, Sendable {
     /// The pool; a `Service` (run it for as long as the store is used).
     public let client: PostgresClient
     let logger: Logger
+    /// This process's pushes, one at a time (see `applyPush`).
+    let pushTurns = PushTurns()
 
     /// A store on the database `url` names (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, or
-    /// `postgresql://`; `?sslmode=disable|prefer|require`, default prefer). Opens nothing
+    /// `postgresql://`; `?sslmode=disable|prefer|require|verify-ca|verify-full` as libpq's,
+    /// default prefer). Opens nothing
     /// yet: `prepare()` (after `client` runs) brings the schema up to date.
     /// `maximumConnections` bounds the pool; a connection idle for `idleTimeout` is closed.
     public init(url: String, logger: Logger, maximumConnections: Int = 20, idleTimeout: Duration = .seconds(60)) throws {
@@ -74,13 +78,22 @@ public final class PostgresNodeStore: NodeStore, Sendable {
         guard !database.isEmpty, !database.contains("/") else {
             throw PostgresStoreError.badURL("the database URL names no database: postgres://USER@HOST/DATABASE")
         }
+        // libpq's meanings: `prefer` and `require` encrypt without checking the server's
+        // certificate (Debian's own server has a self-signed one), `verify-ca` checks it
+        // against the system's trust store, `verify-full` its name too.
         let mode = url.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        var unchecked = TLSConfiguration.makeClientConfiguration()
+        unchecked.certificateVerification = .none
+        var caOnly = TLSConfiguration.makeClientConfiguration()
+        caOnly.certificateVerification = .noHostnameVerification
         let tls: PostgresClient.Configuration.TLS
         switch mode {
         case "disable": tls = .disable
-        case "prefer": tls = .prefer(.makeClientConfiguration())
-        case "require", "verify-full": tls = .require(.makeClientConfiguration())
-        default: throw PostgresStoreError.badURL("sslmode \(mode.prefix(20)) is not one of disable, prefer, require")
+        case "prefer": tls = .prefer(unchecked)
+        case "require": tls = .require(unchecked)
+        case "verify-ca": tls = .require(caOnly)
+        case "verify-full": tls = .require(.makeClientConfiguration())
+        default: throw PostgresStoreError.badURL("sslmode \(mode.prefix(20)) is not one of disable, prefer, require, verify-ca, verify-full")
         }
         var configuration: PostgresClient.Configuration
         if let host = url.host, !host.isEmpty {
@@ -110,11 +123,29 @@ public final class PostgresNodeStore: NodeStore, Sendable {
     /// Brings the schema up to date and gives a new database the node's identity (a
     /// `node-…` device id and a generation id). Several nodes may start at once: the
     /// migrations run under an advisory lock of the schema's.
-    public func prepare(at time: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) async throws {
+    /// A database that cannot be reached within `timeout` (its first answer) is a `busy`
+    /// error (exit 3) naming what to check, instead of a wait for as long as the pool keeps
+    /// trying.
+    public func prepare(at time: Int64 = Int64(Date().timeIntervalSince1970 * 1000), timeout: Duration = .seconds(15)) async throws {
         while !running.load(ordering: .acquiring) {
             try await Task.sleep(for: .milliseconds(1))
         }
         await Task.yield()
+        // Reachable first, within the timeout; the migrations then take what they take.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { _ = try await self.transaction { db in try await db.execute("SELECT 1") } }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw NodeError(.busy, "the node's database did not answer within \(timeout.components.seconds) s: check that PostgreSQL runs, that the database in the URL exists and that its user may connect (the PostgreSQL server's log says which)", retryAfter: 5)
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+        try await migrate(at: time)
+    }
+
+    /// The migrations and the node's identity, in one transaction (see `prepare`).
+    private func migrate(at time: Int64) async throws {
         try await transaction { db in
             // One lock a schema: nodes of one node's schema take turns; nodes of others (a
             // test's, another service's) never wait for them.

@@ -42,6 +42,11 @@ public struct PostgresStoreError: Error, Sendable, CustomStringConvertible, User
             }
             return NodeError(.busy, "the node's database cannot be reached; check that PostgreSQL runs and the database URL, then retry", retryAfter: 5)
         }
+        // The pool gave up connecting (postgres-nio's `ConnectionPoolError`, of a module it
+        // does not export): the database is unreachable, as above.
+        if String(describing: type(of: error)) == "ConnectionPoolError" {
+            return NodeError(.busy, "the node's database cannot be reached; check that PostgreSQL runs and the database URL, then retry", retryAfter: 5)
+        }
         return PostgresStoreError(.database, "the node's database failed (\(type(of: error))); see the PostgreSQL server's log")
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SyncModel
 
 /// A supervisor's break-glass access to a case (PROTOCOL.md §13.5): for a bounded time they
@@ -37,4 +38,16 @@ public struct AccessGrant: Sendable, Hashable {
     public static let standard: Int64 = 24 * 3600 * 1000
     /// The most characters a reason may have.
     public static let reasonLimit = 500
+}
+
+extension AccessGrant {
+    /// `time` (milliseconds since the Unix epoch) as `2026-12-02 14:05 UTC`: how messages
+    /// about a grant name its end, from either store.
+    public static func utcText(_ time: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(time) / 1000))
+    }
 }

@@ -33,7 +33,7 @@ extension SQLiteNodeStore {
             try Self.endExpiredGrants(of: user.name, at: time, above: &seq, in: db)
             if let until = try Int64.fetchOne(db, sql: "SELECT until FROM accessGrant WHERE user = ? AND caseID = ? AND endedSeq IS NULL",
                                                arguments: [user.name, caseID.rawValue]) {
-                throw NodeError(.exists, "you have break-glass access to case \(shown) already, until \(Self.utcText(until))")
+                throw NodeError(.exists, "you have break-glass access to case \(shown) already, until \(AccessGrant.utcText(until))")
             }
             seq += 1
             let grant = AccessGrant(caseID: caseID, user: user.name, reason: reason, granted: time, until: time + duration, seq: seq)
@@ -121,14 +121,5 @@ extension SQLiteNodeStore {
             guard let caseID = try? RecordID(row[0] as String) else { return nil }
             return AccessGrant(caseID: caseID, user: row[1], reason: row[2], granted: row[3], until: row[4], seq: row[5])
         }
-    }
-
-    /// `time` (milliseconds since the Unix epoch) as `2026-12-02 14:05 UTC`, for messages.
-    static func utcText(_ time: Int64) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(time) / 1000))
     }
 }

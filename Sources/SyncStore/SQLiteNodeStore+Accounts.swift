@@ -202,14 +202,7 @@ extension SQLiteNodeStore {
     /// Appends to the audit log inside the caller's transaction: who, which device, what,
     /// and which record ids — never record contents.
     static func audit(_ action: String, user: String?, device: DeviceID?, records: [RecordID], detail: String? = nil, at time: Int64, in db: Database) throws {
-        var ids = CanonicalJSONWriter(capacity: records.count * 40 + 2)
-        ids.byte(UInt8(ascii: "["))
-        for (index, id) in records.enumerated() {
-            if index > 0 { ids.byte(UInt8(ascii: ",")) }
-            ids.recordID(id)
-        }
-        ids.byte(UInt8(ascii: "]"))
-        let recordList = String(decoding: ids.bytes, as: UTF8.self)
+        let recordList = AuditChain.recordList(records)
         // The chain (PROTOCOL.md §18): the next id and the hash of the entry before, read in
         // this transaction, so concurrent appends (serialised by SQLite) chain in order.
         let last = try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1"))

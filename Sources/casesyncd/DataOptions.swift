@@ -22,9 +22,11 @@ struct DataOptions: ParsableArguments {
     }
 
     /// The PostgreSQL database the node is kept in, when one is named (`--database`, else
-    /// `CASESYNCD_DATABASE_URL`); nil for the data folder.
+    /// `CASESYNCD_DATABASE_URL` unless `--data` is given); nil for the data folder.
     var databaseURL: String? {
         if let database { return database }
+        // `--data` on the command line names the folder, whatever the environment says.
+        guard data == nil else { return nil }
         if let env = ProcessInfo.processInfo.environment["CASESYNCD_DATABASE_URL"], !env.isEmpty { return env }
         return nil
     }
@@ -43,7 +45,7 @@ struct DataOptions: ParsableArguments {
     /// given a new, empty one: listing or changing what is not there is a mistyped `--data`.
     func openNode(existing: Bool = false) async throws -> SyncNode {
         if let url = databaseURL {
-            let (store, _) = try await PostgresStoreRunner.open(url: url, logger: Logger(label: "casesyncd"))
+            let (store, _) = try await PostgresStoreRunner.open(url: url, logger: PostgresStoreRunner.commandLogger)
             return try await SyncNode(store: store)
         }
         if existing, !FileManager.default.fileExists(atPath: directory.appendingPathComponent("replica.sqlite").path) {
@@ -60,6 +62,14 @@ struct DataOptions: ParsableArguments {
 /// (cancel it to close the pool; an administration command leaves it to the process's end),
 /// and the schema is brought up to date.
 enum PostgresStoreRunner {
+    /// An administration command reports a failure in its one line: the pool's notes of
+    /// each reconnection attempt stay out of its output.
+    static var commandLogger: Logger {
+        var logger = Logger(label: "casesyncd")
+        logger.logLevel = .error
+        return logger
+    }
+
     static func open(url: String, logger: Logger) async throws -> (PostgresNodeStore, Task<Void, Never>) {
         let store = try PostgresNodeStore(url: url, logger: logger)
         let pool = Task { await store.run() }

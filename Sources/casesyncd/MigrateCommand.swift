@@ -40,7 +40,7 @@ struct MigrateCommand: AsyncParsableCommand {
         defer { admin.release() }
         let source = try SQLiteNodeStore.open(directory: directory)
         let identity = try source.copyIdentity()
-        let (target, pool) = try await PostgresStoreRunner.open(url: to, logger: Logger(label: "casesyncd"))
+        let (target, pool) = try await PostgresStoreRunner.open(url: to, logger: PostgresStoreRunner.commandLogger)
         defer { pool.cancel() }
 
         let progress = ProgressLine(enabled: !json)

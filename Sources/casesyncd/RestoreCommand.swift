@@ -43,7 +43,7 @@ struct RestoreCommand: AsyncParsableCommand {
         if let url = options.databaseURL {
             // The database is back from a backup: a new generation makes every device start
             // over and re-send what it holds; the window takes back other devices' writes.
-            let (store, pool) = try await PostgresStoreRunner.open(url: url, logger: Logger(label: "casesyncd"))
+            let (store, pool) = try await PostgresStoreRunner.open(url: url, logger: PostgresStoreRunner.commandLogger)
             defer { pool.cancel() }
             let generation = try await store.startGeneration(windowUntil: windowUntil, at: now)
             print("Marked the database as restored: node generation \(generation). Start the nodes: each device re-sends what it holds on its next `casesync sync`; the node takes back other devices' writes until \(Timestamp.text(windowUntil)).")

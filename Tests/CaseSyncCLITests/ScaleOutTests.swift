@@ -92,6 +92,13 @@ extension ScaleOutTests {
         _ = try laptop.cli.ok("note", "add", caseID, "--text", "before the move")
         #expect(try laptop.cli.run("sync").status == 0)
         #expect(try desk.cli.ok("sync")["pulled"] as? Int == 2)
+        // A site, and a purged case with its marker and drops: rows of other tables to copy.
+        #expect(try folderNode.admin("site", "add", "North Hospital").status == 0)
+        let purged = try #require(try laptop.cli.ok("case", "new", "--title", "Purged before the move")["id"] as? String)
+        #expect(try laptop.cli.run("sync").status == 0)
+        #expect(try folderNode.admin("purge", purged, "--reason", "retention", "--yes").status == 0)
+        #expect(try laptop.cli.run("sync").status == 0)
+        #expect(try desk.cli.run("sync").status == 0)
         #expect(folderNode.stop() == 0)
 
         let casesyncd = DaemonProcess.directory.appendingPathComponent("casesyncd")
@@ -99,7 +106,8 @@ extension ScaleOutTests {
         #expect(moved.status == 0, "\(moved.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(moved.stdout.utf8)) as? [String: Any])
         let counts = try #require(summary["counts"] as? [String: Int])
-        #expect(counts["record"] == 2 && counts["user"] == 2 && counts["device"] == 2)
+        #expect(counts["record"] == 2 && counts["user"] == 2 && counts["device"] == 2 && counts["site"] == 1 && counts["purge"] == 1)
+        #expect((counts["dropNotice"] ?? 0) >= 2, "the purge's drops, for the mediator and the supervisor")
         let again = try DaemonProcess.run(casesyncd, ["migrate", "--data", folderNode.data.path, "--to", url])
         #expect(again.status == 1 && again.stderr.contains("already holds a sync node") && again.stderr.split(separator: "\n").count == 1, "\(again.stderr)")
 
@@ -113,6 +121,10 @@ extension ScaleOutTests {
         let views = try [laptop, desk].map { try $0.cli.run("--json", "case", "show", caseID).stdout }
         #expect(views[0] == views[1])
         #expect(views[0].contains("before the move") && views[0].contains("after the move"))
+        // The site is the same site whatever the case of its letters; the purged case stays purged.
+        let sameSite = try databaseNode.admin("site", "add", "north hospital")
+        #expect(sameSite.status == 1 && (sameSite.stderr.contains("exists") || sameSite.stderr.contains("already")), "\(sameSite.stderr)")
+        #expect(!views[0].contains("Purged before the move"))
         let verified = try databaseNode.admin("audit", "verify")
         #expect(verified.status == 0, "\(verified.stderr)")
         #expect(try databaseNode.admin("audit", "show", "--json").stdout.contains("\"migrate\""))
@@ -189,5 +201,29 @@ struct SeededGenerator: RandomNumberGenerator {
         state ^= state >> 7
         state ^= state << 17
         return state
+    }
+}
+
+/// What an operator sees when the database URL is wrong or the database is not there: one
+/// line naming what to check, with the exit code of DESIGN.md, and nothing written.
+struct DatabaseURLErrorTests {
+    let casesyncd = DaemonProcess.directory.appendingPathComponent("casesyncd")
+
+    @Test(arguments: ["mysql://casesync@localhost/casesync", "postgres://localhost/casesync", "postgres://casesync@localhost/",
+                      "postgres://casesync@localhost/casesync?sslmode=sometimes", "postgres://casesync@localhost/casesync?options=-csearch_path%3DBad-Name"])
+    func aURLThatIsNotADatabasesIsAUsageError(url: String) throws {
+        let result = try DaemonProcess.run(casesyncd, ["user", "list", "--database", url])
+        #expect(result.status == 1, "\(url): \(result.stderr)")
+        #expect(result.stderr.hasPrefix("casesyncd: ") && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    /// Nothing listens there: exit 3 (unreachable) within the store's 15 s, in one line.
+    @Test func aDatabaseThatCannotBeReachedIsUnreachableInOneLine() throws {
+        let started = ContinuousClock.now
+        let result = try DaemonProcess.run(casesyncd, ["user", "list", "--database", "postgres://casesync@127.0.0.1:1/casesync"])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("check that PostgreSQL runs"), "\(result.stderr)")
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 }

@@ -55,7 +55,8 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         let store = try PostgresNodeStore(url: url, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
                                           maximumConnections: maximumConnections, idleTimeout: .seconds(1))
         Task { await store.run() }
-        try await store.prepare()
+        // The whole suite runs at once on two cores: patience, not the operator's 15 s.
+        try await store.prepare(timeout: .seconds(600))
         return store
     }
 }
