@@ -204,6 +204,61 @@ struct PostgresStoreTests {
         }
     }
 
+    /// PostgreSQL's delivery order (its PL/pgSQL triggers and the push's one statement)
+    /// against its definition after each change of who may hold what, as
+    /// `DeliveryOrderTests` checks SQLite's: rows the table has and its definition lacks, and
+    /// rows it lacks.
+    static func drift(_ store: PostgresNodeStore) async throws -> (extra: [String], missing: [String]) {
+        func rows(_ sql: String) async throws -> Set<String> {
+            var found: Set<String> = []
+            for try await (user, delivery, seq) in try await store.client.query(PostgresQuery(unsafeSQL: sql)).decode((String, Int, Int).self) {
+                found.insert("\(user) \(delivery) \(seq)")
+            }
+            return found
+        }
+        let stored = try await rows("SELECT user_name, delivery, seq FROM delivery")
+        let defined = try await rows("""
+            SELECT a.user_name, GREATEST(r.seq, a.granted_seq), r.seq FROM case_access a JOIN record r ON r.case_id = a.case_id
+            WHERE r.scope < 2 OR r.owner = a.user_name
+            """)
+        return (stored.subtracting(defined).sorted(), defined.subtracting(stored).sorted())
+    }
+
+    @Test func theDeliveryOrderFollowsEveryChangeOfWhoMayHoldWhat() async throws {
+        let base = try #require(StoreKind.databaseURL)
+        let store = try await StoreKind.postgresStore(url: StoreKind.freshSchemaURL(base), maximumConnections: 4)
+        let fixture = try await NodeFixture(using: store)
+        @Sendable func expectNoDrift(_ step: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            let drift = try await Self.drift(store)
+            #expect(drift.extra.isEmpty && drift.missing.isEmpty, "after \(step): extra \(drift.extra), missing \(drift.missing)", sourceLocation: sourceLocation)
+        }
+        try await fixture.test { client in
+            let w = try await HoldingTests.world(fixture, client)
+            try await expectNoDrift("the world's pushes")
+            let held = try await store.client.query("SELECT 1 FROM delivery LIMIT 1").collect()
+            #expect(held.count == 1, "mediators' records are in their delivery order")
+            let steps: [(what: String, record: RecordID, change: FieldChange)] = [
+                ("a note narrowed", w.shared.id, .set("visibility", .text("caucus"))),
+                ("a note widened", w.shared.id, .set("visibility", .text("shared"))),
+                ("a supervisor added as a mediator (the case numbered anew)", w.theCase.id, .add("mediators", "sue")),
+                ("a mediator removed", w.theCase.id, .remove("mediators", "bob")),
+                ("a case restricted", w.theCase.id, .set("confidentiality", .text("restricted"))),
+                ("a mediator added back", w.theCase.id, .add("mediators", "bob")),
+            ]
+            for (index, step) in steps.enumerated() {
+                let edited = try await DropNoticeTests.edit(fixture, step.record, by: "ann-laptop", counter: 30 + index, [step.change])
+                #expect(try await fixture.push(client, [edited], as: "ann-laptop").0 == .ok, "\(step.what)")
+                try await expectNoDrift(step.what)
+            }
+            _ = try await store.purgeCase(w.restricted.id.rawValue, reason: "test", at: fixture.time, closedBefore: nil)
+            try await expectNoDrift("a purge")
+            let grant = try await fixture.store.grantAccess(w.theCase.id.rawValue, to: UserAccount(name: "rita", role: .supervisor, disabled: false),
+                                                            device: try DeviceID("rita-desk"), reason: "test", lasting: 1000, at: fixture.time)
+            #expect(grant.user == "rita")
+            try await expectNoDrift("a break-glass grant (the case numbered anew)")
+        }
+    }
+
     /// Set once, read by another task.
     actor Flag {
         private(set) var isSet = false
