@@ -12,15 +12,16 @@ import Synchronization
 /// PostgreSQL's own replication and backup tools keep it).
 ///
 /// Connections come from postgres-nio's pool (`PostgresClient`), which must be running:
-/// `run()` in a task for as long as the store is used, then `prepare()`. Every method is one transaction on one pooled connection; nothing
-/// blocks a thread while it waits for the database.
+/// `run()` in a task for as long as the store is used, then `prepare()`. Every method is one
+/// transaction on one pooled connection; nothing blocks a thread while it waits for the
+/// database.
 ///
 /// Invariants beyond `NodeStore`'s: every transaction that numbers changes takes the `node`
 /// row's lock first and numbers from its `seq` (`takeSequence`), so change numbers are
 /// given in commit order across every process serving the database, and a pull that has
 /// served number N has already seen every commit numbered below it (PROTOCOL.md §21).
 public final class PostgresNodeStore: NodeStore, Sendable {
-    /// The pool; a `Service` (run it for as long as the store is used).
+    /// The pool (`run()` runs it).
     public let client: PostgresClient
     let logger: Logger
     /// This process's pushes, one at a time (see `applyPush`).
@@ -28,9 +29,9 @@ public final class PostgresNodeStore: NodeStore, Sendable {
 
     /// A store on the database `url` names (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, or
     /// `postgresql://`; `?sslmode=disable|prefer|require|verify-ca|verify-full` as libpq's,
-    /// default prefer). Opens nothing
-    /// yet: `prepare()` (after `client` runs) brings the schema up to date.
-    /// `maximumConnections` bounds the pool; a connection idle for `idleTimeout` is closed.
+    /// default prefer). Opens nothing yet: `prepare()` (once `run()` runs) brings the schema
+    /// up to date. `maximumConnections` bounds the pool; a connection idle for `idleTimeout`
+    /// is closed.
     public init(url: String, logger: Logger, maximumConnections: Int = 20, idleTimeout: Duration = .seconds(60)) throws {
         var configuration = try Self.configuration(url: url)
         configuration.options.maximumConnections = maximumConnections
