@@ -26,6 +26,12 @@ public final class DaemonProcess {
     /// created when a node first starts on it; nil when no test database is named.
     public static func freshDatabaseURL() -> String? {
         guard let base = ProcessInfo.processInfo.environment["CASESYNC_TEST_DATABASE_URL"], !base.isEmpty else { return nil }
+        return freshSchemaURL(base)
+    }
+
+    /// `base` with a schema of its own (`t_` and 16 random hex digits), made when a store
+    /// on it is prepared.
+    public static func freshSchemaURL(_ base: String) -> String {
         let schema = "t_" + (0..<16).map { _ in String(Int.random(in: 0..<16), radix: 16) }.joined()
         return base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D" + schema
     }

@@ -28,6 +28,20 @@ struct DeliveryOrderTests {
         #expect(drift.extra.isEmpty && drift.missing.isEmpty, "after \(step): extra \(drift.extra), missing \(drift.missing)", sourceLocation: sourceLocation)
     }
 
+    /// A note narrowed to its author's caucus and widened again, then a case gaining and
+    /// losing mediators: ann's edits of `HoldingTests.world`, each to be pushed and checked in
+    /// turn (by this suite on SQLite, by `PostgresStoreTests` on PostgreSQL).
+    static func steps(_ w: HoldingTests.World) -> [(what: String, record: RecordID, change: FieldChange)] {
+        [
+            ("a note narrowed", w.shared.id, .set("visibility", .text("caucus"))),
+            ("a note widened", w.shared.id, .set("visibility", .text("shared"))),
+            ("a supervisor added as a mediator (the case numbered anew)", w.theCase.id, .add("mediators", "sue")),
+            ("a mediator removed", w.theCase.id, .remove("mediators", "bob")),
+            ("a case restricted", w.theCase.id, .set("confidentiality", .text("restricted"))),
+            ("a mediator added back", w.theCase.id, .add("mediators", "bob")),
+        ]
+    }
+
     @Test func theDeliveryOrderFollowsEveryChangeOfWhoMayHoldWhat() async throws {
         let fixture = try await NodeFixture()
         let sqlite = try #require(fixture.sqlite)
@@ -37,17 +51,7 @@ struct DeliveryOrderTests {
             let rows = try await sqlite.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery") ?? 0 }
             #expect(rows > 0, "mediators' records are in their delivery order")
 
-            // A note narrowed to its author's caucus and widened again, then a case gaining and
-            // losing mediators: ann's edits, each pushed and checked in turn.
-            let steps: [(what: String, record: RecordID, change: FieldChange)] = [
-                ("a note narrowed", w.shared.id, .set("visibility", .text("caucus"))),
-                ("a note widened", w.shared.id, .set("visibility", .text("shared"))),
-                ("a supervisor added as a mediator (the case numbered anew)", w.theCase.id, .add("mediators", "sue")),
-                ("a mediator removed", w.theCase.id, .remove("mediators", "bob")),
-                ("a case restricted", w.theCase.id, .set("confidentiality", .text("restricted"))),
-                ("a mediator added back", w.theCase.id, .add("mediators", "bob")),
-            ]
-            for (index, step) in steps.enumerated() {
+            for (index, step) in Self.steps(w).enumerated() {
                 let edited = try await DropNoticeTests.edit(fixture, step.record, by: "ann-laptop", counter: 30 + index, [step.change])
                 #expect(try await fixture.push(client, [edited], as: "ann-laptop").0 == .ok, "\(step.what)")
                 try Self.expectNoDrift(sqlite, step.what)

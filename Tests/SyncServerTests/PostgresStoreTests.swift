@@ -84,11 +84,7 @@ struct PostgresStoreTests {
     /// random; then a supervisor's pull, each page from either node at random, with one
     /// cursor: it receives every record pushed, once.
     @Test func twoNodesServeOneDatabaseAndAPullThatFollowsConcurrentPushesMissesNothing() async throws {
-        let base = try #require(StoreKind.databaseURL)
-        let url = StoreKind.freshSchemaURL(base)
-        let fixture = try await NodeFixture(using: try await StoreKind.postgresStore(url: url, maximumConnections: 6))
-        let second = try await SyncNode(store: try await StoreKind.postgresStore(url: url, maximumConnections: 6), logger: Self.quiet)
-        let secondApp = Application(router: buildRouter(node: second, configuration: fixture.configuration))
+        let (fixture, secondApp) = try await Self.twoNodes()
         let cases = [("ann-laptop", try NodeFixture.caseState(1, by: "ann-laptop", counter: 1)),
                      ("bob-laptop", try NodeFixture.caseState(2, by: "bob-laptop", counter: 1))]
         try await fixture.test { first in
@@ -141,11 +137,7 @@ struct PostgresStoreTests {
     /// Pulls that run while pushes commit, through both nodes: every record pushed reaches
     /// the puller, whose cursor only ever moves forward past what it has been served.
     @Test func aSupervisorPullingWhilePushesCommitOnTwoNodesIsServedEveryRecord() async throws {
-        let base = try #require(StoreKind.databaseURL)
-        let url = StoreKind.freshSchemaURL(base)
-        let fixture = try await NodeFixture(using: try await StoreKind.postgresStore(url: url, maximumConnections: 6))
-        let second = try await SyncNode(store: try await StoreKind.postgresStore(url: url, maximumConnections: 6), logger: Self.quiet)
-        let secondApp = Application(router: buildRouter(node: second, configuration: fixture.configuration))
+        let (fixture, secondApp) = try await Self.twoNodes()
         let theCase = try NodeFixture.caseState(1, by: "ann-laptop", counter: 1)
         try await fixture.test { first in
             try await secondApp.test(.router) { other in
@@ -237,15 +229,7 @@ struct PostgresStoreTests {
             try await expectNoDrift("the world's pushes")
             let held = try await store.client.query("SELECT 1 FROM delivery LIMIT 1").collect()
             #expect(held.count == 1, "mediators' records are in their delivery order")
-            let steps: [(what: String, record: RecordID, change: FieldChange)] = [
-                ("a note narrowed", w.shared.id, .set("visibility", .text("caucus"))),
-                ("a note widened", w.shared.id, .set("visibility", .text("shared"))),
-                ("a supervisor added as a mediator (the case numbered anew)", w.theCase.id, .add("mediators", "sue")),
-                ("a mediator removed", w.theCase.id, .remove("mediators", "bob")),
-                ("a case restricted", w.theCase.id, .set("confidentiality", .text("restricted"))),
-                ("a mediator added back", w.theCase.id, .add("mediators", "bob")),
-            ]
-            for (index, step) in steps.enumerated() {
+            for (index, step) in DeliveryOrderTests.steps(w).enumerated() {
                 let edited = try await DropNoticeTests.edit(fixture, step.record, by: "ann-laptop", counter: 30 + index, [step.change])
                 #expect(try await fixture.push(client, [edited], as: "ann-laptop").0 == .ok, "\(step.what)")
                 try await expectNoDrift(step.what)
@@ -257,6 +241,16 @@ struct PostgresStoreTests {
             #expect(grant.user == "rita")
             try await expectNoDrift("a break-glass grant (the case numbered anew)")
         }
+    }
+
+    /// A node over a fresh schema, and a second node (its own store and pool) on the same
+    /// schema, with the same users and devices, served by an application of its own.
+    static func twoNodes() async throws -> (NodeFixture, Application<RouterResponder<NodeRequestContext>>) {
+        let base = try #require(StoreKind.databaseURL)
+        let url = StoreKind.freshSchemaURL(base)
+        let fixture = try await NodeFixture(using: try await StoreKind.postgresStore(url: url, maximumConnections: 6))
+        let second = try await SyncNode(store: try await StoreKind.postgresStore(url: url, maximumConnections: 6), logger: quiet)
+        return (fixture, Application(router: buildRouter(node: second, configuration: fixture.configuration)))
     }
 
     /// Set once, read by another task.

@@ -1,3 +1,4 @@
+import CaseSyncTestSupport
 import Foundation
 import Logging
 import NodeStorage
@@ -40,11 +41,9 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 
-    /// `base` with a schema of its own (`t_` and 16 random hex digits), made when a store
-    /// on it is prepared.
+    /// `base` with a schema of its own (`DaemonProcess.freshSchemaURL`).
     static func freshSchemaURL(_ base: String) -> String {
-        let schema = "t_" + (0..<16).map { _ in String(Int.random(in: 0..<16), radix: 16) }.joined()
-        return base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D" + schema
+        DaemonProcess.freshSchemaURL(base)
     }
 
     /// A PostgreSQL store on `url`, prepared, with a small pool running for the rest of the
