@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "SyncStore",
             dependencies: [
-                "SyncModel", "SyncProtocol", "NodeStorage", "CRecordCipher",
+                "SyncModel", "SyncProtocol", "NodeStorage", "CRecordCipher", "CSQLiteConfig",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the few statements bound directly (`StatementBindings`).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -97,6 +97,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // OpenSSL's AES-GCM with a context kept per key, for `RecordSealer` (see its shim).
         .systemLibrary(name: "CRecordCipher", providers: [.apt(["libssl-dev"])]),
+        // `sqlite3_config`, for SQLite's process-wide settings (see `ReplicaStore.configuration`).
+        .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
         // glibc's `mallopt`, for the node's arena limit.
         .systemLibrary(name: "CMalloc"),
         // The Linux kernel keyring's system calls, where `casesync unlock` keeps a data key.

@@ -79,12 +79,13 @@ extension SQLiteNodeStore {
         """
 
     /// Enters every record numbered above `seq` in the delivery order of each user with
-    /// access to its case who may hold it (the end of a push; rows already there are
-    /// replaced by the same). `CROSS JOIN` keeps SQLite reading the push's range of the change
-    /// sequence first, whatever its statistics say: not every access row of the node.
+    /// access to its case who may hold it (the end of a push; a row already there, entered by
+    /// a trigger, is the same row: its key is all its columns). `CROSS JOIN` keeps SQLite
+    /// reading the push's range of the change sequence first, whatever its statistics say:
+    /// not every access row of the node.
     static func deliverNumbered(above seq: Int, in db: Database) throws {
         try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO delivery (user, delivery, seq)
+            INSERT OR IGNORE INTO delivery (user, delivery, seq)
             SELECT a.user, MAX(r.seq, a.grantedSeq), r.seq FROM record r CROSS JOIN caseAccess a ON a.caseID = r.caseID
             WHERE r.seq > ? AND (r.scope < 2 OR r.owner = a.user)
             """).execute(arguments: [seq])

@@ -76,8 +76,12 @@ extension SQLiteNodeStore {
     /// The highest change sequence number the node has given: of a record, of a purge, of a
     /// break-glass grant or its end, or the floor a restore set. New changes are numbered
     /// above it.
+    static let highestRecordSequence = "SELECT MAX(seq) FROM record WHERE seq IS NOT NULL"
+
     static func highestSequence(floor: Int, in db: Database) throws -> Int {
-        let record = try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM record")) ?? 0
+        // `seq IS NOT NULL` lets SQLite read the partial index `record_by_seq`: without it,
+        // MAX scans every record, on every push and every empty pull page.
+        let record = try Int.fetchOne(db.cachedStatement(sql: Self.highestRecordSequence)) ?? 0
         let purge = try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM purge")) ?? 0
         // Both index lookups: a grant's end is numbered above its start.
         let granted = try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM accessGrant")) ?? 0

@@ -56,10 +56,12 @@ extension SQLiteNodeStore {
         // The cases this batch creates: a mediator may write their records (only mediators are scoped).
         let newCases = account.user.role == .mediator
             ? Set(states.lazy.filter { $0.type == .case && stored[$0.id] == nil && !restoredAccess.contains($0.id) }.map(\.id)) : []
-        let saveRecord = try ReplicaStore.saveStatement(in: db)
+        let (insertRecord, updateRecord) = (try insertStatement(in: db), try updateStatement(in: db))
         let writers = try window.map { try caseWriters(among: PushRules.otherWriters(in: states, by: account.id, window: $0), in: db) } ?? []
         let granted = try db.cachedStatement(sql: "SELECT 1 FROM caseAccess WHERE user = ? AND caseID = ?")
 
+        // Users' roles as `updateAccess` looks them up, once a push (nil: no such user).
+        var roles: [String: String?] = [:]
         var results: [PushResult] = []
         var relayed: [RecordID] = []
         var resolved: [(id: RecordID, fields: [String])] = []
@@ -137,7 +139,15 @@ extension SQLiteNodeStore {
                 // node's state and wrote on it) is stored as received, like a new record.
                 let storesReceived = isReceivedState || (before != nil && merged == state)
                 assert(!storesReceived || rows[index].state == merged.canonicalJSON(), "the row built before the transaction must be the merged state's")
-                try ReplicaStore.save(storesReceived ? rows[index] : RecordRow(merged, sealer: .plain), seq: seq, using: saveRecord)
+                // A new record's holding columns (see migration v7) go in with it: `noteScope`
+                // is a note's own scope, `scope` the effective one (a restricted case's records
+                // are its mediators'), `owner` a note's writer. A stored record keeps its
+                // columns here; they change below, and only when they change.
+                let noteScope = merged.type == .note ? scope.rawValue : HoldingScope.everyone.rawValue
+                let holding = HoldingColumns(noteScope: noteScope, scope: max(noteScope, restricted ? HoldingScope.mediators.rawValue : 0),
+                                             owner: merged.type == .note ? owner : nil)
+                try save(storesReceived ? rows[index] : RecordRow(merged, sealer: .plain), seq: seq, holding: before == nil ? holding : nil,
+                         insert: insertRecord, update: updateRecord)
                 // A case brought back after a restore keeps the access the node kept for it (a
                 // device's older state must not re-grant a mediator removed since); later
                 // changes to its mediators count as usual.
@@ -148,14 +158,13 @@ extension SQLiteNodeStore {
                         // A supervisor's pull follows the change sequence alone: a supervisor
                         // who now mediates the case gets its records by their numbering anew.
                         // (Not for a new case: its records are all numbered by this push.)
-                        let change = try updateAccess(merged.id, members: members, added: added, seq: seq, in: db)
+                        let change = try updateAccess(merged.id, members: members, added: added, isNew: before == nil, seq: seq, roles: &roles, in: db)
                         if change.supervisorGained, before != nil { restamp.insert(merged.id) }
                         try recordDrops(forRemoved: change.revoked, from: merged.id, restricted: restricted, seq: seq, in: db)
                     }
                 }
-                // The row's holding columns (see migration v7): `noteScope` is a note's own,
-                // `scope` the effective one (a restricted case's records are its mediators').
-                // Written only when they change: most records of most pushes keep 0, 0.
+                // A stored record's holding columns are written only when they change: a case
+                // restricted or opened (with all its records), a note narrowed or widened.
                 if merged.type == .case, restricted != wasRestricted {
                     if restricted {
                         try db.cachedStatement(sql: "INSERT OR IGNORE INTO restrictedCase (caseID) VALUES (?)").execute(arguments: [merged.id.rawValue])
@@ -173,20 +182,15 @@ extension SQLiteNodeStore {
                         // Supervisors may hold the case's records again: numbered anew.
                         restamp.insert(merged.id)
                     }
-                } else if merged.type == .note, before == nil || before.map(HoldingRule.scope(of:)) != scope {
-                    if let before {
-                        // Those who held the note and may not now drop it (a narrowing; a
-                        // widening takes nothing away).
-                        let (candidates, mediators) = try holdingCandidates(of: caseID, in: db)
-                        let losers = HoldingRule.lostHolders(before: (HoldingRule.scope(of: before), owner, caseRestricted), after: (scope, owner, caseRestricted),
-                                                             candidates: candidates, mediators: mediators)
-                        for user in losers { try recordDrop(user: user, seq: seq, caseID: caseID, record: merged.id, reason: .noteNarrowed, in: db) }
-                    }
-                    let effective = max(scope.rawValue, restricted ? HoldingScope.mediators.rawValue : 0)
+                } else if merged.type == .note, let before, HoldingRule.scope(of: before) != scope {
+                    // Those who held the note and may not now drop it (a narrowing; a
+                    // widening takes nothing away).
+                    let (candidates, mediators) = try holdingCandidates(of: caseID, in: db)
+                    let losers = HoldingRule.lostHolders(before: (HoldingRule.scope(of: before), owner, caseRestricted), after: (scope, owner, caseRestricted),
+                                                         candidates: candidates, mediators: mediators)
+                    for user in losers { try recordDrop(user: user, seq: seq, caseID: caseID, record: merged.id, reason: .noteNarrowed, in: db) }
                     try db.cachedStatement(sql: "UPDATE record SET noteScope = ?, scope = ?, owner = ? WHERE id = ?")
-                        .execute(arguments: [scope.rawValue, effective, owner, merged.id.rawValue])
-                } else if before == nil, merged.type != .case, restricted {
-                    try db.cachedStatement(sql: "UPDATE record SET scope = 1 WHERE id = ?").execute(arguments: [merged.id.rawValue])
+                        .execute(arguments: [holding.noteScope, holding.scope, holding.owner, merged.id.rawValue])
                 }
                 // A new record its own writer may not hold (a supervisor opens a restricted
                 // case for others, or leaves a note for the mediators only): the writer's
@@ -239,6 +243,49 @@ extension SQLiteNodeStore {
             try audit("relay", user: account.user.name, device: account.id, records: relayed, at: time, in: db)
         }
         return PushOutcome(results: results, seq: seq, changed: changed, conflicts: conflicts)
+    }
+
+    /// The holding columns a new record is stored with (`insertStatement`).
+    struct HoldingColumns {
+        let noteScope: Int
+        let scope: Int
+        let owner: String?
+    }
+
+    /// A new record: the device's columns (`RecordRow`), its sequence number and its
+    /// holding columns. A plain insert, not an upsert: SQLite runs a statement that may
+    /// write more than one row (an upsert, whose update would fire the delivery triggers)
+    /// in a statement journal of its own; with plain inserts a first push went from about
+    /// 88,000 to 103,000 records a second (BENCHMARKS.md, "sync").
+    static func insertStatement(in db: Database) throws -> Statement {
+        try db.cachedStatement(sql: """
+            INSERT INTO record (id, type, caseID, version, state, deleted, conflicted, reference, title, status, site, changed, seq, noteScope, scope, owner)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+    }
+
+    /// A stored record's new state and sequence number, bound as `insertStatement`'s first
+    /// 13 values (its type, `?2`, never changes); its holding columns change apart, when
+    /// they change.
+    static func updateStatement(in db: Database) throws -> Statement {
+        try db.cachedStatement(sql: """
+            UPDATE record SET caseID = ?3, version = ?4, state = ?5, deleted = ?6, conflicted = ?7, reference = ?8, title = ?9,
+                status = ?10, site = ?11, changed = ?12, seq = ?13
+            WHERE id = ?1
+            """)
+    }
+
+    /// Stores `row` numbered `seq`: inserted with `holding` (a new record), or updated.
+    static func save(_ row: RecordRow, seq: Int, holding: HoldingColumns?, insert: Statement, update: Statement) throws {
+        try (holding == nil ? update : insert).execute { bindings in
+            row.bind(to: &bindings)
+            bindings.bind(seq)
+            if let holding {
+                bindings.bind(holding.noteScope)
+                bindings.bind(holding.scope)
+                bindings.bind(holding.owner)
+            }
+        }
     }
 
     /// Gives every record of case `caseID` a new change sequence number above `seq`, in
@@ -348,14 +395,16 @@ extension SQLiteNodeStore {
 
     /// Applies `PushRules.accessChange` to a case whose mediators changed (or that is new).
     /// Returns whether a supervisor gained access (see `apply`) and who lost it.
-    static func updateAccess(_ caseID: RecordID, members: [String], added: Set<String>, seq: Int, in db: Database) throws -> (supervisorGained: Bool, revoked: [String]) {
-        let current = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID.rawValue]))
+    static func updateAccess(_ caseID: RecordID, members: [String], added: Set<String>, isNew: Bool, seq: Int,
+                             roles: inout [String: String?], in db: Database) throws -> (supervisorGained: Bool, revoked: [String]) {
+        // A new case has no access rows: one restored with its access never comes here.
+        let current = isNew ? [] : Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user FROM caseAccess WHERE caseID = ?"), arguments: [caseID.rawValue]))
         let roleOf = try db.cachedStatement(sql: "SELECT role FROM user WHERE name = ?")
-        var roles: [String: String] = [:]
         let change = try PushRules.accessChange(members: members, added: added, current: current) { name in
-            guard let role = try String.fetchOne(roleOf, arguments: [name]) else { return false }
-            roles[name] = role
-            return true
+            if let known = roles[name] { return known != nil }
+            let role = try String.fetchOne(roleOf, arguments: [name])
+            roles[name] = .some(role)
+            return role != nil
         }
         for user in change.grant {
             try db.cachedStatement(sql: "INSERT INTO caseAccess (caseID, user, grantedSeq) VALUES (?, ?, ?)").execute { row in
@@ -367,6 +416,6 @@ extension SQLiteNodeStore {
         for user in change.revoke {
             try db.cachedStatement(sql: "DELETE FROM caseAccess WHERE caseID = ? AND user = ?").execute(arguments: [caseID.rawValue, user])
         }
-        return (change.grant.contains { roles[$0] == Role.supervisor.rawValue }, change.revoke)
+        return (change.grant.contains { roles[$0] == .some(Role.supervisor.rawValue) }, change.revoke)
     }
 }

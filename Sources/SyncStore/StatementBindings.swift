@@ -8,16 +8,31 @@ import SyncModel
 /// node's write path (a first push is a hundred thousand rows of 13 columns) that boxing
 /// cost about as much as SQLite's own insert. The few statements run once per record bind
 /// through this instead (`Statement.execute(binding:)`); everything else keeps GRDB's
-/// arguments. Values are copied by SQLite as they are bound, so nothing here outlives a call.
+/// arguments. Text and blobs are copied into `arena`, which lives until the statement is
+/// done and its bindings cleared, and bound from there without SQLite copying them again
+/// (its copy is an allocation per value); what does not fit there SQLite copies. Nothing
+/// bound outlives a call.
 public struct StatementBindings {
     private let handle: SQLiteStatement
+    private let arena: UnsafeMutableRawBufferPointer
+    private var arenaUsed = 0
     /// The number of values bound so far.
     private(set) var count: CInt = 0
     /// The first binding's error code, if any (SQLite reports range and memory errors).
     private(set) var failure: CInt = SQLITE_OK
 
-    fileprivate init(_ handle: SQLiteStatement) {
+    fileprivate init(_ handle: SQLiteStatement, arena: UnsafeMutableRawBufferPointer) {
         self.handle = handle
+        self.arena = arena
+    }
+
+    /// `bytes` copied into the arena, or nil when they do not fit (then SQLite copies them).
+    private mutating func kept(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawPointer? {
+        guard let base = arena.baseAddress, let source = bytes.baseAddress, bytes.count <= arena.count - arenaUsed else { return nil }
+        let copy = base + arenaUsed
+        copy.copyMemory(from: source, byteCount: bytes.count)
+        arenaUsed += bytes.count
+        return UnsafeRawPointer(copy)
     }
 
     private mutating func next(_ bind: (SQLiteStatement, CInt) -> CInt) {
@@ -51,21 +66,25 @@ public struct StatementBindings {
     }
 
     private mutating func bind(utf8: UnsafeBufferPointer<UInt8>) {
-        next { handle, index in
-            utf8.withMemoryRebound(to: CChar.self) { text in
-                // An empty buffer may have no address, which SQLite would take for NULL.
-                guard let base = text.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, transient) }
-                return sqlite3_bind_text(handle, index, base, CInt(text.count), transient)
+        // An empty buffer may have no address, which SQLite would take for NULL.
+        guard !utf8.isEmpty else { return next { sqlite3_bind_text($0, $1, "", 0, transient) } }
+        if let copy = kept(UnsafeRawBufferPointer(utf8)) {
+            next { sqlite3_bind_text($0, $1, copy.assumingMemoryBound(to: CChar.self), CInt(utf8.count), sqliteStatic) }
+        } else {
+            next { handle, index in
+                utf8.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(handle, index, $0.baseAddress, CInt($0.count), transient) }
             }
         }
     }
 
     /// Binds bytes as a blob (an empty blob, not NULL, for no bytes).
     public mutating func bind(blob bytes: [UInt8]) {
-        next { handle, index in
-            bytes.withUnsafeBytes { raw in
-                guard let base = raw.baseAddress else { return sqlite3_bind_zeroblob(handle, index, 0) }
-                return sqlite3_bind_blob(handle, index, base, CInt(raw.count), transient)
+        guard !bytes.isEmpty else { return next { sqlite3_bind_zeroblob($0, $1, 0) } }
+        if let copy = bytes.withUnsafeBytes({ kept($0) }) {
+            next { sqlite3_bind_blob($0, $1, copy, CInt(bytes.count), sqliteStatic) }
+        } else {
+            next { handle, index in
+                bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, CInt($0.count), transient) }
             }
         }
     }
@@ -98,6 +117,9 @@ public struct StatementBindings {
 
 /// SQLite's `SQLITE_TRANSIENT`: copy the value now (the C macro does not import into Swift).
 private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+/// SQLite's `SQLITE_STATIC`: the value stays where it is until the statement is done with it
+/// (values in a `StatementBindings` arena).
+private let sqliteStatic: sqlite3_destructor_type? = nil
 
 /// One result row of `Statement.forEachRow(binding:_:)`, valid only during the call it is
 /// passed to.
@@ -127,11 +149,23 @@ extension Statement {
 
     /// Runs this query with the values `bind` binds and calls `body` with each result row.
     func forEachRow(binding bind: (inout StatementBindings) -> Void, _ body: (StatementRow) throws -> Void) throws {
+        // Room for a record's columns (its state is ~0.5-2 KB); larger values SQLite copies.
+        try withUnsafeTemporaryAllocation(byteCount: 8192, alignment: 8) { arena in
+            try forEachRow(binding: bind, arena: arena, body)
+        }
+    }
+
+    private func forEachRow(binding bind: (inout StatementBindings) -> Void, arena: UnsafeMutableRawBufferPointer,
+                            _ body: (StatementRow) throws -> Void) throws {
         let handle = sqliteStatement
         sqlite3_reset(handle)
-        // Reset when done (or failed) so the statement holds no lock or stale values between uses.
-        defer { sqlite3_reset(handle) }
-        var bindings = StatementBindings(handle)
+        // Reset when done (or failed) so the statement holds no lock between uses, and clear
+        // the values bound: those in `arena` are gone when this returns.
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        var bindings = StatementBindings(handle, arena: arena)
         bind(&bindings)
         let parameters = sqlite3_bind_parameter_count(handle)
         guard bindings.count == parameters else {
