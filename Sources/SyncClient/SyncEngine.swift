@@ -79,8 +79,10 @@ public struct SyncEngine: Sendable {
     public let client: SyncClient
     /// Records per push request (`casesync sync --batch-size`).
     public var batchSize = 2000
-    /// Records asked for per pull page (the node serves at most 2,000).
-    public var pageSize = 1000
+    /// Records asked for per pull page: the most the node serves. Each page is one
+    /// transaction and one disk sync on the device; 2,000 a page made a first sync of
+    /// 100,000 and of 1,000,000 records about 14 % faster than 1,000 (BENCHMARKS.md, "scale").
+    public var pageSize = 2000
     /// The time recorded as the last complete sync (`casesync status`); injected by tests.
     public var now: @Sendable () -> Date = { Date() }
     /// Where a queued change to a record this device must drop is saved when the node did
