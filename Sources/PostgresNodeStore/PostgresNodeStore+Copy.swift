@@ -194,6 +194,20 @@ extension PostgresNodeStore {
 }
 
 extension PostgresNodeStore {
+    /// The connections of `casesyncd serve` processes to this node's database and schema
+    /// (named by `servingName`; a serving node keeps at least one open), other than this
+    /// process's: `casesyncd restore --database` refuses while any node serves, since a
+    /// running node keeps the generation it read when it started. Counts the sessions
+    /// PostgreSQL shows this user (its own, or every one with `pg_read_all_stats`).
+    public func servingConnections() async throws -> Int {
+        try await transaction { db in
+            try await db.value("""
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND application_name = \(Self.servingName(schema: schema)) AND pid <> pg_backend_pid()
+                """, as: Int.self) ?? 0
+        }
+    }
+
     /// Makes this database a restored node's, after PostgreSQL's own tools put it back from a
     /// backup (`casesyncd restore --database`): a new generation id, so every device starts
     /// its pull over and re-sends what it holds; a new device id for the node's own writes

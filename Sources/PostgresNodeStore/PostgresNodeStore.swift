@@ -31,14 +31,20 @@ public final class PostgresNodeStore: NodeStore, Sendable {
     /// `postgresql://`; `?sslmode=disable|prefer|require|verify-ca|verify-full` as libpq's,
     /// default prefer). Opens nothing yet: `prepare()` (once `run()` runs) brings the schema
     /// up to date. `maximumConnections` bounds the pool; a connection idle for `idleTimeout`
-    /// is closed.
-    public init(url: String, logger: Logger, maximumConnections: Int = 20, idleTimeout: Duration = .seconds(60)) throws {
+    /// is closed. A `serving` store (`casesyncd serve`) names its connections and keeps one
+    /// open, so that `servingConnections()` finds it.
+    public init(url: String, logger: Logger, maximumConnections: Int = 20, idleTimeout: Duration = .seconds(60), serving: Bool = false) throws {
         var configuration = try Self.configuration(url: url)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectionIdleTimeout = idleTimeout
         schema = configuration.options.additionalStartupParameters.first { $0.0 == "search_path" }?.1
         if let schema, !Self.isPlainName(schema) {
             throw PostgresStoreError.badURL("search_path \(schema.prefix(40)) must be one schema name of a-z, 0-9 and _")
+        }
+        if serving {
+            configuration.options.minimumConnections = 1
+            configuration.options.additionalStartupParameters.removeAll { $0.0 == "application_name" }
+            configuration.options.additionalStartupParameters.append(("application_name", Self.servingName(schema: schema)))
         }
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
@@ -58,6 +64,12 @@ public final class PostgresNodeStore: NodeStore, Sendable {
     /// The schema the URL puts the node in (`options=-csearch_path=NAME`), created by
     /// `prepare` if it does not exist; nil for the database's default (`public`).
     let schema: String?
+
+    /// The `application_name` of a serving node's connections to the node in `schema`: at
+    /// most 63 bytes, as PostgreSQL keeps it.
+    static func servingName(schema: String?) -> String {
+        String(("casesyncd serve " + (schema ?? "public")).utf8.prefix(63)) ?? "casesyncd serve"
+    }
 
     /// Whether `name` can be written into SQL as it is: a lowercase identifier.
     static func isPlainName(_ name: String) -> Bool {

@@ -70,8 +70,8 @@ enum PostgresStoreRunner {
         return logger
     }
 
-    static func open(url: String, logger: Logger) async throws -> (PostgresNodeStore, Task<Void, Never>) {
-        let store = try PostgresNodeStore(url: url, logger: logger)
+    static func open(url: String, logger: Logger, serving: Bool = false) async throws -> (PostgresNodeStore, Task<Void, Never>) {
+        let store = try PostgresNodeStore(url: url, logger: logger, serving: serving)
         let pool = Task { await store.run() }
         do {
             try await store.prepare()

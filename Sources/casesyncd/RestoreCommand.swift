@@ -45,6 +45,12 @@ struct RestoreCommand: AsyncParsableCommand {
             // over and re-send what it holds; the window takes back other devices' writes.
             let (store, pool) = try await PostgresStoreRunner.open(url: url, logger: PostgresStoreRunner.commandLogger)
             defer { pool.cancel() }
+            // A node that serves on keeps the generation it read at start: devices would
+            // not learn of the restore from it.
+            let serving = try await store.servingConnections()
+            guard serving == 0 else {
+                throw DaemonError(status: .usage, message: "casesyncd serve is running on this database (\(serving) connection\(serving == 1 ? "" : "s")); stop every node on it first, then run restore again")
+            }
             let generation = try await store.startGeneration(windowUntil: windowUntil, at: now)
             print("Marked the database as restored: node generation \(generation). Start the nodes: each device re-sends what it holds on its next `casesync sync`; the node takes back other devices' writes until \(Timestamp.text(windowUntil)).")
             print("Repeat now every revocation, disable and enrollment made after the backup was taken (`casesyncd device revoke`, `casesyncd user disable`): the database has the backup's accounts.")

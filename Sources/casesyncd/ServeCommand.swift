@@ -57,7 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
         let place: String
         if let url = options.databaseURL {
             // Any number of nodes may serve one database: no folder, no lock.
-            let (postgres, running) = try await PostgresStoreRunner.open(url: url, logger: logger)
+            let (postgres, running) = try await PostgresStoreRunner.open(url: url, logger: logger, serving: true)
             (store, pool) = (postgres, running)
             place = "in PostgreSQL"
         } else {

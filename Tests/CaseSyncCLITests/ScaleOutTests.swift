@@ -167,6 +167,10 @@ extension ScaleOutTests {
         #expect(try laptop.cli.run("sync").status == 0)
         #expect(try desk.cli.ok("sync")["pulled"] as? Int == 3)
 
+        // While a node serves, marking the database restored is refused: that node would go
+        // on with the generation it read at start.
+        let early = try node.admin("restore", "--window", "1d")
+        #expect(early.status == 1 && early.stderr.contains("stop every node") && !early.stdout.contains("generation"), "\(early.stderr)")
         #expect(node.stop() == 0)
         let restored = try DaemonProcess.run(URL(fileURLWithPath: tools + "/pg_restore"), ["--clean", "--if-exists", "--dbname", base, dump])
         #expect(restored.status == 0, "\(restored.stderr)")
