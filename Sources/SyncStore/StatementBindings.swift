@@ -11,8 +11,8 @@ import SyncModel
 /// arguments. Text and blobs are copied into `arena`, which lives until the statement is
 /// done and its bindings cleared, and bound from there without SQLite copying them again
 /// (its copy is an allocation per value); what does not fit there SQLite copies. Nothing
-/// bound outlives a call.
-public struct StatementBindings {
+/// bound outlives a call, and the bindings cannot be copied out of it (`~Copyable`).
+public struct StatementBindings: ~Copyable {
     private let handle: SQLiteStatement
     private let arena: UnsafeMutableRawBufferPointer
     private var arenaUsed = 0
